@@ -1,0 +1,3 @@
+export * from './market.ts';
+export * from './orders.ts';
+export * from './symbols.ts';

@@ -1,0 +1,91 @@
+import type { Nanos } from '../core/clock.ts';
+import type { Side } from './market.ts';
+
+export type TimeInForce = 'GTC' | 'IOC';
+
+/** What a strategy asks for. Risk turns an accepted intent into an OrderCommand. */
+export interface OrderIntent {
+  /** Unique per run, assigned by the strategy context. */
+  intentId: number;
+  strategyId: string;
+  symbolId: number;
+  action: 'new' | 'cancel' | 'replace';
+  side: Side;
+  /** Limit price, scaled. */
+  price: number;
+  qty: number;
+  tif: TimeInForce;
+  /** For cancel/replace: the client order id to act on. */
+  targetOrderId: number;
+  ts: Nanos;
+}
+
+/** An intent that passed risk, addressed to a venue with a client order id. */
+export interface OrderCommand {
+  orderId: number;
+  intent: OrderIntent;
+  ts: Nanos;
+}
+
+/** Reason codes carried by every rejection, from risk or from the venue. */
+export type RejectReason =
+  | 'MAX_ORDER_QTY'
+  | 'MAX_POSITION'
+  | 'MAX_NOTIONAL'
+  | 'PRICE_BAND'
+  | 'PRICE_INVALID'
+  | 'QTY_INVALID'
+  | 'TICK_SIZE'
+  | 'LOT_SIZE'
+  | 'NO_REFERENCE_PRICE'
+  | 'MAX_OPEN_ORDERS'
+  | 'RATE_LIMIT'
+  | 'SELF_TRADE'
+  | 'DUPLICATE_INTENT'
+  | 'HALTED'
+  | 'UNKNOWN_SYMBOL'
+  | 'UNKNOWN_ORDER'
+  | 'VENUE_REJECT'
+  | 'TOO_LATE_TO_CANCEL';
+
+export type ExecType = 'ack' | 'reject' | 'partial' | 'fill' | 'canceled' | 'cancel_reject';
+
+/** Venue callback normalized: every order state change is one of these. */
+export interface ExecReport {
+  type: ExecType;
+  orderId: number;
+  venueOrderId: string;
+  strategyId: string;
+  symbolId: number;
+  side: Side;
+  /** Order limit price, scaled. */
+  price: number;
+  /** Order quantity. */
+  qty: number;
+  /** For fills: this fill's price and quantity. */
+  lastPx: number;
+  lastQty: number;
+  cumQty: number;
+  leavesQty: number;
+  /** True when this fill took liquidity. */
+  taker: boolean;
+  /** Fee and tax of this fill, money units (MONEY_SCALE). */
+  fee: number;
+  tax: number;
+  reason: RejectReason | '';
+  exchTs: Nanos;
+  localTs: Nanos;
+}
+
+/** Position of one strategy in one symbol after a fill or a mark. Money in MONEY_SCALE units. */
+export interface PositionUpdate {
+  strategyId: string;
+  symbolId: number;
+  qty: number;
+  /** Average entry price of the open quantity, scaled (0 when flat). */
+  avgPrice: number;
+  realizedPnl: number;
+  unrealizedPnl: number;
+  fees: number;
+  ts: Nanos;
+}
