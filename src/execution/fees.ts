@@ -1,0 +1,32 @@
+import type { Side } from '../contracts/market.ts';
+import type { SymbolSpec } from '../contracts/symbols.ts';
+import { applyRate, MONEY_SCALE } from '../core/money.ts';
+
+/** Money value (MONEY_SCALE units) of one price unit (scaled) times one quantity unit. */
+export function moneyFactor(spec: SymbolSpec): number {
+  const f = (spec.multiplier * MONEY_SCALE) / spec.priceScale;
+  if (!Number.isInteger(f)) {
+    throw new Error(`${spec.code}: multiplier x ${MONEY_SCALE} / price_scale must be an integer, got ${f}`);
+  }
+  return f;
+}
+
+/** Commission and tax of one fill, in money units. */
+export interface FillCosts {
+  fee: number;
+  tax: number;
+}
+
+/**
+ * Costs of a fill under the symbol's fee schedule: commission = per-contract + rate x notional
+ * (at least the minimum), tax = side's rate x notional (TW futures: both sides; TW stocks: sells).
+ */
+export function fillCosts(spec: SymbolSpec, side: Side, price: number, qty: number, out: FillCosts): FillCosts {
+  const f = spec.fees;
+  const notional = price * qty * moneyFactor(spec);
+  let fee = f.commissionPerContract * qty + applyRate(notional, f.commissionRate);
+  if (fee < f.commissionMin) fee = f.commissionMin;
+  out.fee = fee;
+  out.tax = applyRate(notional, side === 1 ? f.taxRateBuy : f.taxRateSell);
+  return out;
+}

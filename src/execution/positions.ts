@@ -1,0 +1,111 @@
+import type { Side } from '../contracts/market.ts';
+import type { PositionUpdate } from '../contracts/orders.ts';
+import type { SymbolSpec } from '../contracts/symbols.ts';
+import { moneyFactor } from './fees.ts';
+
+/**
+ * Position of one strategy in one symbol. The open quantity's cost basis is kept as an
+ * integer amount of money, so realized PnL is exact: when flat, realized PnL equals the
+ * sum of signed cash flows to the unit.
+ */
+export class Position {
+  qty = 0;
+  /** Money paid for the open quantity (signed with the position: short positions have negative cost). */
+  cost = 0;
+  realized = 0;
+  fees = 0;
+  /** Count of fills and traded quantity. */
+  fills = 0;
+  volume = 0;
+  private readonly factor: number;
+
+  constructor(
+    readonly strategyId: string,
+    readonly spec: SymbolSpec,
+  ) {
+    this.factor = moneyFactor(spec);
+  }
+
+  /** Applies a fill of `qty` at `price` (scaled) on `side`, with its fee+tax in money. */
+  apply(side: Side, price: number, qty: number, costs: number): void {
+    const value = price * qty * this.factor;
+    const signed = side * qty;
+    this.fees += costs;
+    this.fills++;
+    this.volume += qty;
+    if (this.qty === 0 || Math.sign(this.qty) === side) {
+      this.qty += signed;
+      this.cost += side * value;
+      return;
+    }
+    const closing = Math.min(qty, Math.abs(this.qty));
+    // Share of the cost basis released by the closed quantity (rounded; the remainder stays in cost).
+    const released = Math.round((this.cost * closing) / Math.abs(this.qty));
+    const proceeds = (price * closing * this.factor) * -side; // selling a long gives +, buying back a short gives -
+    this.realized += proceeds - released;
+    this.cost -= released;
+    this.qty += side * closing;
+    const opening = qty - closing;
+    if (opening > 0) {
+      this.qty += side * opening;
+      this.cost += side * price * opening * this.factor;
+    }
+    if (this.qty === 0) this.cost = 0;
+  }
+
+  /** Unrealized PnL marked at `mark` (scaled price; may be a half tick). */
+  unrealized(mark: number): number {
+    if (this.qty === 0 || !(mark > 0)) return 0;
+    return Math.round(this.qty * mark * this.factor) - this.cost;
+  }
+
+  /** Average entry price of the open quantity, scaled (float; display only). */
+  get avgPrice(): number {
+    return this.qty === 0 ? 0 : this.cost / this.qty / this.factor;
+  }
+
+  /** Net PnL = realized + unrealized - fees and taxes. */
+  net(mark: number): number {
+    return this.realized + this.unrealized(mark) - this.fees;
+  }
+
+  snapshot(mark: number, ts: number): PositionUpdate {
+    return {
+      strategyId: this.strategyId,
+      symbolId: this.spec.id,
+      qty: this.qty,
+      avgPrice: this.avgPrice,
+      realizedPnl: this.realized,
+      unrealizedPnl: this.unrealized(mark),
+      fees: this.fees,
+      ts,
+    };
+  }
+}
+
+/** All positions, by strategy and symbol. */
+export class PositionStore {
+  private readonly byStrategy = new Map<string, Position[]>();
+
+  constructor(private readonly symbols: readonly SymbolSpec[]) {}
+
+  get(strategyId: string, symbolId: number): Position {
+    let row = this.byStrategy.get(strategyId);
+    if (row === undefined) {
+      row = this.symbols.map((s) => new Position(strategyId, s));
+      this.byStrategy.set(strategyId, row);
+    }
+    return row[symbolId];
+  }
+
+  /** Net quantity of a symbol over all strategies. */
+  netQty(symbolId: number): number {
+    let q = 0;
+    for (const row of this.byStrategy.values()) q += row[symbolId].qty;
+    return q;
+  }
+
+  *all(): IterableIterator<Position> {
+    for (const row of this.byStrategy.values()) for (const p of row) if (p.fills > 0) yield p;
+  }
+}

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import type { LobStats } from '../contracts/market.ts';
+import type { ExecReport } from '../contracts/orders.ts';
+import type { SymbolSpec } from '../contracts/symbols.ts';
+import { roundToTick, tickAt } from '../core/ticks.ts';
+import { Strategy, type StrategyContext } from '../strategy/sdk.ts';
+
+export const marketMakerParams = z.strictObject({
+  /** Quantity per quote (shares for stocks, contracts for futures). */
+  order_qty: z.number().int().positive(),
+  /** Distance of each quote from the mid, in ticks. */
+  half_spread_ticks: z.number().positive(),
+  /** Stop quoting the side that would grow |inventory| beyond this. */
+  max_inventory: z.number().int().positive(),
+  /** Quote shift per unit of inventory, in ticks (leans quotes to shed inventory). */
+  skew_ticks_per_unit: z.number().min(0),
+  /** Requote when the target price moved by at least this many ticks. */
+  requote_ticks: z.number().int().positive(),
+});
+export type MarketMakerParams = z.infer<typeof marketMakerParams>;
+
+/** Per-symbol quoting state: one resting order per side at most. */
+interface Quotes {
+  bidId: number;
+  bidPx: number;
+  askId: number;
+  askPx: number;
+}
+
+/** Passive market maker: quotes both sides around the mid, skewed against inventory. */
+export class MarketMaker extends Strategy<MarketMakerParams> {
+  private readonly quotes: Quotes[] = [];
+
+  constructor(id: string, symbols: readonly SymbolSpec[], params: Record<string, unknown>) {
+    super(id, symbols, marketMakerParams.parse(params));
+    for (const s of symbols) this.quotes[s.id] = { bidId: 0, bidPx: 0, askId: 0, askPx: 0 };
+  }
+
+  override onBook(ctx: StrategyContext, st: LobStats): void {
+    const q = this.quotes[st.symbolId];
+    if (q === undefined || !(st.mid > 0)) return;
+    const spec = this.symbols.find((s) => s.id === st.symbolId)!;
+    const p = this.params;
+    const tick = tickAt(spec, st.mid);
+    const inv = ctx.position(st.symbolId);
+    const skew = inv * p.skew_ticks_per_unit * tick;
+    const bidTarget = roundToTick(spec, st.mid - p.half_spread_ticks * tick - skew, 1);
+    const askTarget = roundToTick(spec, st.mid + p.half_spread_ticks * tick - skew, -1);
+    const minMove = p.requote_ticks * tick;
+
+    const wantBid = inv + p.order_qty <= p.max_inventory;
+    if (q.bidId !== 0 && (!wantBid || Math.abs(q.bidPx - bidTarget) >= minMove)) {
+      ctx.cancel(q.bidId);
+      q.bidId = 0;
+    }
+    if (q.bidId === 0 && wantBid) {
+      q.bidId = ctx.place(st.symbolId, 1, bidTarget, p.order_qty);
+      q.bidPx = bidTarget;
+    }
+    const wantAsk = inv - p.order_qty >= -p.max_inventory;
+    if (q.askId !== 0 && (!wantAsk || Math.abs(q.askPx - askTarget) >= minMove)) {
+      ctx.cancel(q.askId);
+      q.askId = 0;
+    }
+    if (q.askId === 0 && wantAsk) {
+      q.askId = ctx.place(st.symbolId, -1, askTarget, p.order_qty);
+      q.askPx = askTarget;
+    }
+  }
+
+  override onOrderUpdate(_ctx: StrategyContext, r: ExecReport): void {
+    if (r.type === 'partial' || r.type === 'ack' || r.type === 'cancel_reject') return;
+    const q = this.quotes[r.symbolId];
+    if (q === undefined) return;
+    // Terminal: forget the quote so the next book update replaces it.
+    if (q.bidId === r.orderId) q.bidId = 0;
+    if (q.askId === r.orderId) q.askId = 0;
+  }
+}

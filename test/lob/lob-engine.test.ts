@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type DepthEvent, type LevelEvent, MdKind } from '../../src/contracts/market.ts';
+import { LobEngine } from '../../src/lob/lob-engine.ts';
+
+function depth(bids: [number, number][], asks: [number, number][]): DepthEvent {
+  const n = Math.max(bids.length, asks.length);
+  const ev: DepthEvent = {
+    kind: MdKind.Depth,
+    symbolId: 0,
+    exchTs: 1,
+    localTs: 2,
+    seq: 1,
+    levels: n,
+    bidPx: new Float64Array(n),
+    bidQty: new Float64Array(n),
+    askPx: new Float64Array(n),
+    askQty: new Float64Array(n),
+  };
+  bids.forEach(([p, q], i) => {
+    ev.bidPx[i] = p;
+    ev.bidQty[i] = q;
+  });
+  asks.forEach(([p, q], i) => {
+    ev.askPx[i] = p;
+    ev.askQty[i] = q;
+  });
+  return ev;
+}
+
+const level = (side: 1 | -1, price: number, qty: number): LevelEvent => ({
+  kind: MdKind.Level,
+  symbolId: 0,
+  exchTs: 3,
+  localTs: 4,
+  seq: 0,
+  side,
+  price,
+  qty,
+});
+
+test('snapshot sets best bid/ask, mid, spread, imbalance and depth', () => {
+  const lob = new LobEngine(1);
+  assert.equal(lob.apply(depth([[100, 3], [99, 5]], [[102, 1], [103, 4]])), true);
+  const s = lob.stats(0);
+  assert.equal(s.bestBid, 100);
+  assert.equal(s.bestAsk, 102);
+  assert.equal(s.mid, 101);
+  assert.equal(s.spread, 2);
+  assert.equal(s.imbalance, (3 - 1) / 4);
+  assert.equal(s.bidDepth, 8);
+  assert.equal(s.askDepth, 5);
+  assert.equal(s.exchTs, 1);
+});
+
+test('empty levels (0 qty) in a snapshot are skipped', () => {
+  const lob = new LobEngine(1);
+  lob.apply(depth([[100, 3], [0, 0]], [[101, 2], [0, 0]]));
+  assert.equal(lob.book(0).levels(1), 1);
+  assert.equal(lob.book(0).levels(-1), 1);
+  assert.equal(lob.stats(0).mid, 100.5);
+});
+
+test('level updates insert, change and remove in price order', () => {
+  const lob = new LobEngine(1, 2); // tiny capacity: forces growth
+  lob.apply(level(1, 100, 5));
+  lob.apply(level(1, 98, 1));
+  lob.apply(level(1, 99, 2));
+  lob.apply(level(-1, 103, 1));
+  lob.apply(level(-1, 101, 7));
+  const b = lob.book(0);
+  assert.deepEqual([b.price(1, 0), b.price(1, 1), b.price(1, 2)], [100, 99, 98]);
+  assert.deepEqual([b.price(-1, 0), b.price(-1, 1)], [101, 103]);
+  lob.apply(level(1, 99, 9));
+  assert.equal(b.qty(1, 1), 9);
+  lob.apply(level(1, 100, 0));
+  assert.equal(b.bestBid, 99);
+  assert.equal(lob.stats(0).spread, 2);
+  lob.apply(level(1, 42, 0)); // removing an absent level is a no-op
+  assert.equal(b.levels(1), 2);
+});
+
+test('a crossed book is detected, kept out of stats, and repaired by the next snapshot', () => {
+  const lob = new LobEngine(1);
+  lob.apply(depth([[100, 1]], [[101, 1]]));
+  assert.equal(lob.apply(level(1, 102, 1)), false, 'crossing update gives no stats');
+  assert.equal(lob.isBroken(0), true);
+  assert.equal(lob.counters.crossed, 1);
+  assert.equal(lob.stats(0).bestBid, 100, 'stats keep the last good book');
+  assert.equal(lob.apply(depth([[101, 1]], [[103, 1]])), true);
+  assert.equal(lob.isBroken(0), false);
+  assert.equal(lob.counters.repaired, 1);
+  assert.equal(lob.stats(0).bestAsk, 103);
+});
+
+test('updates within one exchange message are checked at its end only', () => {
+  const lob = new LobEngine(1);
+  lob.apply(depth([[100, 1]], [[101, 1]]));
+  // Price moves up: the new bid arrives before the old ask is removed.
+  assert.equal(lob.apply(level(1, 101, 2), false), false);
+  assert.equal(lob.apply(level(-1, 101, 0), false), false);
+  assert.equal(lob.apply(level(-1, 102, 3), true), true);
+  assert.equal(lob.counters.crossed, 0);
+  assert.equal(lob.stats(0).bestBid, 101);
+});
+
+test('clear empties the book; unknown symbols are counted', () => {
+  const lob = new LobEngine(1);
+  lob.apply(depth([[100, 1]], [[101, 1]]));
+  lob.apply({ kind: MdKind.Clear, symbolId: 0, exchTs: 0, localTs: 0, seq: 0 });
+  assert.equal(lob.book(0).levels(1), 0);
+  assert.equal(lob.apply({ ...level(1, 1, 1), symbolId: 5 }), false);
+  assert.equal(lob.counters.unknownSymbol, 1);
+});
