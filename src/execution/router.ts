@@ -100,6 +100,7 @@ export class ExecutionRouter {
         this.counters.canceled++;
         break;
       case 'cancel_reject':
+        // A cancel that crossed a fill is answered after the order finished: the status stays terminal.
         if (o.status === 'pending_cancel') o.status = o.leavesQty > 0 ? 'working' : 'filled';
         this.counters.cancelRejects++;
         break;

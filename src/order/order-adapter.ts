@@ -2,6 +2,9 @@ import type { OrderCommand, OrderIntent } from '../contracts/orders.ts';
 import type { Venue } from '../contracts/venue.ts';
 import { isOpen, type OrderState } from './order-state.ts';
 
+/** How many finished orders are remembered for late callbacks. */
+const FINISHED_MEMORY = 8192;
+
 export interface OrderAdapterCounters {
   sent: number;
   cancelsSent: number;
@@ -15,9 +18,13 @@ export interface OrderAdapterCounters {
 export class OrderAdapter {
   private nextId = 1;
   private readonly orders = new Map<number, OrderState>();
+  /** Recently finished orders, so late callbacks (a cancel-reject after the fill) still resolve. */
+  private readonly finished = new Map<number, OrderState>();
   /** Open orders per strategy, for exposure checks and cancel-all. */
   private readonly open = new Map<string, Set<OrderState>>();
   readonly counters: OrderAdapterCounters = { sent: 0, cancelsSent: 0, cancelsIgnored: 0 };
+  /** Called for every order sent (e.g. to record it). */
+  onSent: ((o: OrderState) => void) | null = null;
 
   constructor(private readonly venue: Venue) {}
 
@@ -42,6 +49,7 @@ export class OrderAdapter {
     this.openSet(intent.strategyId).add(order);
     const cmd: OrderCommand = { orderId, intent, ts: intent.ts };
     this.counters.sent++;
+    this.onSent?.(order);
     this.venue.submit(cmd);
     return order;
   }
@@ -59,14 +67,17 @@ export class OrderAdapter {
     return true;
   }
 
+  /** A live order, or one finished recently (its status says which). */
   get(orderId: number): OrderState | undefined {
-    return this.orders.get(orderId);
+    return this.orders.get(orderId) ?? this.finished.get(orderId);
   }
 
   /** Called by the router when an order reaches a terminal state. */
   closed(o: OrderState): void {
     this.open.get(o.strategyId)?.delete(o);
-    this.orders.delete(o.orderId);
+    if (!this.orders.delete(o.orderId)) return;
+    this.finished.set(o.orderId, o);
+    if (this.finished.size > FINISHED_MEMORY) this.finished.delete(this.finished.keys().next().value!);
   }
 
   openOrders(strategyId: string): ReadonlySet<OrderState> {

@@ -168,7 +168,7 @@ export class Recorder {
     s.seq = seq;
     s.price = 0;
     s.volume = 0;
-    const n = levels < this.depthLevels ? levels : this.depthLevels;
+    const n = Math.min(levels, this.depthLevels);
     s.levels = n;
     for (let i = 0; i < n; i++) {
       s.bidPx[i] = bidPx[i];

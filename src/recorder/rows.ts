@@ -183,7 +183,13 @@ export const TRADE_COLUMNS = [
 
 const TSV_SPECIAL = /[\\\t\n\r\0]/;
 const TSV_SPECIAL_ALL = /[\\\t\n\r\0]/g;
-const TSV_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0' };
+const TSV_ESCAPES: Record<string, string> = {
+  '\\': '\\\\',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\0': '\\0',
+};
 
 /** Escapes a string field for ClickHouse TSV. */
 export function escapeTsv(s: string): string {

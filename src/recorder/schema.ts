@@ -79,7 +79,10 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 /** Applies every migration not yet recorded in hft.schema_migrations; returns the versions it applied. */
-export async function applySchema(db: SqlRunner, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+export async function applySchema(
+  db: SqlRunner,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<number[]> {
   for (const sql of BOOTSTRAP) await db.exec(sql);
   const done = new Set(
     (await db.query('SELECT DISTINCT version FROM hft.schema_migrations', 'TSV'))

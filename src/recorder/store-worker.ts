@@ -1,4 +1,4 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { openEmbeddedStore, type Store } from './store.ts';
 
 /** Passed as workerData. */
@@ -18,8 +18,8 @@ export type FromStoreWorker =
   | { op: 'ack'; id: number; rows: number; error: string | null }
   | { op: 'closed'; error: string | null };
 
-const port = parentPort;
-if (port === null) throw new Error('store-worker must run in a worker thread');
+if (parentPort === null) throw new Error('store-worker must run in a worker thread');
+const port: MessagePort = parentPort;
 const { dataDir } = workerData as StoreWorkerData;
 const send = (msg: FromStoreWorker) => port.postMessage(msg);
 

@@ -16,6 +16,8 @@ export const marketMakerParams = z.strictObject({
   skew_ticks_per_unit: z.number().min(0),
   /** Requote when the target price moved by at least this many ticks. */
   requote_ticks: z.number().int().positive(),
+  /** Leave a new quote alone for at least this long (ms), so the quoter cannot churn. */
+  min_quote_life_ms: z.number().min(0).default(50),
 });
 export type MarketMakerParams = z.infer<typeof marketMakerParams>;
 
@@ -23,17 +25,22 @@ export type MarketMakerParams = z.infer<typeof marketMakerParams>;
 interface Quotes {
   bidId: number;
   bidPx: number;
+  bidTs: number;
   askId: number;
   askPx: number;
+  askTs: number;
 }
 
-/** Passive market maker: quotes both sides around the mid, skewed against inventory. */
+/**
+ * Passive market maker: quotes both sides around the mid, skewed against inventory. It never
+ * improves the touch, so its own quotes cannot move the mid it quotes around (no self-chasing).
+ */
 export class MarketMaker extends Strategy<MarketMakerParams> {
   private readonly quotes: Quotes[] = [];
 
   constructor(id: string, symbols: readonly SymbolSpec[], params: Record<string, unknown>) {
     super(id, symbols, marketMakerParams.parse(params));
-    for (const s of symbols) this.quotes[s.id] = { bidId: 0, bidPx: 0, askId: 0, askPx: 0 };
+    for (const s of symbols) this.quotes[s.id] = { bidId: 0, bidPx: 0, bidTs: 0, askId: 0, askPx: 0, askTs: 0 };
   }
 
   override onBook(ctx: StrategyContext, st: LobStats): void {
@@ -44,27 +51,31 @@ export class MarketMaker extends Strategy<MarketMakerParams> {
     const tick = tickAt(spec, st.mid);
     const inv = ctx.position(st.symbolId);
     const skew = inv * p.skew_ticks_per_unit * tick;
-    const bidTarget = roundToTick(spec, st.mid - p.half_spread_ticks * tick - skew, 1);
-    const askTarget = roundToTick(spec, st.mid + p.half_spread_ticks * tick - skew, -1);
+    const bidTarget = Math.min(roundToTick(spec, st.mid - p.half_spread_ticks * tick - skew, 1), st.bestBid);
+    const askTarget = Math.max(roundToTick(spec, st.mid + p.half_spread_ticks * tick - skew, -1), st.bestAsk);
     const minMove = p.requote_ticks * tick;
+    const now = ctx.now();
+    const settled = now - p.min_quote_life_ms * 1e6;
 
     const wantBid = inv + p.order_qty <= p.max_inventory;
-    if (q.bidId !== 0 && (!wantBid || Math.abs(q.bidPx - bidTarget) >= minMove)) {
+    if (q.bidId !== 0 && (!wantBid || (q.bidTs <= settled && Math.abs(q.bidPx - bidTarget) >= minMove))) {
       ctx.cancel(q.bidId);
       q.bidId = 0;
     }
-    if (q.bidId === 0 && wantBid) {
+    if (q.bidId === 0 && wantBid && q.bidTs <= settled) {
       q.bidId = ctx.place(st.symbolId, 1, bidTarget, p.order_qty);
       q.bidPx = bidTarget;
+      q.bidTs = now;
     }
     const wantAsk = inv - p.order_qty >= -p.max_inventory;
-    if (q.askId !== 0 && (!wantAsk || Math.abs(q.askPx - askTarget) >= minMove)) {
+    if (q.askId !== 0 && (!wantAsk || (q.askTs <= settled && Math.abs(q.askPx - askTarget) >= minMove))) {
       ctx.cancel(q.askId);
       q.askId = 0;
     }
-    if (q.askId === 0 && wantAsk) {
+    if (q.askId === 0 && wantAsk && q.askTs <= settled) {
       q.askId = ctx.place(st.symbolId, -1, askTarget, p.order_qty);
       q.askPx = askTarget;
+      q.askTs = now;
     }
   }
 

@@ -1,0 +1,124 @@
+import { MONEY_SCALE } from '../core/money.ts';
+import type { RecorderStats } from '../recorder/recorder.ts';
+import type { TradingSystem } from './trading-system.ts';
+
+/** Money in the summary is shown in currency units (integers / MONEY_SCALE, exact to 4 decimals). */
+const money = (v: number) => v / MONEY_SCALE;
+
+export interface PositionSummary {
+  strategy: string;
+  symbol: string;
+  qty: number;
+  avg_price: number;
+  realized: number;
+  unrealized: number;
+  fees: number;
+  net: number;
+  fills: number;
+  volume: number;
+}
+
+export interface RunSummary {
+  duration_s: number;
+  wall_s: number;
+  clock: string;
+  events: number;
+  orders: number;
+  fills: number;
+  rejects: { risk: number; venue: number; total: number; by_reason: Record<string, number> };
+  cancels: number;
+  /** Net PnL per symbol and in total, currency units, after fees and taxes. */
+  pnl: { total: number; by_symbol: Record<string, { realized: number; unrealized: number; fees: number; net: number }> };
+  positions: PositionSummary[];
+  latency_us: { p50: number; p99: number; max: number; count: number };
+  lob_update_ns: { p50: number; p99: number };
+  recorded_rows: { market_data: number; orders: number; trades: number };
+  recorder: RecorderStats | null;
+  feed: { malformed: number; unknown_symbol: number; out_of_order: number; crossed_books: number };
+  bus: { published: number; dropped: number; high_water: number };
+  strategy_errors: number;
+}
+
+export function buildSummary(sys: TradingSystem, rec: RecorderStats | null, wallS: number): RunSummary {
+  const positions: PositionSummary[] = [];
+  const bySymbol: RunSummary['pnl']['by_symbol'] = {};
+  let total = 0;
+  for (const p of sys.positions.all()) {
+    const mark = sys.lob.stats(p.spec.id).mid;
+    const u = p.unrealized(mark);
+    const net = p.realized + u - p.fees;
+    positions.push({
+      strategy: p.strategyId,
+      symbol: p.spec.code,
+      qty: p.qty,
+      avg_price: p.avgPrice / p.spec.priceScale,
+      realized: money(p.realized),
+      unrealized: money(u),
+      fees: money(p.fees),
+      net: money(net),
+      fills: p.fills,
+      volume: p.volume,
+    });
+    const b = (bySymbol[p.spec.code] ??= { realized: 0, unrealized: 0, fees: 0, net: 0 });
+    b.realized += money(p.realized);
+    b.unrealized += money(u);
+    b.fees += money(p.fees);
+    b.net += money(net);
+    total += net;
+  }
+  const rc = sys.router.counters;
+  const riskRejects = sys.risk.counters.rejected;
+  const byReason: Record<string, number> = { ...sys.risk.counters.byReason };
+  const lat = sys.intentLatency;
+  const us = (ns: number) => Math.round(ns / 10) / 100;
+  return {
+    duration_s: sys.elapsedNs / 1e9,
+    wall_s: Math.round(wallS * 1000) / 1000,
+    clock: sys.clock.simulated ? 'sim' : 'real',
+    events: sys.marketData.events,
+    orders: sys.orders.counters.sent,
+    fills: rc.fills + rc.partials,
+    rejects: { risk: riskRejects, venue: rc.rejects, total: riskRejects + rc.rejects, by_reason: byReason },
+    cancels: rc.canceled,
+    pnl: { total: money(total), by_symbol: bySymbol },
+    positions,
+    latency_us: { p50: us(lat.percentile(50)), p99: us(lat.percentile(99)), max: us(lat.max), count: lat.count },
+    lob_update_ns: { p50: sys.lobLatency.percentile(50), p99: sys.lobLatency.percentile(99) },
+    recorded_rows: rec
+      ? { market_data: rec.written.market_data, orders: rec.written.orders, trades: rec.written.trades }
+      : { market_data: 0, orders: 0, trades: 0 },
+    recorder: rec,
+    feed: {
+      malformed: sys.normalizer.counters.malformed,
+      unknown_symbol: sys.normalizer.counters.unknownSymbol,
+      out_of_order: sys.normalizer.counters.outOfOrder,
+      crossed_books: sys.lob.counters.crossed,
+    },
+    bus: { published: sys.bus.published, dropped: sys.bus.dropped, high_water: sys.bus.highWater },
+    strategy_errors: sys.runner.counters.errors,
+  };
+}
+
+/** Human-readable summary printed at exit. */
+export function formatSummary(s: RunSummary): string {
+  const lines = [
+    `run finished: ${s.duration_s.toFixed(1)} s of ${s.clock} time in ${s.wall_s.toFixed(1)} s wall`,
+    `  events ${s.events}  orders ${s.orders}  fills ${s.fills}  cancels ${s.cancels}  rejects ${s.rejects.total} (risk ${s.rejects.risk}, venue ${s.rejects.venue})`,
+    `  latency event->intent: p50 ${s.latency_us.p50} us  p99 ${s.latency_us.p99} us  (n=${s.latency_us.count})`,
+    `  LOB update: p50 ${s.lob_update_ns.p50} ns  p99 ${s.lob_update_ns.p99} ns`,
+    `  recorded rows: market_data ${s.recorded_rows.market_data}  orders ${s.recorded_rows.orders}  trades ${s.recorded_rows.trades}`,
+    '  positions:',
+  ];
+  for (const p of s.positions) {
+    lines.push(
+      `    ${p.strategy.padEnd(10)} ${p.symbol.padEnd(6)} qty ${String(p.qty).padStart(6)}  avg ${p.avg_price.toFixed(2).padStart(10)}  realized ${p.realized.toFixed(2)}  unrealized ${p.unrealized.toFixed(2)}  fees ${p.fees.toFixed(2)}  net ${p.net.toFixed(2)}`,
+    );
+  }
+  if (s.positions.length === 0) lines.push('    (none)');
+  lines.push(`  PnL total (net of fees and taxes): ${s.pnl.total.toFixed(2)}`);
+  if (s.rejects.total > 0) lines.push(`  rejects by reason: ${JSON.stringify(s.rejects.by_reason)}`);
+  if (s.recorder && (s.recorder.failed_rows > 0 || s.recorder.shed_market_data > 0)) {
+    lines.push(`  recorder: shed ${s.recorder.shed_market_data} market-data rows, failed ${s.recorder.failed_rows} rows`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,108 @@
+import type { MdKind } from '../../contracts/market.ts';
+
+/** Flag bit: last event of one exchange message; apply every event of a message before reading the book. */
+export const EV_LAST = 1;
+/** Flag bit: the event belongs to a snapshot (the Clear and the Level events that rebuild the book). */
+export const EV_SNAPSHOT = 2;
+
+/**
+ * Market data as packed columns (hftbacktest style): row i of every array is one event.
+ * kind is MdKind.Level / Trade / Clear; side +1 bid/buy, -1 ask/sell, 0 unknown (Level: book side,
+ * Trade: aggressor); price and qty are scaled integers (scales come with the file); times are ns.
+ * localTs is the receive time; where the source has none it is exchTs + the reader's `feedLatencyNs`.
+ */
+export interface EventColumns {
+  n: number;
+  kind: Uint8Array;
+  side: Int8Array;
+  exchTs: Float64Array;
+  localTs: Float64Array;
+  price: Float64Array;
+  qty: Float64Array;
+  flags: Uint8Array;
+}
+
+/** Appends events to growable typed arrays; `finish()` returns right-sized columns. */
+export class EventColumnsBuilder {
+  n = 0;
+  private cap: number;
+  private kind: Uint8Array;
+  private side: Int8Array;
+  private exchTs: Float64Array;
+  private localTs: Float64Array;
+  private price: Float64Array;
+  private qty: Float64Array;
+  private flags: Uint8Array;
+  /** Index of the first event of the open message. */
+  private msgStart = 0;
+
+  constructor(capacity = 4096) {
+    this.cap = Math.max(16, Math.ceil(capacity));
+    this.kind = new Uint8Array(this.cap);
+    this.side = new Int8Array(this.cap);
+    this.exchTs = new Float64Array(this.cap);
+    this.localTs = new Float64Array(this.cap);
+    this.price = new Float64Array(this.cap);
+    this.qty = new Float64Array(this.cap);
+    this.flags = new Uint8Array(this.cap);
+  }
+
+  /** Appends one event. */
+  push(
+    kind: MdKind,
+    side: number,
+    exchTs: number,
+    localTs: number,
+    price: number,
+    qty: number,
+    flags = 0,
+  ): void {
+    if (this.n === this.cap) this.grow();
+    const i = this.n++;
+    this.kind[i] = kind;
+    this.side[i] = side;
+    this.exchTs[i] = exchTs;
+    this.localTs[i] = localTs;
+    this.price[i] = price;
+    this.qty[i] = qty;
+    this.flags[i] = flags;
+  }
+
+  /** Closes the open message: flags its last event EV_LAST (no-op when it has no event). */
+  endMessage(): void {
+    if (this.n > this.msgStart) this.flags[this.n - 1] |= EV_LAST;
+    this.msgStart = this.n;
+  }
+
+  /** Returns the events as right-sized columns; closes a trailing open message first. */
+  finish(): EventColumns {
+    this.endMessage();
+    const n = this.n;
+    return {
+      n,
+      kind: this.kind.slice(0, n),
+      side: this.side.slice(0, n),
+      exchTs: this.exchTs.slice(0, n),
+      localTs: this.localTs.slice(0, n),
+      price: this.price.slice(0, n),
+      qty: this.qty.slice(0, n),
+      flags: this.flags.slice(0, n),
+    };
+  }
+
+  private grow(): void {
+    this.cap *= 2;
+    this.kind = resize(this.kind, new Uint8Array(this.cap));
+    this.side = resize(this.side, new Int8Array(this.cap));
+    this.exchTs = resize(this.exchTs, new Float64Array(this.cap));
+    this.localTs = resize(this.localTs, new Float64Array(this.cap));
+    this.price = resize(this.price, new Float64Array(this.cap));
+    this.qty = resize(this.qty, new Float64Array(this.cap));
+    this.flags = resize(this.flags, new Uint8Array(this.cap));
+  }
+}
+
+function resize<T extends Uint8Array | Int8Array | Float64Array>(from: T, to: T): T {
+  to.set(from as never);
+  return to;
+}

@@ -1,0 +1,194 @@
+import { basename } from 'node:path';
+import { MdKind } from '../../contracts/market.ts';
+import { EV_LAST, EV_SNAPSHOT } from './event-columns.ts';
+import { readAny } from './read-any.ts';
+import { ReferenceBook, verifyTruth } from './reference-book.ts';
+import type { ReadOptions, ReplayData, ReplayFormat } from './replay-data.ts';
+
+const BOOK_LEVELS = 5;
+
+/** Top levels of the book after one event; prices and quantities scaled. */
+export interface BookView {
+  eventIndex: number;
+  exchTs: string;
+  bids: [price: number, qty: number][];
+  asks: [price: number, qty: number][];
+}
+
+/** Plain summary of one recording (scaled integers, ISO times). */
+export interface InspectSummary {
+  file: string;
+  format: ReplayFormat;
+  symbol: string;
+  priceScale: number;
+  qtyScale: number;
+  tick: number;
+  records: number;
+  events: number;
+  byKind: { level: number; trade: number; clear: number };
+  messages: number;
+  snapshotEvents: number;
+  firstExchTs: string | null;
+  lastExchTs: string | null;
+  bookPrice: { min: number; max: number } | null;
+  tradePrice: { min: number; max: number } | null;
+  /** Most price levels held per side at any point. */
+  maxDepth: { bid: number; ask: number };
+  /** Messages after which best bid >= best ask. */
+  crossedMessages: number;
+  /** After the first message that leaves both sides non-empty. */
+  firstBook: BookView | null;
+  lastBook: BookView | null;
+  truth: { points: number; levels: number; mismatches: number; firstMismatch: string } | null;
+  stats: Record<string, number>;
+  notes: string[];
+}
+
+/** Reads a recording and summarizes it, replaying it through a reference book. */
+export async function inspectFile(path: string, opts: ReadOptions = {}): Promise<InspectSummary> {
+  return summarize(await readAny(path, opts));
+}
+
+/** Summarizes already-read replay data. */
+export function summarize(d: ReplayData): InspectSummary {
+  const c = d.columns;
+  const book = new ReferenceBook();
+  const byKind = { level: 0, trade: 0, clear: 0 };
+  let messages = 0;
+  let snapshotEvents = 0;
+  let crossed = 0;
+  const maxDepth = { bid: 0, ask: 0 };
+  let bookPrice: { min: number; max: number } | null = null;
+  let tradePrice: { min: number; max: number } | null = null;
+  let firstBook: BookView | null = null;
+  for (let i = 0; i < c.n; i++) {
+    book.apply(c, i);
+    const kind = c.kind[i];
+    const p = c.price[i];
+    if (kind === MdKind.Level) {
+      byKind.level++;
+      if (c.qty[i] > 0) bookPrice = widen(bookPrice, p);
+      maxDepth.bid = Math.max(maxDepth.bid, book.bids.size);
+      maxDepth.ask = Math.max(maxDepth.ask, book.asks.size);
+    } else if (kind === MdKind.Trade) {
+      byKind.trade++;
+      tradePrice = widen(tradePrice, p);
+    } else if (kind === MdKind.Clear) {
+      byKind.clear++;
+    }
+    if (c.flags[i] & EV_SNAPSHOT) snapshotEvents++;
+    if (c.flags[i] & EV_LAST) {
+      messages++;
+      const bid = book.best(1);
+      const ask = book.best(-1);
+      if (bid > 0 && ask > 0) {
+        if (bid >= ask) crossed++;
+        firstBook ??= view(book, c.exchTs[i], i);
+      }
+    }
+  }
+  let truth: InspectSummary['truth'] = null;
+  if (d.truth) {
+    const bad = verifyTruth(c, d.truth);
+    truth = {
+      points: d.truth.n,
+      levels: d.truth.levels,
+      mismatches: bad.length,
+      firstMismatch: bad.length > 0 ? `check ${bad[0].row}: ${bad[0].reason}` : '',
+    };
+  }
+  return {
+    file: d.paths.map((p) => basename(p)).join(' + '),
+    format: d.format,
+    symbol: d.symbol,
+    priceScale: d.priceScale,
+    qtyScale: d.qtyScale,
+    tick: d.tick,
+    records: d.records,
+    events: c.n,
+    byKind,
+    messages,
+    snapshotEvents,
+    firstExchTs: c.n > 0 ? iso(c.exchTs[0]) : null,
+    lastExchTs: c.n > 0 ? iso(c.exchTs[c.n - 1]) : null,
+    bookPrice,
+    tradePrice,
+    maxDepth,
+    crossedMessages: crossed,
+    firstBook,
+    lastBook: c.n > 0 ? view(book, c.exchTs[c.n - 1], c.n - 1) : null,
+    truth,
+    stats: d.stats,
+    notes: d.notes,
+  };
+}
+
+/** Human-readable rendering of a summary (prices and quantities in natural units). */
+export function formatInspect(s: InspectSummary): string {
+  const px = (v: number) => unscale(v, s.priceScale);
+  const qty = (v: number) => unscale(v, s.qtyScale);
+  const range = (r: { min: number; max: number } | null) => (r ? `${px(r.min)} .. ${px(r.max)}` : '-');
+  const n = (v: number) => v.toLocaleString('en-US');
+  const lines = [
+    `${s.file}  [${s.format}]`,
+    `symbol      ${s.symbol}   tick ${px(s.tick)}   price scale ${s.priceScale}   qty scale ${s.qtyScale}`,
+    `records     ${n(s.records)}   events ${n(s.events)} (level ${n(s.byKind.level)}, trade ${n(s.byKind.trade)}, ` +
+      `clear ${n(s.byKind.clear)}; ${n(s.snapshotEvents)} from snapshots)   messages ${n(s.messages)}`,
+    `time        ${s.firstExchTs ?? '-'} .. ${s.lastExchTs ?? '-'} (exchange)`,
+    `prices      book ${range(s.bookPrice)}   trades ${range(s.tradePrice)}`,
+    `max depth   bid ${n(s.maxDepth.bid)} levels, ask ${n(s.maxDepth.ask)} levels   crossed after ${n(s.crossedMessages)} messages`,
+  ];
+  if (s.truth) {
+    lines.push(
+      `truth       ${n(s.truth.points)} check points x ${s.truth.levels} levels: ${n(s.truth.mismatches)} mismatches` +
+        (s.truth.firstMismatch ? ` (first: ${s.truth.firstMismatch})` : ''),
+    );
+  }
+  const stats = Object.entries(s.stats).map(([k, v]) => `${k} ${n(v)}`);
+  if (stats.length > 0) lines.push(`reader      ${stats.join(', ')}`);
+  for (const note of s.notes) lines.push(`note        ${note}`);
+  for (const [title, b] of [
+    ['first book', s.firstBook],
+    ['last book', s.lastBook],
+  ] as const) {
+    if (!b) continue;
+    lines.push(`${title} (after event ${n(b.eventIndex)}, ${b.exchTs}):`);
+    lines.push(
+      `  ${'bid qty'.padStart(12)} ${'bid'.padStart(12)} | ${'ask'.padEnd(12)} ${'ask qty'.padEnd(12)}`,
+    );
+    for (let k = 0; k < Math.max(b.bids.length, b.asks.length); k++) {
+      const bid = b.bids[k];
+      const ask = b.asks[k];
+      lines.push(
+        `  ${(bid ? qty(bid[1]) : '').padStart(12)} ${(bid ? px(bid[0]) : '').padStart(12)} | ` +
+          `${(ask ? px(ask[0]) : '').padEnd(12)} ${ask ? qty(ask[1]) : ''}`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+function view(book: ReferenceBook, exchTs: number, eventIndex: number): BookView {
+  return { eventIndex, exchTs: iso(exchTs), bids: book.top(1, BOOK_LEVELS), asks: book.top(-1, BOOK_LEVELS) };
+}
+
+function widen(r: { min: number; max: number } | null, v: number): { min: number; max: number } {
+  if (!r) return { min: v, max: v };
+  if (v < r.min) r.min = v;
+  if (v > r.max) r.max = v;
+  return r;
+}
+
+function iso(ns: number): string {
+  return new Date(Math.floor(ns / 1e6)).toISOString();
+}
+
+/** Scaled integer -> decimal string, exactly (scale is a power of ten). */
+function unscale(v: number, scale: number): string {
+  const decimals = Math.round(Math.log10(scale));
+  if (decimals <= 0) return String(v);
+  const sign = v < 0 ? '-' : '';
+  const digits = String(Math.abs(v)).padStart(decimals + 1, '0');
+  const frac = digits.slice(-decimals).replace(/0+$/, '');
+  return `${sign}${digits.slice(0, -decimals)}${frac ? `.${frac}` : ''}`;
+}

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { formatInspect, type InspectSummary, inspectFile } from '../../../src/venues/replay/inspect.ts';
+import { dataFile, requireData } from './data-dir.ts';
+
+describe('inspect on TAIFEX TXF 2026-04-08', requireData(), () => {
+  let s: InspectSummary;
+  before(async () => {
+    s = await inspectFile(dataFile('taifex-txf-20260408.parquet'));
+  });
+
+  test('counts events by kind and messages', () => {
+    assert.equal(s.symbol, 'TXF');
+    assert.equal(s.format, 'taifex-parquet');
+    assert.equal(s.records, 849_329);
+    assert.equal(s.events, 849_329);
+    assert.deepEqual(s.byKind, { level: 385_545 + 398_707, trade: 33_009 + 32_067, clear: 1 });
+    assert.ok(s.messages > 100_000 && s.messages < s.events, `messages ${s.messages}`);
+  });
+
+  test('time span lies within 2026-04-08 (08:31-21:56 Taipei)', () => {
+    assert.ok(s.firstExchTs && s.lastExchTs);
+    assert.ok(s.firstExchTs.startsWith('2026-04-08T00:31'), s.firstExchTs);
+    assert.ok(s.lastExchTs.startsWith('2026-04-08T13:56'), s.lastExchTs);
+  });
+
+  test('prices, depth and books are those of a 5-level TXF feed', () => {
+    // TXF traded around 34,500-35,350 points that day; scaled by 100.
+    assert.ok(s.tradePrice && s.tradePrice.min > 3_400_000 && s.tradePrice.max < 3_600_000);
+    assert.ok(s.bookPrice && s.bookPrice.min <= s.tradePrice.min && s.bookPrice.max >= s.tradePrice.max);
+    assert.deepEqual(s.maxDepth, { bid: 5, ask: 5 });
+    assert.equal(s.crossedMessages, 0);
+    for (const b of [s.firstBook, s.lastBook]) {
+      assert.ok(b);
+      assert.equal(b.bids.length, 5);
+      assert.equal(b.asks.length, 5);
+      assert.ok(b.bids[0][0] < b.asks[0][0], 'best bid below best ask');
+      for (let k = 1; k < 5; k++) {
+        assert.ok(b.bids[k][0] < b.bids[k - 1][0] && b.asks[k][0] > b.asks[k - 1][0], 'levels ordered');
+      }
+    }
+    assert.deepEqual(s.firstBook?.bids[0], [3_450_000, 3]);
+    assert.equal(s.truth, null);
+  });
+
+  test('formats a readable report in index points', () => {
+    const text = formatInspect(s);
+    assert.match(text, /TXF/);
+    assert.match(text, /849,329/);
+    assert.match(text, /2026-04-08T00:31:10\.000Z \.\. 2026-04-08T13:56:32\.094Z/);
+    assert.match(text, /first book/);
+    assert.match(text, / 34500 \| 34502 /);
+    assert.doesNotMatch(text, /3450000/);
+  });
+});
+
+describe('inspect with truth', requireData(), () => {
+  test('LOBSTER: the reference book matches all 999 orderbook rows', async () => {
+    const s = await inspectFile(dataFile('AAPL_2012-06-21_34200000_57600000_message_10.csv'));
+    assert.deepEqual(s.truth, { points: 999, levels: 10, mismatches: 0, firstMismatch: '' });
+    assert.match(formatInspect(s), /999 check points x 10 levels: 0 mismatches/);
+  });
+});
