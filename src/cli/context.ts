@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { loadSettings, parseScalar } from '../config/loader.ts';
+import type { Settings } from '../config/schema.ts';
 import { loadStrategies, type StrategyConfig } from '../config/strategies.ts';
 import { loadSymbols } from '../config/symbols.ts';
-import type { Settings } from '../config/schema.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
 import { UserError } from '../core/errors.ts';
 
@@ -31,7 +31,10 @@ export function setOverrides(sets: string[] = []): { key: string; value: unknown
 }
 
 /** Loads settings (all layers), the symbol table and the strategies. */
-export function loadAll(flags: ConfigFlags, extra: { key: string; value: unknown; label: string }[] = []): Loaded {
+export function loadAll(
+  flags: ConfigFlags,
+  extra: { key: string; value: unknown; label: string }[] = [],
+): Loaded {
   const root = process.cwd();
   const { settings } = loadSettings({
     root,
@@ -40,6 +43,9 @@ export function loadAll(flags: ConfigFlags, extra: { key: string; value: unknown
     overrides: [...setOverrides(flags.set), ...extra],
   });
   const symbols = loadSymbols(path.resolve(root, settings.symbols_file));
-  const strategies = loadStrategies(path.resolve(root, settings.strategies_file), new Set(symbols.map((s) => s.code)));
+  const strategies = loadStrategies(
+    path.resolve(root, settings.strategies_file),
+    new Set(symbols.map((s) => s.code)),
+  );
   return { settings, root, symbols, strategies };
 }

@@ -11,7 +11,11 @@ function configOptions(cmd: Command): Command {
   return cmd
     .option('--env <name>', 'config environment: config/env/<name>.yaml (default HFT_ENV or dev)')
     .option('--config <file>', 'settings file layered over base and env')
-    .option('--set <key=value>', 'override any config key, e.g. --set risk.max_position=5 (repeatable)', collect);
+    .option(
+      '--set <key=value>',
+      'override any config key, e.g. --set risk.max_position=5 (repeatable)',
+      collect,
+    );
 }
 
 const program = new Command('hft')
@@ -26,14 +30,21 @@ configOptions(
     .option('--duration <seconds>', 'stop after this many seconds (0 = until Ctrl+C)')
     .option('--summary-json <file>', 'also write the exit summary as JSON')
     .option('--seed <n>', 'random seed of the market generator')
-    .addOption(new Option('--clock <kind>', 'real: wall-clock pacing; sim: simulated time, as fast as possible').choices(['real', 'sim']))
+    .addOption(
+      new Option(
+        '--clock <kind>',
+        'real: wall-clock pacing; sim: simulated time, as fast as possible',
+      ).choices(['real', 'sim']),
+    )
     .option('--no-record', 'do not record to the store'),
 ).action(runSim);
 run
   .command('live')
   .description('live trading against a broker')
   .action(() => {
-    throw new UserError('hft run live: no live broker adapter is configured in this build; use `hft run sim`');
+    throw new UserError(
+      'hft run live: no live broker adapter is configured in this build; use `hft run sim`',
+    );
   });
 
 const db = program.command('db').description('the ClickHouse store');
@@ -41,9 +52,7 @@ configOptions(
   db
     .command('query <sql>')
     .description('run a SQL query against the configured store and print the rows')
-    .addOption(
-      new Option('--format <fmt>', 'ClickHouse output format').default('PrettyCompactMonoBlock'),
-    ),
+    .addOption(new Option('--format <fmt>', 'ClickHouse output format').default('PrettyCompactMonoBlock')),
 ).action(async (sql: string, flags: { format: string; env?: string; config?: string; set?: string[] }) => {
   const { settings, root } = loadAll(flags);
   const out = await runQuery(path.resolve(root, settings.store.path), sql, flags.format);

@@ -23,12 +23,23 @@ function num(flag: string, v: string): number {
 /** `hft run sim`: the whole trading system on the simulated exchange. */
 export async function runSim(flags: RunFlags): Promise<void> {
   const extra = [];
-  if (flags.duration !== undefined) extra.push({ key: 'run.duration_s', value: num('--duration', flags.duration), label: 'CLI flag --duration' });
-  if (flags.seed !== undefined) extra.push({ key: 'sim.seed', value: num('--seed', flags.seed), label: 'CLI flag --seed' });
-  if (flags.clock !== undefined) extra.push({ key: 'run.clock', value: flags.clock, label: 'CLI flag --clock' });
+  if (flags.duration !== undefined)
+    extra.push({
+      key: 'run.duration_s',
+      value: num('--duration', flags.duration),
+      label: 'CLI flag --duration',
+    });
+  if (flags.seed !== undefined)
+    extra.push({ key: 'sim.seed', value: num('--seed', flags.seed), label: 'CLI flag --seed' });
+  if (flags.clock !== undefined)
+    extra.push({ key: 'run.clock', value: flags.clock, label: 'CLI flag --clock' });
   const loaded = loadAll(flags, extra);
   const log = createLogger(process.env.HFT_LOG_LEVEL ?? loaded.settings.log_level);
-  const sys = await TradingSystem.create({ ...loaded, log, record: flags.record === false ? false : undefined });
+  const sys = await TradingSystem.create({
+    ...loaded,
+    log,
+    record: flags.record === false ? false : undefined,
+  });
   const dur = loaded.settings.run.duration_s;
   log.info(
     {

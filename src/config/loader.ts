@@ -37,7 +37,13 @@ export function readYaml(file: string): unknown {
   return doc.toJS() ?? {};
 }
 
-function merge(target: Obj, src: unknown, source: string, prefix: string, sources: Map<string, string>): void {
+function merge(
+  target: Obj,
+  src: unknown,
+  source: string,
+  prefix: string,
+  sources: Map<string, string>,
+): void {
   if (!isObj(src)) throw new ConfigError(source, prefix, 'expected a mapping of keys');
   for (const [k, v] of Object.entries(src)) {
     const key = prefix ? `${prefix}.${k}` : k;
@@ -51,7 +57,13 @@ function merge(target: Obj, src: unknown, source: string, prefix: string, source
   }
 }
 
-function setPath(target: Obj, key: string, value: unknown, source: string, sources: Map<string, string>): void {
+function setPath(
+  target: Obj,
+  key: string,
+  value: unknown,
+  source: string,
+  sources: Map<string, string>,
+): void {
   const parts = key.split('.');
   let o = target;
   for (const p of parts.slice(0, -1)) {

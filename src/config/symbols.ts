@@ -17,7 +17,9 @@ const symbolSchema = z.strictObject({
     .int()
     .positive()
     .refine((s) => MONEY_SCALE % s === 0, `must divide ${MONEY_SCALE} so money stays integral`),
-  ticks: z.array(z.strictObject({ below: z.number().positive().nullable(), tick: z.number().positive() })).min(1),
+  ticks: z
+    .array(z.strictObject({ below: z.number().positive().nullable(), tick: z.number().positive() }))
+    .min(1),
   lot_size: z.number().int().positive(),
   multiplier: z.number().positive(),
   currency: z.string().default('TWD'),
@@ -29,7 +31,13 @@ const symbolSchema = z.strictObject({
       tax_rate_buy: rate.default(0),
       tax_rate_sell: rate.default(0),
     })
-    .default({ commission_per_contract: 0, commission_rate: 0, commission_min: 0, tax_rate_buy: 0, tax_rate_sell: 0 }),
+    .default({
+      commission_per_contract: 0,
+      commission_rate: 0,
+      commission_min: 0,
+      tax_rate_buy: 0,
+      tax_rate_sell: 0,
+    }),
 });
 
 const fileSchema = z.strictObject({ symbols: z.array(symbolSchema).min(1) });
@@ -56,9 +64,13 @@ export function loadSymbols(file: string): SymbolSpec[] {
     seen.add(s.code);
     let prev = 0;
     const ticks = s.ticks.map((b, i) => {
-      const below = b.below === null ? Number.POSITIVE_INFINITY : exact(b.below, s.price_scale, label, `${key}.ticks[${i}].below`);
+      const below =
+        b.below === null
+          ? Number.POSITIVE_INFINITY
+          : exact(b.below, s.price_scale, label, `${key}.ticks[${i}].below`);
       const tick = exact(b.tick, s.price_scale, label, `${key}.ticks[${i}].tick`);
-      if (tick === 0) throw new ConfigError(label, `${key}.ticks[${i}].tick`, 'tick rounds to 0 at this price_scale');
+      if (tick === 0)
+        throw new ConfigError(label, `${key}.ticks[${i}].tick`, 'tick rounds to 0 at this price_scale');
       if (below <= prev) throw new ConfigError(label, `${key}.ticks[${i}].below`, 'bands must ascend');
       prev = below;
       return { below, tick };

@@ -21,7 +21,13 @@ export interface FillCosts {
  * Costs of a fill under the symbol's fee schedule: commission = per-contract + rate x notional
  * (at least the minimum), tax = side's rate x notional (TW futures: both sides; TW stocks: sells).
  */
-export function fillCosts(spec: SymbolSpec, side: Side, price: number, qty: number, out: FillCosts): FillCosts {
+export function fillCosts(
+  spec: SymbolSpec,
+  side: Side,
+  price: number,
+  qty: number,
+  out: FillCosts,
+): FillCosts {
   const f = spec.fees;
   const notional = price * qty * moneyFactor(spec);
   let fee = f.commissionPerContract * qty + applyRate(notional, f.commissionRate);

@@ -41,7 +41,7 @@ export class Position {
     const closing = Math.min(qty, Math.abs(this.qty));
     // Share of the cost basis released by the closed quantity (rounded; the remainder stays in cost).
     const released = Math.round((this.cost * closing) / Math.abs(this.qty));
-    const proceeds = (price * closing * this.factor) * -side; // selling a long gives +, buying back a short gives -
+    const proceeds = price * closing * this.factor * -side; // selling a long gives +, buying back a short gives -
     this.realized += proceeds - released;
     this.cost -= released;
     this.qty += side * closing;

@@ -59,7 +59,10 @@ export class ExecutionRouter {
     if (o === undefined) {
       this.counters.orphans++;
       if (this.orphans.length < 10_000) this.orphans.push({ ...e });
-      this.log.warn({ orderId: e.orderId, type: e.type }, 'execution callback for unknown order kept as orphan');
+      this.log.warn(
+        { orderId: e.orderId, type: e.type },
+        'execution callback for unknown order kept as orphan',
+      );
       return;
     }
     if (e.venueOrderId) o.venueOrderId = e.venueOrderId;

@@ -21,7 +21,13 @@ export class Normalizer {
   private readonly trade: TradeEvent[] = [];
   private readonly lastTs: number[] = [];
   private readonly seq: number[] = [];
-  readonly counters: NormalizerCounters = { depth: 0, trade: 0, unknownSymbol: 0, malformed: 0, outOfOrder: 0 };
+  readonly counters: NormalizerCounters = {
+    depth: 0,
+    trade: 0,
+    unknownSymbol: 0,
+    malformed: 0,
+    outOfOrder: 0,
+  };
 
   constructor(
     readonly symbols: readonly SymbolSpec[],

@@ -163,7 +163,7 @@ export class OrderBook {
   /** Sum of quantity over the best `k` levels of a side. */
   depth(side: Side, k: number): number {
     const s = side === 1 ? this.bids : this.asks;
-    const m = k < s.n ? k : s.n;
+    const m = Math.min(k, s.n);
     let sum = 0;
     for (let i = 0; i < m; i++) sum += s.qty[i];
     return sum;

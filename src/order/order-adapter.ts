@@ -87,7 +87,8 @@ export class OrderAdapter {
   /** Quantity still working on one side of a symbol for a strategy. */
   openQty(strategyId: string, symbolId: number, side: 1 | -1): number {
     let q = 0;
-    for (const o of this.openSet(strategyId)) if (o.symbolId === symbolId && o.side === side && isOpen(o)) q += o.leavesQty;
+    for (const o of this.openSet(strategyId))
+      if (o.symbolId === symbolId && o.side === side && isOpen(o)) q += o.leavesQty;
     return q;
   }
 

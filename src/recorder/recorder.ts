@@ -1,4 +1,7 @@
 import { Worker } from 'node:worker_threads';
+// Keeps the native engine loaded in this thread too: when only the store worker has loaded it, the
+// addon is unloaded as the worker exits, which crashes the process (measured, chdb 3.4).
+import 'chdb';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { RingBuffer } from '../core/ring-buffer.ts';
@@ -72,6 +75,33 @@ const COLUMNS: Record<TableName, readonly string[]> = {
 
 const counts = (): TableCounts => ({ market_data: 0, orders: 0, trades: 0 });
 
+/** Resolves when the store worker has opened the store; rejects with its error (a UserError stays one). */
+function workerReady(worker: Worker): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onMessage = (msg: FromStoreWorker) => {
+      cleanup();
+      if (msg.op === 'ready') resolve();
+      else if (msg.op === 'failed')
+        reject(msg.name === 'UserError' ? new UserError(msg.message) : new Error(msg.message));
+      else reject(new Error(`store worker sent '${msg.op}' before opening`));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const onExit = (code: number) => onError(new Error(`store worker exited (code ${code}) before opening`));
+    // Only our own listeners: Worker manages its message port through listener events.
+    const cleanup = () => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+  });
+}
+
 /**
  * Records market data, order events and own fills from the trading loop into the store.
  * record*() only copies into preallocated ring slots; a timer drains the rings into TSV batches that a
@@ -97,6 +127,8 @@ export class Recorder {
   private lastError: string | null = null;
   private flushScheduled = false;
   private workerGone = false;
+  /** Set once close() has sent its final flush: later batches could not be acknowledged. */
+  private stopped = false;
   private closing: Promise<RecorderStats> | null = null;
   private onClosed: (() => void) | null = null;
   private readonly flushSoon = () => {
@@ -128,21 +160,11 @@ export class Recorder {
     const data: StoreWorkerData = { dataDir: opts.dataDir };
     const worker = new Worker(new URL('./store-worker-entry.mjs', import.meta.url), { workerData: data });
     try {
-      await new Promise<void>((resolve, reject) => {
-        worker.once('error', reject);
-        worker.once('exit', (code) => reject(new Error(`store worker exited (code ${code}) before opening`)));
-        worker.once('message', (msg: FromStoreWorker) => {
-          if (msg.op === 'ready') resolve();
-          else if (msg.op === 'failed')
-            reject(msg.name === 'UserError' ? new UserError(msg.message) : new Error(msg.message));
-          else reject(new Error(`store worker sent '${msg.op}' before opening`));
-        });
-      });
+      await workerReady(worker);
     } catch (err) {
       await worker.terminate();
       throw err;
     }
-    worker.removeAllListeners();
     return new Recorder(worker, opts);
   }
 
@@ -226,6 +248,7 @@ export class Recorder {
 
   /** Drains every ring into batches for the store worker. Acks arrive later (see stats().pending). */
   flush(): void {
+    if (this.stopped) return;
     this.drain('market_data');
     this.drain('orders');
     this.drain('trades');
@@ -256,6 +279,7 @@ export class Recorder {
   private async shutdown(): Promise<RecorderStats> {
     clearInterval(this.timer);
     this.flush();
+    this.stopped = true;
     if (!this.workerGone) {
       // The worker handles messages in order: 'closed' comes after every pending ack.
       await new Promise<void>((resolve) => {
@@ -274,7 +298,7 @@ export class Recorder {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled || this.closing !== null) return;
+    if (this.flushScheduled || this.stopped) return;
     this.flushScheduled = true;
     setImmediate(this.flushSoon);
   }
@@ -315,8 +339,8 @@ export class Recorder {
     const id = ++this.nextBatchId;
     this.batches++;
     this.inflight.set(id, { table, rows });
-    if (this.workerGone) {
-      this.settle(id, 0, this.lastError ?? 'store worker is gone');
+    if (this.workerGone || this.stopped) {
+      this.settle(id, 0, this.stopped ? 'recorder is closed' : (this.lastError ?? 'store worker is gone'));
       return;
     }
     this.post({ op: 'insert', id, table: `hft.${table}`, columns: COLUMNS[table], payload });

@@ -16,7 +16,9 @@ export function createStrategy(
 ): Strategy {
   const factory = STRATEGY_CLASSES[cls];
   if (factory === undefined) {
-    throw new UserError(`strategy ${id}: unknown class '${cls}' (known: ${Object.keys(STRATEGY_CLASSES).join(', ')})`);
+    throw new UserError(
+      `strategy ${id}: unknown class '${cls}' (known: ${Object.keys(STRATEGY_CLASSES).join(', ')})`,
+    );
   }
   try {
     return factory(id, symbols, params);

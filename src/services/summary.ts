@@ -28,7 +28,10 @@ export interface RunSummary {
   rejects: { risk: number; venue: number; total: number; by_reason: Record<string, number> };
   cancels: number;
   /** Net PnL per symbol and in total, currency units, after fees and taxes. */
-  pnl: { total: number; by_symbol: Record<string, { realized: number; unrealized: number; fees: number; net: number }> };
+  pnl: {
+    total: number;
+    by_symbol: Record<string, { realized: number; unrealized: number; fees: number; net: number }>;
+  };
   positions: PositionSummary[];
   latency_us: { p50: number; p99: number; max: number; count: number };
   lob_update_ns: { p50: number; p99: number };
@@ -82,7 +85,12 @@ export function buildSummary(sys: TradingSystem, rec: RecorderStats | null, wall
     cancels: rc.canceled,
     pnl: { total: money(total), by_symbol: bySymbol },
     positions,
-    latency_us: { p50: us(lat.percentile(50)), p99: us(lat.percentile(99)), max: us(lat.max), count: lat.count },
+    latency_us: {
+      p50: us(lat.percentile(50)),
+      p99: us(lat.percentile(99)),
+      max: us(lat.max),
+      count: lat.count,
+    },
     lob_update_ns: { p50: sys.lobLatency.percentile(50), p99: sys.lobLatency.percentile(99) },
     recorded_rows: rec
       ? { market_data: rec.written.market_data, orders: rec.written.orders, trades: rec.written.trades }
@@ -118,7 +126,9 @@ export function formatSummary(s: RunSummary): string {
   lines.push(`  PnL total (net of fees and taxes): ${s.pnl.total.toFixed(2)}`);
   if (s.rejects.total > 0) lines.push(`  rejects by reason: ${JSON.stringify(s.rejects.by_reason)}`);
   if (s.recorder && (s.recorder.failed_rows > 0 || s.recorder.shed_market_data > 0)) {
-    lines.push(`  recorder: shed ${s.recorder.shed_market_data} market-data rows, failed ${s.recorder.failed_rows} rows`);
+    lines.push(
+      `  recorder: shed ${s.recorder.shed_market_data} market-data rows, failed ${s.recorder.failed_rows} rows`,
+    );
   }
   return lines.join('\n');
 }

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { EventBus } from '../bus/event-bus.ts';
+import type { Settings } from '../config/schema.ts';
+import type { StrategyConfig } from '../config/strategies.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
 import type { Venue } from '../contracts/venue.ts';
-import type { StrategyConfig } from '../config/strategies.ts';
-import type { Settings } from '../config/schema.ts';
 import { type Clock, NS_PER_S, NS_PER_US, RealClock, SimClock } from '../core/clock.ts';
 import { UserError } from '../core/errors.ts';
 import { LatencyHistogram } from '../core/histogram.ts';
@@ -88,7 +88,11 @@ export class TradingSystem {
     this.orders = new OrderAdapter(this.venue);
     this.risk = new RiskEngine(
       symbols,
-      { maxOrderQty: s.risk.max_order_qty, maxPosition: s.risk.max_position, priceBandTicks: s.risk.price_band_ticks },
+      {
+        maxOrderQty: s.risk.max_order_qty,
+        maxPosition: s.risk.max_position,
+        priceBandTicks: s.risk.price_band_ticks,
+      },
       {
         position: (sid, sym) => this.positions.get(sid, sym).qty,
         openQty: (sid, sym, side) => this.orders.openQty(sid, sym, side),
@@ -143,7 +147,8 @@ export class TradingSystem {
     const byCode = new Map(opts.symbols.map((x) => [x.code, x]));
     const symbols = s.sim.symbols.map((code, id) => {
       const spec = byCode.get(code);
-      if (spec === undefined) throw new UserError(`sim.symbols: unknown symbol ${code} (not in ${s.symbols_file})`);
+      if (spec === undefined)
+        throw new UserError(`sim.symbols: unknown symbol ${code} (not in ${s.symbols_file})`);
       return { ...spec, id };
     });
     const record = opts.record ?? s.recorder.enabled;
@@ -198,7 +203,7 @@ export class TradingSystem {
     return new Promise((resolve) => {
       const tick = () => {
         const now = this.clock.nowNs();
-        const limit = now < this.endNs ? now : this.endNs;
+        const limit = Math.min(now, this.endNs);
         while (sched.runNext(limit)) {}
         if (this.stopRequested || now >= this.endNs) resolve();
         else setTimeout(tick, 1);
@@ -299,7 +304,8 @@ function generatorOptions(s: Settings, symbols: readonly SymbolSpec[]): Record<s
   const out: Record<string, OrderFlowOptions> = {};
   for (const spec of symbols) {
     const g = s.sim.generator[spec.code];
-    if (g === undefined) throw new UserError(`sim.generator.${spec.code}: missing (ref_price is required per simulated symbol)`);
+    if (g === undefined)
+      throw new UserError(`sim.generator.${spec.code}: missing (ref_price is required per simulated symbol)`);
     const opts: OrderFlowOptions = {
       refPrice: toScaled(g.ref_price, spec.priceScale),
       limitRate: g.limit_rate,
@@ -311,7 +317,8 @@ function generatorOptions(s: Settings, symbols: readonly SymbolSpec[]): Record<s
       initialLevels: g.initial_levels,
     };
     // Keys left out of the config keep the generator's defaults.
-    for (const k of Object.keys(opts) as (keyof OrderFlowOptions)[]) if (opts[k] === undefined) delete opts[k];
+    for (const k of Object.keys(opts) as (keyof OrderFlowOptions)[])
+      if (opts[k] === undefined) delete opts[k];
     out[spec.code] = opts;
   }
   return out;

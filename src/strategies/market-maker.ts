@@ -40,7 +40,8 @@ export class MarketMaker extends Strategy<MarketMakerParams> {
 
   constructor(id: string, symbols: readonly SymbolSpec[], params: Record<string, unknown>) {
     super(id, symbols, marketMakerParams.parse(params));
-    for (const s of symbols) this.quotes[s.id] = { bidId: 0, bidPx: 0, bidTs: 0, askId: 0, askPx: 0, askTs: 0 };
+    for (const s of symbols)
+      this.quotes[s.id] = { bidId: 0, bidPx: 0, bidTs: 0, askId: 0, askPx: 0, askTs: 0 };
   }
 
   override onBook(ctx: StrategyContext, st: LobStats): void {

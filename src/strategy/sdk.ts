@@ -46,4 +46,8 @@ export abstract class Strategy<P = Record<string, unknown>> {
   onStop(_ctx: StrategyContext): void {}
 }
 
-export type StrategyFactory = (id: string, symbols: readonly SymbolSpec[], params: Record<string, unknown>) => Strategy;
+export type StrategyFactory = (
+  id: string,
+  symbols: readonly SymbolSpec[],
+  params: Record<string, unknown>,
+) => Strategy;

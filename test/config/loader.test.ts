@@ -71,7 +71,12 @@ function expectConfigError(fn: () => unknown, source: RegExp, key: string, reaso
 test('a wrong type names the file, the key and the reason', () => {
   const dir = scratch();
   writeFileSync(path.join(dir, 'config/env/dev.yaml'), 'env: dev\nrisk:\n  max_position: lots\n');
-  expectConfigError(() => loadSettings({ root: dir, envVars: {} }), /env\/dev\.yaml/, 'risk.max_position', /number/);
+  expectConfigError(
+    () => loadSettings({ root: dir, envVars: {} }),
+    /env\/dev\.yaml/,
+    'risk.max_position',
+    /number/,
+  );
 });
 
 test('an unknown key is an error (typos fail at start)', () => {
@@ -94,7 +99,12 @@ test('a bad env var and a bad CLI flag are named as such', () => {
     /power of two/,
   );
   expectConfigError(
-    () => loadSettings({ root: repoRoot, envVars: {}, overrides: [{ key: 'run.clock', value: 'fast', label: '--clock' }] }),
+    () =>
+      loadSettings({
+        root: repoRoot,
+        envVars: {},
+        overrides: [{ key: 'run.clock', value: 'fast', label: '--clock' }],
+      }),
     /--clock/,
     'run.clock',
     /real|sim/,
@@ -105,7 +115,10 @@ test('YAML syntax errors and missing files name the file', () => {
   const dir = scratch();
   writeFileSync(path.join(dir, 'config/base.yaml'), 'risk: [unclosed\n');
   assert.throws(() => loadSettings({ root: dir, envVars: {} }), /base\.yaml/);
-  assert.throws(() => loadSettings({ root: repoRoot, env: 'nope', envVars: {} }), /no config for environment 'nope'/);
+  assert.throws(
+    () => loadSettings({ root: repoRoot, env: 'nope', envVars: {} }),
+    /no config for environment 'nope'/,
+  );
 });
 
 test('symbols: TXF ticks 1 point, 2330 follows the TWSE ladder, fees scaled', () => {
@@ -141,7 +154,15 @@ test('strategies: unknown symbol and duplicate id are errors', () => {
   const f = path.join(dir, 'config/strategies.yaml');
   const known = new Set(['TXFD6']);
   writeFileSync(f, 'strategies:\n  - { id: a, class: market_maker, symbols: [NOPE] }\n');
-  expectConfigError(() => loadStrategies(f, known), /strategies\.yaml/, 'strategies[0].symbols[0]', /unknown symbol/);
-  writeFileSync(f, 'strategies:\n  - { id: a, class: x, symbols: [TXFD6] }\n  - { id: a, class: x, symbols: [TXFD6] }\n');
+  expectConfigError(
+    () => loadStrategies(f, known),
+    /strategies\.yaml/,
+    'strategies[0].symbols[0]',
+    /unknown symbol/,
+  );
+  writeFileSync(
+    f,
+    'strategies:\n  - { id: a, class: x, symbols: [TXFD6] }\n  - { id: a, class: x, symbols: [TXFD6] }\n',
+  );
   expectConfigError(() => loadStrategies(f, known), /strategies\.yaml/, 'strategies[1].id', /duplicate/);
 });

@@ -58,7 +58,7 @@ test('fees: TXF commission per contract + 0.002% tax; 2330 0.1425% (min 20) + 0.
   fillCosts(tsmc, 1, 10_00, 1000, c);
   assert.equal(c.fee, 20 * NTD, 'minimum commission');
   assert.equal(c.tax, 0, 'no tax on buys');
-  assert.equal(moneyFactor(txf), 200 * NTD / 100);
+  assert.equal(moneyFactor(txf), (200 * NTD) / 100);
 });
 
 test('property: over any fill sequence ending flat, realized PnL equals the net cash flow exactly', () => {

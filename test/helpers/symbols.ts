@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SymbolSpec } from '../../src/contracts/symbols.ts';
 import { loadSymbols } from '../../src/config/symbols.ts';
+import type { SymbolSpec } from '../../src/contracts/symbols.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -41,7 +41,21 @@ const level = (side: 1 | -1, price: number, qty: number): LevelEvent => ({
 
 test('snapshot sets best bid/ask, mid, spread, imbalance and depth', () => {
   const lob = new LobEngine(1);
-  assert.equal(lob.apply(depth([[100, 3], [99, 5]], [[102, 1], [103, 4]])), true);
+  assert.equal(
+    lob.apply(
+      depth(
+        [
+          [100, 3],
+          [99, 5],
+        ],
+        [
+          [102, 1],
+          [103, 4],
+        ],
+      ),
+    ),
+    true,
+  );
   const s = lob.stats(0);
   assert.equal(s.bestBid, 100);
   assert.equal(s.bestAsk, 102);
@@ -55,7 +69,18 @@ test('snapshot sets best bid/ask, mid, spread, imbalance and depth', () => {
 
 test('empty levels (0 qty) in a snapshot are skipped', () => {
   const lob = new LobEngine(1);
-  lob.apply(depth([[100, 3], [0, 0]], [[101, 2], [0, 0]]));
+  lob.apply(
+    depth(
+      [
+        [100, 3],
+        [0, 0],
+      ],
+      [
+        [101, 2],
+        [0, 0],
+      ],
+    ),
+  );
   assert.equal(lob.book(0).levels(1), 1);
   assert.equal(lob.book(0).levels(-1), 1);
   assert.equal(lob.stats(0).mid, 100.5);

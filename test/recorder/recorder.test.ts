@@ -10,12 +10,14 @@ import { captureLogger, rows, tempDataDir, until } from './helpers.ts';
 
 // Exactly representable ns timestamps (float64 spacing is 256 ns at this epoch).
 const T0 = 1_700_000_000_000_000_000;
-const NASTY = ['tab\there', 'line\nbreak', 'back\\slash', 'cr\rnul\0end', "quote'\"", '台指期', ''];
+const NASTY = ['tab\there', 'line\nbreak', 'back\\slash', 'cr\rnul\0end', 'quote\'"', '台指期', ''];
 const EVENTS: OrderEventKind[] = ['new', 'ack', 'reject', 'canceled', 'cancel_reject', 'partial', 'fill'];
 
 /** JSONEachRow with 64-bit ints as numbers. */
 async function select(store: Store, sql: string): Promise<Record<string, unknown>[]> {
-  return rows(await store.query(`${sql} SETTINGS output_format_json_quote_64bit_integers = 0`, 'JSONEachRow'));
+  return rows(
+    await store.query(`${sql} SETTINGS output_format_json_quote_64bit_integers = 0`, 'JSONEachRow'),
+  );
 }
 
 function order(i: number, rng: Rng): OrderRecord {
@@ -57,7 +59,12 @@ function fill(i: number, rng: Rng): FillRecord {
 test('every recorded row lands in the store with its values intact', async () => {
   const dir = tempDataDir();
   const rng = new Rng(7);
-  const rec = await Recorder.open({ dataDir: dir, logger: captureLogger().logger, flushIntervalMs: 5, batchRows: 300 });
+  const rec = await Recorder.open({
+    dataDir: dir,
+    logger: captureLogger().logger,
+    flushIntervalMs: 5,
+    batchRows: 300,
+  });
   const depth: Record<string, unknown>[] = [];
   const trades: Record<string, unknown>[] = [];
   const orders: OrderRecord[] = [];
@@ -79,7 +86,18 @@ test('every recorded row lands in the store with its values intact', async () =>
       askQty[k] = rng.int(1, 500);
     }
     const symbol = i % 2 ? 'TXFB6' : 'we\tird\\sym';
-    rec.recordDepth(symbol, 100, T0 + i * 4096, T0 + i * 4096 + 256, seq, levels, bidPx, bidQty, askPx, askQty);
+    rec.recordDepth(
+      symbol,
+      100,
+      T0 + i * 4096,
+      T0 + i * 4096 + 256,
+      seq,
+      levels,
+      bidPx,
+      bidQty,
+      askPx,
+      askQty,
+    );
     depth.push({
       symbol,
       exch_ts: T0 + i * 4096,
@@ -140,7 +158,10 @@ test('every recorded row lands in the store with its values intact', async () =>
   const store = await openEmbeddedStore(dir);
   try {
     const md = await select(store, 'SELECT * FROM hft.market_data ORDER BY seq');
-    assert.deepEqual(md, [...depth, ...trades].sort((a, b) => (a.seq as number) - (b.seq as number)));
+    assert.deepEqual(
+      md,
+      [...depth, ...trades].sort((a, b) => (a.seq as number) - (b.seq as number)),
+    );
 
     const ord = await select(store, 'SELECT * FROM hft.orders ORDER BY order_id');
     assert.deepEqual(
@@ -221,7 +242,9 @@ test('a full market-data ring sheds its oldest rows and counts them; orders and 
       Array.from({ length: 16 }, (_, k) => 134 + k),
       'the newest 16 rows are the ones kept',
     );
-    const ids = (await select(store, 'SELECT order_id FROM hft.orders ORDER BY order_id')).map((r) => r.order_id);
+    const ids = (await select(store, 'SELECT order_id FROM hft.orders ORDER BY order_id')).map(
+      (r) => r.order_id,
+    );
     assert.deepEqual(
       ids,
       Array.from({ length: 100 }, (_, k) => k + 1),

@@ -45,11 +45,17 @@ test('a new migration version is applied once and recorded', async () => {
   try {
     const next = [
       ...MIGRATIONS,
-      { version: 99, name: "test's table", statements: ['CREATE TABLE IF NOT EXISTS hft.t99 (x Int64) ENGINE = Memory'] },
+      {
+        version: 99,
+        name: "test's table",
+        statements: ['CREATE TABLE IF NOT EXISTS hft.t99 (x Int64) ENGINE = Memory'],
+      },
     ];
     assert.deepEqual(await applySchema(store, next), [99]);
     assert.deepEqual(await applySchema(store, next), []);
-    const names = rows(await store.query('SELECT name FROM hft.schema_migrations WHERE version = 99', 'JSONEachRow'));
+    const names = rows(
+      await store.query('SELECT name FROM hft.schema_migrations WHERE version = 99', 'JSONEachRow'),
+    );
     assert.deepEqual(names, [{ name: "test's table" }]);
   } finally {
     await store.close();

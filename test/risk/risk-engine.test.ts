@@ -10,7 +10,9 @@ const TXF = symbols.find((s) => s.code === 'TXFD6')!.id;
 const TSMC = symbols.find((s) => s.code === '2330')!.id;
 
 function setup(position = 0, openBuy = 0) {
-  const stats = symbols.map((s) => ({ symbolId: s.id, mid: s.id === TSMC ? 1850_00 : 33_000_00 }) as LobStats);
+  const stats = symbols.map(
+    (s) => ({ symbolId: s.id, mid: s.id === TSMC ? 1850_00 : 33_000_00 }) as LobStats,
+  );
   const exposure: ExposureView = {
     position: () => position,
     openQty: (_s, _sym, side) => (side === 1 ? openBuy : 0),
@@ -60,13 +62,21 @@ test('rejects off-tick prices, bad lots, zero/negative values and a missing refe
   const { risk, stats } = setup();
   assert.equal(risk.check(intent({ price: 33_000_50 })), 'TICK_SIZE');
   assert.equal(risk.check(intent({ symbolId: TSMC, price: 1850_00, qty: 500 })), 'MAX_ORDER_QTY');
-  const big = new RiskEngine(symbols, { maxOrderQty: 5000, maxPosition: 10_000, priceBandTicks: 20 }, {
-    position: () => 0,
-    openQty: () => 0,
-    stats: (id) => stats[id],
-  });
+  const big = new RiskEngine(
+    symbols,
+    { maxOrderQty: 5000, maxPosition: 10_000, priceBandTicks: 20 },
+    {
+      position: () => 0,
+      openQty: () => 0,
+      stats: (id) => stats[id],
+    },
+  );
   assert.equal(big.check(intent({ symbolId: TSMC, price: 1850_00, qty: 500 })), 'LOT_SIZE');
-  assert.equal(big.check(intent({ symbolId: TSMC, price: 1851_00, qty: 1000 })), 'TICK_SIZE', 'tick is 5 above 1000');
+  assert.equal(
+    big.check(intent({ symbolId: TSMC, price: 1851_00, qty: 1000 })),
+    'TICK_SIZE',
+    'tick is 5 above 1000',
+  );
   assert.equal(big.check(intent({ symbolId: TSMC, price: 1855_00, qty: 1000 })), null);
   assert.equal(risk.check(intent({ qty: 0 })), 'QTY_INVALID');
   assert.equal(risk.check(intent({ price: -1 })), 'PRICE_INVALID');

@@ -1,0 +1,140 @@
+/**
+ * `npm run bench`: figures for the closing notes, never asserted by tests.
+ *   1. the whole trading loop in simulated time (event -> intent latency, LOB cost per event)
+ *   2. LOB update + stats per event on real TAIFEX data
+ * Prints a table, then one JSON line (prefix "BENCH_JSON ") with every figure.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadSettings } from '../src/config/loader.ts';
+import { loadStrategies } from '../src/config/strategies.ts';
+import { loadSymbols } from '../src/config/symbols.ts';
+import { type LevelEvent, MdKind } from '../src/contracts/market.ts';
+import { LatencyHistogram } from '../src/core/histogram.ts';
+import { createLogger } from '../src/core/logger.ts';
+import { LobEngine } from '../src/lob/lob-engine.ts';
+import { TradingSystem } from '../src/services/trading-system.ts';
+import { EV_LAST } from '../src/venues/replay/event-columns.ts';
+import { readTaifex } from '../src/venues/replay/read-taifex.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dataDir = process.env.HFT_DATA_DIR ?? path.resolve(root, '../shared/data');
+const results: Record<string, unknown> = {};
+
+function row(name: string, value: string): void {
+  process.stdout.write(`${name.padEnd(48)} ${value}\n`);
+}
+
+/** Whole loop (no recorder) in simulated time: the hot path at full speed. */
+async function benchLoop(simSeconds: number, record: boolean): Promise<void> {
+  const { settings } = loadSettings({
+    root,
+    env: 'test',
+    envVars: {},
+    overrides: [{ key: 'store.path', value: path.join(root, 'data', 'bench'), label: 'bench' }],
+  });
+  const symbols = loadSymbols(path.resolve(root, settings.symbols_file));
+  const strategies = loadStrategies(
+    path.resolve(root, settings.strategies_file),
+    new Set(symbols.map((s) => s.code)),
+  );
+  const sys = await TradingSystem.create({
+    settings,
+    root,
+    symbols,
+    strategies,
+    log: createLogger('silent'),
+    record,
+  });
+  const s = await sys.run(simSeconds);
+  const tag = record ? 'loop_recording' : 'loop';
+  results[tag] = {
+    sim_seconds: simSeconds,
+    wall_s: s.wall_s,
+    events: s.events,
+    events_per_s: Math.round(s.events / s.wall_s),
+    intents: s.latency_us.count,
+    event_to_intent_us: s.latency_us,
+    lob_update_ns: s.lob_update_ns,
+    recorded_rows: s.recorded_rows,
+  };
+  row(
+    `${tag}: events (${simSeconds} s simulated)`,
+    `${s.events} in ${s.wall_s} s wall (${Math.round(s.events / s.wall_s)}/s)`,
+  );
+  row(
+    `${tag}: event -> intent (n=${s.latency_us.count})`,
+    `p50 ${s.latency_us.p50} us   p99 ${s.latency_us.p99} us`,
+  );
+  row(
+    `${tag}: normalize + LOB update + stats per event`,
+    `p50 ${s.lob_update_ns.p50} ns   p99 ${s.lob_update_ns.p99} ns`,
+  );
+}
+
+/** LOB update + stats on real data, per event, timed individually (includes ~30 ns timer cost). */
+async function benchLobReal(file: string): Promise<void> {
+  const full = path.join(dataDir, file);
+  const data = await readTaifex(full, {});
+  const c = data.columns;
+  const lob = new LobEngine(1);
+  const ev: LevelEvent = {
+    kind: MdKind.Level,
+    symbolId: 0,
+    exchTs: 0,
+    localTs: 0,
+    seq: 0,
+    side: 1,
+    price: 0,
+    qty: 0,
+  };
+  const clear = { kind: MdKind.Clear, symbolId: 0, exchTs: 0, localTs: 0, seq: 0 } as const;
+  const h = new LatencyHistogram();
+  let timerCost = 0;
+  for (let i = 0; i < 100_000; i++) {
+    const a = performance.now();
+    timerCost += performance.now() - a;
+  }
+  timerCost = (timerCost / 100_000) * 1e6;
+  for (let pass = 0; pass < 3; pass++) {
+    h.reset();
+    const t0 = performance.now();
+    let applied = 0;
+    for (let i = 0; i < c.n; i++) {
+      const k = c.kind[i];
+      if (k === MdKind.Trade) continue;
+      const a = performance.now();
+      if (k === MdKind.Clear) lob.apply(clear);
+      else {
+        ev.side = c.side[i] as 1 | -1;
+        ev.price = c.price[i];
+        ev.qty = c.qty[i];
+        ev.exchTs = c.exchTs[i];
+        lob.apply(ev, (c.flags[i] & EV_LAST) !== 0);
+      }
+      h.record((performance.now() - a) * 1e6);
+      applied++;
+    }
+    const total = (performance.now() - t0) * 1e6;
+    if (pass === 2) {
+      results.lob_real = {
+        file,
+        events: applied,
+        p50_ns: h.percentile(50),
+        p99_ns: h.percentile(99),
+        mean_ns_incl_timer: Math.round(total / applied),
+        timer_cost_ns: Math.round(timerCost),
+      };
+      row(
+        `LOB update + stats, real data (${file})`,
+        `p50 ${h.percentile(50)} ns   p99 ${h.percentile(99)} ns   (${applied} events, timer ~${Math.round(timerCost)} ns)`,
+      );
+    }
+  }
+}
+
+row('node', `${process.version} on ${process.arch}`);
+await benchLoop(1800, false);
+await benchLoop(600, true);
+await benchLobReal('taifex-txf-20260408.parquet');
+process.stdout.write(`BENCH_JSON ${JSON.stringify(results)}\n`);
