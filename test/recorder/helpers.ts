@@ -1,14 +1,22 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { after } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import type { Logger } from '../../src/core/logger.ts';
 
-/** A fresh, empty directory for one store. */
+const dirs: string[] = [];
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh, empty directory for one store, removed when the test file ends. */
 export function tempDataDir(): string {
-  return mkdtempSync(join(tmpdir(), 'hft-recorder-'));
+  const dir = mkdtempSync(join(tmpdir(), 'hft-recorder-'));
+  dirs.push(dir);
+  return dir;
 }
 
 /** A logger whose JSON lines are kept in `lines` so tests can check what was logged. */
