@@ -1,4 +1,5 @@
 import type { Nanos } from '../core/clock.ts';
+import type { MarketEvent } from './market.ts';
 import type { OrderCommand, RejectReason } from './orders.ts';
 
 /**
@@ -44,7 +45,13 @@ export interface VenueExecEvent {
 }
 
 export interface VenueHandlers {
+  /** Broker-format quotes (sim, live): go through the feed normalizer. */
   onQuote(q: RawQuote): void;
+  /**
+   * Already-normalized events (replay of recorded data). `endOfMessage` is false while more
+   * events of the same exchange message follow: the book is read only at message ends.
+   */
+  onMarketEvent(ev: MarketEvent, endOfMessage: boolean): void;
   onExec(e: VenueExecEvent): void;
 }
 

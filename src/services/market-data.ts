@@ -1,5 +1,5 @@
 import type { EventBus } from '../bus/event-bus.ts';
-import { MdKind } from '../contracts/market.ts';
+import { type MarketEvent, MdKind } from '../contracts/market.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
 import type { RawQuote } from '../contracts/venue.ts';
 import type { LatencyHistogram } from '../core/histogram.ts';
@@ -25,6 +25,7 @@ export class MarketDataService {
     private readonly lobLatency: LatencyHistogram | null,
   ) {}
 
+  /** Broker-format quote: normalize first. */
   readonly onQuote = (raw: RawQuote): void => {
     const t0 = performance.now();
     this.runner.eventT0 = t0;
@@ -33,29 +34,42 @@ export class MarketDataService {
       this.runner.eventT0 = 0;
       return;
     }
+    this.process(ev, true, t0);
+  };
+
+  /** Already-normalized event (replay). */
+  readonly onMarketEvent = (ev: MarketEvent, endOfMessage: boolean): void => {
+    const t0 = performance.now();
+    this.runner.eventT0 = t0;
+    this.process(ev, endOfMessage, t0);
+  };
+
+  private process(ev: MarketEvent, endOfMessage: boolean, t0: number): void {
     this.events++;
     const spec = this.symbols[ev.symbolId];
     if (ev.kind === MdKind.Trade) {
       this.recorder?.recordTrade(spec.code, spec.priceScale, ev.exchTs, ev.localTs, ev.seq, ev.price, ev.qty);
       this.bus.publish(ev, null);
     } else {
-      const changed = this.lob.apply(ev);
+      const changed = this.lob.apply(ev, endOfMessage);
       if (this.lobLatency !== null) this.lobLatency.record((performance.now() - t0) * 1e6);
-      this.recorder?.recordDepth(
-        spec.code,
-        spec.priceScale,
-        ev.exchTs,
-        ev.localTs,
-        ev.seq,
-        ev.levels,
-        ev.bidPx,
-        ev.bidQty,
-        ev.askPx,
-        ev.askQty,
-      );
+      if (ev.kind === MdKind.Depth) {
+        this.recorder?.recordDepth(
+          spec.code,
+          spec.priceScale,
+          ev.exchTs,
+          ev.localTs,
+          ev.seq,
+          ev.levels,
+          ev.bidPx,
+          ev.bidQty,
+          ev.askPx,
+          ev.askQty,
+        );
+      }
       if (changed) this.bus.publish(ev, this.lob.stats(ev.symbolId));
     }
     this.bus.drain(this.runner.onSlot);
     this.runner.eventT0 = 0;
-  };
+  }
 }

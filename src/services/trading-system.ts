@@ -122,7 +122,11 @@ export class TradingSystem {
       recorder,
       this.lobLatency,
     );
-    this.venue.connect({ onQuote: this.marketData.onQuote, onExec: this.router.onExec });
+    this.venue.connect({
+      onQuote: this.marketData.onQuote,
+      onMarketEvent: this.marketData.onMarketEvent,
+      onExec: this.router.onExec,
+    });
 
     const byCode = new Map(symbols.map((x) => [x.code, x]));
     for (const sc of opts.strategies) {

@@ -34,6 +34,7 @@ function setup(opts: Partial<SimVenueOptions> = {}) {
   const quotes: RawBidAsk[] = [];
   const ticks: { close: number; volume: number; tickType: number; code: string }[] = [];
   venue.connect({
+    onMarketEvent() {},
     onQuote(q: RawQuote) {
       if (q.type === 'bidask') quotes.push(q);
       else ticks.push({ close: q.close, volume: q.volume, tickType: q.tickType, code: q.code });
@@ -225,7 +226,7 @@ describe('SimVenue orders', () => {
       latency: { orderLatencyNs: () => 1_000, responseLatencyNs: () => 1_000_000 - 100_000 * n++ },
     });
     const types: string[] = [];
-    venue.connect({ onQuote() {}, onExec: (ev) => types.push(ev.type) });
+    venue.connect({ onMarketEvent() {}, onQuote() {}, onExec: (ev) => types.push(ev.type) });
     venue.engine('TXF')!.add(venue.engine('TXF')!.nextOrderId(), -1, 2_000_000, 5, 'GTC', false);
     venue.submit({
       orderId: 1,
@@ -264,6 +265,7 @@ describe('SimVenue market data', () => {
     const h = createHash('sha256');
     let count = 0;
     venue.connect({
+      onMarketEvent() {},
       onQuote(q) {
         if (count >= n) return;
         count++;
@@ -307,6 +309,7 @@ describe('SimVenue market data', () => {
     let lastTs = 0;
     const seen = new Set<number>();
     venue.connect({
+      onMarketEvent() {},
       onQuote(q) {
         assert.ok(q.ts >= lastTs);
         lastTs = q.ts;
