@@ -35,6 +35,11 @@ export async function runSim(flags: RunFlags): Promise<void> {
     extra.push({ key: 'run.clock', value: flags.clock, label: 'CLI flag --clock' });
   const loaded = loadAll(flags, extra);
   const log = createLogger(process.env.HFT_LOG_LEVEL ?? loaded.settings.log_level);
+  if (loaded.settings.run.clock === 'real')
+    await TradingSystem.warmUp(
+      { ...loaded, log: log.child({}, { level: 'error' }) },
+      loaded.settings.run.warmup_s,
+    );
   const sys = await TradingSystem.create({
     ...loaded,
     log,
