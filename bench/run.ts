@@ -2,6 +2,9 @@
  * `npm run bench`: figures for the closing notes, never asserted by tests.
  *   1. the whole trading loop in simulated time (event -> intent latency, LOB cost per event)
  *   2. LOB update + stats per event on real TAIFEX data
+ *   3. feature-set update per event on real TAIFEX data (bench/features.ts)
+ *   4. backtest throughput on real TAIFEX data with the market maker (bench/backtest.ts)
+ *   5. recorder ingest (embedded and server), WAL append vs disk bandwidth (bench/recorder.ts)
  * Prints a table, then one JSON line (prefix "BENCH_JSON ") with every figure.
  */
 import path from 'node:path';
@@ -16,6 +19,11 @@ import { LobEngine } from '../src/lob/lob-engine.ts';
 import { TradingSystem } from '../src/services/trading-system.ts';
 import { EV_LAST } from '../src/venues/replay/event-columns.ts';
 import { readTaifex } from '../src/venues/replay/read-taifex.ts';
+import { benchBacktest } from './backtest.ts';
+import { benchRisk, benchStrategies } from './decision.ts';
+import { benchFeatures } from './features.ts';
+import { benchMetricsCost } from './metrics-cost.ts';
+import { benchRecorder } from './recorder.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = process.env.HFT_DATA_DIR ?? path.resolve(root, '../shared/data');
@@ -137,4 +145,43 @@ row('node', `${process.version} on ${process.arch}`);
 await benchLoop(1800, false);
 await benchLoop(600, true);
 await benchLobReal('taifex-txf-20260408.parquet');
+results.features_real = await benchFeatures(dataDir, row);
+// Cost of metrics on the hot path: event -> intent with metrics.enabled on vs off.
+const mc = await benchMetricsCost(root);
+results.metrics_cost = mc;
+row(
+  `metrics on: event -> intent (median of ${mc.rounds})`,
+  `p50 ${mc.on.event_to_intent_p50_us} us   p99 ${mc.on.event_to_intent_p99_us} us   ${mc.on.events_per_s} events/s`,
+);
+row(
+  `metrics off: event -> intent (median of ${mc.rounds})`,
+  `p50 ${mc.off.event_to_intent_p50_us} us   p99 ${mc.off.event_to_intent_p99_us} us   ${mc.off.events_per_s} events/s`,
+);
+// Backtest throughput: hft backtest run with the market maker on a TXF day, single thread.
+const bt = await benchBacktest(root, dataDir);
+results.backtest = bt;
+row(
+  `backtest: market maker on ${bt.file}`,
+  `${bt.events_per_s} events/s (${bt.events} events in ${bt.wall_s} s, ${bt.fills} fills; ${bt.total_s} s with reading the file)`,
+);
+row('backtest: same replay without a strategy', `${bt.no_strategy_events_per_s} events/s`);
+row('backtest: L2 exchange model alone, same events', `${bt.exchange_events_per_s} events/s`);
+await benchRecorder(results, row);
+// Decision plane: risk per intent (target <= 500 ns), event -> intent with every shipped strategy class.
+const rb = benchRisk();
+results.risk_check = rb;
+row(
+  'risk check per intent, passing (all validators)',
+  `p50 ${rb.pass_ns.p50} ns   p99 ${rb.pass_ns.p99} ns (batch means)`,
+);
+row(
+  'risk check per intent, rejected (price band)',
+  `p50 ${rb.reject_ns.p50} ns   p99 ${rb.reject_ns.p99} ns`,
+);
+const sb = await benchStrategies(root);
+results.strategies = sb;
+row(
+  `event -> intent, ${sb.strategies.length} strategies (median of ${sb.rounds})`,
+  `p50 ${sb.event_to_intent_p50_us} us   p99 ${sb.event_to_intent_p99_us} us   (${sb.intents} intents, ${sb.events_per_s} events/s)`,
+);
 process.stdout.write(`BENCH_JSON ${JSON.stringify(results)}\n`);

@@ -1,8 +1,12 @@
-import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError, UserError } from '../core/errors.ts';
+import { sinkTarget } from '../recorder/config.ts';
 import { runQuery } from '../recorder/query.ts';
+import { registerBacktest } from './backtest.ts';
 import { loadAll } from './context.ts';
+import { registerData } from './data.ts';
+import { registerFeatures } from './features.ts';
+import { registerRecorder } from './recorder.ts';
 import { runSim } from './run.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -26,7 +30,9 @@ const run = program.command('run').description('run the trading system');
 configOptions(
   run
     .command('sim')
-    .description('every plane on the simulated exchange (order-flow market generator + matching engine)')
+    .description(
+      'every plane on the simulated exchange (order-flow market generator + matching engine), or on recorded data (--data)',
+    )
     .option('--duration <seconds>', 'stop after this many seconds (0 = until Ctrl+C)')
     .option('--summary-json <file>', 'also write the exit summary as JSON')
     .option('--seed <n>', 'random seed of the market generator')
@@ -36,7 +42,21 @@ configOptions(
         'real: wall-clock pacing; sim: simulated time, as fast as possible',
       ).choices(['real', 'sim']),
     )
-    .option('--no-record', 'do not record to the store'),
+    .option('--no-record', 'do not record to the store')
+    .addOption(
+      new Option('--feed <kind>', 'sim: the simulated exchange; replay: recorded data (--data)').choices([
+        'sim',
+        'replay',
+      ]),
+    )
+    .option(
+      '--data <path...>',
+      'replay these recordings (data files, or store:<dir>[?symbols=A,B&from=<iso>&to=<iso>]); implies --feed replay',
+    )
+    .option(
+      '--speed <x|max>',
+      'replay pacing: x times real time, or max (simulated time, as fast as possible)',
+    ),
 ).action(runSim);
 run
   .command('live')
@@ -55,9 +75,14 @@ configOptions(
     .addOption(new Option('--format <fmt>', 'ClickHouse output format').default('PrettyCompactMonoBlock')),
 ).action(async (sql: string, flags: { format: string; env?: string; config?: string; set?: string[] }) => {
   const { settings, root } = loadAll(flags);
-  const out = await runQuery(path.resolve(root, settings.store.path), sql, flags.format);
+  const out = await runQuery(sinkTarget(settings, root), sql, flags.format);
   process.stdout.write(out.endsWith('\n') || out === '' ? out : `${out}\n`);
 });
+
+registerFeatures(program);
+registerData(program);
+registerBacktest(program);
+registerRecorder(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
+import { startOps } from '../services/ops-server.ts';
 import { formatSummary } from '../services/summary.ts';
 import { TradingSystem } from '../services/trading-system.ts';
 import { type ConfigFlags, loadAll } from './context.ts';
@@ -12,6 +13,9 @@ export interface RunFlags extends ConfigFlags {
   seed?: string;
   clock?: string;
   record?: boolean;
+  feed?: string;
+  data?: string[];
+  speed?: string;
 }
 
 function num(flag: string, v: string): number {
@@ -20,7 +24,40 @@ function num(flag: string, v: string): number {
   return n;
 }
 
-/** `hft run sim`: the whole trading system on the simulated exchange. */
+/**
+ * Overrides from --feed, --data and --speed. --data implies --feed replay; --speed max runs in
+ * simulated time and --speed <x> paces against the wall clock, so each sets run.clock unless
+ * --clock says otherwise (a contradiction is an error).
+ */
+function replayFlags(flags: RunFlags): { key: string; value: unknown; label: string }[] {
+  const out: { key: string; value: unknown; label: string }[] = [];
+  if (flags.data !== undefined) {
+    if (flags.feed === 'sim')
+      throw new UserError('--data replays recorded data: it cannot be used with --feed sim');
+    out.push({ key: 'feed.data', value: flags.data, label: 'CLI flag --data' });
+  }
+  const feed = flags.feed ?? (flags.data !== undefined ? 'replay' : undefined);
+  if (feed !== undefined) out.push({ key: 'feed.kind', value: feed, label: 'CLI flag --feed' });
+  if (flags.speed !== undefined) {
+    const max = flags.speed === 'max';
+    const speed = max ? 'max' : Number(flags.speed);
+    if (!max && !(Number.isFinite(speed) && (speed as number) > 0))
+      throw new UserError(`--speed expects a positive number or 'max', got '${flags.speed}'`);
+    const clock = max ? 'sim' : 'real';
+    if (flags.clock !== undefined && flags.clock !== clock) {
+      throw new UserError(
+        max
+          ? '--speed max runs in simulated time: drop --clock real'
+          : '--speed <x> paces against the wall clock: drop --clock sim (or use --speed max)',
+      );
+    }
+    out.push({ key: 'feed.speed', value: speed, label: 'CLI flag --speed' });
+    out.push({ key: 'run.clock', value: clock, label: 'CLI flag --speed' });
+  }
+  return out;
+}
+
+/** `hft run sim`: the whole trading system on the simulated exchange (or a replay of recorded data). */
 export async function runSim(flags: RunFlags): Promise<void> {
   const extra = [];
   if (flags.duration !== undefined)
@@ -33,6 +70,7 @@ export async function runSim(flags: RunFlags): Promise<void> {
     extra.push({ key: 'sim.seed', value: num('--seed', flags.seed), label: 'CLI flag --seed' });
   if (flags.clock !== undefined)
     extra.push({ key: 'run.clock', value: flags.clock, label: 'CLI flag --clock' });
+  extra.push(...replayFlags(flags));
   const loaded = loadAll(flags, extra);
   const log = createLogger(process.env.HFT_LOG_LEVEL ?? loaded.settings.log_level);
   if (loaded.settings.run.clock === 'real')
@@ -50,12 +88,25 @@ export async function runSim(flags: RunFlags): Promise<void> {
     {
       symbols: sys.symbols.map((s) => s.code),
       strategies: sys.runner.strategies.map((s) => s.id),
-      clock: loaded.settings.run.clock,
-      duration_s: dur || 'until Ctrl+C',
+      clock: sys.clock.simulated ? 'sim' : 'real',
+      feed: loaded.settings.feed.kind,
+      duration_s:
+        dur || (loaded.settings.feed.kind === 'replay' ? 'until the end of the data' : 'until Ctrl+C'),
       store: sys.recorder ? path.resolve(loaded.settings.store.path) : 'off',
     },
     'hft run sim started',
   );
+  const ops = await startOps(sys, loaded.settings, log).catch(async (err) => {
+    await sys.recorder?.close();
+    throw err;
+  });
+  if (ops.url !== null) {
+    process.stdout.write(`dashboard: ${ops.url}\n`);
+    if (ops.metricsUrl !== null) process.stdout.write(`metrics:   ${ops.metricsUrl}\n`);
+    process.stdout.write(
+      `control token (HALT, resume, cancel all): ${ops.tokenGenerated ? ops.token : 'as configured in ops.token'}\n`,
+    );
+  }
   let signals = 0;
   const onSignal = (sig: string) => {
     signals++;
@@ -69,6 +120,7 @@ export async function runSim(flags: RunFlags): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const summary = await sys.run(dur);
+  await ops.close();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   process.stdout.write(`${formatSummary(summary)}\n`);

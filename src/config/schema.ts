@@ -16,10 +16,45 @@ const generatorSchema = z.strictObject({
   initial_levels: positiveInt.optional(),
 });
 
+/** Pre-trade limits (defaults in `risk`, per symbol / strategy in strategy_limits_file). 0 = check off where noted. */
 export const riskLimitsSchema = z.strictObject({
   max_order_qty: positiveInt,
   max_position: positiveInt,
   price_band_ticks: positiveInt,
+  /** Max price x qty x multiplier of one order, currency units (0 = off). */
+  max_notional: nonNegative,
+  /** Max working orders per strategy and symbol (0 = off). */
+  max_open_orders: z.number().int().nonnegative(),
+  /** Max orders per strategy and symbol in any 1 s window (0 = off). */
+  max_orders_per_s: z.number().int().nonnegative(),
+  self_trade_prevention: z.boolean(),
+  /** An identical order within this window while the first is still working is a duplicate (0 = off). */
+  duplicate_window_ms: nonNegative,
+});
+
+/** StormGuard thresholds (defaults from the original system) and hysteresis. */
+const stormGuardSchema = z.strictObject({
+  enabled: z.boolean(),
+  eval_interval_ms: positiveInt,
+  /** Capital the drawdown in bps is measured against, currency units. */
+  capital: z.number().positive(),
+  drawdown_warm_bps: nonNegative,
+  drawdown_storm_bps: nonNegative,
+  drawdown_halt_bps: nonNegative,
+  reject_rate_warm: z.number().min(0).max(1),
+  reject_rate_storm: z.number().min(0).max(1),
+  reject_window_s: z.number().positive(),
+  reject_min_orders: positiveInt,
+  feed_gap_storm_s: z.number().positive(),
+  latency_warm_us: z.number().positive(),
+  latency_storm_us: z.number().positive(),
+  strategy_errors_warm: z.boolean(),
+  de_escalate_after: positiveInt,
+  cooldown_warm_s: nonNegative,
+  cooldown_storm_s: nonNegative,
+  cooldown_halt_s: nonNegative,
+  storm_reduce_only: z.boolean(),
+  cancel_on_halt: z.boolean(),
 });
 
 /** The whole runtime configuration after layering. Unknown keys are errors (typos fail at start). */
@@ -28,6 +63,7 @@ export const settingsSchema = z.strictObject({
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
   symbols_file: z.string().min(1),
   strategies_file: z.string().min(1),
+  strategy_limits_file: z.string().min(1),
   store: z.strictObject({
     path: z.string().min(1),
   }),
@@ -45,16 +81,119 @@ export const settingsSchema = z.strictObject({
     latency: z.strictObject({ order_us: nonNegative, response_us: nonNegative }),
     generator: z.record(z.string(), generatorSchema),
   }),
+  /** Market-data source of `hft run sim`: the simulated exchange or a replay of recorded data. */
+  feed: z.strictObject({
+    kind: z.enum(['sim', 'replay']),
+    data: z.array(z.string().min(1)),
+    speed: z.union([z.literal('max'), z.number().positive()]),
+    latency_us: nonNegative,
+    symbols: z.record(z.string(), z.string().min(1)),
+  }),
   bus: z.strictObject({
     capacity: powerOfTwo,
     overflow: z.enum(['drop_oldest', 'reject']),
   }),
   risk: riskLimitsSchema,
+  strategy: z.strictObject({
+    /** Callback errors after which a strategy is disabled (its orders cancelled). */
+    max_errors: positiveInt,
+  }),
+  storm_guard: stormGuardSchema,
+  /** Order adapter: broker rate limits (token buckets), held-order queue, circuit breaker, dead letters. */
+  orders: z.strictObject({
+    global_per_s: nonNegative,
+    global_burst: positiveInt,
+    symbol_per_s: nonNegative,
+    symbol_burst: positiveInt,
+    max_queued: positiveInt,
+    max_queue_ms: positiveInt,
+    ack_timeout_ms: z.number().int().nonnegative(),
+    breaker_failures: z.number().int().nonnegative(),
+    breaker_open_s: z.number().positive(),
+    breaker_half_open_probes: positiveInt,
+    dlq_capacity: positiveInt,
+    dlq_dir: z.string().min(1),
+  }),
+  reconciliation: z.strictObject({
+    enabled: z.boolean(),
+    interval_ms: positiveInt,
+    debounce: positiveInt,
+    broker_zero_debounce: positiveInt,
+    stock_tolerance_shares: nonNegative,
+    stock_tolerance_pct: nonNegative,
+    orphan_ttl_ms: positiveInt,
+  }),
+  fees: z.strictObject({
+    /** Tax stock sells at the day-trade rate (a desk flat at every close). */
+    stock_day_trade: z.boolean(),
+    stock_day_trade_tax_rate: z.number().min(0).max(1),
+  }),
   recorder: z.strictObject({
     enabled: z.boolean(),
+    mode: z.enum(['fallback', 'wal_first']),
     flush_interval_ms: positiveInt,
     batch_rows: positiveInt,
-    ring_capacity: powerOfTwo,
+    ring_mb: positiveInt,
+    memory_limit_mb: positiveInt,
+    close_timeout_ms: nonNegative,
+    clickhouse: z.strictObject({
+      url: z.string(),
+      username: z.string(),
+      password: z.string(),
+      request_timeout_ms: positiveInt,
+    }),
+    wal: z.strictObject({
+      dir: z.string(),
+      fsync: z.enum(['batch', 'interval', 'off']),
+      fsync_interval_ms: positiveInt,
+      segment_mb: positiveInt,
+      segment_ms: positiveInt,
+      writer_id: z.number().int().min(0).max(255),
+      retry_base_ms: positiveInt,
+      retry_max_ms: positiveInt,
+    }),
+    disk: z
+      .strictObject({
+        check_interval_ms: positiveInt,
+        warn_pct: z.number().min(0).max(100),
+        critical_pct: z.number().min(0).max(100),
+        halt_pct: z.number().min(0).max(100),
+        wal_max_mb: nonNegative,
+        shed_at: z.strictObject({
+          market_data: z.enum(['warn', 'critical', 'halt', 'never']),
+          latency_spans: z.enum(['warn', 'critical', 'halt', 'never']),
+        }),
+      })
+      .refine(
+        (d) => d.warn_pct < d.critical_pct && d.critical_pct < d.halt_pct,
+        'needs warn_pct < critical_pct < halt_pct',
+      ),
+  }),
+  ops: z.strictObject({
+    enabled: z.boolean(),
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65535),
+    token: z
+      .string()
+      .refine((t) => t === '' || t.length >= 16, 'must be empty (generated) or at least 16 characters'),
+    push_interval_ms: z.number().int().min(100),
+  }),
+  metrics: z.strictObject({
+    enabled: z.boolean(),
+    span_sample_every: positiveInt,
+  }),
+  supervisor: z.strictObject({
+    enabled: z.boolean(),
+    interval_ms: positiveInt,
+    loop_lag_warn_ms: z.number().positive(),
+    loop_lag_storm_ms: z.number().positive(),
+    loop_lag_sustain: positiveInt,
+    queue_high_ratio: z.number().gt(0).max(1),
+    heartbeat_timeout_ms: positiveInt,
+    services: z.record(
+      z.string(),
+      z.strictObject({ restarts: z.number().int().nonnegative(), escalate: z.boolean() }),
+    ),
   }),
 });
 

@@ -46,7 +46,13 @@ export type RejectReason =
   | 'UNKNOWN_SYMBOL'
   | 'UNKNOWN_ORDER'
   | 'VENUE_REJECT'
-  | 'TOO_LATE_TO_CANCEL';
+  | 'TOO_LATE_TO_CANCEL'
+  /** StormGuard STORM: only orders that reduce the position pass. */
+  | 'REDUCE_ONLY'
+  /** The order adapter's circuit breaker is open after repeated venue errors. */
+  | 'CIRCUIT_OPEN'
+  /** The order adapter's token buckets (the broker's order-rate limits) are empty. */
+  | 'BROKER_RATE_LIMIT';
 
 export type ExecType = 'ack' | 'reject' | 'partial' | 'fill' | 'canceled' | 'cancel_reject';
 

@@ -1,5 +1,5 @@
 import type { Nanos } from '../core/clock.ts';
-import type { MarketEvent } from './market.ts';
+import type { MarketEvent, Side } from './market.ts';
 import type { OrderCommand, RejectReason } from './orders.ts';
 
 /**
@@ -42,6 +42,22 @@ export interface VenueExecEvent {
   taker: boolean;
   reason: RejectReason | '';
   exchTs: Nanos;
+  /** Venue-unique fill id (deal sequence number); a repeated id is a duplicate callback. */
+  execId?: string;
+  /** Symbol and side of the order, when the venue reports them (broker deal callbacks do). */
+  symbolId?: number;
+  side?: Side;
+}
+
+/**
+ * The venue's view of the account, for reconciliation. Synchronous: a live broker serves its
+ * latest polled snapshot (account queries are slow and rate-limited), the sim its engine state.
+ */
+export interface VenueAccount {
+  /** Net position per symbol id over every order of the account (flat symbols may be absent). */
+  positions(): ReadonlyMap<number, number>;
+  /** Client order ids of the orders working at the venue. */
+  openOrderIds(): ReadonlySet<number>;
 }
 
 export interface VenueHandlers {

@@ -1,6 +1,6 @@
 import type { Side } from '../contracts/market.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
-import { applyRate, MONEY_SCALE } from '../core/money.ts';
+import { applyRate, MONEY_SCALE, RATE_SCALE } from '../core/money.ts';
 
 /** Money value (MONEY_SCALE units) of one price unit (scaled) times one quantity unit. */
 export function moneyFactor(spec: SymbolSpec): number {
@@ -35,4 +35,15 @@ export function fillCosts(
   out.fee = fee;
   out.tax = applyRate(notional, side === 1 ? f.taxRateBuy : f.taxRateSell);
   return out;
+}
+
+/**
+ * The symbol with Taiwan's day-trade securities transaction tax on stock sells (0.15% instead
+ * of 0.3% for a same-day round trip). For a desk that is flat at every close all stock sells are
+ * day-trade sells, so the reduced rate is a per-account switch (`fees.stock_day_trade`). The rate is
+ * a decimal (0.0015).
+ */
+export function withDayTradeTax(spec: SymbolSpec, taxRateSell: number): SymbolSpec {
+  if (spec.type !== 'stock' || (spec.exchange !== 'TWSE' && spec.exchange !== 'TPEX')) return spec;
+  return { ...spec, fees: { ...spec.fees, taxRateSell: Math.round(taxRateSell * RATE_SCALE) } };
 }

@@ -83,29 +83,30 @@ export class Position {
   }
 }
 
-/** All positions, by strategy and symbol. */
+/** All positions, by strategy and symbol; a position is created on first use. */
 export class PositionStore {
-  private readonly byStrategy = new Map<string, Position[]>();
+  private readonly byStrategy = new Map<string, (Position | undefined)[]>();
 
   constructor(private readonly symbols: readonly SymbolSpec[]) {}
 
   get(strategyId: string, symbolId: number): Position {
     let row = this.byStrategy.get(strategyId);
     if (row === undefined) {
-      row = this.symbols.map((s) => new Position(strategyId, s));
+      row = new Array<Position | undefined>(this.symbols.length);
       this.byStrategy.set(strategyId, row);
     }
-    return row[symbolId];
+    return (row[symbolId] ??= new Position(strategyId, this.symbols[symbolId]));
   }
 
   /** Net quantity of a symbol over all strategies. */
   netQty(symbolId: number): number {
     let q = 0;
-    for (const row of this.byStrategy.values()) q += row[symbolId].qty;
+    for (const row of this.byStrategy.values()) q += row[symbolId]?.qty ?? 0;
     return q;
   }
 
   *all(): IterableIterator<Position> {
-    for (const row of this.byStrategy.values()) for (const p of row) if (p.fills > 0) yield p;
+    for (const row of this.byStrategy.values())
+      for (const p of row) if (p !== undefined && p.fills > 0) yield p;
   }
 }

@@ -1,32 +1,53 @@
-import { type DepthEvent, MdKind, type TradeEvent } from '../contracts/market.ts';
+import { type DepthEvent, type MarketEvent, MdKind, type TradeEvent } from '../contracts/market.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
 import type { RawQuote } from '../contracts/venue.ts';
 
 export interface NormalizerCounters {
+  /** Accepted broker depth and tick payloads. */
   depth: number;
   trade: number;
   unknownSymbol: number;
+  /** Structurally broken: not an object, missing/short arrays, non-finite numbers, off-grid prices, unsorted levels, unknown type or kind. */
   malformed: number;
+  /** Zero or negative prices or sizes where they must be positive. */
+  badValue: number;
+  /** Exchange time (or sequence number) went back for a symbol, per stream (book / trades). */
   outOfOrder: number;
+  /** Out-of-order full-book snapshots dropped (applying them would regress the book). */
+  staleDropped: number;
+  /** Sequence numbers skipped (sum of the sizes of the gaps). */
+  seqGaps: number;
 }
 
 /**
- * Broker quote payload (decimal prices, symbol codes) -> MarketEvent with scaled prices.
- * Reuses one event object per symbol and kind: consumers must copy what they keep.
- * Bad payloads are counted and return null; the loop keeps running.
+ * Market-data entry checks of the feed plane.
+ * - `normalize`: broker quote payload (decimal prices, symbol codes) -> MarketEvent with scaled prices.
+ *   Reuses one event object per symbol and kind: consumers must copy what they keep.
+ * - `check`: an already-normalized event (replay, L2 adapters): symbol, trade values, ordering.
+ * Bad input is counted and refused (null / false); nothing throws, so the loop keeps running.
+ * Out-of-order depth snapshots are dropped; out-of-order trades and level updates are counted and
+ * kept (they cannot be reordered after the fact). Book values of normalized events are checked by
+ * the LOB, which refuses them without losing the message boundary.
  */
 export class Normalizer {
   private readonly byCode = new Map<string, SymbolSpec>();
   private readonly depth: DepthEvent[] = [];
   private readonly trade: TradeEvent[] = [];
-  private readonly lastTs: number[] = [];
-  private readonly seq: number[] = [];
+  /** 1 for symbol ids this normalizer knows. */
+  private readonly known: Uint8Array;
+  private readonly lastBookTs: Float64Array;
+  private readonly lastTradeTs: Float64Array;
+  private readonly lastSeq: Float64Array;
+  private readonly seq: Float64Array;
   readonly counters: NormalizerCounters = {
     depth: 0,
     trade: 0,
     unknownSymbol: 0,
     malformed: 0,
+    badValue: 0,
     outOfOrder: 0,
+    staleDropped: 0,
+    seqGaps: 0,
   };
 
   constructor(
@@ -34,8 +55,15 @@ export class Normalizer {
     readonly maxLevels: number,
     private readonly now: () => number,
   ) {
+    const n = symbols.reduce((m, s) => Math.max(m, s.id + 1), 0);
+    this.known = new Uint8Array(n);
+    this.lastBookTs = new Float64Array(n);
+    this.lastTradeTs = new Float64Array(n);
+    this.lastSeq = new Float64Array(n);
+    this.seq = new Float64Array(n);
     for (const s of symbols) {
       this.byCode.set(s.code, s);
+      this.known[s.id] = 1;
       const mk = () => new Float64Array(maxLevels);
       this.depth[s.id] = {
         kind: MdKind.Depth,
@@ -59,71 +87,194 @@ export class Normalizer {
         qty: 0,
         aggressor: 0,
       };
-      this.lastTs[s.id] = 0;
-      this.seq[s.id] = 0;
     }
   }
 
+  /** Broker payload -> event, or null when refused (counted). */
   normalize(q: RawQuote): DepthEvent | TradeEvent | null {
+    if (q === null || typeof q !== 'object') {
+      this.counters.malformed++;
+      return null;
+    }
     const spec = this.byCode.get(q.code);
     if (spec === undefined) {
       this.counters.unknownSymbol++;
       return null;
     }
-    if (!(q.ts > 0)) {
+    if (!(Number.isFinite(q.ts) && q.ts > 0)) {
+      this.counters.malformed++;
+      return null;
+    }
+    if (q.type === 'bidask') return this.depthOf(q, spec);
+    if (q.type === 'tick') return this.tradeOf(q, spec);
+    this.counters.malformed++;
+    return null;
+  }
+
+  /**
+   * Checks an already-normalized event: known symbol, positive integer trade price and size, known
+   * kind; counts out-of-order times and sequence gaps. False = drop the event (counted).
+   */
+  check(ev: MarketEvent): boolean {
+    const id = ev.symbolId;
+    if (this.known[id] !== 1) {
+      this.counters.unknownSymbol++;
+      return false;
+    }
+    const ts = ev.exchTs;
+    if (!(Number.isFinite(ts) && ts > 0)) {
+      this.counters.malformed++;
+      return false;
+    }
+    switch (ev.kind) {
+      case MdKind.Trade: {
+        const { price, qty, aggressor } = ev;
+        if (
+          !(
+            Number.isInteger(price) &&
+            Number.isInteger(qty) &&
+            (aggressor === 0 || aggressor === 1 || aggressor === -1)
+          )
+        ) {
+          this.counters.malformed++;
+          return false;
+        }
+        if (!(price > 0 && qty > 0)) {
+          this.counters.badValue++;
+          return false;
+        }
+        if (ts < this.lastTradeTs[id]) this.counters.outOfOrder++;
+        else this.lastTradeTs[id] = ts;
+        break;
+      }
+      case MdKind.Depth:
+        if (ts < this.lastBookTs[id]) {
+          this.counters.outOfOrder++;
+          this.counters.staleDropped++;
+          return false;
+        }
+        this.lastBookTs[id] = ts;
+        break;
+      case MdKind.Level:
+      case MdKind.Clear:
+        if (ts < this.lastBookTs[id]) this.counters.outOfOrder++;
+        else this.lastBookTs[id] = ts;
+        break;
+      default:
+        this.counters.malformed++;
+        return false;
+    }
+    const seq = ev.seq;
+    if (seq > 0) {
+      const last = this.lastSeq[id];
+      if (last > 0 && seq > last + 1) this.counters.seqGaps += seq - last - 1;
+      else if (seq <= last) this.counters.outOfOrder++;
+      if (seq > last) this.lastSeq[id] = seq;
+    }
+    return true;
+  }
+
+  private depthOf(q: RawQuote & { type: 'bidask' }, spec: SymbolSpec): DepthEvent | null {
+    const { bidPrice, bidVolume, askPrice, askVolume } = q;
+    if (
+      !(
+        Array.isArray(bidPrice) &&
+        Array.isArray(bidVolume) &&
+        Array.isArray(askPrice) &&
+        Array.isArray(askVolume)
+      )
+    ) {
       this.counters.malformed++;
       return null;
     }
     const id = spec.id;
-    if (q.ts < this.lastTs[id]) this.counters.outOfOrder++;
-    else this.lastTs[id] = q.ts;
+    const ev = this.depth[id];
+    const n = Math.min(bidPrice.length, askPrice.length, this.maxLevels);
+    if (bidVolume.length < n || askVolume.length < n) {
+      this.counters.malformed++;
+      return null;
+    }
+    if (q.ts < this.lastBookTs[id]) {
+      this.counters.outOfOrder++;
+      this.counters.staleDropped++;
+      return null;
+    }
     const scale = spec.priceScale;
-    if (q.type === 'bidask') {
-      const ev = this.depth[id];
-      const n = Math.min(q.bidPrice.length, q.askPrice.length, this.maxLevels);
-      if (q.bidVolume.length < n || q.askVolume.length < n) {
+    let prevBid = 0;
+    let prevAsk = 0;
+    for (let i = 0; i < n; i++) {
+      const bp = scaled(bidPrice[i], scale);
+      const ap = scaled(askPrice[i], scale);
+      const bv = bidVolume[i];
+      const av = askVolume[i];
+      // NaN (off-grid, non-numeric) or fractional sizes: broken payload.
+      if (Number.isNaN(bp) || Number.isNaN(ap) || !Number.isInteger(bv) || !Number.isInteger(av)) {
         this.counters.malformed++;
         return null;
       }
-      for (let i = 0; i < n; i++) {
-        const bp = Math.round(q.bidPrice[i] * scale);
-        const bv = q.bidVolume[i];
-        const ap = Math.round(q.askPrice[i] * scale);
-        const av = q.askVolume[i];
-        // Empty levels are 0/0; anything negative or non-finite is a broken payload.
-        if (!(bp >= 0 && bv >= 0 && ap >= 0 && av >= 0) || (bv > 0 && bp === 0) || (av > 0 && ap === 0)) {
-          this.counters.malformed++;
-          return null;
-        }
-        ev.bidPx[i] = bp;
-        ev.bidQty[i] = bv;
-        ev.askPx[i] = ap;
-        ev.askQty[i] = av;
-      }
-      ev.levels = n;
-      ev.exchTs = q.ts;
-      ev.localTs = this.now();
-      ev.seq = ++this.seq[id];
-      this.counters.depth++;
-      return ev;
-    }
-    if (q.type === 'tick') {
-      const price = Math.round(q.close * scale);
-      if (!(price > 0 && q.volume > 0)) {
-        this.counters.malformed++;
+      // Empty levels are 0/0; negative values, or a size without a price, are bad values.
+      if (bp < 0 || ap < 0 || bv < 0 || av < 0 || (bv > 0 && bp === 0) || (av > 0 && ap === 0)) {
+        this.counters.badValue++;
         return null;
       }
-      const ev = this.trade[id];
-      ev.price = price;
-      ev.qty = q.volume;
-      ev.aggressor = q.tickType === 1 ? 1 : q.tickType === 2 ? -1 : 0;
-      ev.exchTs = q.ts;
-      ev.localTs = this.now();
-      ev.seq = ++this.seq[id];
-      this.counters.trade++;
-      return ev;
+      // Non-empty levels must be strictly best-first.
+      if (bv > 0) {
+        if (prevBid !== 0 && bp >= prevBid) return this.unsorted();
+        prevBid = bp;
+      }
+      if (av > 0) {
+        if (prevAsk !== 0 && ap <= prevAsk) return this.unsorted();
+        prevAsk = ap;
+      }
+      ev.bidPx[i] = bp;
+      ev.bidQty[i] = bv;
+      ev.askPx[i] = ap;
+      ev.askQty[i] = av;
     }
+    this.lastBookTs[id] = q.ts;
+    ev.levels = n;
+    ev.exchTs = q.ts;
+    ev.localTs = this.now();
+    ev.seq = ++this.seq[id];
+    this.counters.depth++;
+    return ev;
+  }
+
+  private tradeOf(q: RawQuote & { type: 'tick' }, spec: SymbolSpec): TradeEvent | null {
+    const price = scaled(q.close, spec.priceScale);
+    const tt = q.tickType;
+    if (Number.isNaN(price) || !Number.isInteger(q.volume) || !(tt === 0 || tt === 1 || tt === 2)) {
+      this.counters.malformed++;
+      return null;
+    }
+    if (!(price > 0 && q.volume > 0)) {
+      this.counters.badValue++;
+      return null;
+    }
+    const id = spec.id;
+    if (q.ts < this.lastTradeTs[id]) this.counters.outOfOrder++;
+    else this.lastTradeTs[id] = q.ts;
+    const ev = this.trade[id];
+    ev.price = price;
+    ev.qty = q.volume;
+    ev.aggressor = tt === 1 ? 1 : tt === 2 ? -1 : 0;
+    ev.exchTs = q.ts;
+    ev.localTs = this.now();
+    ev.seq = ++this.seq[id];
+    this.counters.trade++;
+    return ev;
+  }
+
+  private unsorted(): null {
     this.counters.malformed++;
     return null;
   }
+}
+
+/** Decimal price -> scaled integer; NaN when not a finite number on the 1/scale grid. */
+function scaled(price: number, scale: number): number {
+  if (typeof price !== 'number') return Number.NaN;
+  const v = price * scale;
+  const r = Math.round(v);
+  return Math.abs(v - r) <= 1e-9 * Math.max(1, Math.abs(v)) ? r : Number.NaN;
 }

@@ -1,34 +1,64 @@
-import { type LobStats, type MarketEvent, MdKind } from '../contracts/market.ts';
+import { type DepthEvent, type LobStats, type MarketEvent, MdKind } from '../contracts/market.ts';
 import { OrderBook } from './order-book.ts';
 
 /** Levels over which depth and imbalance statistics are computed. */
 export const STATS_LEVELS = 5;
 
-/** Counters of what the LOB refused or repaired. */
+/** Counters of what the LOB applied, refused or repaired. */
 export interface LobCounters {
+  /** Book events (depth, level, clear) applied. */
   applied: number;
-  /** Books found crossed/locked after an update (kept out of stats until repaired). */
+  /** Book events refused: zero/negative/non-integer price or size, bad side, unsorted depth, unknown kind. */
+  rejected: number;
+  /** Times a book was found crossed or locked at the end of a message. */
   crossed: number;
-  /** Crossed books repaired by a later snapshot. */
+  /** Crossed books repaired: by pruning stale levels, by a later snapshot/clear, or by a later update. */
   repaired: number;
+  /** Stale levels removed by the prune rule (incremental feeds, see LobEngine). */
+  prunedLevels: number;
   unknownSymbol: number;
 }
 
 /**
- * Per-symbol books and their statistics. `apply` updates one book and refreshes its
- * stats object in place (no allocation); the caller reads `stats(symbolId)`.
+ * Per-symbol books and their statistics. `apply` updates one book and refreshes its stats object
+ * in place (no allocation); the caller reads `stats(symbolId)`.
+ *
+ * Updates are checked at the end of each exchange message (`endOfMessage`): a crossed or locked
+ * book is never published. Repair rule:
+ * - A level set in the current message beats an older level it crosses: when exactly one side's
+ *   best level was set in this message, the opposite side's levels at or through it are stale and
+ *   are removed (counted in `prunedLevels`). This is what repairs feeds without snapshots (TAIFEX,
+ *   a lost level removal): the exchange cannot show a crossed book, so the older level is gone.
+ * - Otherwise (a crossed snapshot, or both sides fresh) the book is marked broken: its stats keep
+ *   the last good values and no update is published until a snapshot, a clear or an update
+ *   uncrosses it.
  */
 export class LobEngine {
   readonly books: OrderBook[] = [];
   private readonly statsBySymbol: LobStats[] = [];
-  /** Books currently known to be crossed: their stats are stale until a snapshot repairs them. */
-  private readonly broken: boolean[] = [];
-  readonly counters: LobCounters = { applied: 0, crossed: 0, repaired: 0, unknownSymbol: 0 };
+  /** Books currently known to be crossed: their stats are stale until repaired. */
+  private readonly broken: Uint8Array;
+  /** Book changed since the last message end. */
+  private readonly dirty: Uint8Array;
+  /** Best bid/ask price set (qty > 0) by a Level event in the open message; 0 = none. */
+  private readonly freshBid: Float64Array;
+  private readonly freshAsk: Float64Array;
+  readonly counters: LobCounters = {
+    applied: 0,
+    rejected: 0,
+    crossed: 0,
+    repaired: 0,
+    prunedLevels: 0,
+    unknownSymbol: 0,
+  };
 
   constructor(symbolCount: number, capacity = 64) {
+    this.broken = new Uint8Array(symbolCount);
+    this.dirty = new Uint8Array(symbolCount);
+    this.freshBid = new Float64Array(symbolCount);
+    this.freshAsk = new Float64Array(symbolCount);
     for (let i = 0; i < symbolCount; i++) {
       this.books.push(new OrderBook(i, capacity));
-      this.broken.push(false);
       this.statsBySymbol.push({
         symbolId: i,
         exchTs: 0,
@@ -54,54 +84,100 @@ export class LobEngine {
     return this.statsBySymbol[symbolId];
   }
 
-  /** Applies one event. Returns true when the book changed and its stats are valid. */
+  /**
+   * Applies one event. Returns true when a message ended with a changed, uncrossed book: its stats
+   * are refreshed and valid. A refused event is counted; the message it ends is still checked.
+   */
   apply(ev: MarketEvent, endOfMessage = true): boolean {
-    const book = this.books[ev.symbolId];
+    const sym = ev.symbolId;
+    const book = this.books[sym];
     if (book === undefined) {
       this.counters.unknownSymbol++;
       return false;
     }
     switch (ev.kind) {
-      case MdKind.Depth:
-        book.replace(ev.bidPx, ev.bidQty, ev.askPx, ev.askQty, ev.levels);
-        if (this.broken[ev.symbolId] && !book.crossed) {
-          this.broken[ev.symbolId] = false;
-          this.counters.repaired++;
+      case MdKind.Level: {
+        const { side, price, qty } = ev;
+        if (
+          !((side === 1 || side === -1) && price > 0 && qty >= 0) ||
+          !Number.isInteger(price) ||
+          !Number.isInteger(qty)
+        ) {
+          this.counters.rejected++;
+          break;
         }
+        book.setLevel(side, price, qty);
+        if (qty > 0) {
+          if (side === 1) {
+            if (price > this.freshBid[sym]) this.freshBid[sym] = price;
+          } else if (this.freshAsk[sym] === 0 || price < this.freshAsk[sym]) {
+            this.freshAsk[sym] = price;
+          }
+        }
+        this.changed(sym);
         break;
-      case MdKind.Level:
-        book.setLevel(ev.side, ev.price, ev.qty);
+      }
+      case MdKind.Depth:
+        if (!validDepth(ev)) {
+          this.counters.rejected++;
+          break;
+        }
+        book.replace(ev.bidPx, ev.bidQty, ev.askPx, ev.askQty, ev.levels);
+        this.snapshot(sym);
         break;
       case MdKind.Clear:
         book.clear();
-        if (this.broken[ev.symbolId]) {
-          this.broken[ev.symbolId] = false;
-          this.counters.repaired++;
-        }
-        return false;
+        this.snapshot(sym);
+        break;
       case MdKind.Trade:
         return false;
+      default:
+        this.counters.rejected++;
     }
-    this.counters.applied++;
-    if (!endOfMessage) return false;
-    if (book.crossed) {
-      if (!this.broken[ev.symbolId]) {
-        this.broken[ev.symbolId] = true;
-        this.counters.crossed++;
-      }
-      return false;
-    }
-    if (this.broken[ev.symbolId]) {
-      this.broken[ev.symbolId] = false;
-      this.counters.repaired++;
-    }
-    this.refresh(book, this.statsBySymbol[ev.symbolId], ev.exchTs, ev.localTs);
-    return true;
+    if (!endOfMessage || this.dirty[sym] === 0) return false;
+    return this.endMessage(sym, book, ev.exchTs, ev.localTs);
   }
 
   /** True while the symbol's book is crossed and awaiting repair. */
   isBroken(symbolId: number): boolean {
-    return this.broken[symbolId];
+    return this.broken[symbolId] === 1;
+  }
+
+  private changed(sym: number): void {
+    this.dirty[sym] = 1;
+    this.counters.applied++;
+  }
+
+  /** A snapshot or clear: levels set before it in the message are no longer "fresh". */
+  private snapshot(sym: number): void {
+    this.freshBid[sym] = 0;
+    this.freshAsk[sym] = 0;
+    this.changed(sym);
+  }
+
+  private endMessage(sym: number, book: OrderBook, exchTs: number, localTs: number): boolean {
+    this.dirty[sym] = 0;
+    const freshBid = this.freshBid[sym];
+    const freshAsk = this.freshAsk[sym];
+    this.freshBid[sym] = 0;
+    this.freshAsk[sym] = 0;
+    if (book.crossed) {
+      if (this.broken[sym] === 0) {
+        this.broken[sym] = 1;
+        this.counters.crossed++;
+      }
+      const bidFresh = freshBid !== 0 && book.bestBid === freshBid;
+      const askFresh = freshAsk !== 0 && book.bestAsk === freshAsk;
+      if (bidFresh && !askFresh) this.counters.prunedLevels += book.asks.removeThrough(book.bestBid);
+      else if (askFresh && !bidFresh) this.counters.prunedLevels += book.bids.removeThrough(book.bestAsk);
+      if (book.crossed) return false;
+    }
+    if (this.broken[sym] === 1) {
+      this.broken[sym] = 0;
+      this.counters.repaired++;
+    }
+    this.refresh(book, this.statsBySymbol[sym], exchTs, localTs);
+    return true;
   }
 
   private refresh(book: OrderBook, s: LobStats, exchTs: number, localTs: number): void {
@@ -122,4 +198,36 @@ export class LobEngine {
     s.bidDepth = book.depth(1, STATS_LEVELS);
     s.askDepth = book.depth(-1, STATS_LEVELS);
   }
+}
+
+/**
+ * A snapshot is usable when every level is empty (qty 0) or a positive integer price and size, and
+ * the non-empty levels are strictly best-first on each side.
+ */
+function validDepth(ev: DepthEvent): boolean {
+  const n = ev.levels;
+  if (
+    !(
+      n >= 0 &&
+      n <= ev.bidPx.length &&
+      n <= ev.askPx.length &&
+      n <= ev.bidQty.length &&
+      n <= ev.askQty.length
+    )
+  )
+    return false;
+  return validSide(ev.bidPx, ev.bidQty, n, 1) && validSide(ev.askPx, ev.askQty, n, -1);
+}
+
+function validSide(px: Float64Array, qty: Float64Array, n: number, dir: number): boolean {
+  let prev = 0;
+  for (let i = 0; i < n; i++) {
+    const q = qty[i];
+    if (q === 0) continue;
+    const p = px[i];
+    if (!(q > 0 && p > 0) || !Number.isInteger(p) || !Number.isInteger(q)) return false;
+    if (prev !== 0 && (prev - p) * dir <= 0) return false;
+    prev = p;
+  }
+  return true;
 }

@@ -1,65 +1,218 @@
-import type { OrderCommand, OrderIntent } from '../contracts/orders.ts';
+import type { Settings } from '../config/schema.ts';
+import type { OrderCommand, OrderIntent, RejectReason } from '../contracts/orders.ts';
+import type { SymbolSpec } from '../contracts/symbols.ts';
 import type { Venue } from '../contracts/venue.ts';
+import { NS_PER_MS, NS_PER_S, NS_PER_US } from '../core/clock.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Scheduler } from '../core/scheduler.ts';
+import { type BreakerOptions, CircuitBreaker } from './circuit-breaker.ts';
+import { DeadLetterQueue, type DeadLetterReason } from './dead-letter-queue.ts';
 import { isOpen, type OrderState } from './order-state.ts';
+import { TokenBucket } from './token-bucket.ts';
 
 /** How many finished orders are remembered for late callbacks. */
 const FINISHED_MEMORY = 8192;
+
+export interface OrderAdapterOptions {
+  /** Broker order-rate limits as token buckets (rate 0 = off); cancels are exempt. */
+  globalPerS: number;
+  globalBurst: number;
+  symbolPerS: number;
+  symbolBurst: number;
+  /** Replacement orders held while throttled, at most; beyond it a replace is rejected. */
+  maxQueued: number;
+  /** A held order not sent within this long is dropped (ns). */
+  maxQueueNs: number;
+  /** An order the venue has not answered within this long counts as a venue failure (ns; 0 = off). */
+  ackTimeoutNs: number;
+  breaker: BreakerOptions;
+  dlqCapacity: number;
+}
+
+/** Mirrors the Shioaji limits (250 orders / 10 s per account, 50 / 10 s per symbol); see README. */
+export const DEFAULT_ADAPTER_OPTIONS: OrderAdapterOptions = {
+  globalPerS: 20,
+  globalBurst: 50,
+  symbolPerS: 4,
+  symbolBurst: 10,
+  maxQueued: 256,
+  maxQueueNs: 1000 * NS_PER_MS,
+  ackTimeoutNs: 3000 * NS_PER_MS,
+  breaker: { failureThreshold: 5, openNs: 60_000 * NS_PER_MS, halfOpenProbes: 1 },
+  dlqCapacity: 10_000,
+};
+
+/** The `orders` settings in engine units. */
+export function adapterOptions(o: Settings['orders']): OrderAdapterOptions {
+  return {
+    globalPerS: o.global_per_s,
+    globalBurst: o.global_burst,
+    symbolPerS: o.symbol_per_s,
+    symbolBurst: o.symbol_burst,
+    maxQueued: o.max_queued,
+    maxQueueNs: o.max_queue_ms * NS_PER_MS,
+    ackTimeoutNs: o.ack_timeout_ms * NS_PER_MS,
+    breaker: {
+      failureThreshold: o.breaker_failures,
+      openNs: o.breaker_open_s * NS_PER_S,
+      halfOpenProbes: o.breaker_half_open_probes,
+    },
+    dlqCapacity: o.dlq_capacity,
+  };
+}
 
 export interface OrderAdapterCounters {
   sent: number;
   cancelsSent: number;
   cancelsIgnored: number;
+  replaces: number;
+  /** Requests folded into a still-held order (a replace edits it, a cancel drops it unsent). */
+  coalesced: number;
+  /** Replacement orders that had to wait for the rate limiter. */
+  queued: number;
+  ackTimeouts: number;
+  /** Requests the adapter refused, by reason. */
+  rejected: number;
+  byReason: Partial<Record<RejectReason, number>>;
 }
 
+/** The adapter finished a held order without the venue (dropped unsent, or canceled before sending). */
+export type LocalOrderEvent = (o: OrderState, type: 'canceled' | 'reject', reason: RejectReason | '') => void;
+
 /**
- * Sends risk-approved intents to the venue under client order ids, and keeps the id map
- * (client id -> order record) that the execution router resolves callbacks against.
+ * Sends risk-approved intents to the venue under client order ids, behind broker-mirroring
+ * token buckets (global + per symbol; cancels exempt) and a circuit breaker on venue errors.
+ * Cancel/replace = cancel now + a new order; when throttled the new leg waits in a bounded
+ * queue where later requests supersede it (coalescing). What cannot be sent goes to the
+ * dead-letter queue. Keeps the order-id map (client id <-> venue id) the router resolves against.
  */
 export class OrderAdapter {
   private nextId = 1;
   private readonly orders = new Map<number, OrderState>();
   /** Recently finished orders, so late callbacks (a cancel-reject after the fill) still resolve. */
   private readonly finished = new Map<number, OrderState>();
-  /** Open orders per strategy, for exposure checks and cancel-all. */
+  private readonly byVenue = new Map<string, OrderState>();
+  /** Open orders per strategy, for its context and cancel-all. */
   private readonly open = new Map<string, Set<OrderState>>();
-  readonly counters: OrderAdapterCounters = { sent: 0, cancelsSent: 0, cancelsIgnored: 0 };
-  /** Called for every order sent (e.g. to record it). */
+  /** Open orders per symbol (dense, swap-remove via OrderState.slot): risk aggregates scan these. */
+  private readonly bySymbol: OrderState[][] = [];
+  private readonly symbolBuckets: TokenBucket[] = [];
+  private readonly globalBucket: TokenBucket;
+  private readonly queue: OrderState[] = [];
+  private flushAt = Number.POSITIVE_INFINITY;
+  readonly breaker: CircuitBreaker;
+  readonly dlq: DeadLetterQueue;
+  readonly counters: OrderAdapterCounters = {
+    sent: 0,
+    cancelsSent: 0,
+    cancelsIgnored: 0,
+    replaces: 0,
+    coalesced: 0,
+    queued: 0,
+    ackTimeouts: 0,
+    rejected: 0,
+    byReason: {},
+  };
+  /** Set by StormGuard: nothing new leaves the adapter (cancels still do). */
+  halted = false;
+  /** Reason of the last refused send/replace (valid right after one returned 0). */
+  lastReject: RejectReason | '' = '';
+  /** Called for every order handed to the venue (e.g. to record it). */
   onSent: ((o: OrderState) => void) | null = null;
+  /** Set by the execution router, which reports these like venue callbacks. */
+  onLocal: LocalOrderEvent | null = null;
 
-  constructor(private readonly venue: Venue) {}
-
-  /** Sends a new order; returns its client order id. */
-  send(intent: OrderIntent): OrderState {
-    const orderId = this.nextId++;
-    const order: OrderState = {
-      orderId,
-      venueOrderId: '',
-      strategyId: intent.strategyId,
-      symbolId: intent.symbolId,
-      side: intent.side,
-      price: intent.price,
-      qty: intent.qty,
-      tif: intent.tif,
-      cumQty: 0,
-      leavesQty: intent.qty,
-      status: 'pending_new',
-      createdTs: intent.ts,
-    };
-    this.orders.set(orderId, order);
-    this.openSet(intent.strategyId).add(order);
-    const cmd: OrderCommand = { orderId, intent, ts: intent.ts };
-    this.counters.sent++;
-    this.onSent?.(order);
-    this.venue.submit(cmd);
-    return order;
+  constructor(
+    private readonly venue: Venue,
+    private readonly symbols: readonly SymbolSpec[],
+    private readonly scheduler: Scheduler,
+    private readonly log: Logger,
+    private readonly opts: OrderAdapterOptions = DEFAULT_ADAPTER_OPTIONS,
+  ) {
+    this.globalBucket = new TokenBucket(opts.globalPerS, opts.globalBurst);
+    for (let i = 0; i < symbols.length; i++) {
+      this.bySymbol.push([]);
+      this.symbolBuckets.push(new TokenBucket(opts.symbolPerS, opts.symbolBurst));
+    }
+    this.breaker = new CircuitBreaker(opts.breaker);
+    this.breaker.onChange((from, to, reason) =>
+      this.log.warn({ from, to, reason }, 'order circuit breaker changed state'),
+    );
+    this.dlq = new DeadLetterQueue(opts.dlqCapacity);
   }
 
-  /** Requests a cancel; false when the order is unknown or no longer cancellable. */
+  /** Sends a new order; returns its client order id, or 0 (reason in `lastReject`). */
+  send(it: OrderIntent): number {
+    const now = this.scheduler.clock.nowNs();
+    const reason = this.admit(it.symbolId, now);
+    if (reason !== null) return this.refuse(it, reason, 0);
+    const o = this.create(it, 0);
+    this.transmit(o, now);
+    return o.orderId;
+  }
+
+  /**
+   * Cancel/replace `it.targetOrderId` with a new order at `it.price`/`it.qty`: the cancel goes
+   * at once; the new order goes too, or waits for the rate limiter. A replace of an order still
+   * waiting edits it in place (returns its id). Returns the id of the order now standing for
+   * the target, or 0 with the target untouched.
+   */
+  replace(it: OrderIntent): number {
+    const now = this.scheduler.clock.nowNs();
+    const target = this.orders.get(it.targetOrderId);
+    if (
+      target === undefined ||
+      target.strategyId !== it.strategyId ||
+      (target.status !== 'working' && target.status !== 'pending_new')
+    ) {
+      return this.refuse(it, 'UNKNOWN_ORDER', it.targetOrderId);
+    }
+    if (this.halted) return this.refuse(it, 'HALTED', it.targetOrderId);
+    this.counters.replaces++;
+    if (target.queued) {
+      target.price = it.price;
+      target.qty = it.qty;
+      target.leavesQty = it.qty;
+      this.counters.coalesced++;
+      return target.orderId;
+    }
+    const sym = this.symbolBuckets[it.symbolId];
+    const throttled = !this.globalBucket.ready(now) || !sym.ready(now);
+    if (throttled) {
+      // Do not pull a live quote for an order that cannot be sent or held.
+      if (this.breaker.state !== 'closed') return this.refuse(it, 'CIRCUIT_OPEN', it.targetOrderId);
+      if (this.queue.length >= this.opts.maxQueued)
+        return this.refuse(it, 'BROKER_RATE_LIMIT', it.targetOrderId, 'queue_full');
+    } else {
+      if (!this.breaker.allow(now)) return this.refuse(it, 'CIRCUIT_OPEN', it.targetOrderId);
+      this.globalBucket.tryTake(now);
+      sym.tryTake(now);
+    }
+    this.cancel(target.orderId);
+    const o = this.create(it, target.orderId);
+    if (throttled) {
+      o.queued = true;
+      o.queuedTs = now;
+      this.queue.push(o);
+      this.counters.queued++;
+      this.scheduleFlush(now);
+    } else this.transmit(o, now);
+    return o.orderId;
+  }
+
+  /** Requests a cancel (never rate-limited); false when the order is unknown or no longer cancellable. */
   cancel(orderId: number): boolean {
     const o = this.orders.get(orderId);
     if (o === undefined || (o.status !== 'working' && o.status !== 'pending_new')) {
       this.counters.cancelsIgnored++;
       return false;
+    }
+    if (o.queued) {
+      // Never sent: drop it here, the venue never hears of it.
+      this.unqueue(o);
+      this.counters.coalesced++;
+      this.onLocal?.(o, 'canceled', '');
+      return true;
     }
     o.status = 'pending_cancel';
     this.counters.cancelsSent++;
@@ -67,35 +220,304 @@ export class OrderAdapter {
     return true;
   }
 
+  /** Cancels every open order (of one strategy, or all); returns how many cancels went out. */
+  cancelAll(strategyId?: string): number {
+    let n = 0;
+    const sets = strategyId === undefined ? [...this.open.values()] : [this.openSet(strategyId)];
+    for (const set of sets) for (const o of [...set]) if (this.cancel(o.orderId)) n++;
+    return n;
+  }
+
   /** A live order, or one finished recently (its status says which). */
   get(orderId: number): OrderState | undefined {
     return this.orders.get(orderId) ?? this.finished.get(orderId);
   }
 
+  /** Resolves a venue order id (order-id map). */
+  byVenueId(venueOrderId: string): OrderState | undefined {
+    return this.byVenue.get(venueOrderId);
+  }
+
+  /** Records the venue's id for an order (from its first callback that carries one). */
+  bindVenueId(o: OrderState, venueOrderId: string): void {
+    o.venueOrderId = venueOrderId;
+    this.byVenue.set(venueOrderId, o);
+  }
+
+  /** The venue answered an order: a success for the circuit breaker. */
+  venueAck(): void {
+    this.breaker.success(this.scheduler.clock.nowNs());
+  }
+
+  /** The venue rejected an order; venue errors (not business rejects) count against the breaker. */
+  venueReject(o: OrderState, reason: RejectReason | ''): void {
+    if (reason === 'VENUE_REJECT') this.breaker.failure(this.scheduler.clock.nowNs(), `order ${o.orderId}`);
+  }
+
   /** Called by the router when an order reaches a terminal state. */
   closed(o: OrderState): void {
     this.open.get(o.strategyId)?.delete(o);
+    if (o.slot >= 0) {
+      const list = this.bySymbol[o.symbolId];
+      const last = list.pop()!;
+      if (last !== o) {
+        list[o.slot] = last;
+        last.slot = o.slot;
+      }
+      o.slot = -1;
+    }
+    if (o.queued) this.unqueue(o);
     if (!this.orders.delete(o.orderId)) return;
     this.finished.set(o.orderId, o);
-    if (this.finished.size > FINISHED_MEMORY) this.finished.delete(this.finished.keys().next().value!);
+    if (this.finished.size > FINISHED_MEMORY) {
+      const oldest = this.finished.values().next().value!;
+      this.finished.delete(oldest.orderId);
+      if (this.byVenue.get(oldest.venueOrderId) === oldest) this.byVenue.delete(oldest.venueOrderId);
+    }
   }
 
   openOrders(strategyId: string): ReadonlySet<OrderState> {
     return this.openSet(strategyId);
   }
 
+  /** Every open order (held ones included). */
+  allOpen(): IterableIterator<OrderState> {
+    return this.orders.values();
+  }
+
   /** Quantity still working on one side of a symbol for a strategy. */
   openQty(strategyId: string, symbolId: number, side: 1 | -1): number {
+    const list = this.bySymbol[symbolId];
     let q = 0;
-    for (const o of this.openSet(strategyId))
-      if (o.symbolId === symbolId && o.side === side && isOpen(o)) q += o.leavesQty;
+    for (let i = 0; i < list.length; i++) {
+      const o = list[i];
+      if (o.side === side && o.strategyId === strategyId) q += o.leavesQty;
+    }
     return q;
+  }
+
+  /** Number of open orders of a strategy in a symbol. */
+  openCountOf(strategyId: string, symbolId: number): number {
+    const list = this.bySymbol[symbolId];
+    let n = 0;
+    for (let i = 0; i < list.length; i++) if (list[i].strategyId === strategyId) n++;
+    return n;
+  }
+
+  /** Most aggressive price among all own open orders on `side` of a symbol (any strategy); 0 if none. */
+  ownBest(symbolId: number, side: 1 | -1): number {
+    const list = this.bySymbol[symbolId];
+    let best = 0;
+    for (let i = 0; i < list.length; i++) {
+      const o = list[i];
+      if (o.side === side && (best === 0 || (o.price - best) * side > 0)) best = o.price;
+    }
+    return best;
   }
 
   get openCount(): number {
     let n = 0;
     for (const s of this.open.values()) n += s.size;
     return n;
+  }
+
+  private admit(symbolId: number, now: number): RejectReason | null {
+    if (this.halted) return 'HALTED';
+    const sym = this.symbolBuckets[symbolId];
+    if (sym === undefined) return 'UNKNOWN_SYMBOL';
+    if (!this.globalBucket.ready(now) || !sym.ready(now)) return 'BROKER_RATE_LIMIT';
+    if (!this.breaker.allow(now)) return 'CIRCUIT_OPEN';
+    this.globalBucket.tryTake(now);
+    sym.tryTake(now);
+    return null;
+  }
+
+  private create(it: OrderIntent, replaces: number): OrderState {
+    const o: OrderState = {
+      orderId: this.nextId++,
+      intentId: it.intentId,
+      venueOrderId: '',
+      strategyId: it.strategyId,
+      symbolId: it.symbolId,
+      side: it.side,
+      price: it.price,
+      qty: it.qty,
+      tif: it.tif,
+      cumQty: 0,
+      leavesQty: it.qty,
+      status: 'pending_new',
+      createdTs: it.ts,
+      replaces,
+      queued: false,
+      queuedTs: 0,
+      venueSeen: false,
+      execIds: null,
+      slot: -1,
+    };
+    this.orders.set(o.orderId, o);
+    this.openSet(o.strategyId).add(o);
+    const list = this.bySymbol[o.symbolId];
+    o.slot = list.length;
+    list.push(o);
+    return o;
+  }
+
+  private transmit(o: OrderState, now: number): void {
+    const cmd: OrderCommand = {
+      orderId: o.orderId,
+      intent: {
+        intentId: o.intentId,
+        strategyId: o.strategyId,
+        symbolId: o.symbolId,
+        action: 'new',
+        side: o.side,
+        price: o.price,
+        qty: o.qty,
+        tif: o.tif,
+        targetOrderId: 0,
+        ts: now,
+      },
+      ts: now,
+    };
+    this.counters.sent++;
+    this.onSent?.(o);
+    this.venue.submit(cmd);
+    if (this.opts.ackTimeoutNs > 0) this.scheduler.after(this.opts.ackTimeoutNs, this.onAckTimeout, o);
+  }
+
+  private readonly onAckTimeout = (o: OrderState): void => {
+    if (o.venueSeen || !isOpen(o)) return;
+    this.counters.ackTimeouts++;
+    const now = this.scheduler.clock.nowNs();
+    this.deadLetter(
+      now,
+      'ack_timeout',
+      'new',
+      o,
+      0,
+      `no answer within ${this.opts.ackTimeoutNs / NS_PER_MS} ms`,
+    );
+    this.log.warn({ orderId: o.orderId }, 'order not answered by the venue in time');
+    this.breaker.failure(now, `ack timeout on order ${o.orderId}`);
+  };
+
+  private scheduleFlush(now: number): void {
+    // The earliest moment a held order can go (its buckets refill) or must be dropped (it expires).
+    let wait = Number.POSITIVE_INFINITY;
+    for (const o of this.queue) {
+      const refill = Math.max(this.globalBucket.waitNs(now), this.symbolBuckets[o.symbolId].waitNs(now));
+      wait = Math.min(wait, refill, o.queuedTs + this.opts.maxQueueNs - now);
+    }
+    // At least 1 us: epoch-ns timestamps in float64 resolve only 256 ns.
+    const at = now + Math.max(wait, NS_PER_US);
+    if (at >= this.flushAt) return;
+    this.flushAt = at;
+    this.scheduler.at(at, this.flush);
+  }
+
+  /** Sends held orders whose buckets have refilled; drops the ones too old or blocked. */
+  private readonly flush = (): void => {
+    const now = this.scheduler.clock.nowNs();
+    if (now < this.flushAt) return; // superseded by an earlier flush that already ran
+    this.flushAt = Number.POSITIVE_INFINITY;
+    const q = this.queue;
+    let kept = 0;
+    for (let i = 0; i < q.length; i++) {
+      const o = q[i];
+      let reason: RejectReason | null = null;
+      let dl: DeadLetterReason = 'queue_expired';
+      if (this.halted) {
+        reason = 'HALTED';
+        dl = 'halted';
+      } else if (!this.globalBucket.ready(now) || !this.symbolBuckets[o.symbolId].ready(now)) {
+        if (now - o.queuedTs < this.opts.maxQueueNs) {
+          q[kept++] = o;
+          continue;
+        }
+        reason = 'BROKER_RATE_LIMIT';
+      } else if (!this.breaker.allow(now)) {
+        reason = 'CIRCUIT_OPEN';
+        dl = 'circuit_open';
+      }
+      o.queued = false;
+      if (reason !== null) {
+        this.count(reason);
+        this.deadLetter(now, dl, 'replace', o, o.replaces, 'held replacement order dropped');
+        this.onLocal?.(o, 'reject', reason);
+        continue;
+      }
+      this.globalBucket.tryTake(now);
+      this.symbolBuckets[o.symbolId].tryTake(now);
+      this.transmit(o, now);
+    }
+    q.length = kept;
+    if (kept > 0) this.scheduleFlush(now);
+  };
+
+  private unqueue(o: OrderState): void {
+    o.queued = false;
+    const i = this.queue.indexOf(o);
+    if (i >= 0) this.queue.splice(i, 1);
+  }
+
+  private refuse(it: OrderIntent, reason: RejectReason, target: number, dl?: DeadLetterReason): 0 {
+    this.lastReject = reason;
+    this.count(reason);
+    const dlr: DeadLetterReason | null =
+      dl ??
+      (reason === 'BROKER_RATE_LIMIT'
+        ? 'rate_limit'
+        : reason === 'CIRCUIT_OPEN'
+          ? 'circuit_open'
+          : reason === 'HALTED'
+            ? 'halted'
+            : reason === 'UNKNOWN_ORDER'
+              ? 'target_not_found'
+              : null);
+    if (dlr !== null) {
+      this.dlq.push({
+        ts: this.scheduler.clock.nowNs(),
+        reason: dlr,
+        action: it.action,
+        strategyId: it.strategyId,
+        symbol: this.symbols[it.symbolId]?.code ?? String(it.symbolId),
+        side: it.side,
+        price: it.price,
+        qty: it.qty,
+        orderId: 0,
+        targetOrderId: target,
+        detail: reason,
+      });
+    }
+    return 0;
+  }
+
+  private count(reason: RejectReason): void {
+    this.counters.rejected++;
+    this.counters.byReason[reason] = (this.counters.byReason[reason] ?? 0) + 1;
+  }
+
+  private deadLetter(
+    now: number,
+    reason: DeadLetterReason,
+    action: 'new' | 'replace',
+    o: OrderState,
+    target: number,
+    detail: string,
+  ): void {
+    this.dlq.push({
+      ts: now,
+      reason,
+      action,
+      strategyId: o.strategyId,
+      symbol: this.symbols[o.symbolId].code,
+      side: o.side,
+      price: o.price,
+      qty: o.qty,
+      orderId: o.orderId,
+      targetOrderId: target,
+      detail,
+    });
   }
 
   private openSet(strategyId: string): Set<OrderState> {

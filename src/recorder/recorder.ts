@@ -1,96 +1,136 @@
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-// Keeps the native engine loaded in this thread too: when only the store worker has loaded it, the
-// addon is unloaded as the worker exits, which crashes the process (measured, chdb 3.4).
+// Keeps the native engine loaded in this thread too: when only the worker has loaded it, the addon is
+// unloaded as the worker exits, which crashes the process (measured, chdb 3.4).
 import 'chdb';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import { RingBuffer } from '../core/ring-buffer.ts';
+import { createRingMemory, RingProducer } from './byte-ring.ts';
+import { KIND_DEPTH, KIND_TRADE, MAX_LEVELS, marketRowBound, writeMarketRow } from './market-layout.ts';
+import type { PersisterConfig, RecorderMode } from './persister.ts';
+import type { FromRecorderWorker, RecorderWorkerData, ToRecorderWorker } from './recorder-worker.ts';
+import { RowWriter } from './row-writer.ts';
 import {
-  copyFill,
-  copyOrder,
-  emptyFill,
-  emptyOrder,
+  type AuditRows,
+  type AuditTable,
+  auditBound,
   type FillRecord,
-  fillTsv,
-  MARKET_DATA_COLUMNS,
-  MarketSlot,
-  marketTsv,
-  ORDER_COLUMNS,
+  fillBound,
   type OrderRecord,
-  orderTsv,
-  TRADE_COLUMNS,
+  orderBound,
+  riskBound,
+  spanBound,
+  writeAudit,
+  writeFill,
+  writeOrder,
+  writeRisk,
+  writeSpan,
 } from './rows.ts';
-import type { FromStoreWorker, StoreWorkerData, ToStoreWorker } from './store-worker.ts';
+import type { ServerOptions } from './server-store.ts';
+import { SharedStats } from './shared-stats.ts';
+import { TOPIC_BY_NAME, TOPICS, type TopicCounts, type TopicName, topicCounts } from './topics.ts';
+import { DISK_LEVELS, type DiskLevel, type DiskReading } from './wal/disk-monitor.ts';
+import type { WalWriterOptions } from './wal/writer.ts';
 
 export interface RecorderOptions {
-  /** Embedded ClickHouse data directory. */
-  dataDir: string;
   logger: Logger;
-  /** How often the rings are drained to the store worker. Default 200. */
+  /** Embedded ClickHouse data directory (used when no server is given). */
+  dataDir: string;
+  /** A ClickHouse server instead of the embedded store. */
+  server?: ServerOptions | null;
+  /** fallback (default): direct inserts, the WAL when the sink fails; wal_first: every batch through the WAL. */
+  mode?: RecorderMode;
+  /** WAL directory; default <dataDir>/wal. */
+  walDir?: string;
+  wal?: Omit<WalWriterOptions, 'dir'>;
+  /** A batch older than this is shipped. Default 200. */
   flushIntervalMs?: number;
-  /** Rows per insert batch; a ring holding this many triggers an early flush. Default 5000. */
+  /** Rows per batch. Default 5000. */
   batchRows?: number;
-  /** Slots per ring (power of two). Default 16384. */
-  ringCapacity?: number;
+  /** Shared ring memory for all topics, MiB (market data gets 60%). Default 32. */
+  ringMb?: number;
+  /** Batches the worker may hold before it stops draining the rings, MiB. Default 256. */
+  memoryLimitMb?: number;
   /** Book levels kept per depth row; deeper levels are not recorded. Default 10. */
   depthLevels?: number;
+  disk?: Partial<PersisterConfig['disk']>;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  loaderPollMs?: number;
+  closeTimeoutMs?: number;
+  /** Called on every change of the WAL disk level. */
+  onDiskLevel?: (r: DiskReading) => void;
+  /** Called when the WAL disk reaches HALT: the trading system raises StormGuard HALT here. */
+  onDiskHalt?: (r: DiskReading) => void;
 }
 
-export type TableName = 'market_data' | 'orders' | 'trades';
-export type TableCounts = Record<TableName, number>;
-
 export interface RecorderStats {
+  mode: RecorderMode;
+  sink: { kind: 'chdb' | 'server'; version: string; degraded: string[] };
   /** Rows accepted by record*() (market data includes rows later shed). */
-  enqueued: TableCounts;
-  /** Rows the store reported written. */
-  written: TableCounts;
-  /** Market-data rows dropped (oldest first) because the ring was full. */
+  enqueued: TopicCounts;
+  /** Rows in the sink: inserted directly, loaded from the WAL, or found there by the loader. */
+  written: TopicCounts;
+  /** Rows appended to the WAL. */
+  wal_rows: TopicCounts;
+  /** Rows loaded from the WAL into the sink (also in `written`). */
+  replayed: TopicCounts;
+  /** Rows dropped on purpose: full ring or disk policy (sheddable topics only). */
+  shed: TopicCounts;
   shed_market_data: number;
-  /** Batches posted to the store worker. */
-  batches: number;
-  /** Batches posted and not yet acknowledged. */
-  pending: number;
-  /** Batches the store failed to insert, and their rows (lost until the WAL exists). */
+  /** Batches whose direct insert failed (their rows went to the WAL), and those rows. */
   failed_batches: number;
+  diverted_rows: number;
+  /** Rows stored nowhere (neither sink nor WAL): must stay 0. */
   failed_rows: number;
-  /** Rows refused at encoding (NaN, Infinity, out of Int64 range, negative unsigned). */
-  invalid_rows: number;
-  /** Times a full orders/trades ring was drained synchronously instead of dropping. */
-  spills: number;
-  /** Orders/trades rows lost to a full ring: must stay 0. */
+  /** The part of failed_rows that were orders or fills. */
   lost_orders_trades: number;
+  /** WAL records the loader found already in the sink (not inserted twice). */
+  found_records: number;
+  batches: number;
+  /** Batches queued for the sink. */
+  pending: number;
+  /** Rows refused at encoding (NaN, Infinity, out of range, wrong type). */
+  invalid_rows: number;
+  /** Rows of never-shed topics held in trading-thread memory because their ring was full. */
+  spills: number;
+  disk_level: DiskLevel;
+  /** Level as a number (0 ok .. 3 halt) and free bytes of the WAL's filesystem (checked every disk.check_interval_ms). */
+  disk: { level: number; free_bytes: number };
+  /** Segment files waiting in the WAL directory and their size. */
+  wal: { backlog_files: number; backlog_bytes: number };
   lastError: string | null;
 }
 
-interface Batch {
-  table: TableName;
-  rows: number;
+interface Lane {
+  p: RingProducer;
+  /** Encoded rows waiting for ring space, oldest first (never-shed topics only). */
+  spill: Buffer[];
 }
 
-const COLUMNS: Record<TableName, readonly string[]> = {
-  market_data: MARKET_DATA_COLUMNS,
-  orders: ORDER_COLUMNS,
-  trades: TRADE_COLUMNS,
-};
+const MD = TOPIC_BY_NAME.market_data.id;
+const ORDERS = TOPIC_BY_NAME.orders.id;
+const TRADES = TOPIC_BY_NAME.trades.id;
+const SPANS = TOPIC_BY_NAME.latency_spans.id;
+const RISK = TOPIC_BY_NAME.risk_events.id;
+const MIB = 1024 * 1024;
+const NONE = new Float64Array(0);
 
-const counts = (): TableCounts => ({ market_data: 0, orders: 0, trades: 0 });
-
-/** Resolves when the store worker has opened the store; rejects with its error (a UserError stays one). */
+/** Resolves when the worker has opened the sink; rejects with its error (a UserError stays one). */
 function workerReady(worker: Worker): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const onMessage = (msg: FromStoreWorker) => {
+    const onMessage = (msg: FromRecorderWorker) => {
+      if (msg.op !== 'ready' && msg.op !== 'failed') return;
       cleanup();
       if (msg.op === 'ready') resolve();
-      else if (msg.op === 'failed')
-        reject(msg.name === 'UserError' ? new UserError(msg.message) : new Error(msg.message));
-      else reject(new Error(`store worker sent '${msg.op}' before opening`));
+      else reject(msg.name === 'UserError' ? new UserError(msg.message) : new Error(msg.message));
     };
     const onError = (err: Error) => {
       cleanup();
       reject(err);
     };
-    const onExit = (code: number) => onError(new Error(`store worker exited (code ${code}) before opening`));
-    // Only our own listeners: Worker manages its message port through listener events.
+    const onExit = (code: number) =>
+      onError(new Error(`recorder worker exited (code ${code}) before opening`));
     const cleanup = () => {
       worker.off('message', onMessage);
       worker.off('error', onError);
@@ -103,69 +143,102 @@ function workerReady(worker: Worker): Promise<void> {
 }
 
 /**
- * Records market data, order events and own fills from the trading loop into the store.
- * record*() only copies into preallocated ring slots; a timer drains the rings into TSV batches that a
- * worker thread inserts, so the trading loop never waits on storage and never sees a storage error.
+ * Records market data, orders, fills, latency spans, risk events and audit rows from the trading loop.
+ * record*() encodes the row (RowBinary) straight into a shared-memory ring of its topic: no allocation, no
+ * message, no I/O. A worker thread drains the rings into batches for the sink and the write-ahead log
+ * (see Persister). A full market-data or latency ring sheds the row (counted); the other topics are never
+ * dropped: their rows wait in this thread's memory until the ring has room.
  */
 export class Recorder {
-  private readonly market: RingBuffer<MarketSlot>;
-  private readonly orders: RingBuffer<OrderRecord>;
-  private readonly fills: RingBuffer<FillRecord>;
-  private readonly depthLevels: number;
-  private readonly batchRows: number;
-  private readonly logger: Logger;
-  private readonly timer: NodeJS.Timeout;
-  private readonly enqueued = counts();
-  private readonly written = counts();
-  private readonly inflight = new Map<number, Batch>();
-  private nextBatchId = 0;
-  private batches = 0;
-  private failedBatches = 0;
-  private failedRows = 0;
+  /** Replaceable after open (the trading system wires StormGuard HALT here). */
+  onDiskHalt: ((r: DiskReading) => void) | null;
+  onDiskLevel: ((r: DiskReading) => void) | null;
+  private readonly lanes: Lane[];
+  private scratch = new RowWriter(new ArrayBuffer(MIB));
+  private readonly enqueued = topicCounts();
+  private readonly shedRing = topicCounts();
   private invalidRows = 0;
   private spills = 0;
+  private spillTimer: NodeJS.Timeout | null = null;
   private lastError: string | null = null;
-  private flushScheduled = false;
-  private workerGone = false;
-  /** Set once close() has sent its final flush: later batches could not be acknowledged. */
-  private stopped = false;
+  private sink: RecorderStats['sink'];
+  private diskLevel: DiskLevel = 'ok';
+  private nextSync = 0;
+  private readonly syncs = new Map<number, () => void>();
   private closing: Promise<RecorderStats> | null = null;
   private onClosed: (() => void) | null = null;
-  private readonly flushSoon = () => {
-    this.flushScheduled = false;
-    this.flush();
-  };
+  private workerGone = false;
+  private readonly depthLevels: number;
+  /** Most bytes of one market-data row (layout: market-layout.ts). */
+  private readonly marketBytes: number;
 
   private constructor(
     private readonly worker: Worker,
+    private readonly stats_: SharedStats,
+    rings: SharedArrayBuffer[],
+    private readonly mode: RecorderMode,
+    private readonly logger: Logger,
     opts: RecorderOptions,
+    early: FromRecorderWorker[],
   ) {
-    const capacity = opts.ringCapacity ?? 16384;
-    this.depthLevels = opts.depthLevels ?? 10;
-    this.batchRows = opts.batchRows ?? 5000;
-    this.logger = opts.logger;
-    this.market = new RingBuffer(capacity, () => new MarketSlot(this.depthLevels), 'drop_oldest');
-    this.orders = new RingBuffer(capacity, emptyOrder, 'reject');
-    this.fills = new RingBuffer(capacity, emptyFill, 'reject');
-    worker.on('message', (msg: FromStoreWorker) => this.onMessage(msg));
-    worker.on('error', (err) => this.onWorkerGone(`store worker crashed: ${err.message}`));
-    worker.on('exit', (code) => this.onWorkerGone(`store worker exited (code ${code})`));
-    this.timer = setInterval(() => this.flush(), opts.flushIntervalMs ?? 200);
-    // The worker keeps the process alive while the recorder is open; the timer need not.
-    this.timer.unref();
+    this.lanes = rings.map((m) => ({ p: new RingProducer(m), spill: [] }));
+    this.depthLevels = Math.min(opts.depthLevels ?? 10, MAX_LEVELS);
+    this.marketBytes = marketRowBound(this.depthLevels);
+    this.onDiskHalt = opts.onDiskHalt ?? null;
+    this.onDiskLevel = opts.onDiskLevel ?? null;
+    this.sink = { kind: opts.server ? 'server' : 'chdb', version: '', degraded: [] };
+    worker.on('message', (msg: FromRecorderWorker) => this.onMessage(msg));
+    worker.on('error', (err) => this.onWorkerGone(`recorder worker crashed: ${err.message}`));
+    worker.on('exit', (code) => this.onWorkerGone(`recorder worker exited (code ${code})`));
+    for (const msg of early) if (msg.op !== 'ready') this.onMessage(msg);
   }
 
-  /** Starts the store worker (opening the store, applying the schema) and returns a ready recorder. */
+  /** Starts the worker (opening the sink, applying the schema, replaying WAL backlog) and returns a ready recorder. */
   static async open(opts: RecorderOptions): Promise<Recorder> {
-    const data: StoreWorkerData = { dataDir: opts.dataDir };
-    const worker = new Worker(new URL('./store-worker-entry.mjs', import.meta.url), { workerData: data });
+    const ringBytes = (opts.ringMb ?? 32) * MIB;
+    const rings = TOPICS.map((t) =>
+      createRingMemory(Math.max(64 * 1024, Math.floor(ringBytes * t.ringShare))),
+    );
+    const stats = new SharedStats();
+    const mode = opts.mode ?? 'fallback';
+    const config: PersisterConfig = {
+      mode,
+      dataDir: opts.dataDir,
+      server: opts.server ?? null,
+      wal: { ...opts.wal, dir: opts.walDir ?? join(opts.dataDir, 'wal') },
+      flushIntervalMs: opts.flushIntervalMs ?? 200,
+      batchRows: opts.batchRows ?? 5000,
+      memoryLimitBytes: (opts.memoryLimitMb ?? 256) * MIB,
+      disk: {
+        warnPct: 80,
+        criticalPct: 90,
+        haltPct: 95,
+        walMaxBytes: 0,
+        checkIntervalMs: 1000,
+        shedAt: { market_data: 'critical', latency_spans: 'critical' },
+        ...opts.disk,
+      },
+      retryBaseMs: opts.retryBaseMs ?? 200,
+      retryMaxMs: opts.retryMaxMs ?? 10_000,
+      loaderPollMs: opts.loaderPollMs ?? 100,
+      closeTimeoutMs: opts.closeTimeoutMs ?? 10_000,
+    };
+    const data: RecorderWorkerData = { config, rings, stats: stats.memory, logLevel: opts.logger.level };
+    const worker = new Worker(new URL('./recorder-worker-entry.mjs', import.meta.url), { workerData: data });
+    // Everything the worker says before the recorder exists (logs, sink info) is kept and replayed to it.
+    const early: FromRecorderWorker[] = [];
+    const collect = (msg: FromRecorderWorker) => early.push(msg);
+    worker.on('message', collect);
     try {
       await workerReady(worker);
     } catch (err) {
+      for (const msg of early) if (msg.op === 'log') relog(opts.logger, msg.line);
       await worker.terminate();
       throw err;
     }
-    return new Recorder(worker, opts);
+    const rec = new Recorder(worker, stats, rings, mode, opts.logger, opts, early);
+    worker.off('message', collect);
+    return rec;
   }
 
   /** Records a top-`levels` book snapshot (arrays are copied). Prices scaled by `priceScale`, times in ns. */
@@ -176,30 +249,38 @@ export class Recorder {
     localTs: number,
     seq: number,
     levels: number,
-    bidPx: Float64Array,
-    bidQty: Float64Array,
-    askPx: Float64Array,
-    askQty: Float64Array,
+    bidPx: ArrayLike<number>,
+    bidQty: ArrayLike<number>,
+    askPx: ArrayLike<number>,
+    askQty: ArrayLike<number>,
   ): void {
-    const s = this.market.claim()!; // drop_oldest always yields a slot
-    s.type = 'depth';
-    s.symbol = symbol;
-    s.priceScale = priceScale;
-    s.exchTs = exchTs;
-    s.ingestTs = localTs;
-    s.seq = seq;
-    s.price = 0;
-    s.volume = 0;
-    const n = Math.min(levels, this.depthLevels);
-    s.levels = n;
-    for (let i = 0; i < n; i++) {
-      s.bidPx[i] = bidPx[i];
-      s.bidQty[i] = bidQty[i];
-      s.askPx[i] = askPx[i];
-      s.askQty[i] = askQty[i];
-    }
+    const p = this.lanes[MD].p;
     this.enqueued.market_data++;
-    if (this.market.size >= this.batchRows) this.scheduleFlush();
+    if (!p.begin(this.marketBytes)) {
+      this.shedRing.market_data++;
+      return;
+    }
+    const at = p.w.pos;
+    const n = Math.min(levels, this.depthLevels);
+    const len = writeMarketRow(
+      p.f64,
+      p.w.bytes,
+      at,
+      symbol,
+      priceScale,
+      KIND_DEPTH,
+      exchTs,
+      localTs,
+      seq,
+      0,
+      0,
+      n,
+      bidPx,
+      bidQty,
+      askPx,
+      askQty,
+    );
+    this.publishMarket(p, at, len);
   }
 
   /** Records a market trade print. */
@@ -212,76 +293,165 @@ export class Recorder {
     price: number,
     qty: number,
   ): void {
-    const s = this.market.claim()!;
-    s.type = 'trade';
-    s.symbol = symbol;
-    s.priceScale = priceScale;
-    s.exchTs = exchTs;
-    s.ingestTs = localTs;
-    s.seq = seq;
-    s.price = price;
-    s.volume = qty;
-    s.levels = 0;
+    const p = this.lanes[MD].p;
     this.enqueued.market_data++;
-    if (this.market.size >= this.batchRows) this.scheduleFlush();
+    if (!p.begin(this.marketBytes)) {
+      this.shedRing.market_data++;
+      return;
+    }
+    const at = p.w.pos;
+    const len = writeMarketRow(
+      p.f64,
+      p.w.bytes,
+      at,
+      symbol,
+      priceScale,
+      KIND_TRADE,
+      exchTs,
+      localTs,
+      seq,
+      price,
+      qty,
+      0,
+      NONE,
+      NONE,
+      NONE,
+      NONE,
+    );
+    this.publishMarket(p, at, len);
+  }
+
+  /** Records one latency span (stage name, duration in ns, at `ts` ns). Shed when its ring is full. */
+  recordLatency(ts: number, stage: string, ns: number): void {
+    const p = this.lanes[SPANS].p;
+    if (!p.begin(spanBound(stage))) {
+      this.enqueued.latency_spans++;
+      this.shedRing.latency_spans++;
+      return;
+    }
+    writeSpan(p.w, ts, stage, ns);
+    this.committed(SPANS, p.commit());
   }
 
   /** Records one order lifecycle event; the fields are copied, so `ev` may be reused. Never dropped. */
   recordOrder(ev: OrderRecord): void {
-    if (this.orders.size === this.orders.capacity) this.spill('orders');
-    const s = this.orders.claim();
-    if (s === null) return; // counted by the ring; unreachable after a spill
-    copyOrder(s, ev);
-    this.enqueued.orders++;
-    if (this.orders.size >= this.batchRows) this.scheduleFlush();
+    const lane = this.lanes[ORDERS];
+    if (this.ready(lane, orderBound(ev))) {
+      writeOrder(lane.p.w, ev);
+      this.committed(ORDERS, lane.p.commit());
+    } else {
+      this.prepareScratch(orderBound(ev));
+      writeOrder(this.scratch, ev);
+      this.keep(ORDERS, lane);
+    }
   }
 
   /** Records one own fill; the fields are copied, so `fill` may be reused. Never dropped. */
   recordFill(fill: FillRecord): void {
-    if (this.fills.size === this.fills.capacity) this.spill('trades');
-    const s = this.fills.claim();
-    if (s === null) return;
-    copyFill(s, fill);
-    this.enqueued.trades++;
-    if (this.fills.size >= this.batchRows) this.scheduleFlush();
+    const lane = this.lanes[TRADES];
+    if (this.ready(lane, fillBound(fill))) {
+      writeFill(lane.p.w, fill);
+      this.committed(TRADES, lane.p.commit());
+    } else {
+      this.prepareScratch(fillBound(fill));
+      writeFill(this.scratch, fill);
+      this.keep(TRADES, lane);
+    }
   }
 
-  /** Drains every ring into batches for the store worker. Acks arrive later (see stats().pending). */
+  /** Records a risk / StormGuard event (e.g. a state change from `from` to `to`). Never dropped. */
+  recordRiskEvent(ts: number, kind: string, from: string, to: string, reason: string): void {
+    const lane = this.lanes[RISK];
+    const bound = riskBound(kind, from, to, reason);
+    if (this.ready(lane, bound)) {
+      writeRisk(lane.p.w, ts, kind, from, to, reason);
+      this.committed(RISK, lane.p.commit());
+    } else {
+      this.prepareScratch(bound);
+      writeRisk(this.scratch, ts, kind, from, to, reason);
+      this.keep(RISK, lane);
+    }
+  }
+
+  /** Records one audit row into audit.<table>. Never dropped; a row with a missing or mistyped column is refused and counted. */
+  recordAudit<T extends AuditTable>(table: T, row: AuditRows[T]): void {
+    const id = TOPIC_BY_NAME[table as TopicName].id;
+    const lane = this.lanes[id];
+    const bound = auditBound(table, row);
+    if (this.ready(lane, bound)) {
+      writeAudit(lane.p.w, table, row);
+      this.committed(id, lane.p.commit());
+    } else {
+      this.prepareScratch(bound);
+      writeAudit(this.scratch, table, row);
+      this.keep(id, lane);
+    }
+  }
+
+  /** Asks the worker to ship every partial batch now (asynchronous; see sync()). */
   flush(): void {
-    if (this.stopped) return;
-    this.drain('market_data');
-    this.drain('orders');
-    this.drain('trades');
+    if (!this.workerGone) this.post({ op: 'flush' });
+  }
+
+  /** Resolves once every row recorded so far is in the sink or synced to the WAL. */
+  async sync(): Promise<RecorderStats> {
+    await this.pumpSpills(true);
+    if (!this.workerGone) {
+      const id = ++this.nextSync;
+      await new Promise<void>((resolve) => {
+        this.syncs.set(id, resolve);
+        this.post({ op: 'sync', id });
+      });
+    }
+    return this.stats();
   }
 
   stats(): RecorderStats {
+    const s = this.stats_;
+    const per = (stat: Parameters<SharedStats['get']>[1]) => {
+      const c = topicCounts();
+      for (const t of TOPICS) c[t.name] = s.get(t.id, stat);
+      return c;
+    };
+    const shed = per('shed');
+    for (const t of TOPICS) shed[t.name] += this.shedRing[t.name];
+    const sum = (c: TopicCounts) => Object.values(c).reduce((a, b) => a + b, 0);
     return {
+      mode: this.mode,
+      sink: this.sink,
       enqueued: { ...this.enqueued },
-      written: { ...this.written },
-      shed_market_data: this.market.dropped,
-      batches: this.batches,
-      pending: this.inflight.size,
-      failed_batches: this.failedBatches,
-      failed_rows: this.failedRows,
+      written: per('written'),
+      wal_rows: per('wal_rows'),
+      replayed: per('replayed'),
+      shed,
+      shed_market_data: shed.market_data,
+      failed_batches: s.global('failed_batches'),
+      diverted_rows: sum(per('diverted')),
+      failed_rows: sum(per('lost')),
+      lost_orders_trades: s.get(ORDERS, 'lost') + s.get(TRADES, 'lost'),
+      found_records: s.global('found'),
+      batches: sum(per('batches')),
+      pending: s.global('pending_batches'),
       invalid_rows: this.invalidRows,
       spills: this.spills,
-      lost_orders_trades: this.orders.dropped + this.fills.dropped,
+      disk_level: DISK_LEVELS[s.global('disk_level')] ?? this.diskLevel,
+      disk: { level: s.global('disk_level'), free_bytes: s.global('disk_free_bytes') },
+      wal: { backlog_files: s.global('wal_files'), backlog_bytes: s.global('wal_bytes') },
       lastError: this.lastError,
     };
   }
 
-  /** Stops the timer, flushes everything, waits for every ack, closes the store and the worker. */
+  /** Ships everything, replays WAL backlog (bounded by closeTimeoutMs), closes the sink and the worker. */
   close(): Promise<RecorderStats> {
     this.closing ??= this.shutdown();
     return this.closing;
   }
 
   private async shutdown(): Promise<RecorderStats> {
-    clearInterval(this.timer);
-    this.flush();
-    this.stopped = true;
+    await this.pumpSpills(true);
+    if (this.spillTimer) clearTimeout(this.spillTimer);
     if (!this.workerGone) {
-      // The worker handles messages in order: 'closed' comes after every pending ack.
+      // The worker handles requests in order: 'closed' comes after everything was shipped.
       await new Promise<void>((resolve) => {
         this.onClosed = resolve;
         this.post({ op: 'close' });
@@ -291,98 +461,140 @@ export class Recorder {
     return this.stats();
   }
 
-  /** A full orders/trades ring is sent as is rather than lose a row. */
-  private spill(table: 'orders' | 'trades'): void {
-    this.spills++;
-    this.drain(table);
+  /** True when the lane has no older rows waiting and the ring has room (then begin() was called). */
+  private ready(lane: Lane, bound: number): boolean {
+    if (lane.spill.length > 0) this.pumpLane(lane);
+    return lane.spill.length === 0 && lane.p.begin(bound);
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled || this.stopped) return;
-    this.flushScheduled = true;
-    setImmediate(this.flushSoon);
+  private committed(topicId: number, ok: boolean): void {
+    if (ok) this.enqueued[TOPICS[topicId].name]++;
+    else this.invalidRows++;
   }
 
-  private drain(table: TableName): void {
-    if (table === 'market_data') this.drainRing(table, this.market, marketTsv);
-    else if (table === 'orders') this.drainRing(table, this.orders, orderTsv);
-    else this.drainRing(table, this.fills, fillTsv);
-  }
-
-  /** Encodes a ring's rows into TSV batches of at most batchRows rows and sends them. */
-  private drainRing<T>(table: TableName, ring: RingBuffer<T>, encode: (row: T) => string | null): void {
-    let payload = '';
-    let rows = 0;
-    let invalid = 0;
-    for (let s = ring.poll(); s !== null; s = ring.poll()) {
-      const line = encode(s);
-      if (line === null) {
-        invalid++;
-        continue;
-      }
-      payload += line;
-      if (++rows === this.batchRows) {
-        this.send(table, rows, payload);
-        payload = '';
-        rows = 0;
-      }
-    }
-    if (rows > 0) this.send(table, rows, payload);
-    if (invalid > 0) {
-      this.invalidRows += invalid;
-      this.lastError = `${invalid} ${table} rows with unstorable values (NaN, Infinity or out of range)`;
-      this.logger.warn({ table, rows: invalid }, 'recorder refused rows with unstorable values');
-    }
-  }
-
-  private send(table: TableName, rows: number, payload: string): void {
-    const id = ++this.nextBatchId;
-    this.batches++;
-    this.inflight.set(id, { table, rows });
-    if (this.workerGone || this.stopped) {
-      this.settle(id, 0, this.stopped ? 'recorder is closed' : (this.lastError ?? 'store worker is gone'));
+  /** Publishes a market-data row of `len` bytes at `at`; -1 (an unstorable value) is counted as invalid instead. */
+  private publishMarket(p: RingProducer, at: number, len: number): void {
+    if (len < 0) {
+      this.enqueued.market_data--;
+      this.invalidRows++;
       return;
     }
-    this.post({ op: 'insert', id, table: `hft.${table}`, columns: COLUMNS[table], payload });
+    p.w.pos = at + len;
+    p.commit();
   }
 
-  private post(msg: ToStoreWorker): void {
+  /** Prepares the scratch writer for a row that must wait in memory. */
+  private prepareScratch(bound: number): void {
+    if (this.scratch.bytes.length < bound) this.scratch = new RowWriter(new ArrayBuffer(bound * 2));
+    this.scratch.pos = 0;
+    this.scratch.invalid = false;
+  }
+
+  /** Keeps the row in the scratch writer until its ring has room (allocates: only when the ring is full). */
+  private keep(topicId: number, lane: Lane): void {
+    if (this.scratch.invalid) {
+      this.invalidRows++;
+      return;
+    }
+    lane.spill.push(Buffer.from(this.scratch.bytes.subarray(0, this.scratch.pos)));
+    this.enqueued[TOPICS[topicId].name]++;
+    if (++this.spills === 1 || this.spills % 10_000 === 0) {
+      this.logger.warn(
+        { table: TOPICS[topicId].name, spills: this.spills },
+        'recorder ring full: rows wait in memory',
+      );
+    }
+    this.spillTimer ??= setTimeout(() => {
+      this.spillTimer = null;
+      void this.pumpSpills(false);
+    }, 5);
+  }
+
+  private pumpLane(lane: Lane): void {
+    while (lane.spill.length > 0) {
+      const row = lane.spill[0];
+      if (!lane.p.begin(row.length)) return;
+      lane.p.w.raw(row);
+      lane.p.commit();
+      lane.spill.shift();
+    }
+  }
+
+  /** Moves waiting rows into their rings; with `all`, waits (off the hot path) until every one is in. */
+  private async pumpSpills(all: boolean): Promise<void> {
+    for (;;) {
+      let waiting = 0;
+      for (const lane of this.lanes) {
+        this.pumpLane(lane);
+        waiting += lane.spill.length;
+      }
+      if (waiting === 0 || this.workerGone) return;
+      if (!all) {
+        this.spillTimer ??= setTimeout(() => {
+          this.spillTimer = null;
+          void this.pumpSpills(false);
+        }, 5);
+        return;
+      }
+      this.flush();
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+
+  private post(msg: ToRecorderWorker): void {
     this.worker.postMessage(msg);
   }
 
-  private onMessage(msg: FromStoreWorker): void {
-    if (msg.op === 'ack') this.settle(msg.id, msg.rows, msg.error);
-    else if (msg.op === 'closed') {
-      if (msg.error !== null) {
-        this.lastError = msg.error;
-        this.logger.error({ err: msg.error }, 'recorder store close failed');
+  private onMessage(msg: FromRecorderWorker): void {
+    switch (msg.op) {
+      case 'log':
+        relog(this.logger, msg.line);
+        break;
+      case 'error':
+        this.lastError = msg.message;
+        break;
+      case 'sink':
+        this.sink = { kind: msg.kind as 'chdb' | 'server', version: msg.version, degraded: msg.degraded };
+        break;
+      case 'disk': {
+        const before = this.diskLevel;
+        this.diskLevel = msg.reading.level;
+        this.onDiskLevel?.(msg.reading);
+        if (msg.reading.level === 'halt' && before !== 'halt') this.onDiskHalt?.(msg.reading);
+        break;
       }
-      this.workerGone = true;
-      this.onClosed?.();
+      case 'synced':
+        this.syncs.get(msg.id)?.();
+        this.syncs.delete(msg.id);
+        break;
+      case 'closed':
+        if (msg.error !== null) this.lastError = msg.error;
+        this.workerGone = true;
+        this.onClosed?.();
+        break;
     }
   }
 
-  private settle(id: number, rows: number, error: string | null): void {
-    const batch = this.inflight.get(id);
-    if (batch === undefined) return;
-    this.inflight.delete(id);
-    if (error === null) {
-      this.written[batch.table] += rows;
-      return;
-    }
-    this.failedBatches++;
-    this.failedRows += batch.rows;
-    this.lastError = error;
-    this.logger.error({ table: batch.table, rows: batch.rows, err: error }, 'recorder insert failed');
-  }
-
-  /** The worker died: every unacknowledged batch is failed, later ones fail at once. */
+  /** The worker died: pending sync/close waiters are released; rows still in rings are lost. */
   private onWorkerGone(reason: string): void {
     if (this.workerGone) return;
     this.workerGone = true;
     this.lastError = reason;
-    this.logger.error({ err: reason }, 'recorder store worker is gone');
-    for (const id of [...this.inflight.keys()]) this.settle(id, 0, reason);
+    this.logger.error({ err: reason }, 'recorder worker is gone');
+    for (const resolve of this.syncs.values()) resolve();
+    this.syncs.clear();
     this.onClosed?.();
   }
+}
+
+/** Writes a worker log line through `logger` at its level. */
+function relog(logger: Logger, line: string): void {
+  const {
+    level,
+    time: _time,
+    msg,
+    ...rest
+  } = JSON.parse(line) as { level: number; time: number; msg: string };
+  const label = (logger.levels.labels[level] ?? 'info') as 'info';
+  logger[label](rest, msg);
 }

@@ -1,5 +1,7 @@
 import type { Side } from '../contracts/market.ts';
 import type { ExecType } from '../contracts/orders.ts';
+import { type RowWriter, strBound } from './row-writer.ts';
+import { TOPIC_BY_NAME, type TopicName } from './topics.ts';
 
 /** Order lifecycle events stored in hft.orders. */
 export type OrderEventKind = 'new' | ExecType;
@@ -38,215 +40,180 @@ export interface FillRecord {
   priceScale: number;
 }
 
-/** Preallocated ring slot for hft.market_data: a depth snapshot (levels > 0 in the arrays) or a trade print. */
-export class MarketSlot {
-  symbol = '';
-  type: 'depth' | 'trade' = 'depth';
-  priceScale = 0;
-  exchTs = 0;
-  ingestTs = 0;
-  seq = 0;
-  price = 0;
-  volume = 0;
-  levels = 0;
-  readonly bidPx: Float64Array;
-  readonly bidQty: Float64Array;
-  readonly askPx: Float64Array;
-  readonly askQty: Float64Array;
+/** Audit rows (reference: the original audit.sql), keyed by column name; ts in ns, JSON blobs as strings. */
+export interface AuditRows {
+  alpha_gate_log: {
+    ts: number;
+    alpha_id: string;
+    run_id: string;
+    gate: string;
+    passed: boolean;
+    config_hash: string;
+    details: string;
+  };
+  alpha_promotion_log: {
+    ts: number;
+    alpha_id: string;
+    run_id: string;
+    approved: boolean;
+    forced: boolean;
+    gate_d_passed: boolean;
+    gate_e_passed: boolean;
+    canary_weight: number;
+    config_hash: string;
+    reasons: string;
+    scorecard: string;
+  };
+  alpha_canary_log: {
+    ts: number;
+    alpha_id: string;
+    action: string;
+    old_weight: number;
+    new_weight: number;
+    reason: string;
+    checks: string;
+  };
+  orders_log: {
+    ts: number;
+    strategy_id: string;
+    intent_id: string;
+    order_id: string;
+    symbol: string;
+    action: 'NEW' | 'AMEND' | 'CANCEL';
+    price: number;
+    qty: number;
+    side: Side;
+    status: string;
+    broker_msg: string;
+    latency_us: number;
+  };
+  risk_log: {
+    ts: number;
+    strategy_id: string;
+    intent_id: string;
+    check_name: string;
+    approved: boolean;
+    reason: string;
+    threshold: number;
+    value: number;
+  };
+  guardrail_log: {
+    ts: number;
+    strategy_id: string;
+    old_state: string;
+    new_state: string;
+    pnl_drawdown: number;
+  };
+}
 
-  constructor(maxLevels: number) {
-    this.bidPx = new Float64Array(maxLevels);
-    this.bidQty = new Float64Array(maxLevels);
-    this.askPx = new Float64Array(maxLevels);
-    this.askQty = new Float64Array(maxLevels);
+export type AuditTable = keyof AuditRows;
+
+// Each writer below has a matching bound: the most bytes it can write (the ring reserves that much).
+
+export function orderBound(r: OrderRecord): number {
+  return (
+    10 * 8 + strBound(r.venueOrderId) + strBound(r.strategyId) + strBound(r.symbol) + 20 + strBound(r.reason)
+  );
+}
+
+export function writeOrder(w: RowWriter, r: OrderRecord): void {
+  w.i64(r.ts);
+  w.u64(r.orderId);
+  w.str(r.venueOrderId);
+  w.str(r.strategyId);
+  w.str(r.symbol);
+  w.str(r.event);
+  w.i8(r.side);
+  w.i64(r.price);
+  w.i64(r.qty);
+  w.i64(r.cumQty);
+  w.i64(r.leavesQty);
+  w.str(r.reason);
+  w.u32(r.priceScale);
+}
+
+export function fillBound(r: FillRecord): number {
+  return 10 * 8 + strBound(r.venueOrderId) + strBound(r.strategyId) + strBound(r.symbol);
+}
+
+export function writeFill(w: RowWriter, r: FillRecord): void {
+  w.i64(r.ts);
+  w.i64(r.ingestTs);
+  w.u64(r.orderId);
+  w.str(r.venueOrderId);
+  w.str(r.strategyId);
+  w.str(r.symbol);
+  w.i8(r.side);
+  w.i64(r.price);
+  w.i64(r.qty);
+  w.i64(r.fee);
+  w.i64(r.tax);
+  w.u8(r.taker ? 1 : 0);
+  w.u32(r.priceScale);
+}
+
+export function spanBound(stage: string): number {
+  return 16 + strBound(stage);
+}
+
+export function writeSpan(w: RowWriter, ts: number, stage: string, ns: number): void {
+  w.i64(ts);
+  w.str(stage);
+  w.i64(ns);
+}
+
+export function riskBound(kind: string, from: string, to: string, reason: string): number {
+  return 8 + strBound(kind) + strBound(from) + strBound(to) + strBound(reason);
+}
+
+export function writeRisk(
+  w: RowWriter,
+  ts: number,
+  kind: string,
+  from: string,
+  to: string,
+  reason: string,
+): void {
+  w.i64(ts);
+  w.str(kind);
+  w.str(from);
+  w.str(to);
+  w.str(reason);
+}
+
+/** Bound for an audit row: strings by length, every other column 8 bytes. */
+export function auditBound(table: AuditTable, row: AuditRows[AuditTable]): number {
+  const r = row as unknown as Record<string, unknown>;
+  let n = 0;
+  for (const [col, type] of TOPIC_BY_NAME[table as TopicName].columns) {
+    n += type === 'String' ? strBound(String(r[col] ?? '')) : 8;
   }
+  return n;
 }
 
-/** Empty order record, used to preallocate ring slots. */
-export function emptyOrder(): OrderRecord {
-  return {
-    ts: 0,
-    orderId: 0,
-    venueOrderId: '',
-    strategyId: '',
-    symbol: '',
-    event: 'new',
-    side: 1,
-    price: 0,
-    qty: 0,
-    cumQty: 0,
-    leavesQty: 0,
-    reason: '',
-    priceScale: 0,
-  };
-}
-
-/** Empty fill record, used to preallocate ring slots. */
-export function emptyFill(): FillRecord {
-  return {
-    ts: 0,
-    ingestTs: 0,
-    orderId: 0,
-    venueOrderId: '',
-    strategyId: '',
-    symbol: '',
-    side: 1,
-    price: 0,
-    qty: 0,
-    fee: 0,
-    tax: 0,
-    taker: false,
-    priceScale: 0,
-  };
-}
-
-/** Field-by-field copy, so the caller may reuse its record object. */
-export function copyOrder(dst: OrderRecord, src: OrderRecord): void {
-  dst.ts = src.ts;
-  dst.orderId = src.orderId;
-  dst.venueOrderId = src.venueOrderId;
-  dst.strategyId = src.strategyId;
-  dst.symbol = src.symbol;
-  dst.event = src.event;
-  dst.side = src.side;
-  dst.price = src.price;
-  dst.qty = src.qty;
-  dst.cumQty = src.cumQty;
-  dst.leavesQty = src.leavesQty;
-  dst.reason = src.reason;
-  dst.priceScale = src.priceScale;
-}
-
-/** Field-by-field copy, so the caller may reuse its record object. */
-export function copyFill(dst: FillRecord, src: FillRecord): void {
-  dst.ts = src.ts;
-  dst.ingestTs = src.ingestTs;
-  dst.orderId = src.orderId;
-  dst.venueOrderId = src.venueOrderId;
-  dst.strategyId = src.strategyId;
-  dst.symbol = src.symbol;
-  dst.side = src.side;
-  dst.price = src.price;
-  dst.qty = src.qty;
-  dst.fee = src.fee;
-  dst.tax = src.tax;
-  dst.taker = src.taker;
-  dst.priceScale = src.priceScale;
-}
-
-export const MARKET_DATA_COLUMNS = [
-  'symbol',
-  'exch_ts',
-  'ingest_ts',
-  'type',
-  'seq',
-  'price',
-  'volume',
-  'bids_price',
-  'bids_vol',
-  'asks_price',
-  'asks_vol',
-  'price_scale',
-] as const;
-
-export const ORDER_COLUMNS = [
-  'ts',
-  'order_id',
-  'venue_order_id',
-  'strategy_id',
-  'symbol',
-  'event',
-  'side',
-  'price',
-  'qty',
-  'cum_qty',
-  'leaves_qty',
-  'reason',
-  'price_scale',
-] as const;
-
-export const TRADE_COLUMNS = [
-  'ts',
-  'ingest_ts',
-  'order_id',
-  'venue_order_id',
-  'strategy_id',
-  'symbol',
-  'side',
-  'price',
-  'qty',
-  'fee',
-  'tax',
-  'taker',
-  'price_scale',
-] as const;
-
-const TSV_SPECIAL = /[\\\t\n\r\0]/;
-const TSV_SPECIAL_ALL = /[\\\t\n\r\0]/g;
-const TSV_ESCAPES: Record<string, string> = {
-  '\\': '\\\\',
-  '\t': '\\t',
-  '\n': '\\n',
-  '\r': '\\r',
-  '\0': '\\0',
-};
-
-/** Escapes a string field for ClickHouse TSV. */
-export function escapeTsv(s: string): string {
-  return TSV_SPECIAL.test(s) ? s.replace(TSV_SPECIAL_ALL, (c) => TSV_ESCAPES[c]) : s;
-}
-
-// Set by the number encoders when a value cannot be stored; the row encoders reset and check it.
-let invalid = false;
-const INT64_LIMIT = 9.2e18;
-
-/** Int64 field: rounds (timestamps can carry float noise); NaN, Infinity or overflow mark the row invalid. */
-function i64(v: number): number {
-  if (Number.isFinite(v) && Math.abs(v) < INT64_LIMIT) return Math.round(v);
-  invalid = true;
-  return 0;
-}
-
-/** Unsigned field: as i64, and negative values mark the row invalid. */
-function u64(v: number): number {
-  if (v < 0) invalid = true;
-  return i64(v);
-}
-
-function i64Array(a: Float64Array, n: number): string {
-  let out = '[';
-  for (let i = 0; i < n; i++) out += i === 0 ? i64(a[i]) : `,${i64(a[i])}`;
-  return `${out}]`;
-}
-
-/** One TSV line for hft.market_data, or null when a value cannot be stored. */
-export function marketTsv(r: MarketSlot): string | null {
-  invalid = false;
-  const depth = r.type === 'depth';
-  const n = depth ? r.levels : 0;
-  const line =
-    `${escapeTsv(r.symbol)}\t${i64(r.exchTs)}\t${i64(r.ingestTs)}\t${r.type}\t${u64(r.seq)}\t` +
-    `${i64(r.price)}\t${i64(r.volume)}\t${i64Array(r.bidPx, n)}\t${i64Array(r.bidQty, n)}\t` +
-    `${i64Array(r.askPx, n)}\t${i64Array(r.askQty, n)}\t${u64(r.priceScale)}\n`;
-  return invalid ? null : line;
-}
-
-/** One TSV line for hft.orders, or null when a value cannot be stored. */
-export function orderTsv(r: OrderRecord): string | null {
-  invalid = false;
-  const line =
-    `${i64(r.ts)}\t${u64(r.orderId)}\t${escapeTsv(r.venueOrderId)}\t${escapeTsv(r.strategyId)}\t` +
-    `${escapeTsv(r.symbol)}\t${escapeTsv(r.event)}\t${i64(r.side)}\t${i64(r.price)}\t${i64(r.qty)}\t` +
-    `${i64(r.cumQty)}\t${i64(r.leavesQty)}\t${escapeTsv(r.reason)}\t${u64(r.priceScale)}\n`;
-  return invalid ? null : line;
-}
-
-/** One TSV line for hft.trades, or null when a value cannot be stored. */
-export function fillTsv(r: FillRecord): string | null {
-  invalid = false;
-  const line =
-    `${i64(r.ts)}\t${i64(r.ingestTs)}\t${u64(r.orderId)}\t${escapeTsv(r.venueOrderId)}\t` +
-    `${escapeTsv(r.strategyId)}\t${escapeTsv(r.symbol)}\t${i64(r.side)}\t${i64(r.price)}\t${i64(r.qty)}\t` +
-    `${i64(r.fee)}\t${i64(r.tax)}\t${r.taker ? 1 : 0}\t${u64(r.priceScale)}\n`;
-  return invalid ? null : line;
+/** Writes an audit row by its table's column list; a missing or mistyped value marks the row invalid. */
+export function writeAudit(w: RowWriter, table: AuditTable, row: AuditRows[AuditTable]): void {
+  const r = row as unknown as Record<string, unknown>;
+  for (const [col, type] of TOPIC_BY_NAME[table as TopicName].columns) {
+    if (col === 'rid') continue;
+    const v = r[col];
+    if (type === 'String') {
+      if (typeof v === 'string') w.str(v);
+      else {
+        w.invalid = true;
+        w.str('');
+      }
+      continue;
+    }
+    const x = typeof v === 'boolean' ? (v ? 1 : 0) : typeof v === 'number' ? v : Number.NaN;
+    if (type === 'Float64') {
+      if (typeof v !== 'number') w.invalid = true;
+      w.f64(x);
+    } else if (type === 'Int64') w.i64(x);
+    else if (type === 'UInt8') w.u8(x);
+    else if (type === 'Int8') w.i8(x);
+    else if (type === 'Int32') w.i32(x);
+    else if (type === 'UInt32') w.u32(x);
+    else w.u64(x);
+  }
 }

@@ -1,18 +1,45 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { drainPending, Session } from 'chdb';
 import { UserError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import { CURRENT_FEATURES, type Features, type SqlRunner } from './features.ts';
 import { applySchema } from './schema.ts';
+import type { WireType } from './topics.ts';
 
-/** A ClickHouse sink: DDL/queries as SQL text, inserts as TSV payloads. */
-export interface Store {
-  readonly kind: 'chdb';
-  exec(sql: string): Promise<void>;
+export type Columns = readonly (readonly [string, WireType])[];
+
+/** A ClickHouse sink (embedded chdb or a server): DDL and queries as SQL text, inserts as RowBinary. */
+export interface Store extends SqlRunner {
+  readonly kind: 'chdb' | 'server';
+  /** The data directory or the server URL. */
+  readonly location: string;
+  /** What the engine supports (detected when the schema was applied). */
+  readonly features: Features;
   /** Runs a query and returns its output in a ClickHouse output format (e.g. 'JSONEachRow', 'TSV'). */
   query(sql: string, format?: string): Promise<string>;
-  /** Inserts TSV rows (ClickHouse escaping) into `table` (e.g. 'hft.orders'); returns rows written. */
-  insert(table: string, columns: readonly string[], tsvPayload: string | Buffer): Promise<number>;
+  /**
+   * Inserts RowBinary rows into `table` (e.g. 'hft.orders'). `token` makes a retry of the same batch a no-op
+   * where the engine deduplicates inserts (see Features.dedup). `source` (embedded store only) reads the
+   * payload in another layout and converts it with a SELECT list.
+   */
+  insert(
+    table: string,
+    columns: Columns,
+    payload: Uint8Array,
+    token: string | null,
+    source?: InsertSource,
+  ): Promise<void>;
+  /** True when `err` (from this store) means the sink is unreachable rather than the insert being refused. */
+  isOutage(err: unknown): boolean;
   close(): Promise<void>;
+}
+
+/** A payload layout other than the table's, and the SELECT list that converts it. */
+export interface InsertSource {
+  structure: string;
+  select: string;
 }
 
 /** Who holds a data directory, written next to the data while a store is open. */
@@ -23,13 +50,31 @@ export interface OwnerInfo {
 
 const OWNER_FILE = '.owner.json';
 
+/** The INSERT for RowBinary rows of `columns`, with deduplication settings when a token is given. */
+export function insertSql(table: string, columns: Columns, source: string, token: string | null): string {
+  const dedup =
+    token === null
+      ? ''
+      : ` SETTINGS insert_deduplication_token = '${token}', deduplicate_blocks_in_dependent_materialized_views = 1`;
+  return `INSERT INTO ${table} (${columns.map((c) => c[0]).join(', ')}) ${source}${dedup}`;
+}
+
+/** tmpfs when there is one: the staging file of an embedded insert then never touches the disk. */
+const STAGING_DIR = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+let stagingSeq = 0;
+
 class EmbeddedStore implements Store {
   readonly kind = 'chdb' as const;
+  features: Features = CURRENT_FEATURES;
   private closed = false;
+  private readonly stagingName = `hft-insert-${process.pid}-${++stagingSeq}.bin`;
+  private staging = join(STAGING_DIR, this.stagingName);
+  /** Inserts share the staging file, so they run one at a time. */
+  private inserting: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly session: Session,
-    private readonly dir: string,
+    readonly location: string,
     private readonly ownsMarker: boolean,
   ) {}
 
@@ -41,20 +86,52 @@ class EmbeddedStore implements Store {
     return (await this.session.queryAsync(sql, { format })).text();
   }
 
-  async insert(table: string, columns: readonly string[], tsvPayload: string | Buffer): Promise<number> {
-    if (tsvPayload.length === 0) return 0;
-    const values = typeof tsvPayload === 'string' ? Buffer.from(tsvPayload) : tsvPayload;
-    const summary = await this.session.insert({ table, values, format: 'TSV', columns });
-    return summary.rowsWritten;
+  /**
+   * chdb's raw insert takes text formats only; RowBinary goes through the file() table function, which the
+   * engine reads about six times faster than TSV.
+   */
+  insert(
+    table: string,
+    columns: Columns,
+    payload: Uint8Array,
+    token: string | null,
+    source?: InsertSource,
+  ): Promise<void> {
+    const run = this.inserting.then(async () => {
+      this.stage(payload);
+      const structure = source?.structure ?? columns.map(([n, t]) => `${n} ${t}`).join(', ');
+      const from = `SELECT ${source?.select ?? '*'} FROM file('${this.staging}', 'RowBinary', '${structure}')`;
+      await this.exec(insertSql(table, columns, from, this.features.dedup ? token : null));
+    });
+    this.inserting = run.catch(() => {});
+    return run;
+  }
+
+  isOutage(): boolean {
+    return false;
+  }
+
+  /** Writes the payload file; a full tmpfs (containers often have 64 MiB) moves staging to the temp dir. */
+  private stage(payload: Uint8Array): void {
+    try {
+      writeFileSync(this.staging, payload);
+    } catch (err) {
+      if (this.staging.startsWith(tmpdir())) throw err;
+      rmSync(this.staging, { force: true });
+      this.staging = join(tmpdir(), this.stagingName);
+      writeFileSync(this.staging, payload);
+    }
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.inserting;
+    rmSync(this.staging, { force: true });
     this.session.close();
     // The engine binds one directory per process: wait until it is really released.
     await drainPending();
-    if (this.ownsMarker) rmSync(join(this.dir, OWNER_FILE), { force: true });
+    if (this.ownsMarker) rmSync(join(this.location, OWNER_FILE), { force: true });
   }
 }
 
@@ -62,7 +139,7 @@ class EmbeddedStore implements Store {
  * Opens (creating if needed) the embedded ClickHouse store in `dataDir` and applies the schema.
  * Throws a UserError when another process holds the directory.
  */
-export async function openEmbeddedStore(dataDir: string): Promise<Store> {
+export async function openEmbeddedStore(dataDir: string, logger?: Logger): Promise<Store> {
   const dir = resolve(dataDir);
   mkdirSync(dir, { recursive: true });
   let session: Session;
@@ -73,7 +150,7 @@ export async function openEmbeddedStore(dataDir: string): Promise<Store> {
   }
   const store = new EmbeddedStore(session, dir, claimOwnerMarker(dir));
   try {
-    await applySchema(store);
+    store.features = (await applySchema(store, logger)).features;
   } catch (err) {
     await store.close();
     throw err;

@@ -1,21 +1,20 @@
-import type { LobStats } from '../contracts/market.ts';
 import type { OrderIntent, RejectReason } from '../contracts/orders.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
-import { onTick, tickAt } from '../core/ticks.ts';
+import { FastGate } from './fast-gate.ts';
+import type { Limits } from './limits.ts';
+import {
+  checkDuplicate,
+  checkOpenOrders,
+  checkOrderRate,
+  checkPosition,
+  checkPriceBand,
+  checkSelfTrade,
+  type ExposureView,
+  RiskSlot,
+  recordAccepted,
+} from './validators.ts';
 
-/** Limits of one strategy (defaults merged with its overrides). */
-export interface Limits {
-  maxOrderQty: number;
-  maxPosition: number;
-  priceBandTicks: number;
-}
-
-/** What risk needs to know about current exposure; provided by the execution plane. */
-export interface ExposureView {
-  position(strategyId: string, symbolId: number): number;
-  openQty(strategyId: string, symbolId: number, side: 1 | -1): number;
-  stats(symbolId: number): LobStats;
-}
+export type { ExposureView } from './validators.ts';
 
 export interface RiskCounters {
   checked: number;
@@ -24,27 +23,56 @@ export interface RiskCounters {
 }
 
 /**
- * Pre-trade checks, cheapest first, allocation-free on the pass path. Returns null when
- * the intent may go, or the reason code of the first failed check.
+ * Pre-trade risk: the FastGate (HALT flag and arithmetic on the intent), then the validators
+ * that read exposure, cheapest first: duplicate, order rate, open orders, price band,
+ * position (reduce-only in STORM), self-trade. Limits are per strategy and symbol. Returns null
+ * when the intent may go, or the reason code of the first failed check; allocation-free
+ * once a strategy's slots exist.
  */
 export class RiskEngine {
-  private readonly limits = new Map<string, Limits>();
-  halted = false;
+  readonly gate = new FastGate();
+  /** StormGuard STORM: only position-reducing orders pass. */
+  reduceOnly = false;
   readonly counters: RiskCounters = { checked: 0, rejected: 0, byReason: {} };
+  private readonly slots = new Map<string, RiskSlot[]>();
+  /** Limits of strategies without their own, per symbol. */
+  private readonly symbolDefaults: Limits[];
 
   constructor(
     private readonly symbols: readonly SymbolSpec[],
-    private readonly defaults: Limits,
-    private readonly exposure: ExposureView,
-  ) {}
-
-  setLimits(strategyId: string, overrides: Partial<Limits>): void {
-    this.limits.set(strategyId, { ...this.defaults, ...overrides });
+    defaults: Limits,
+    private readonly view: ExposureView,
+  ) {
+    this.symbolDefaults = symbols.map(() => defaults);
   }
 
-  check(intent: OrderIntent): RejectReason | null {
+  /** Kill switch: while set, every new order is rejected HALTED. */
+  get halted(): boolean {
+    return this.gate.halted;
+  }
+  set halted(v: boolean) {
+    this.gate.halted = v;
+  }
+
+  /** Limits of a symbol for every strategy that has none of its own. */
+  setSymbolDefaults(symbolId: number, lim: Limits): void {
+    this.symbolDefaults[symbolId] = lim;
+  }
+
+  /** Limits of one strategy in one symbol (resets that slot's rate and duplicate state). */
+  setLimits(strategyId: string, symbolId: number, lim: Limits): void {
+    this.row(strategyId)[symbolId] = new RiskSlot(lim);
+  }
+
+  /** The limits in force for a strategy and symbol. */
+  limits(strategyId: string, symbolId: number): Limits {
+    return this.row(strategyId)[symbolId].lim;
+  }
+
+  /** Checks a new or replace intent; null = may go, else why not. Counts rejections by reason. */
+  check(it: OrderIntent): RejectReason | null {
     this.counters.checked++;
-    const reason = this.evaluate(intent);
+    const reason = this.evaluate(it);
     if (reason !== null) {
       this.counters.rejected++;
       this.counters.byReason[reason] = (this.counters.byReason[reason] ?? 0) + 1;
@@ -52,23 +80,46 @@ export class RiskEngine {
     return reason;
   }
 
+  /** An intent that passed went out as `orderId`: feeds the order-rate and duplicate validators. */
+  accepted(it: OrderIntent, orderId: number): void {
+    const slot = this.slots.get(it.strategyId)?.[it.symbolId];
+    if (slot !== undefined) recordAccepted(it, slot, orderId);
+  }
+
   private evaluate(it: OrderIntent): RejectReason | null {
-    if (this.halted) return 'HALTED';
     const spec = this.symbols[it.symbolId];
-    if (spec === undefined) return 'UNKNOWN_SYMBOL';
-    const lim = this.limits.get(it.strategyId) ?? this.defaults;
-    if (!(it.qty > 0) || !Number.isInteger(it.qty)) return 'QTY_INVALID';
-    if (!(it.price > 0) || !Number.isInteger(it.price)) return 'PRICE_INVALID';
-    if (it.qty > lim.maxOrderQty) return 'MAX_ORDER_QTY';
-    if (it.qty % spec.lotSize !== 0) return 'LOT_SIZE';
-    if (!onTick(spec, it.price)) return 'TICK_SIZE';
-    const mid = this.exposure.stats(it.symbolId).mid;
-    if (!(mid > 0)) return 'NO_REFERENCE_PRICE';
-    if (Math.abs(it.price - mid) > lim.priceBandTicks * tickAt(spec, mid)) return 'PRICE_BAND';
-    // Worst case: every working order on this side fills.
-    const pos = this.exposure.position(it.strategyId, it.symbolId);
-    const working = this.exposure.openQty(it.strategyId, it.symbolId, it.side);
-    if (Math.abs(pos + it.side * (working + it.qty)) > lim.maxPosition) return 'MAX_POSITION';
-    return null;
+    if (spec === undefined) return this.gate.halted ? 'HALTED' : 'UNKNOWN_SYMBOL';
+    const slot = this.row(it.strategyId)[it.symbolId];
+    const lim = slot.lim;
+    const fast = this.gate.check(it, spec, lim);
+    if (fast !== null) return fast;
+    const v = this.view;
+    if (it.action === 'replace') {
+      const t = v.order(it.targetOrderId);
+      if (
+        t === undefined ||
+        t.strategyId !== it.strategyId ||
+        t.symbolId !== it.symbolId ||
+        t.side !== it.side
+      )
+        return 'UNKNOWN_ORDER';
+    }
+    return (
+      checkDuplicate(it, slot, v) ??
+      checkOrderRate(it, slot) ??
+      checkOpenOrders(it, lim, v) ??
+      checkPriceBand(it, spec, lim, v) ??
+      checkPosition(it, lim, v, this.reduceOnly) ??
+      checkSelfTrade(it, lim, v)
+    );
+  }
+
+  private row(strategyId: string): RiskSlot[] {
+    let row = this.slots.get(strategyId);
+    if (row === undefined) {
+      row = this.symbolDefaults.map((lim) => new RiskSlot(lim));
+      this.slots.set(strategyId, row);
+    }
+    return row;
   }
 }

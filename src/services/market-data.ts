@@ -3,8 +3,11 @@ import { type MarketEvent, MdKind } from '../contracts/market.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
 import type { RawQuote } from '../contracts/venue.ts';
 import type { LatencyHistogram } from '../core/histogram.ts';
+import type { FeatureHub } from '../features/feature-hub.ts';
 import type { Normalizer } from '../feed/normalizer.ts';
 import type { LobEngine } from '../lob/lob-engine.ts';
+import { type LatencyStages, Stage } from '../observability/latency-stages.ts';
+import type { TradeTape } from '../observability/trade-tape.ts';
 import type { Recorder } from '../recorder/recorder.ts';
 import type { StrategyRunner } from '../strategy/runner.ts';
 
@@ -14,6 +17,8 @@ import type { StrategyRunner } from '../strategy/runner.ts';
  */
 export class MarketDataService {
   events = 0;
+  /** Feature plane, updated right after the LOB and before strategies see the event (null: none). */
+  features: FeatureHub | null = null;
   /** LOB apply + stats cost per event (ns), sampled every event. */
   constructor(
     private readonly symbols: readonly SymbolSpec[],
@@ -23,6 +28,10 @@ export class MarketDataService {
     private readonly runner: StrategyRunner,
     private readonly recorder: Recorder | null,
     private readonly lobLatency: LatencyHistogram | null,
+    /** Stage timings (metrics.enabled); null keeps the hot path uninstrumented. */
+    private readonly latency: LatencyStages | null = null,
+    /** Recent market trades for the dashboard. */
+    private readonly tape: TradeTape | null = null,
   ) {}
 
   /** Broker-format quote: normalize first. */
@@ -34,25 +43,57 @@ export class MarketDataService {
       this.runner.eventT0 = 0;
       return;
     }
-    this.process(ev, true, t0);
+    const lat = this.latency;
+    if (lat === null) {
+      this.process(ev, true, t0, t0);
+      return;
+    }
+    const t1 = performance.now();
+    lat.beginEvent();
+    lat.recordMs(Stage.Feed, t1 - t0);
+    this.process(ev, true, t0, t1);
   };
 
   /** Already-normalized event (replay). */
   readonly onMarketEvent = (ev: MarketEvent, endOfMessage: boolean): void => {
+    // Unknown symbols, bad trades and stale snapshots are counted by the normalizer and dropped.
+    if (!this.normalizer.check(ev)) return;
     const t0 = performance.now();
     this.runner.eventT0 = t0;
-    this.process(ev, endOfMessage, t0);
+    this.latency?.beginEvent();
+    this.process(ev, endOfMessage, t0, t0);
   };
 
-  private process(ev: MarketEvent, endOfMessage: boolean, t0: number): void {
+  /**
+   * `t0`: arrival, `t1`: normalized (performance.now() ms). Each stage boundary is read once:
+   * `tb` moves from stage to stage, and the strategy stage runs from the last one to the end of
+   * the bus drain (so it includes the recorder copy and the bus publish).
+   */
+  private process(ev: MarketEvent, endOfMessage: boolean, t0: number, t1: number): void {
     this.events++;
+    let tb = t1;
     const spec = this.symbols[ev.symbolId];
     if (ev.kind === MdKind.Trade) {
       this.recorder?.recordTrade(spec.code, spec.priceScale, ev.exchTs, ev.localTs, ev.seq, ev.price, ev.qty);
+      this.tape?.record(ev.symbolId, ev.exchTs, ev.price, ev.qty, ev.aggressor);
+      this.features?.onTrade(ev.symbolId, ev.qty, ev.aggressor, ev.exchTs);
       this.bus.publish(ev, null);
     } else {
       const changed = this.lob.apply(ev, endOfMessage);
-      if (this.lobLatency !== null) this.lobLatency.record((performance.now() - t0) * 1e6);
+      const t2 = performance.now();
+      if (this.lobLatency !== null) this.lobLatency.record((t2 - t0) * 1e6);
+      if (this.latency !== null) this.latency.recordMs(Stage.Lob, t2 - t1);
+      tb = t2;
+      if (this.features !== null) {
+        if (ev.kind === MdKind.Clear) this.features.reset(ev.symbolId);
+        if (changed) {
+          this.features.onBook(ev.symbolId, this.lob.book(ev.symbolId), ev.exchTs);
+          if (this.latency !== null) {
+            tb = performance.now();
+            this.latency.recordMs(Stage.Features, tb - t2);
+          }
+        }
+      }
       if (ev.kind === MdKind.Depth) {
         this.recorder?.recordDepth(
           spec.code,
@@ -69,7 +110,13 @@ export class MarketDataService {
       }
       if (changed) this.bus.publish(ev, this.lob.stats(ev.symbolId));
     }
-    this.bus.drain(this.runner.onSlot);
+    const lat = this.latency;
+    if (lat === null) this.bus.drain(this.runner.onSlot);
+    else {
+      if (this.bus.drain(this.runner.onSlot) > 0)
+        lat.recordMs(Stage.Strategy, performance.now() - tb - lat.nestedMs);
+      lat.endEvent();
+    }
     this.runner.eventT0 = 0;
   }
 }

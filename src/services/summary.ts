@@ -1,5 +1,6 @@
 import { MONEY_SCALE } from '../core/money.ts';
 import type { RecorderStats } from '../recorder/recorder.ts';
+import { ReplayVenue } from '../venues/replay/replay-venue.ts';
 import type { TradingSystem } from './trading-system.ts';
 
 /** Money in the summary is shown in currency units (integers / MONEY_SCALE, exact to 4 decimals). */
@@ -37,9 +38,97 @@ export interface RunSummary {
   lob_update_ns: { p50: number; p99: number };
   recorded_rows: { market_data: number; orders: number; trades: number };
   recorder: RecorderStats | null;
-  feed: { malformed: number; unknown_symbol: number; out_of_order: number; crossed_books: number };
+  /** Feed and book health: refused input, ordering problems, crossed books and their repair. */
+  feed: {
+    malformed: number;
+    bad_values: number;
+    unknown_symbol: number;
+    out_of_order: number;
+    stale_dropped: number;
+    seq_gaps: number;
+    lob_rejected: number;
+    crossed_books: number;
+    repaired_books: number;
+    pruned_levels: number;
+    /** Replay venue: data events and messages delivered (null on the simulated exchange). */
+    replay: { events: number; messages: number; late_messages: number } | null;
+  };
   bus: { published: number; dropped: number; high_water: number };
   strategy_errors: number;
+  /** Why orders stopped, if they did: StormGuard, rejections, order adapter, reconciliation. */
+  risk: RiskSummary;
+}
+
+export interface RiskSummary {
+  /** StormGuard state at the end, and what holds it. */
+  state: string;
+  reasons: readonly string[];
+  transitions: { time: string; from: string; to: string; reason: string }[];
+  /** Intents the strategies formed (new and replace), and those refused before the venue by reason. */
+  intents: number;
+  rejects_by_reason: Record<string, number>;
+  adapter: { refused: number; queued: number; coalesced: number; ack_timeouts: number };
+  dlq: { entries: number; dropped: number; by_reason: Record<string, number>; file: string };
+  breaker: { state: string; opens: number };
+  reconciliation: { checks: number; critical: number; last_critical: string; repaired_orders: number } | null;
+  orphans: { parked: number; matched: number; booked: number; unresolved: number };
+  strategies: { id: string; enabled: boolean; errors: number }[];
+  halt_cancels: number;
+}
+
+function riskSummary(sys: TradingSystem): RiskSummary {
+  const g = sys.stormGuard;
+  const a = sys.orders.counters;
+  const byReason: Record<string, number> = { ...sys.risk.counters.byReason };
+  for (const [k, v] of Object.entries(a.byReason)) byReason[k] = (byReason[k] ?? 0) + v;
+  const rc = sys.router.counters;
+  const recon = sys.reconciler;
+  const dlq = sys.orders.dlq;
+  return {
+    state: g.stateName,
+    reasons: g.reasons,
+    transitions: g.history.map((t) => ({
+      time: new Date(t.ts / 1e6).toISOString(),
+      from: t.from,
+      to: t.to,
+      reason: t.reason,
+    })),
+    intents: sys.runner.counters.intents,
+    rejects_by_reason: byReason,
+    adapter: { refused: a.rejected, queued: a.queued, coalesced: a.coalesced, ack_timeouts: a.ackTimeouts },
+    dlq: { entries: dlq.total, dropped: dlq.dropped, by_reason: { ...dlq.byReason }, file: dlq.file },
+    breaker: { state: sys.orders.breaker.state, opens: sys.orders.breaker.opens },
+    reconciliation: recon
+      ? {
+          checks: recon.counters.checks,
+          critical: recon.counters.critical,
+          last_critical: recon.lastCritical,
+          repaired_orders: recon.counters.repairedOrders,
+        }
+      : null,
+    orphans: {
+      parked: rc.orphans,
+      matched: rc.orphansMatched,
+      booked: rc.orphansBooked,
+      unresolved: rc.orphansUnresolved,
+    },
+    strategies: sys.runner.status(),
+    halt_cancels: g.haltCancels,
+  };
+}
+
+function formatRisk(r: RiskSummary): string[] {
+  const lines = [
+    `  risk: StormGuard ${r.state}${r.reasons.length > 0 ? ` (${r.reasons.join('; ')})` : ''}, breaker ${r.breaker.state}` +
+      `, dead letters ${r.dlq.entries}${r.dlq.file ? ` (${r.dlq.file})` : ''}`,
+  ];
+  for (const t of r.transitions) lines.push(`    ${t.time} ${t.from} -> ${t.to}: ${t.reason}`);
+  const off = r.strategies.filter((s) => !s.enabled);
+  if (off.length > 0)
+    lines.push(`    disabled strategies: ${off.map((s) => `${s.id} (${s.errors} errors)`).join(', ')}`);
+  if (Object.keys(r.rejects_by_reason).length > 0)
+    lines.push(`    refused before the venue, by reason: ${JSON.stringify(r.rejects_by_reason)}`);
+  return lines;
 }
 
 export function buildSummary(sys: TradingSystem, rec: RecorderStats | null, wallS: number): RunSummary {
@@ -96,15 +185,39 @@ export function buildSummary(sys: TradingSystem, rec: RecorderStats | null, wall
       ? { market_data: rec.written.market_data, orders: rec.written.orders, trades: rec.written.trades }
       : { market_data: 0, orders: 0, trades: 0 },
     recorder: rec,
-    feed: {
-      malformed: sys.normalizer.counters.malformed,
-      unknown_symbol: sys.normalizer.counters.unknownSymbol,
-      out_of_order: sys.normalizer.counters.outOfOrder,
-      crossed_books: sys.lob.counters.crossed,
-    },
+    feed: feedSummary(sys),
     bus: { published: sys.bus.published, dropped: sys.bus.dropped, high_water: sys.bus.highWater },
     strategy_errors: sys.runner.counters.errors,
+    risk: riskSummary(sys),
   };
+}
+
+function feedSummary(sys: TradingSystem): RunSummary['feed'] {
+  const n = sys.normalizer.counters;
+  const lob = sys.lob.counters;
+  const v = sys.venue instanceof ReplayVenue ? sys.venue.counters : null;
+  return {
+    malformed: n.malformed,
+    bad_values: n.badValue,
+    unknown_symbol: n.unknownSymbol + lob.unknownSymbol,
+    out_of_order: n.outOfOrder,
+    stale_dropped: n.staleDropped,
+    seq_gaps: n.seqGaps,
+    lob_rejected: lob.rejected,
+    crossed_books: lob.crossed,
+    repaired_books: lob.repaired,
+    pruned_levels: lob.prunedLevels,
+    replay: v ? { events: v.events, messages: v.messages, late_messages: v.lateMessages } : null,
+  };
+}
+
+function formatFeed(f: RunSummary['feed']): string {
+  const replay = f.replay ? `replayed ${f.replay.events} events in ${f.replay.messages} messages; ` : '';
+  return (
+    `  feed: ${replay}refused: malformed ${f.malformed}, bad values ${f.bad_values}, unknown symbol ${f.unknown_symbol}, ` +
+    `book ${f.lob_rejected}, stale ${f.stale_dropped}; out of order ${f.out_of_order}, seq gaps ${f.seq_gaps}; ` +
+    `crossed books ${f.crossed_books} (repaired ${f.repaired_books}, pruned levels ${f.pruned_levels})`
+  );
 }
 
 /** Human-readable summary printed at exit. */
@@ -114,6 +227,7 @@ export function formatSummary(s: RunSummary): string {
     `  events ${s.events}  orders ${s.orders}  fills ${s.fills}  cancels ${s.cancels}  rejects ${s.rejects.total} (risk ${s.rejects.risk}, venue ${s.rejects.venue})`,
     `  latency event->intent: p50 ${s.latency_us.p50} us  p99 ${s.latency_us.p99} us  (n=${s.latency_us.count})`,
     `  LOB update: p50 ${s.lob_update_ns.p50} ns  p99 ${s.lob_update_ns.p99} ns`,
+    formatFeed(s.feed),
     `  recorded rows: market_data ${s.recorded_rows.market_data}  orders ${s.recorded_rows.orders}  trades ${s.recorded_rows.trades}`,
     '  positions:',
   ];
@@ -125,6 +239,7 @@ export function formatSummary(s: RunSummary): string {
   if (s.positions.length === 0) lines.push('    (none)');
   lines.push(`  PnL total (net of fees and taxes): ${s.pnl.total.toFixed(2)}`);
   if (s.rejects.total > 0) lines.push(`  rejects by reason: ${JSON.stringify(s.rejects.by_reason)}`);
+  lines.push(...formatRisk(s.risk));
   if (s.recorder && (s.recorder.failed_rows > 0 || s.recorder.shed_market_data > 0)) {
     lines.push(
       `  recorder: shed ${s.recorder.shed_market_data} market-data rows, failed ${s.recorder.failed_rows} rows`,

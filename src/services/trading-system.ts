@@ -4,24 +4,40 @@ import { EventBus } from '../bus/event-bus.ts';
 import type { Settings } from '../config/schema.ts';
 import type { StrategyConfig } from '../config/strategies.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
-import type { Venue } from '../contracts/venue.ts';
-import { type Clock, NS_PER_S, NS_PER_US, RealClock, SimClock } from '../core/clock.ts';
+import type { Venue, VenueAccount } from '../contracts/venue.ts';
+import { type Clock, NS_PER_MS, NS_PER_S, NS_PER_US, RealClock, SimClock } from '../core/clock.ts';
 import { UserError } from '../core/errors.ts';
 import { LatencyHistogram } from '../core/histogram.ts';
 import type { Logger } from '../core/logger.ts';
 import { toScaled } from '../core/money.ts';
 import { Scheduler } from '../core/scheduler.ts';
+import { moneyFactor, withDayTradeTax } from '../execution/fees.ts';
 import { PositionStore } from '../execution/positions.ts';
+import { Reconciler, reconOptions } from '../execution/reconciliation.ts';
 import { ExecutionRouter } from '../execution/router.ts';
+import { FeatureHub } from '../features/feature-hub.ts';
 import { Normalizer } from '../feed/normalizer.ts';
 import { LobEngine } from '../lob/lob-engine.ts';
-import { OrderAdapter } from '../order/order-adapter.ts';
+import { LatencyStages, Stage, StageTappedHistogram } from '../observability/latency-stages.ts';
+import { timeMethod } from '../observability/time-method.ts';
+import { TradeTape } from '../observability/trade-tape.ts';
+import { adapterOptions, OrderAdapter } from '../order/order-adapter.ts';
+import { recorderOptions } from '../recorder/config.ts';
 import { Recorder } from '../recorder/recorder.ts';
 import type { FillRecord, OrderRecord } from '../recorder/rows.ts';
+import { GuardSampler } from '../risk/guard-sampler.ts';
+import { loadLimitsFile, resolveLimits, toLimits } from '../risk/limits.ts';
 import { RiskEngine } from '../risk/risk-engine.ts';
+import { guardThresholds, StormGuard } from '../risk/storm-guard.ts';
 import { StrategyRunner } from '../strategy/runner.ts';
+import type { StrategyFactory } from '../strategy/sdk.ts';
+import { PacedClock } from '../venues/replay/paced-clock.ts';
+import { type LoadedReplay, loadReplay } from '../venues/replay/replay-sources.ts';
+import { type ExchangeModel, ReplayVenue, replayStartTs } from '../venues/replay/replay-venue.ts';
+import { L2Exchange } from '../venues/sim/l2-exchange.ts';
 import { ConstantLatency } from '../venues/sim/latency-model.ts';
 import type { OrderFlowOptions } from '../venues/sim/order-flow-generator.ts';
+import { RiskAverseQueue } from '../venues/sim/queue-model.ts';
 import { SimVenue } from '../venues/sim/sim-venue.ts';
 import { MarketDataService } from './market-data.ts';
 import { createStrategy } from './strategy-registry.ts';
@@ -36,6 +52,14 @@ export interface SystemOptions {
   log: Logger;
   /** Open the recorder (default settings.recorder.enabled). */
   record?: boolean;
+  /** Exchange model answering orders in a replay; default: L2Exchange, sim.latency, risk-averse queue. */
+  exchange?: (symbols: SymbolSpec[], scheduler: Scheduler) => ExchangeModel;
+  /** Strategy classes beyond the shipped ones (tests), looked up first. */
+  strategyClasses?: Record<string, StrategyFactory>;
+  /** Wraps the venue, e.g. to inject faults in tests (a stalled feed); reconciliation still asks the real one. */
+  wrapVenue?: (venue: Venue, scheduler: Scheduler) => Venue;
+  /** Write the dead-letter queue to orders.dlq_dir at the end of run() (default true). */
+  flushDeadLetters?: boolean;
 }
 
 /** Simulated-time runs yield to the event loop this often so recorder I/O and signals proceed. */
@@ -57,9 +81,19 @@ export class TradingSystem {
   readonly runner: StrategyRunner;
   readonly router: ExecutionRouter;
   readonly marketData: MarketDataService;
+  /** Feature plane: the feature sets the strategies declared, updated after the LOB. */
+  readonly features: FeatureHub;
   readonly venue: Venue;
-  readonly intentLatency = new LatencyHistogram();
+  /** Safety state machine (NORMAL/WARM/STORM/HALT) gating risk and the order adapter. */
+  readonly stormGuard: StormGuard;
+  /** Local vs venue positions and orders (null when off or the venue has no account view). */
+  readonly reconciler: Reconciler | null;
+  readonly intentLatency: LatencyHistogram;
   readonly lobLatency = new LatencyHistogram();
+  /** Per-stage latency histograms and sampled spans (null when metrics.enabled is false). */
+  readonly latency: LatencyStages | null;
+  /** Recent market trades per symbol for the dashboard (null when metrics.enabled is false). */
+  readonly tape: TradeTape | null;
   private stopRequested = false;
   private startNs = 0;
   private endNs = 0;
@@ -69,36 +103,69 @@ export class TradingSystem {
     readonly recorder: Recorder | null,
     /** Symbols traded in this run (a subset of the symbol table, with dense ids). */
     readonly symbols: SymbolSpec[],
+    /** Recorded data driving the run (feed.kind replay), else null: the simulated exchange. */
+    replay: LoadedReplay | null,
   ) {
     const s = opts.settings;
-    this.clock = s.run.clock === 'sim' ? new SimClock(Date.parse(s.sim.start_time) * 1e6) : new RealClock();
+    if (replay !== null) {
+      // Replay time is the data's time: simulated, or paced against the wall clock by feed.speed.
+      const t0 = replayStartTs(replay.streams, true);
+      this.clock =
+        s.run.clock === 'sim' || s.feed.speed === 'max' ? new SimClock(t0) : new PacedClock(t0, s.feed.speed);
+    } else {
+      this.clock = s.run.clock === 'sim' ? new SimClock(Date.parse(s.sim.start_time) * 1e6) : new RealClock();
+    }
     this.scheduler = new Scheduler(this.clock);
+    this.latency = s.metrics.enabled ? new LatencyStages(this.clock, s.metrics.span_sample_every) : null;
+    this.tape = s.metrics.enabled ? new TradeTape(symbols.length) : null;
+    this.intentLatency = this.latency ? new StageTappedHistogram(this.latency) : new LatencyHistogram();
     this.lob = new LobEngine(symbols.length);
     this.bus = new EventBus(s.bus.capacity, s.bus.overflow);
     this.normalizer = new Normalizer(symbols, s.sim.depth_levels, () => this.clock.nowNs());
     this.positions = new PositionStore(symbols);
-    this.venue = new SimVenue({
-      symbols,
-      scheduler: this.scheduler,
-      seed: s.sim.seed,
-      latency: new ConstantLatency(s.sim.latency.order_us * NS_PER_US, s.sim.latency.response_us * NS_PER_US),
-      depthLevels: s.sim.depth_levels,
-      generator: generatorOptions(s, symbols),
+    const venue =
+      replay !== null
+        ? new ReplayVenue({
+            scheduler: this.scheduler,
+            streams: replay.streams,
+            model: (opts.exchange ?? defaultExchange(s))(symbols, this.scheduler),
+            onEnd: () => this.stop(),
+          })
+        : new SimVenue({
+            symbols,
+            scheduler: this.scheduler,
+            seed: s.sim.seed,
+            latency: new ConstantLatency(
+              s.sim.latency.order_us * NS_PER_US,
+              s.sim.latency.response_us * NS_PER_US,
+            ),
+            depthLevels: s.sim.depth_levels,
+            generator: generatorOptions(s, symbols),
+          });
+    this.venue = opts.wrapVenue ? opts.wrapVenue(venue, this.scheduler) : venue;
+    this.orders = new OrderAdapter(this.venue, symbols, this.scheduler, opts.log, adapterOptions(s.orders));
+    this.risk = new RiskEngine(symbols, toLimits(s.risk), {
+      position: (sid, sym) => this.positions.get(sid, sym).qty,
+      openQty: (sid, sym, side) => this.orders.openQty(sid, sym, side),
+      openCount: (sid, sym) => this.orders.openCountOf(sid, sym),
+      ownBest: (sym, side) => this.orders.ownBest(sym, side),
+      reference: (sym) => this.lob.stats(sym).mid,
+      order: (id) => {
+        const o = this.orders.get(id);
+        return o !== undefined && (o.status === 'working' || o.status === 'pending_new') ? o : undefined;
+      },
     });
-    this.orders = new OrderAdapter(this.venue);
-    this.risk = new RiskEngine(
-      symbols,
-      {
-        maxOrderQty: s.risk.max_order_qty,
-        maxPosition: s.risk.max_position,
-        priceBandTicks: s.risk.price_band_ticks,
-      },
-      {
-        position: (sid, sym) => this.positions.get(sid, sym).qty,
-        openQty: (sid, sym, side) => this.orders.openQty(sid, sym, side),
-        stats: (sym) => this.lob.stats(sym),
-      },
-    );
+    this.stormGuard = new StormGuard(guardThresholds(s.storm_guard), this.clock, opts.log, {
+      gates: [this.risk, this.orders],
+      reducer: this.risk,
+      cancelAll: () => this.orders.cancelAll(),
+    });
+    // A venue failing orders is a STORM (reduce-only) until the breaker closes again.
+    this.orders.breaker.onChange((_from, to) => {
+      if (to === 'open') this.stormGuard.raise(2, 'circuit_breaker_open');
+      else if (to === 'closed') this.stormGuard.clear('circuit_breaker_open');
+    });
+    this.features = new FeatureHub(symbols);
     this.runner = new StrategyRunner({
       scheduler: this.scheduler,
       symbols,
@@ -108,10 +175,12 @@ export class TradingSystem {
       positions: this.positions,
       log: opts.log,
       intentLatency: this.intentLatency,
-      maxErrors: 10,
+      maxErrors: s.strategy.max_errors,
+      features: this.features,
     });
     this.router = new ExecutionRouter(symbols, this.orders, this.positions, this.clock, opts.log);
     this.router.listen((r) => this.runner.onReport(r));
+    if (this.latency !== null) this.instrument(this.latency);
     if (recorder !== null) this.wireRecorder(recorder);
     this.marketData = new MarketDataService(
       symbols,
@@ -119,9 +188,13 @@ export class TradingSystem {
       this.lob,
       this.bus,
       this.runner,
-      recorder,
+      // A replay does not record again the market data it replays (orders and fills are recorded).
+      replay !== null ? null : recorder,
       this.lobLatency,
+      this.latency,
+      this.tape,
     );
+    this.marketData.features = this.features;
     this.venue.connect({
       onQuote: this.marketData.onQuote,
       onMarketEvent: this.marketData.onMarketEvent,
@@ -129,6 +202,12 @@ export class TradingSystem {
     });
 
     const byCode = new Map(symbols.map((x) => [x.code, x]));
+    const limits = loadLimitsFile(
+      path.resolve(opts.root, s.strategy_limits_file),
+      new Set(opts.symbols.map((x) => x.code)),
+    );
+    for (const spec of symbols)
+      this.risk.setSymbolDefaults(spec.id, resolveLimits(s.risk, limits, '', spec.code));
     for (const sc of opts.strategies) {
       if (!sc.enabled) continue;
       const syms = sc.symbols.filter((c) => byCode.has(c)).map((c) => byCode.get(c)!);
@@ -136,12 +215,45 @@ export class TradingSystem {
         opts.log.warn({ strategy: sc.id }, 'strategy skipped: none of its symbols is traded in this run');
         continue;
       }
-      this.runner.add(createStrategy(sc.class, sc.id, syms, sc.params));
-      this.risk.setLimits(sc.id, {
-        maxOrderQty: sc.risk.max_order_qty,
-        maxPosition: sc.risk.max_position,
-        priceBandTicks: sc.risk.price_band_ticks,
-      });
+      this.runner.add(createStrategy(sc.class, sc.id, syms, sc.params, opts.strategyClasses));
+      for (const spec of symbols)
+        this.risk.setLimits(sc.id, spec.id, resolveLimits(s.risk, limits, sc.id, spec.code, sc.risk));
+    }
+    for (const id of Object.keys(limits.strategies))
+      if (!opts.strategies.some((sc) => sc.id === id))
+        opts.log.warn(
+          { strategy: id, file: s.strategy_limits_file },
+          'limits for a strategy that is not configured',
+        );
+    const account = isVenueAccount(venue) ? venue : null;
+    this.reconciler =
+      account !== null && s.reconciliation.enabled
+        ? new Reconciler(
+            symbols,
+            this.positions,
+            this.orders,
+            this.router,
+            account,
+            this.scheduler,
+            reconOptions(s.reconciliation),
+            opts.log,
+            {
+              onCritical: (reason) => this.stormGuard.halt(reason, 'recon'),
+              onClean: () => this.stormGuard.release('recon'),
+            },
+          )
+        : null;
+    // Positions are kept for every symbol of the run: each must have an exact money value.
+    if (this.runner.strategies.length > 0) {
+      for (const spec of symbols) {
+        try {
+          moneyFactor(spec);
+        } catch (e) {
+          throw new UserError(
+            `${(e as Error).message}: ${spec.code} can only be replayed in a run without strategies`,
+          );
+        }
+      }
     }
   }
 
@@ -149,24 +261,31 @@ export class TradingSystem {
   static async create(opts: SystemOptions): Promise<TradingSystem> {
     const s = opts.settings;
     const byCode = new Map(opts.symbols.map((x) => [x.code, x]));
-    const symbols = s.sim.symbols.map((code, id) => {
-      const spec = byCode.get(code);
-      if (spec === undefined)
-        throw new UserError(`sim.symbols: unknown symbol ${code} (not in ${s.symbols_file})`);
-      return { ...spec, id };
-    });
+    const replay =
+      s.feed.kind === 'replay'
+        ? await loadReplay(s.feed.data, opts.symbols, {
+            root: opts.root,
+            symbolMap: s.feed.symbols,
+            feedLatencyNs: s.feed.latency_us * NS_PER_US,
+          })
+        : null;
+    if (replay !== null) opts.log.info({ sources: replay.sources }, 'replay data loaded');
+    const symbols =
+      replay?.symbols ??
+      s.sim.symbols.map((code, id) => {
+        const spec = byCode.get(code);
+        if (spec === undefined)
+          throw new UserError(`sim.symbols: unknown symbol ${code} (not in ${s.symbols_file})`);
+        return { ...spec, id };
+      });
+    if (s.fees.stock_day_trade)
+      for (let i = 0; i < symbols.length; i++)
+        symbols[i] = withDayTradeTax(symbols[i], s.fees.stock_day_trade_tax_rate);
     const record = opts.record ?? s.recorder.enabled;
     const recorder = record
-      ? await Recorder.open({
-          dataDir: path.resolve(opts.root, s.store.path),
-          logger: opts.log,
-          flushIntervalMs: s.recorder.flush_interval_ms,
-          batchRows: s.recorder.batch_rows,
-          ringCapacity: s.recorder.ring_capacity,
-          depthLevels: s.sim.depth_levels,
-        })
+      ? await Recorder.open(recorderOptions(s, opts.root, opts.log, s.sim.depth_levels))
       : null;
-    return new TradingSystem(opts, recorder, symbols);
+    return new TradingSystem(opts, recorder, symbols, replay);
   }
 
   /**
@@ -180,11 +299,13 @@ export class TradingSystem {
       ...s,
       run: { ...s.run, clock: 'sim' as const },
       sim: { ...s.sim, seed: s.sim.seed + 1 },
+      feed: { ...s.feed, kind: 'sim' as const },
     };
     const sys = await TradingSystem.create({
       ...opts,
       settings,
       record: false,
+      flushDeadLetters: false,
       log: opts.log.child({ warmup: true }),
     });
     await sys.run(simSeconds);
@@ -201,11 +322,16 @@ export class TradingSystem {
     this.startNs = this.clock.nowNs();
     this.endNs = durationS > 0 ? this.startNs + durationS * NS_PER_S : Number.POSITIVE_INFINITY;
     this.runner.start();
+    this.startGuards();
     this.venue.start();
     if (this.clock instanceof SimClock) await this.runSimulated(this.clock);
     else await this.runRealtime();
     this.venue.stop();
     this.runner.stop();
+    this.stormGuard.stop();
+    this.reconciler?.stop();
+    if (this.opts.flushDeadLetters !== false)
+      await this.orders.dlq.flush(path.resolve(this.opts.root, this.opts.settings.orders.dlq_dir));
     const recorderStats = this.recorder ? await this.recorder.close() : null;
     return buildSummary(this, recorderStats, (performance.now() - t0) / 1000);
   }
@@ -239,9 +365,53 @@ export class TradingSystem {
     });
   }
 
+  /** Starts StormGuard's evaluations and the reconciliation loop on the scheduler. */
+  private startGuards(): void {
+    const g = this.opts.settings.storm_guard;
+    this.reconciler?.start();
+    if (!g.enabled) return;
+    const marks = new Float64Array(this.symbols.length);
+    const sampler = new GuardSampler(
+      {
+        // Marked at the last valid mid, so a one-sided book does not look like a loss.
+        equity: () => {
+          let e = 0;
+          for (const p of this.positions.all()) {
+            const mid = this.lob.stats(p.spec.id).mid;
+            if (mid > 0) marks[p.spec.id] = mid;
+            e += p.net(marks[p.spec.id]);
+          }
+          return e;
+        },
+        orders: () => this.orders.counters.sent,
+        rejects: () => this.router.counters.rejects,
+        marketEvents: () => this.marketData.events,
+        strategyErrors: () => this.runner.counters.errors,
+      },
+      g.capital,
+      Math.ceil((g.reject_window_s * 1000) / g.eval_interval_ms),
+      g.reject_min_orders,
+    );
+    this.stormGuard.start(this.scheduler, g.eval_interval_ms * NS_PER_MS, sampler);
+  }
+
   /** Elapsed run time in ns of the run's clock. */
   get elapsedNs(): number {
     return this.clock.nowNs() - this.startNs;
+  }
+
+  /** Stage timings of risk, order, ack and fill, and the per-minute latency summary. */
+  private instrument(lat: LatencyStages): void {
+    timeMethod(this.risk, 'check', lat, Stage.Risk);
+    timeMethod(this.orders, 'send', lat, Stage.Order);
+    timeMethod(this.orders, 'replace', lat, Stage.Order);
+    this.router.listen((r, o) => {
+      if (o === null) return;
+      if (r.type === 'ack') lat.recordOrderNs(Stage.Ack, r.localTs - o.createdTs, o.orderId);
+      else if (r.type === 'fill' || r.type === 'partial')
+        lat.recordOrderNs(Stage.Fill, r.localTs - o.createdTs, o.orderId);
+    });
+    lat.scheduleMinutes(this.scheduler);
   }
 
   private wireRecorder(rec: Recorder): void {
@@ -325,6 +495,21 @@ export class TradingSystem {
       rec.recordFill(fill);
     });
   }
+}
+
+/** The replay's default exchange: the simulated exchange's latency (sim.latency), risk-averse queues. */
+function defaultExchange(s: Settings): NonNullable<SystemOptions['exchange']> {
+  const latency = new ConstantLatency(
+    s.sim.latency.order_us * NS_PER_US,
+    s.sim.latency.response_us * NS_PER_US,
+  );
+  return (symbols, scheduler) =>
+    new L2Exchange({ symbols, scheduler, latency, queue: new RiskAverseQueue() });
+}
+
+function isVenueAccount(v: unknown): v is VenueAccount {
+  const a = v as Partial<VenueAccount>;
+  return typeof a.positions === 'function' && typeof a.openOrderIds === 'function';
 }
 
 function generatorOptions(s: Settings, symbols: readonly SymbolSpec[]): Record<string, OrderFlowOptions> {

@@ -32,22 +32,27 @@ interface Quotes {
 }
 
 /**
- * Passive market maker: quotes both sides around the mid, skewed against inventory. It never
- * improves the touch, so its own quotes cannot move the mid it quotes around (no self-chasing).
+ * Passive market maker: quotes both sides around the mid, skewed against inventory (the quotes
+ * lean to shed it), and stops quoting the side that would take |inventory| past max_inventory.
+ * It never improves the touch, so its own quotes cannot move the mid it quotes around (no
+ * self-chasing). A quote that drifted moves by cancel/replace, at most once per min_quote_life_ms.
  */
 export class MarketMaker extends Strategy<MarketMakerParams> {
   private readonly quotes: Quotes[] = [];
+  private readonly specs: SymbolSpec[] = [];
 
   constructor(id: string, symbols: readonly SymbolSpec[], params: Record<string, unknown>) {
     super(id, symbols, marketMakerParams.parse(params));
-    for (const s of symbols)
+    for (const s of symbols) {
       this.quotes[s.id] = { bidId: 0, bidPx: 0, bidTs: 0, askId: 0, askPx: 0, askTs: 0 };
+      this.specs[s.id] = s;
+    }
   }
 
   override onBook(ctx: StrategyContext, st: LobStats): void {
     const q = this.quotes[st.symbolId];
     if (q === undefined || !(st.mid > 0)) return;
-    const spec = this.symbols.find((s) => s.id === st.symbolId)!;
+    const spec = this.specs[st.symbolId];
     const p = this.params;
     const tick = tickAt(spec, st.mid);
     const inv = ctx.position(st.symbolId);
@@ -59,21 +64,34 @@ export class MarketMaker extends Strategy<MarketMakerParams> {
     const settled = now - p.min_quote_life_ms * 1e6;
 
     const wantBid = inv + p.order_qty <= p.max_inventory;
-    if (q.bidId !== 0 && (!wantBid || (q.bidTs <= settled && Math.abs(q.bidPx - bidTarget) >= minMove))) {
+    if (q.bidId !== 0 && !wantBid) {
       ctx.cancel(q.bidId);
       q.bidId = 0;
-    }
-    if (q.bidId === 0 && wantBid && q.bidTs <= settled) {
+    } else if (q.bidId !== 0 && q.bidTs <= settled && Math.abs(q.bidPx - bidTarget) >= minMove) {
+      // Refused (e.g. the quote just filled): keep tracking it; its report resets it.
+      const id = ctx.replace(q.bidId, bidTarget, p.order_qty);
+      if (id !== 0) {
+        q.bidId = id;
+        q.bidPx = bidTarget;
+        q.bidTs = now;
+      }
+    } else if (q.bidId === 0 && wantBid && q.bidTs <= settled) {
       q.bidId = ctx.place(st.symbolId, 1, bidTarget, p.order_qty);
       q.bidPx = bidTarget;
       q.bidTs = now;
     }
     const wantAsk = inv - p.order_qty >= -p.max_inventory;
-    if (q.askId !== 0 && (!wantAsk || (q.askTs <= settled && Math.abs(q.askPx - askTarget) >= minMove))) {
+    if (q.askId !== 0 && !wantAsk) {
       ctx.cancel(q.askId);
       q.askId = 0;
-    }
-    if (q.askId === 0 && wantAsk && q.askTs <= settled) {
+    } else if (q.askId !== 0 && q.askTs <= settled && Math.abs(q.askPx - askTarget) >= minMove) {
+      const id = ctx.replace(q.askId, askTarget, p.order_qty);
+      if (id !== 0) {
+        q.askId = id;
+        q.askPx = askTarget;
+        q.askTs = now;
+      }
+    } else if (q.askId === 0 && wantAsk && q.askTs <= settled) {
       q.askId = ctx.place(st.symbolId, -1, askTarget, p.order_qty);
       q.askPx = askTarget;
       q.askTs = now;

@@ -1,12 +1,14 @@
 import type { BusSlot } from '../bus/event-bus.ts';
 import { type LobStats, MdKind, type Side, type TradeEvent } from '../contracts/market.ts';
-import type { ExecReport, OrderIntent, TimeInForce } from '../contracts/orders.ts';
+import type { ExecReport, OrderIntent, RejectReason, TimeInForce } from '../contracts/orders.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
 import type { Nanos } from '../core/clock.ts';
 import type { LatencyHistogram } from '../core/histogram.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Scheduler } from '../core/scheduler.ts';
 import type { PositionStore } from '../execution/positions.ts';
+import type { FeatureEngine, FeatureView } from '../features/feature-engine.ts';
+import type { FeatureHub } from '../features/feature-hub.ts';
 import type { LobEngine } from '../lob/lob-engine.ts';
 import type { OrderBook } from '../lob/order-book.ts';
 import type { OrderAdapter } from '../order/order-adapter.ts';
@@ -24,13 +26,25 @@ export interface RunnerDeps {
   log: Logger;
   /** Event -> intent latency (ns), recorded when a strategy forms an intent. */
   intentLatency: LatencyHistogram;
-  /** Disable a strategy after this many callback errors. */
+  /** Disable a strategy after this many callback errors (`strategy.max_errors`). */
   maxErrors: number;
+  /** The feature plane; required when a strategy declares a featureSet. */
+  features?: FeatureHub;
 }
 
 export interface RunnerCounters {
   intents: number;
+  /** Refused by risk. */
   rejected: number;
+  /** Passed risk, refused by the order adapter (rate limit, circuit breaker, unknown target). */
+  adapterRejected: number;
+  errors: number;
+}
+
+/** One strategy's health, for the run summary. */
+export interface StrategyStatus {
+  id: string;
+  enabled: boolean;
   errors: number;
 }
 
@@ -39,6 +53,7 @@ class Context implements StrategyContext {
   readonly log: Logger;
   errors = 0;
   enabled = true;
+  private readonly featureEngine: FeatureEngine | null;
 
   constructor(
     readonly strategy: Strategy,
@@ -46,6 +61,10 @@ class Context implements StrategyContext {
     private readonly d: RunnerDeps,
   ) {
     this.log = d.log.child({ strategy: strategy.id });
+    const set = strategy.featureSet;
+    if (set !== null && d.features === undefined)
+      throw new Error(`strategy ${strategy.id} reads feature set ${set} but no feature plane is wired`);
+    this.featureEngine = set === null ? null : d.features!.require(set);
   }
 
   get strategyId(): string {
@@ -65,6 +84,11 @@ class Context implements StrategyContext {
   stats(symbolId: number): LobStats {
     return this.d.lob.stats(symbolId);
   }
+  features(symbolId: number): FeatureView {
+    if (this.featureEngine === null)
+      throw new Error(`strategy ${this.strategy.id} reads features but declares no featureSet`);
+    return this.featureEngine.view(symbolId);
+  }
   position(symbolId: number): number {
     return this.d.positions.get(this.strategy.id, symbolId).qty;
   }
@@ -78,6 +102,9 @@ class Context implements StrategyContext {
     const o = this.d.orders.get(orderId);
     if (o === undefined || o.strategyId !== this.strategy.id) return false;
     return this.d.orders.cancel(orderId);
+  }
+  replace(orderId: number, price: number, qty: number): number {
+    return this.runner.replace(this, orderId, price, qty);
   }
   setTimer(delayNs: Nanos, tag = 0): void {
     this.d.scheduler.after(delayNs, (t: number) => this.runner.timer(this, t), tag);
@@ -95,9 +122,22 @@ export class StrategyRunner {
   private readonly bySymbol: Context[][] = [];
   private readonly byId = new Map<string, Context>();
   private nextIntentId = 1;
+  /** The intent being checked: reused (risk and the adapter copy what they keep), so a rejection allocates nothing. */
+  private readonly scratch: OrderIntent = {
+    intentId: 0,
+    strategyId: '',
+    symbolId: 0,
+    action: 'new',
+    side: 1,
+    price: 0,
+    qty: 0,
+    tif: 'GTC',
+    targetOrderId: 0,
+    ts: 0,
+  };
   /** performance.now() (ms) when the market-data event being processed arrived; 0 outside one. */
   eventT0 = 0;
-  readonly counters: RunnerCounters = { intents: 0, rejected: 0, errors: 0 };
+  readonly counters: RunnerCounters = { intents: 0, rejected: 0, adapterRejected: 0, errors: 0 };
 
   constructor(private readonly d: RunnerDeps) {
     for (let i = 0; i < d.symbols.length; i++) this.bySymbol.push([]);
@@ -117,6 +157,10 @@ export class StrategyRunner {
 
   isEnabled(strategyId: string): boolean {
     return this.byId.get(strategyId)?.enabled ?? false;
+  }
+
+  status(): StrategyStatus[] {
+    return this.contexts.map((c) => ({ id: c.strategy.id, enabled: c.enabled, errors: c.errors }));
   }
 
   start(): void {
@@ -159,33 +203,91 @@ export class StrategyRunner {
     if (c.enabled) this.guard(c, () => c.strategy.onTimer(c, tag));
   }
 
-  /** Builds an intent, runs risk and sends it; returns the client order id or 0. */
+  /** Builds a new-order intent, runs risk and sends it; returns the client order id or 0. */
   submit(c: Context, symbolId: number, side: Side, price: number, qty: number, tif: TimeInForce): number {
     if (this.eventT0 > 0) this.d.intentLatency.record((performance.now() - this.eventT0) * 1e6);
-    const intent: OrderIntent = {
-      intentId: this.nextIntentId++,
-      strategyId: c.strategy.id,
-      symbolId,
-      action: 'new',
-      side,
+    return this.dispatch(c, this.intent(c, 'new', symbolId, side, price, qty, tif, 0));
+  }
+
+  /** Builds a cancel/replace intent for one of the strategy's orders; returns the standing order id or 0. */
+  replace(c: Context, orderId: number, price: number, qty: number): number {
+    if (this.eventT0 > 0) this.d.intentLatency.record((performance.now() - this.eventT0) * 1e6);
+    // An unknown target still goes through risk, which rejects it (UNKNOWN_ORDER) and counts it.
+    const o = this.d.orders.get(orderId);
+    const it = this.intent(
+      c,
+      'replace',
+      o?.symbolId ?? 0,
+      o?.side ?? 1,
       price,
       qty,
-      tif,
-      targetOrderId: 0,
-      ts: this.d.scheduler.clock.nowNs(),
-    };
+      o?.tif ?? 'GTC',
+      orderId,
+    );
+    return this.dispatch(c, it);
+  }
+
+  private intent(
+    c: Context,
+    action: 'new' | 'replace',
+    symbolId: number,
+    side: Side,
+    price: number,
+    qty: number,
+    tif: TimeInForce,
+    targetOrderId: number,
+  ): OrderIntent {
+    const it = this.scratch;
+    it.intentId = this.nextIntentId++;
+    it.strategyId = c.strategy.id;
+    it.symbolId = symbolId;
+    it.action = action;
+    it.side = side;
+    it.price = price;
+    it.qty = qty;
+    it.tif = tif;
+    it.targetOrderId = targetOrderId;
+    it.ts = this.d.scheduler.clock.nowNs();
+    return it;
+  }
+
+  private dispatch(c: Context, it: OrderIntent): number {
     this.counters.intents++;
-    const reason = this.d.risk.check(intent);
+    const reason = this.d.risk.check(it);
     if (reason !== null) {
       this.counters.rejected++;
-      // Log the first of each reason per strategy, then every 1000th, to keep logs readable.
+      // Log the first of each reason, then every 1000th, to keep logs readable.
       const n = this.d.risk.counters.byReason[reason] ?? 0;
       if (n === 1 || n % 1000 === 0) {
-        c.log.warn({ reason, symbolId, side, price, qty, count: n }, 'risk rejected intent');
+        c.log.warn(
+          {
+            reason,
+            action: it.action,
+            symbolId: it.symbolId,
+            side: it.side,
+            price: it.price,
+            qty: it.qty,
+            count: n,
+          },
+          'risk rejected intent',
+        );
       }
       return 0;
     }
-    return this.d.orders.send(intent).orderId;
+    const orders = this.d.orders;
+    const id = it.action === 'new' ? orders.send(it) : orders.replace(it);
+    if (id === 0) {
+      this.counters.adapterRejected++;
+      const n = orders.counters.byReason[orders.lastReject as RejectReason] ?? 0;
+      if (n === 1 || n % 1000 === 0)
+        c.log.warn(
+          { reason: orders.lastReject, action: it.action, count: n },
+          'order adapter refused intent',
+        );
+      return 0;
+    }
+    this.d.risk.accepted(it, id);
+    return id;
   }
 
   private guardBook(c: Context, st: LobStats): void {
@@ -219,7 +321,7 @@ export class StrategyRunner {
     if (c.errors >= this.d.maxErrors && c.enabled) {
       c.enabled = false;
       c.log.error({ errors: c.errors }, 'strategy disabled after too many errors');
-      for (const o of this.d.orders.openOrders(c.strategy.id)) this.d.orders.cancel(o.orderId);
+      this.d.orders.cancelAll(c.strategy.id);
     }
   }
 }

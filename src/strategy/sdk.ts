@@ -3,6 +3,7 @@ import type { ExecReport, TimeInForce } from '../contracts/orders.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
 import type { Nanos } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
+import type { FeatureView } from '../features/feature-engine.ts';
 import type { OrderBook } from '../lob/order-book.ts';
 import type { OrderState } from '../order/order-state.ts';
 
@@ -14,14 +15,23 @@ export interface StrategyContext {
   symbol(code: string): SymbolSpec;
   book(symbolId: number): OrderBook;
   stats(symbolId: number): LobStats;
+  /** Current values of the strategy's `featureSet` for a symbol (read-only; NaN while warming up). */
+  features(symbolId: number): FeatureView;
   /** Net quantity held by this strategy in the symbol. */
   position(symbolId: number): number;
   /** This strategy's orders that are still working (or pending). */
   openOrders(): ReadonlySet<OrderState>;
-  /** Places a limit order; returns its client order id, or 0 when risk rejected it. */
+  /** Places a limit order; returns its client order id, or 0 when risk or the order adapter refused it. */
   place(symbolId: number, side: Side, price: number, qty: number, tif?: TimeInForce): number;
   /** Requests a cancel; false when the order is unknown or already done. */
   cancel(orderId: number): boolean;
+  /**
+   * Cancel/replace: moves a working order to a new price and quantity (same side and symbol).
+   * Returns the id of the order that now stands for it (a new id; the same id when the order
+   * was still held by the rate limiter and was edited in place), or 0 when refused (the order
+   * is left as it was).
+   */
+  replace(orderId: number, price: number, qty: number): number;
   /** Calls onTimer(tag) after `delayNs`. */
   setTimer(delayNs: Nanos, tag?: number): void;
 }
@@ -34,11 +44,14 @@ export abstract class Strategy<P = Record<string, unknown>> {
     readonly params: P,
   ) {}
 
+  /** Registered feature set (src/features/sets.ts) this strategy reads through ctx.features; null: none. */
+  readonly featureSet: string | null = null;
+
   onStart(_ctx: StrategyContext): void {}
   /** The book of one of this strategy's symbols changed; `stats` is reused, copy what you keep. */
   onBook(_ctx: StrategyContext, _stats: LobStats): void {}
   onTrade(_ctx: StrategyContext, _trade: TradeEvent): void {}
-  /** Any order state change (ack, reject, partial, fill, canceled, cancel_reject). */
+  /** Any order state change (ack, reject, partial, fill, canceled, cancel_reject); `report` is reused, copy what you keep. */
   onOrderUpdate(_ctx: StrategyContext, _report: ExecReport): void {}
   /** A fill (partial or complete) of one of this strategy's orders. */
   onFill(_ctx: StrategyContext, _report: ExecReport): void {}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type DepthEvent, type LevelEvent, MdKind } from '../../src/contracts/market.ts';
+import { type DepthEvent, type LevelEvent, type MarketEvent, MdKind } from '../../src/contracts/market.ts';
 import { LobEngine } from '../../src/lob/lob-engine.ts';
 
 function depth(bids: [number, number][], asks: [number, number][]): DepthEvent {
@@ -108,7 +108,10 @@ test('level updates insert, change and remove in price order', () => {
 test('a crossed book is detected, kept out of stats, and repaired by the next snapshot', () => {
   const lob = new LobEngine(1);
   lob.apply(depth([[100, 1]], [[101, 1]]));
-  assert.equal(lob.apply(level(1, 102, 1)), false, 'crossing update gives no stats');
+  // Both sides of the crossing were set in this message: no side is known stale, nothing is pruned.
+  lob.apply(level(1, 102, 1), false);
+  assert.equal(lob.apply(level(-1, 101, 3), true), false, 'crossing update gives no stats');
+  assert.equal(lob.counters.prunedLevels, 0);
   assert.equal(lob.isBroken(0), true);
   assert.equal(lob.counters.crossed, 1);
   assert.equal(lob.stats(0).bestBid, 100, 'stats keep the last good book');
@@ -136,4 +139,110 @@ test('clear empties the book; unknown symbols are counted', () => {
   assert.equal(lob.book(0).levels(1), 0);
   assert.equal(lob.apply({ ...level(1, 1, 1), symbolId: 5 }), false);
   assert.equal(lob.counters.unknownSymbol, 1);
+});
+
+test('a crossing level beats the older level it crosses: stale levels are pruned, counted, book repaired', () => {
+  const lob = new LobEngine(1);
+  lob.apply(depth([[100, 1]], [[101, 1]]), true);
+  lob.apply(level(-1, 102, 4), true);
+  // The bid moves up through 101 but the removal of the old ask at 101 never arrives (no snapshots).
+  assert.equal(lob.apply(level(1, 101, 2), true), true, 'pruned book is published');
+  const b = lob.book(0);
+  assert.equal(b.bestBid, 101);
+  assert.equal(b.bestAsk, 102, 'the stale ask at 101 was removed');
+  assert.deepEqual(
+    { crossed: lob.counters.crossed, repaired: lob.counters.repaired, pruned: lob.counters.prunedLevels },
+    { crossed: 1, repaired: 1, pruned: 1 },
+  );
+  assert.equal(lob.isBroken(0), false);
+  assert.equal(lob.stats(0).spread, 1);
+  // Same from the ask side, through two stale bid levels.
+  lob.apply(level(1, 100, 3), true);
+  assert.equal(lob.apply(level(-1, 100, 5), true), true);
+  assert.equal(b.bestBid, 0, 'both bids at 101 and 100 were stale');
+  assert.equal(lob.counters.prunedLevels, 3);
+  assert.equal(lob.counters.crossed - lob.counters.repaired, 0);
+});
+
+test('a crossed snapshot stays broken (no stats) until the next snapshot; a clear also repairs', () => {
+  const lob = new LobEngine(1);
+  lob.apply(depth([[100, 1]], [[101, 1]]));
+  assert.equal(lob.apply(depth([[105, 1]], [[104, 1]])), false);
+  assert.equal(lob.isBroken(0), true);
+  assert.equal(lob.counters.prunedLevels, 0, 'a snapshot is not pruned');
+  assert.equal(lob.stats(0).bestBid, 100, 'last good stats kept');
+  // An incremental update that leaves it crossed publishes nothing either.
+  assert.equal(lob.apply(level(1, 99, 1)), false);
+  assert.equal(lob.counters.crossed, 1, 'one crossing episode');
+  assert.equal(lob.apply(depth([[103, 1]], [[104, 1]])), true);
+  assert.equal(lob.counters.repaired, 1);
+  lob.apply(depth([[105, 1]], [[104, 1]]));
+  assert.equal(lob.apply({ kind: MdKind.Clear, symbolId: 0, exchTs: 9, localTs: 9, seq: 0 }), true);
+  assert.equal(lob.isBroken(0), false);
+  assert.equal(lob.counters.repaired, 2);
+  assert.ok(Number.isNaN(lob.stats(0).mid), 'an empty book has no mid');
+});
+
+test('zero, negative, fractional and non-finite book values and bad sides are refused and counted', () => {
+  const lob = new LobEngine(1);
+  lob.apply(depth([[100, 1]], [[101, 1]]));
+  const bad: LevelEvent[] = [
+    level(1, 0, 5),
+    level(1, -100, 5),
+    level(1, 99, -1),
+    level(1, Number.NaN, 1),
+    level(-1, 102, Number.POSITIVE_INFINITY),
+    level(1, 99.5, 1),
+    level(1, 99, 0.5),
+    { ...level(1, 99, 1), side: 0 as never },
+  ];
+  for (const ev of bad) assert.doesNotThrow(() => lob.apply(ev));
+  assert.equal(lob.counters.rejected, bad.length);
+  assert.equal(lob.book(0).levels(1), 1);
+  assert.equal(lob.book(0).levels(-1), 1);
+  // Snapshots: negative size, NaN price, unsorted side, levels beyond the arrays.
+  const negative = depth([[100, -1]], [[101, 1]]);
+  const nan = depth([[Number.NaN, 1]], [[101, 1]]);
+  const unsorted = depth(
+    [
+      [99, 1],
+      [100, 1],
+    ],
+    [[101, 1]],
+  );
+  const tooMany = { ...depth([[99, 1]], [[101, 1]]), levels: 7 };
+  for (const ev of [negative, nan, unsorted, tooMany]) assert.equal(lob.apply(ev), false);
+  assert.equal(lob.counters.rejected, bad.length + 4);
+  assert.equal(lob.book(0).bestBid, 100, 'book unchanged');
+  // An unknown kind is refused too.
+  assert.equal(lob.apply({ ...level(1, 99, 1), kind: 9 as never }), false);
+  assert.equal(lob.counters.rejected, bad.length + 5);
+});
+
+test('a refused event that ends a message still closes it', () => {
+  const lob = new LobEngine(1);
+  lob.apply(depth([[100, 1]], [[101, 1]]));
+  assert.equal(lob.apply(level(1, 99, 4), false), false);
+  assert.equal(lob.apply(level(1, -1, 4), true), true, 'the message ends: its good update is published');
+  assert.equal(lob.stats(0).bidDepth, 5);
+  assert.equal(lob.counters.rejected, 1);
+  // A message of refused events only publishes nothing.
+  assert.equal(lob.apply(level(1, -1, 4), true), false);
+});
+
+test('a trade does not touch the book', () => {
+  const lob = new LobEngine(1);
+  lob.apply(depth([[100, 1]], [[101, 1]]));
+  const trade: MarketEvent = {
+    kind: MdKind.Trade,
+    symbolId: 0,
+    exchTs: 5,
+    localTs: 5,
+    seq: 0,
+    price: 101,
+    qty: 1,
+    aggressor: 1,
+  };
+  assert.equal(lob.apply(trade), false);
+  assert.equal(lob.counters.applied, 1);
 });

@@ -40,6 +40,7 @@ interface OwnOrder {
   engineId: number;
   session: Session;
   leaves: number;
+  side: Side;
 }
 
 interface Session {
@@ -87,6 +88,9 @@ export class SimVenue implements Venue {
   private handlers: VenueHandlers | null = null;
   private running = false;
   private venueSeq = 0;
+  private execSeq = 0;
+  /** Net filled quantity of own orders per symbol id (the account's position at the exchange). */
+  private readonly netPos = new Map<number, number>();
   private lastOrderTs = Number.NEGATIVE_INFINITY;
   private lastResponseTs = Number.NEGATIVE_INFINITY;
 
@@ -148,6 +152,16 @@ export class SimVenue implements Venue {
   /** The background flow generator of a symbol, if it has one. */
   generator(code: string): OrderFlowGenerator | undefined {
     return this.byCode.get(code)?.generator ?? undefined;
+  }
+
+  /** Net position per symbol id over all own fills (VenueAccount, for reconciliation). */
+  positions(): ReadonlyMap<number, number> {
+    return this.netPos;
+  }
+
+  /** Client ids of own orders working in the engines (VenueAccount, for reconciliation). */
+  openOrderIds(): ReadonlySet<number> {
+    return new Set(this.live.keys());
   }
 
   /** Counters of one symbol. */
@@ -254,6 +268,7 @@ export class SimVenue implements Venue {
       engineId: s.engine.nextOrderId(),
       session: s,
       leaves: it.qty,
+      side: it.side,
     };
     this.live.set(o.orderId, o);
     s.own.set(o.engineId, o);
@@ -291,6 +306,7 @@ export class SimVenue implements Venue {
     const o = s.own.get(engineId);
     if (o === undefined) throw new Error(`SimVenue ${s.spec.code}: fill for unknown own order ${engineId}`);
     o.leaves = leaves;
+    this.netPos.set(s.spec.id, (this.netPos.get(s.spec.id) ?? 0) + o.side * qty);
     this.respond('fill', o.orderId, o.venueOrderId, price, qty, leaves, taker, '');
     if (leaves === 0) this.finish(o);
   }
@@ -330,6 +346,7 @@ export class SimVenue implements Venue {
       taker,
       reason,
       exchTs: now,
+      execId: type === 'fill' ? `${venueOrderId}-F${++this.execSeq}` : '',
     };
     let ts = now + this.latency.responseLatencyNs(now);
     if (ts < this.lastResponseTs) ts = this.lastResponseTs;

@@ -3,4 +3,4 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('./store-worker.ts');
+await import('./recorder-worker.ts');

@@ -1,0 +1,156 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Settings } from '../config/schema.ts';
+import type { StrategyConfig } from '../config/strategies.ts';
+import type { SymbolSpec } from '../contracts/symbols.ts';
+import { NS_PER_S, NS_PER_US } from '../core/clock.ts';
+import { UserError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { RunSummary } from '../services/summary.ts';
+import { TradingSystem } from '../services/trading-system.ts';
+import type { ReplayVenue } from '../venues/replay/replay-venue.ts';
+import { L2Exchange } from '../venues/sim/l2-exchange.ts';
+import { ConstantLatency, type LatencyModel, parseLatencyCsv } from '../venues/sim/latency-model.ts';
+import { createQueueModel, type QueueFunc } from '../venues/sim/queue-model.ts';
+import { type BacktestSummary, summarize } from './summary.ts';
+import { BacktestTracker } from './tracker.ts';
+
+/** Settings, symbol table and strategies, as loaded from config (see cli/context.ts). */
+export interface BacktestConfig {
+  settings: Settings;
+  root: string;
+  symbols: SymbolSpec[];
+  strategies: StrategyConfig[];
+}
+
+/** Exchange-model choices of a backtest; latencies default to sim.latency (the simulated exchange's). */
+export interface ModelOptions {
+  queue: 'risk_averse' | 'prob';
+  queueFunc: QueueFunc;
+  queueN: number;
+  /** CSV of recorded latencies (ts, order_latency_ns, response_latency_ns); replaces the constants. */
+  latencyFile?: string;
+}
+
+export const DEFAULT_MODELS: ModelOptions = { queue: 'risk_averse', queueFunc: 'power', queueN: 3 };
+
+export interface BacktestOptions {
+  strategyId: string;
+  /** Replay sources (files or store:<dir>), as `feed.data` takes them. */
+  data: string[];
+  models: ModelOptions;
+  /** Strategy parameter overrides (a sweep's grid point). */
+  params?: Record<string, unknown>;
+  log: Logger;
+  /** Called about every 200 ms of wall time with events replayed so far and in total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface BacktestResult {
+  summary: BacktestSummary;
+  tracker: BacktestTracker;
+  symbols: SymbolSpec[];
+  run: RunSummary;
+}
+
+/**
+ * Backtest: the whole TradingSystem in simulated time over replayed data, with an L2Exchange
+ * answering orders (the same runtime as `hft run sim --feed replay --speed max`), watched by a
+ * BacktestTracker. Only the named strategy runs.
+ */
+export async function runBacktest(cfg: BacktestConfig, opts: BacktestOptions): Promise<BacktestResult> {
+  const strategy = pickStrategy(cfg.strategies, opts.strategyId, opts.params);
+  const settings = backtestSettings(cfg.settings, opts.data);
+  const latency = latencyModel(settings, cfg.root, opts.models.latencyFile);
+  const m = opts.models;
+  const sys = await TradingSystem.create({
+    settings,
+    root: cfg.root,
+    symbols: cfg.symbols,
+    // The others stay configured (limits files name them) but disabled.
+    strategies: cfg.strategies.map((s) => (s.id === strategy.id ? strategy : { ...s, enabled: false })),
+    log: opts.log,
+    record: false,
+    exchange: (symbols, scheduler) =>
+      new L2Exchange({
+        symbols,
+        scheduler,
+        latency,
+        queue: createQueueModel(m.queue, m.queueFunc, m.queueN),
+      }),
+  });
+  if (sys.runner.strategies.length === 0) {
+    throw new UserError(
+      `strategy ${strategy.id} trades ${strategy.symbols.join(', ')}, none of which is in the data ` +
+        `(${sys.symbols.map((s) => s.code).join(', ')})`,
+    );
+  }
+  const tracker = new BacktestTracker(sys, NS_PER_S);
+  tracker.start();
+  const venue = sys.venue as ReplayVenue;
+  const progress =
+    opts.onProgress === undefined
+      ? null
+      : setInterval(() => opts.onProgress!(venue.counters.events, venue.totalEvents), 200);
+  let run: RunSummary;
+  try {
+    run = await sys.run(0);
+  } finally {
+    if (progress !== null) clearInterval(progress);
+  }
+  opts.onProgress?.(venue.counters.events, venue.totalEvents);
+  tracker.finish();
+  const summary = summarize({
+    strategy,
+    data: opts.data,
+    settings,
+    models: opts.models,
+    symbols: sys.symbols,
+    tracker,
+    run,
+    positionLimitHits: sys.risk.counters.byReason.MAX_POSITION ?? 0,
+  });
+  return { summary, tracker, symbols: sys.symbols, run };
+}
+
+/** The strategy to backtest, enabled, with `params` merged over its configured ones. */
+function pickStrategy(
+  strategies: readonly StrategyConfig[],
+  id: string,
+  params: Record<string, unknown> = {},
+): StrategyConfig {
+  const sc = strategies.find((s) => s.id === id);
+  if (sc === undefined) {
+    throw new UserError(
+      `unknown strategy '${id}' (configured: ${strategies.map((s) => s.id).join(', ') || 'none'})`,
+    );
+  }
+  return { ...sc, enabled: true, params: { ...sc.params, ...params } };
+}
+
+/** Settings of a backtest: replay of `data` in simulated time, as fast as possible, without recording. */
+export function backtestSettings(s: Settings, data: string[]): Settings {
+  if (data.length === 0) throw new UserError('backtest: no data given (--data <path...>)');
+  return {
+    ...s,
+    run: { ...s.run, clock: 'sim', duration_s: 0 },
+    feed: { ...s.feed, kind: 'replay', data, speed: 'max' },
+    recorder: { ...s.recorder, enabled: false },
+    metrics: { ...s.metrics, enabled: false },
+  };
+}
+
+/** Constant latencies from sim.latency, or recorded ones from a CSV file. */
+function latencyModel(s: Settings, root: string, file: string | undefined): LatencyModel {
+  if (file === undefined) {
+    return new ConstantLatency(s.sim.latency.order_us * NS_PER_US, s.sim.latency.response_us * NS_PER_US);
+  }
+  const full = path.resolve(root, file);
+  let text: string;
+  try {
+    text = readFileSync(full, 'utf8');
+  } catch (e) {
+    throw new UserError(`latency file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return parseLatencyCsv(text, file);
+}

@@ -1,0 +1,242 @@
+import path from 'node:path';
+import { type Command, Option } from 'commander';
+import { writeReport } from '../backtest/report-files.ts';
+import { type BacktestConfig, DEFAULT_MODELS, type ModelOptions, runBacktest } from '../backtest/runner.ts';
+import type { BacktestSummary } from '../backtest/summary.ts';
+import {
+  defaultWorkers,
+  expandGrid,
+  parseGrid,
+  runSweep,
+  type SweepTask,
+  tabulate,
+} from '../backtest/sweep.ts';
+import { parseScalar } from '../config/loader.ts';
+import { UserError } from '../core/errors.ts';
+import { createLogger } from '../core/logger.ts';
+import { createStrategy } from '../services/strategy-registry.ts';
+import { createQueueModel, QUEUE_FUNCS, type QueueFunc } from '../venues/sim/queue-model.ts';
+import { type ConfigFlags, loadAll } from './context.ts';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+interface ModelFlags extends ConfigFlags {
+  strategy: string;
+  data: string[];
+  out: string;
+  queue: 'risk_averse' | 'prob';
+  queueFunc: string;
+  queueN: string;
+  latencyOrderUs?: string;
+  latencyResponseUs?: string;
+  latencyFile?: string;
+  feedLatencyUs?: string;
+}
+
+interface RunFlags extends ModelFlags {
+  param?: string[];
+}
+
+interface SweepFlags extends ModelFlags {
+  grid: string[];
+  workers?: string;
+}
+
+/** Flags shared by `run` and `sweep`: config layers, data, exchange models. */
+function common(cmd: Command): Command {
+  return cmd
+    .requiredOption('--strategy <id>', 'strategy id from the strategies file')
+    .requiredOption(
+      '--data <path...>',
+      'recorded data: taifex-*.parquet, binance-*.gz, *.dbn[.zst], LOBSTER *_message_<N>.csv, or store:<dir>[?...]',
+    )
+    .requiredOption('--out <dir>', 'report folder (created)')
+    .addOption(
+      new Option('--queue <model>', 'queue-position model of resting orders')
+        .choices(['risk_averse', 'prob'])
+        .default('risk_averse'),
+    )
+    .addOption(
+      new Option('--queue-func <f>', 'prob model: P(a decrease is behind you) family')
+        .choices(Object.keys(QUEUE_FUNCS))
+        .default('power'),
+    )
+    .option('--queue-n <n>', 'prob model: exponent of the power families', '3')
+    .option('--latency-order-us <us>', 'order (and cancel) latency to the exchange (sim.latency.order_us)')
+    .option('--latency-response-us <us>', 'ack/fill latency back (sim.latency.response_us)')
+    .option(
+      '--latency-file <csv>',
+      'recorded latencies: ts,order_latency_ns,response_latency_ns (interpolated by time)',
+    )
+    .option('--feed-latency-us <us>', 'market-data latency for data without receive times (feed.latency_us)')
+    .option('--env <name>', 'config environment: config/env/<name>.yaml (default HFT_ENV or dev)')
+    .option('--config <file>', 'settings file layered over base and env')
+    .option('--set <key=value>', 'override any config key (repeatable)', collect);
+}
+
+function nonNegative(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new UserError(`${flag} expects a non-negative number, got '${v}'`);
+  return n;
+}
+
+/** Loads config with the model flags as overrides; returns it and the model options. */
+function load(flags: ModelFlags, extra: { key: string; value: unknown; label: string }[] = []) {
+  const over = [...extra];
+  if (flags.latencyOrderUs !== undefined)
+    over.push({
+      key: 'sim.latency.order_us',
+      value: nonNegative('--latency-order-us', flags.latencyOrderUs),
+      label: 'CLI flag --latency-order-us',
+    });
+  if (flags.latencyResponseUs !== undefined)
+    over.push({
+      key: 'sim.latency.response_us',
+      value: nonNegative('--latency-response-us', flags.latencyResponseUs),
+      label: 'CLI flag --latency-response-us',
+    });
+  if (flags.feedLatencyUs !== undefined)
+    over.push({
+      key: 'feed.latency_us',
+      value: nonNegative('--feed-latency-us', flags.feedLatencyUs),
+      label: 'CLI flag --feed-latency-us',
+    });
+  const cfg: BacktestConfig = loadAll(flags, over);
+  const n = Number(flags.queueN);
+  if (!(n > 0 && Number.isFinite(n)))
+    throw new UserError(`--queue-n expects a positive number, got '${flags.queueN}'`);
+  const models: ModelOptions = {
+    ...DEFAULT_MODELS,
+    queue: flags.queue,
+    queueFunc: flags.queueFunc as QueueFunc,
+    queueN: n,
+    latencyFile: flags.latencyFile,
+  };
+  return { cfg, models };
+}
+
+/** Checks model choices that came from a sweep grid (the flags are checked by commander). */
+function checkModels(m: ModelOptions): ModelOptions {
+  if (m.queue !== 'risk_averse' && m.queue !== 'prob') {
+    throw new UserError(`queue: expected risk_averse or prob, got '${m.queue}'`);
+  }
+  try {
+    createQueueModel(m.queue, m.queueFunc, m.queueN);
+  } catch (e) {
+    throw new UserError(`queue model: ${(e as Error).message}`);
+  }
+  return m;
+}
+
+/** Parses --param key=value flags (YAML scalars). */
+function params(flags: readonly string[] = []): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const kv of flags) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new UserError(`--param expects key=value, got '${kv}'`);
+    out[kv.slice(0, i).trim()] = parseScalar(kv.slice(i + 1));
+  }
+  return out;
+}
+
+/** A progress bar on stderr, only when stderr is a terminal. */
+function progressBar(): ((done: number, total: number) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  return (done, total) => {
+    const f = total > 0 ? done / total : 1;
+    const w = 30;
+    const fill = Math.round(f * w);
+    process.stderr.write(
+      `\r[${'#'.repeat(fill)}${'-'.repeat(w - fill)}] ${(f * 100).toFixed(0).padStart(3)}%  ${done}/${total} events`,
+    );
+    if (done >= total) process.stderr.write('\n');
+  };
+}
+
+function formatResult(s: BacktestSummary, out: string): string {
+  const r = s.run;
+  return [
+    `backtest ${s.strategy.id} on ${s.symbols.join(', ')}: ${r.events} events, ${s.period.data_s.toFixed(0)} s of data`,
+    `  net PnL ${s.pnl.net.toFixed(2)} (realized ${s.pnl.realized.toFixed(2)}, unrealized ${s.pnl.unrealized.toFixed(2)}, fees ${s.pnl.fees.toFixed(2)}, taxes ${s.pnl.taxes.toFixed(2)})`,
+    `  Sharpe ${s.sharpe.toFixed(2)}  Sortino ${s.sortino.toFixed(2)}  max drawdown ${s.max_drawdown.toFixed(2)}`,
+    `  orders ${s.orders}  fills ${s.trades}  fill ratio ${(s.fill_ratio * 100).toFixed(1)}%  maker ${(s.maker_share * 100).toFixed(1)}%  turnover ${s.turnover.toFixed(0)}  position-limit hits ${s.position_limit_hits}`,
+    `report written to ${out}`,
+  ].join('\n');
+}
+
+/** `hft backtest run|sweep`: tick-level backtests over recorded data (see README, Backtesting). */
+export function registerBacktest(program: Command): void {
+  const bt = program.command('backtest').description('tick-level backtests over recorded market data');
+  common(
+    bt
+      .command('run')
+      .description(
+        'replay data through the trading system against the L2 exchange model; write a report folder',
+      ),
+  )
+    .option('--param <key=value>', 'override a strategy parameter (repeatable)', collect)
+    .action(async (flags: RunFlags) => {
+      const { cfg, models } = load(flags);
+      // The runtime's info logs (state changes) would bury the result: warnings unless asked.
+      const log = createLogger(process.env.HFT_LOG_LEVEL ?? 'warn');
+      const r = await runBacktest(cfg, {
+        strategyId: flags.strategy,
+        data: flags.data,
+        models,
+        params: params(flags.param),
+        log,
+        onProgress: progressBar(),
+      });
+      writeReport(flags.out, r);
+      process.stdout.write(`${formatResult(r.summary, flags.out)}\n`);
+    });
+
+  common(
+    bt.command('sweep').description('run a parameter grid across worker threads and tabulate the results'),
+  )
+    .requiredOption(
+      '--grid <key=v1,v2,...>',
+      'a parameter and its values (repeatable): strategy param, dotted config key, or queue/queue_func/queue_n/latency_file',
+      collect,
+    )
+    .option('--workers <n>', 'worker threads (default: both cores)')
+    .action(async (flags: SweepFlags) => {
+      const workers = flags.workers === undefined ? defaultWorkers() : Number(flags.workers);
+      if (!Number.isInteger(workers) || workers < 1)
+        throw new UserError(`--workers expects a positive integer, got '${flags.workers}'`);
+      const axes = parseGrid(flags.grid, parseScalar);
+      const points = expandGrid(axes);
+      const tasks: SweepTask[] = points.map((p) => {
+        const { cfg, models } = load(
+          flags,
+          p.settings.map((s) => ({ ...s, label: `--grid ${s.key}` })),
+        );
+        const sc = cfg.strategies.find((s) => s.id === flags.strategy);
+        if (sc === undefined) throw new UserError(`unknown strategy '${flags.strategy}'`);
+        // Fail on a bad parameter before starting any worker.
+        createStrategy(sc.class, sc.id, [], { ...sc.params, ...p.params });
+        return {
+          index: p.index,
+          cfg,
+          strategyId: flags.strategy,
+          data: flags.data,
+          models: checkModels({ ...models, ...p.models }),
+          params: p.params,
+          out: path.join(flags.out, `point-${String(p.index).padStart(3, '0')}`),
+        };
+      });
+      process.stderr.write(
+        `sweep: ${tasks.length} points on ${Math.min(workers, tasks.length)} worker threads\n`,
+      );
+      const results = await runSweep(tasks, workers, (r, done) => {
+        const what =
+          'error' in r
+            ? `failed: ${r.error}`
+            : `net PnL ${r.summary.pnl.net.toFixed(2)} in ${r.wallS.toFixed(1)} s`;
+        process.stderr.write(`  [${done}/${tasks.length}] point ${r.index}: ${what}\n`);
+      });
+      process.stdout.write(`${tabulate(flags.out, axes, points, results)}\n`);
+      process.stdout.write(`results written to ${path.join(flags.out, 'results.csv')}\n`);
+      if (results.some((r) => 'error' in r)) process.exitCode = 1;
+    });
+}

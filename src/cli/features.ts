@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { computeFeatureFile } from '../features/compute-file.ts';
+import { FEATURE_SETS, LOB_CORE } from '../features/sets.ts';
+import { loadAll } from './context.ts';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** `hft features ...`: the feature plane for research. */
+export function registerFeatures(program: Command): void {
+  const features = program.command('features').description('feature sets computed over recorded market data');
+  features
+    .command('compute')
+    .description('run a recording through the LOB and a feature set; write the feature time series')
+    .requiredOption(
+      '--data <path>',
+      'recording of one symbol (taifex-*.parquet, binance-*.gz, *.dbn[.zst], LOBSTER *_message_<N>.csv, ' +
+        'store:<dir>?symbols=X); repeat for consecutive Binance files',
+      collect,
+    )
+    .requiredOption('--out <file>', 'output: .csv or .parquet')
+    .option('--set <id>', `feature set (${Object.keys(FEATURE_SETS).join(', ')})`, LOB_CORE.id)
+    .option('--env <name>', 'config environment (symbol table, feed.symbols); default HFT_ENV or dev')
+    .option('--config <file>', 'settings file layered over base and env')
+    .action(async (flags: { data: string[]; out: string; set: string; env?: string; config?: string }) => {
+      const t0 = performance.now();
+      const { settings, root, symbols } = loadAll({ env: flags.env, config: flags.config });
+      const r = await computeFeatureFile({
+        data: flags.data,
+        out: flags.out,
+        setId: flags.set,
+        symbols,
+        symbolMap: settings.feed.symbols,
+        root,
+      });
+      for (const note of r.notes) process.stderr.write(`hft: note: ${note}\n`);
+      process.stdout.write(
+        `${r.symbol}: ${r.rows} rows (${r.books} book updates, ${r.trades} trades, ${r.resets} book resets) ` +
+          `x ${r.features.length} features of ${r.set} -> ${flags.out} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+      );
+    });
+}

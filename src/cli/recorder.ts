@@ -1,0 +1,248 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Command } from 'commander';
+import { loadSettings } from '../config/loader.ts';
+import { UserError } from '../core/errors.ts';
+import { createLogger } from '../core/logger.ts';
+import { type SinkTarget, sinkTarget } from '../recorder/config.ts';
+import { openTarget } from '../recorder/query.ts';
+import { readStatuses } from '../recorder/status.ts';
+import { scanSegment } from '../recorder/wal/format.ts';
+import { LOCAL_MANIFEST, type LoadResult, type ManifestLine, WalLoader } from '../recorder/wal/loader.ts';
+import { listSegments, ownerAlive } from '../recorder/wal/segments.ts';
+import { type ConfigFlags, setOverrides } from './context.ts';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+function withConfig(cmd: Command): Command {
+  return cmd
+    .option('--env <name>', 'config environment: config/env/<name>.yaml (default HFT_ENV or dev)')
+    .option('--config <file>', 'settings file layered over base and env')
+    .option('--set <key=value>', 'override any config key (repeatable)', collect);
+}
+
+function target(flags: ConfigFlags): { t: SinkTarget; retryBaseMs: number; retryMaxMs: number } {
+  const root = process.cwd();
+  const { settings } = loadSettings({
+    root,
+    env: flags.env,
+    configFile: flags.config,
+    overrides: setOverrides(flags.set),
+  });
+  return {
+    t: sinkTarget(settings, root),
+    retryBaseMs: settings.recorder.wal.retry_base_ms,
+    retryMaxMs: settings.recorder.wal.retry_max_ms,
+  };
+}
+
+interface TopicBacklog {
+  segments: number;
+  bytes: number;
+  records: number;
+  rows: number;
+  writing: number;
+  loading: number;
+  torn: number;
+}
+
+/** What `hft recorder status` reports (also its --json output). */
+export interface WalStatus {
+  mode: string;
+  sink: string;
+  wal_dir: string;
+  backlog: Record<string, TopicBacklog>;
+  segments: number;
+  bytes: number;
+  rows: number;
+  recorders: {
+    pid: number;
+    alive: boolean;
+    mode: string;
+    sink: string;
+    updated_at: string;
+    disk: string;
+    topics_on_wal: string[];
+    last_error: string | null;
+  }[];
+  last_loaded: ManifestLine | null;
+  last_error: string | null;
+}
+
+/** Reads the WAL directory: backlog per topic (records and rows from the frames), recorders, last load. */
+export function walStatus(t: SinkTarget): WalStatus {
+  const backlog: Record<string, TopicBacklog> = {};
+  let bytes = 0;
+  let rows = 0;
+  const segs = listSegments(t.walDir);
+  for (const s of segs) {
+    let buf: Buffer;
+    try {
+      buf = readFileSync(join(t.walDir, s.file));
+    } catch {
+      continue; // loaded meanwhile
+    }
+    const scan = scanSegment(buf);
+    const b = (backlog[s.topic] ??= {
+      segments: 0,
+      bytes: 0,
+      records: 0,
+      rows: 0,
+      writing: 0,
+      loading: 0,
+      torn: 0,
+    });
+    b.segments++;
+    b.bytes += buf.length;
+    b.records += scan.records.length;
+    for (const r of scan.records) b.rows += r.rows;
+    if (s.state === 'writing') b.writing++;
+    if (s.state === 'loading') b.loading++;
+    // An open segment may end mid-frame while its writer runs; only a dead writer's tail is torn.
+    if (scan.problem !== null && !(s.state === 'writing' && ownerAlive(s.owner))) b.torn++;
+    bytes += buf.length;
+  }
+  for (const b of Object.values(backlog)) rows += b.rows;
+  const recorders = readStatuses(t.walDir).map((s) => ({
+    pid: s.pid,
+    alive: s.alive,
+    mode: s.mode,
+    sink: `${s.sink.kind} ${s.sink.location}${s.sink.version ? ` (${s.sink.version})` : ''}${s.sink.up ? '' : ' DOWN'}`,
+    updated_at: s.updated_at,
+    disk: `${s.disk.level} (${s.disk.used_pct}% used)`,
+    topics_on_wal: s.topics_on_wal,
+    last_error: s.last_error,
+  }));
+  let lastLoaded: ManifestLine | null = null;
+  try {
+    const lines = readFileSync(join(t.walDir, LOCAL_MANIFEST), 'utf8').trimEnd().split('\n');
+    lastLoaded = JSON.parse(lines[lines.length - 1]) as ManifestLine;
+  } catch {
+    // nothing loaded yet
+  }
+  return {
+    mode: t.mode,
+    sink: t.server ? `server ${t.server.url}` : `embedded ${t.dataDir}`,
+    wal_dir: t.walDir,
+    backlog,
+    segments: segs.length,
+    bytes,
+    rows,
+    recorders,
+    last_loaded: lastLoaded,
+    last_error: recorders.find((r) => r.last_error !== null)?.last_error ?? null,
+  };
+}
+
+function formatStatus(s: WalStatus): string {
+  const out = [
+    `mode ${s.mode}   sink ${s.sink}`,
+    `WAL ${s.wal_dir}: ${s.segments} segments, ${s.bytes} bytes, ${s.rows} rows waiting`,
+  ];
+  for (const [topic, b] of Object.entries(s.backlog)) {
+    const notes = [
+      b.writing ? `${b.writing} open` : '',
+      b.loading ? `${b.loading} loading` : '',
+      b.torn ? `${b.torn} torn tail` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
+    out.push(
+      `  ${topic.padEnd(20)} ${String(b.segments).padStart(4)} seg ${String(b.rows).padStart(10)} rows ${String(b.bytes).padStart(12)} B${notes ? `  (${notes})` : ''}`,
+    );
+  }
+  if (s.recorders.length === 0) out.push('recorders: none');
+  for (const r of s.recorders) {
+    out.push(
+      `recorder pid ${r.pid} ${r.alive ? 'running' : 'gone'}: ${r.mode}, ${r.sink}, disk ${r.disk}, updated ${r.updated_at}` +
+        (r.topics_on_wal.length ? `, on WAL: ${r.topics_on_wal.join(' ')}` : ''),
+    );
+  }
+  if (s.last_loaded) {
+    const l = s.last_loaded;
+    out.push(
+      `last loaded: ${l.segment} at ${l.loaded_at} (${l.rows} rows inserted, ${l.found} records already there)`,
+    );
+  }
+  out.push(`last error: ${s.last_error ?? 'none'}`);
+  return out.join('\n');
+}
+
+/** Loads the WAL into the sink now, retrying with exponential backoff; returns what was loaded. */
+export async function replayWal(
+  t: SinkTarget,
+  retries: number,
+  baseMs: number,
+  maxMs: number,
+): Promise<LoadResult> {
+  const logger = createLogger(process.env.HFT_LOG_LEVEL ?? 'warn');
+  let store: Awaited<ReturnType<typeof openTarget>>;
+  try {
+    store = await openTarget(t);
+  } catch (err) {
+    if (err instanceof UserError && /locked/.test(err.message)) {
+      throw new UserError(
+        `${err.message} A running recorder loads its own WAL; \`hft recorder status\` shows its backlog.`,
+      );
+    }
+    throw err;
+  }
+  const loader = new WalLoader(store, t.walDir, logger);
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await loader.loadAvailable();
+      } catch (err) {
+        if (attempt >= retries)
+          throw new UserError(`WAL replay failed after ${attempt + 1} attempts: ${(err as Error).message}`);
+        const wait = Math.min(maxMs, baseMs * 2 ** attempt);
+        logger.warn(
+          { err: (err as Error).message, attempt: attempt + 1, wait_ms: wait },
+          'WAL replay failed; retrying',
+        );
+        await sleep(wait);
+      }
+    }
+  } finally {
+    loader.releaseClaims();
+    await store.close();
+  }
+}
+
+/** `hft recorder status` and `hft recorder replay`. */
+export function registerRecorder(program: Command): void {
+  const rec = program.command('recorder').description('the recorder write-ahead log');
+  withConfig(
+    rec
+      .command('status')
+      .description('WAL backlog per table (segments, rows, bytes), running recorders, last load, last error')
+      .option('--json', 'print as JSON'),
+  ).action((flags: ConfigFlags & { json?: boolean }) => {
+    const s = walStatus(target(flags).t);
+    process.stdout.write(flags.json ? `${JSON.stringify(s, null, 2)}\n` : `${formatStatus(s)}\n`);
+  });
+  withConfig(
+    rec
+      .command('replay')
+      .description('load the WAL into the sink now (safe next to running loaders; replays are idempotent)')
+      .option('--retries <n>', 'retries with exponential backoff when the sink fails', '5')
+      .option('--json', 'print the result as JSON'),
+  ).action(async (flags: ConfigFlags & { retries: string; json?: boolean }) => {
+    const retries = Number(flags.retries);
+    if (!Number.isInteger(retries) || retries < 0)
+      throw new UserError(`--retries expects a whole number, got '${flags.retries}'`);
+    const { t, retryBaseMs, retryMaxMs } = target(flags);
+    const r = await replayWal(t, retries, retryBaseMs, retryMaxMs);
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(r)}\n`);
+      return;
+    }
+    const rows = Object.entries(r.rows).filter(([, n]) => n > 0);
+    process.stdout.write(
+      `loaded ${r.segments} segments: ${r.records} records inserted` +
+        `${rows.length ? ` (${rows.map(([k, n]) => `${k} ${n}`).join(', ')} rows)` : ''}, ` +
+        `${r.foundRecords} already in the sink, ${r.cutBytes} bytes of torn tail cut\n`,
+    );
+  });
+}

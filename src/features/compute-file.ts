@@ -1,0 +1,149 @@
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { extname } from 'node:path';
+import { query } from 'chdb';
+import type { SymbolSpec } from '../contracts/symbols.ts';
+import { UserError } from '../core/errors.ts';
+import type { EventColumns } from '../venues/replay/event-columns.ts';
+import { loadReplay } from '../venues/replay/replay-sources.ts';
+import { FeatureEngine } from './feature-engine.ts';
+import { type ReplayCounts, ROW_BOOK, ROW_RESET, replayFeatures } from './replay-features.ts';
+import { featureSet } from './sets.ts';
+
+export interface ComputeOptions {
+  /** Replay sources of one symbol, as `feed.data`: a file, consecutive Binance files, `store:<dir>`. */
+  data: string[];
+  /** Output file: .csv, or .parquet (converted from the CSV by embedded ClickHouse). */
+  out: string;
+  setId: string;
+  /** The runtime's symbol table and data-symbol map (symbols.yaml, feed.symbols). */
+  symbols: readonly SymbolSpec[];
+  symbolMap: Record<string, string>;
+  /** Relative paths resolve against it. */
+  root: string;
+}
+
+export interface ComputeResult {
+  set: string;
+  symbol: string;
+  features: readonly string[];
+  rows: number;
+  books: number;
+  trades: number;
+  resets: number;
+  /** Remarks for the user (sequence gaps, no book at all). */
+  notes: string[];
+}
+
+const ROWS_PER_WRITE = 4096;
+
+/**
+ * Runs a recording through the LOB and a feature set and writes the feature time series: one row
+ * per book update or trade, columns exch_ts (ns), event (book|trade), then every feature (float64;
+ * `nan` while warming up or undefined). The data is loaded as `hft run --feed replay` loads it (same
+ * symbol, tick ladder and price scale), so the values are those strategies see in a replay.
+ */
+export async function computeFeatureFile(opts: ComputeOptions): Promise<ComputeResult> {
+  const set = featureSet(opts.setId);
+  const format = extname(opts.out).toLowerCase();
+  if (format !== '.csv' && format !== '.parquet')
+    throw new UserError(`--out ${opts.out}: expected a .csv or .parquet file name`);
+  const replay = await loadReplay(opts.data, opts.symbols, {
+    root: opts.root,
+    symbolMap: opts.symbolMap,
+    feedLatencyNs: 0,
+  });
+  if (replay.streams.length !== 1) {
+    const got = replay.sources.map((x) => `${x.source}: ${x.symbol}`).join(', ');
+    throw new UserError(`--data: give the data of one symbol, one stream (got ${got})`);
+  }
+  const symbol = replay.symbols[0];
+  const engine = new FeatureEngine(set, [symbol]);
+  let written: { rows: number; counts: ReplayCounts };
+  if (format === '.csv') written = writeCsv(replay.streams[0].columns, engine, opts.out);
+  else {
+    const csv = `${opts.out}.${process.pid}.tmp.csv`;
+    try {
+      written = writeCsv(replay.streams[0].columns, engine, csv);
+      toParquet(csv, opts.out, engine.names);
+    } finally {
+      rmSync(csv, { force: true });
+    }
+  }
+  const { rows, counts } = written;
+  const source = replay.sources[0];
+  const notes: string[] = [];
+  if (source.gaps > 0)
+    notes.push(`${source.source}: ${source.gaps} sequence gap(s); the features restart after each`);
+  if (counts.books === 0) {
+    notes.push(
+      `${source.source}: no book update, so book features are nan and only trade features are computed` +
+        (source.format.startsWith('binance')
+          ? ' (a Binance file without its own depth snapshot: give the preceding file too, --data <previous> --data <this>)'
+          : ''),
+    );
+  }
+  return {
+    set: engine.key,
+    symbol: symbol.code,
+    features: engine.names,
+    rows,
+    books: counts.books,
+    trades: counts.trades,
+    resets: counts.resets,
+    notes,
+  };
+}
+
+/** Writes the feature rows of one symbol's events as CSV. */
+function writeCsv(
+  c: EventColumns,
+  engine: FeatureEngine,
+  path: string,
+): { rows: number; counts: ReplayCounts } {
+  const fd = openOut(path);
+  const values = engine.values(0);
+  let rows = 0;
+  let chunk = `exch_ts,event,${engine.names.join(',')}\n`;
+  try {
+    const counts = replayFeatures(c, engine, (kind, i) => {
+      if (kind === ROW_RESET) return;
+      let line = `${c.exchTs[i]},${kind === ROW_BOOK ? 'book' : 'trade'}`;
+      for (let k = 0; k < values.length; k++) line += Number.isNaN(values[k]) ? ',nan' : `,${values[k]}`;
+      chunk += `${line}\n`;
+      if (++rows % ROWS_PER_WRITE === 0) {
+        writeSync(fd, chunk);
+        chunk = '';
+      }
+    });
+    writeSync(fd, chunk);
+    return { rows, counts };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function openOut(path: string): number {
+  try {
+    return openSync(path, 'w');
+  } catch (e) {
+    throw new UserError(
+      `cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
+  }
+}
+
+/** CSV -> Parquet through embedded ClickHouse, with exact column types. */
+function toParquet(csv: string, out: string, names: readonly string[]): void {
+  const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  const structure = `exch_ts Int64, event String, ${names.map((n) => `${n} Float64`).join(', ')}`;
+  rmSync(out, { force: true });
+  try {
+    query(
+      `INSERT INTO FUNCTION file(${quote(out)}, 'Parquet', ${quote(structure)}) ` +
+        `SELECT * FROM file(${quote(csv)}, 'CSVWithNames', ${quote(structure)})`,
+      'CSV',
+    );
+  } catch (e) {
+    throw new UserError(`cannot write ${out} as Parquet (${(e as Error).message})`);
+  }
+}

@@ -1,0 +1,86 @@
+import { Readable } from 'node:stream';
+import { type ClickHouseClient, ClickHouseError, ClickHouseLogLevel, createClient } from '@clickhouse/client';
+import { UserError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import { CURRENT_FEATURES, type Features } from './features.ts';
+import { applySchema } from './schema.ts';
+import { type Columns, insertSql, type Store } from './store.ts';
+
+export interface ServerOptions {
+  url: string;
+  username?: string;
+  password?: string;
+  /** Per request; an insert that takes longer fails (and goes to the WAL). Default 30000. */
+  requestTimeoutMs?: number;
+}
+
+async function text(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A ClickHouse server over HTTP (@clickhouse/client); works with 18.x as well as current releases. */
+class ServerStore implements Store {
+  readonly kind = 'server' as const;
+  features: Features = CURRENT_FEATURES;
+
+  constructor(
+    private readonly client: ClickHouseClient,
+    readonly location: string,
+  ) {}
+
+  async exec(sql: string): Promise<void> {
+    await this.client.command({ query: sql });
+  }
+
+  /** Any output format: the raw response text (client.query only knows a fixed list of formats). */
+  async query(sql: string, format = 'PrettyCompactMonoBlock'): Promise<string> {
+    const res = await this.client.exec({ query: `${sql.trim().replace(/;$/, '')}\nFORMAT ${format}` });
+    return text(res.stream);
+  }
+
+  async insert(table: string, columns: Columns, payload: Uint8Array, token: string | null): Promise<void> {
+    const res = await this.client.exec({
+      query: insertSql(table, columns, 'FORMAT RowBinary', null),
+      values: Readable.from([Buffer.from(payload.buffer, payload.byteOffset, payload.length)]),
+      clickhouse_settings:
+        token !== null && this.features.dedup
+          ? { insert_deduplication_token: token, deduplicate_blocks_in_dependent_materialized_views: 1 }
+          : {},
+    });
+    await text(res.stream);
+  }
+
+  /** Anything but an error answered by the server (refused connection, reset, timeout) is an outage. */
+  isOutage(err: unknown): boolean {
+    return !(err instanceof ClickHouseError);
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+/** Connects to a ClickHouse server and applies the schema. An unreachable server is a UserError. */
+export async function openServerStore(opts: ServerOptions, logger?: Logger): Promise<Store> {
+  const client = createClient({
+    url: opts.url,
+    username: opts.username ?? 'default',
+    password: opts.password ?? '',
+    request_timeout: opts.requestTimeoutMs ?? 30_000,
+    compression: { request: false, response: false },
+    log: { level: ClickHouseLogLevel.OFF },
+  });
+  const store = new ServerStore(client, opts.url);
+  try {
+    const ping = await client.ping();
+    if (!ping.success)
+      throw new UserError(`ClickHouse server at ${opts.url} is unreachable: ${ping.error.message}`);
+    store.features = (await applySchema(store, logger)).features;
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+  return store;
+}

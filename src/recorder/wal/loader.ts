@@ -1,0 +1,286 @@
+import {
+  appendFileSync,
+  closeSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../../core/logger.ts';
+import { insertBatch } from '../insert-batch.ts';
+import { RowWriter, strBound } from '../row-writer.ts';
+import type { Columns, Store } from '../store.ts';
+import { TOPICS, type TopicCounts, type TopicName, type TopicSpec, topicCounts } from '../topics.ts';
+import { ridString, scanSegment, type WalRecord } from './format.ts';
+import { listSegments, ownerAlive, parseSegment, SELF_OWNER, type SegmentName } from './segments.ts';
+import { syncDir } from './writer.ts';
+
+const MANIFEST_COLUMNS: Columns = [
+  ['segment', 'String'],
+  ['topic', 'String'],
+  ['rid', 'UInt64'],
+  ['rows', 'UInt32'],
+  ['found', 'UInt8'],
+  ['loader', 'String'],
+  ['loaded_at', 'Int64'],
+];
+
+/** Below max_insert_block_size (1,048,576): a replay insert stays one block, inserted whole or not at all. */
+const MAX_INSERT_ROWS = 500_000;
+const MAX_INSERT_BYTES = 64 * 1024 * 1024;
+
+/** The local manifest: one JSON line per loaded segment (hft.wal_manifest in the sink has one row per record). */
+export const LOCAL_MANIFEST = 'loaded.jsonl';
+
+export interface ManifestLine {
+  segment: string;
+  topic: TopicName;
+  records: number;
+  inserted: number;
+  found: number;
+  rows: number;
+  cut_bytes: number;
+  loader: string;
+  loaded_at: string;
+}
+
+export interface LoadResult {
+  segments: number;
+  /** Records inserted now, and their rows per topic. */
+  records: number;
+  rows: TopicCounts;
+  /** Records already in the sink (loaded before, or a direct insert that failed late), not inserted again. */
+  foundRecords: number;
+  found: TopicCounts;
+  /** Bytes of torn or corrupt tails cut off (kept in quarantine/). */
+  cutBytes: number;
+}
+
+export function emptyLoadResult(): LoadResult {
+  return { segments: 0, records: 0, rows: topicCounts(), foundRecords: 0, found: topicCounts(), cutBytes: 0 };
+}
+
+/** True when the topic has nothing waiting in `dir` but segments that live writers still have open. */
+export function topicDrained(dir: string, topic: TopicName): boolean {
+  return listSegments(dir).every((s) => s.topic !== topic || (s.state === 'writing' && ownerAlive(s.owner)));
+}
+
+/** Wall-clock ns for manifest ordering across processes. */
+const nowNs = () => Math.round((performance.timeOrigin + performance.now()) * 1e6);
+
+/**
+ * Moves WAL segments into the sink. Any number of loaders (threads or processes) may share a directory:
+ * a segment is claimed by renaming it, per topic only the oldest segment is ever claimed (so rows of a
+ * topic are inserted in recorded order), and segments of dead writers or loaders are taken over.
+ * Replay is idempotent: before inserting a segment the loader asks the table which of its record ids are
+ * already there, and inserts carry the record id as deduplication token where the engine supports it.
+ */
+export class WalLoader {
+  /** Record ids this loader inserted in a segment it has not finished (a retry finds them, not counting them twice). */
+  private readonly mine = new Set<string>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly dir: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Loads every segment it can claim now, oldest first per topic, claiming none after `deadline` (epoch ms).
+   * Throws on the first sink failure; the segment stays claimed and is resumed by the next call. What was
+   * loaded before a failure is in `res` (pass one in to keep it).
+   */
+  async loadAvailable(
+    only?: ReadonlySet<TopicName>,
+    deadline = Number.POSITIVE_INFINITY,
+    res: LoadResult = emptyLoadResult(),
+  ): Promise<LoadResult> {
+    for (const topic of TOPICS) {
+      if (only && !only.has(topic.name)) continue;
+      while (Date.now() < deadline) {
+        const seg = this.claimNext(topic.name);
+        if (seg === null) break;
+        await this.loadSegment(topic, seg, res);
+        res.segments++;
+      }
+    }
+    return res;
+  }
+
+  /** Gives back segments this process claimed but did not finish (they are sealed again). */
+  releaseClaims(): void {
+    for (const s of listSegments(this.dir)) {
+      if (s.state === 'loading' && s.owner === SELF_OWNER)
+        renameSync(join(this.dir, s.file), join(this.dir, `${s.id}.wal`));
+    }
+  }
+
+  /** Claims the topic's oldest segment if nobody alive holds it; returns it renamed to this loader, or null. */
+  private claimNext(topic: TopicName): string | null {
+    const first = listSegments(this.dir).find((s) => s.topic === topic);
+    if (first === undefined) return null;
+    const mine = `${first.id}.l-${SELF_OWNER}`;
+    if (first.state === 'loading' && first.owner === SELF_OWNER) return mine;
+    if (first.state !== 'sealed' && ownerAlive(first.owner)) return null;
+    try {
+      renameSync(join(this.dir, first.file), join(this.dir, mine));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null; // another loader was faster
+      throw err;
+    }
+    if (first.state !== 'sealed')
+      this.logger.warn({ segment: first.file }, 'WAL: taking over a segment of a dead process');
+    return mine;
+  }
+
+  private async loadSegment(topic: TopicSpec, file: string, res: LoadResult): Promise<void> {
+    const path = join(this.dir, file);
+    const seg = parseSegment(file) as SegmentName;
+    const buf = readFileSync(path);
+    const scan = scanSegment(buf);
+    let cut = 0;
+    if (scan.problem !== null) {
+      cut = this.cutTail(file, buf, scan.validEnd);
+      res.cutBytes += cut;
+      this.logger.warn(
+        { segment: seg.id, problem: scan.problem, cut_bytes: cut, records_kept: scan.records.length },
+        'WAL: torn or corrupt tail cut (kept in quarantine/)',
+      );
+    }
+    const records = scan.records.filter((r) => r.topicId === topic.id);
+    const present = await this.presentCounts(topic, records);
+    const perRow = strBound(seg.id) + strBound(topic.name) + strBound(SELF_OWNER) + 21;
+    const manifest = Buffer.alloc(perRow * records.length);
+    const w = new RowWriter(manifest.buffer, manifest.byteOffset, manifest.length);
+    const line: ManifestLine = {
+      segment: seg.id,
+      topic: topic.name,
+      records: records.length,
+      inserted: 0,
+      found: 0,
+      rows: 0,
+      cut_bytes: cut,
+      loader: SELF_OWNER,
+      loaded_at: '',
+    };
+    const note = (r: WalRecord, found: boolean) => {
+      w.str(seg.id);
+      w.str(topic.name);
+      w.u64Parts(r.ridHi, r.ridLo);
+      w.u32(r.rows);
+      w.u8(found ? 1 : 0);
+      w.str(SELF_OWNER);
+      w.i64(nowNs());
+    };
+    // Consecutive records go in one insert (one block, so still all-or-nothing): a server pays per insert.
+    let run: WalRecord[] = [];
+    let runRows = 0;
+    let runBytes = 0;
+    const flush = async () => {
+      if (run.length === 0) return;
+      const first = ridString(run[0].ridHi, run[0].ridLo);
+      const last = ridString(run[run.length - 1].ridHi, run[run.length - 1].ridLo);
+      const payload =
+        run.length === 1
+          ? run[0].payload
+          : Buffer.concat(
+              run.map((r) => r.payload),
+              runBytes,
+            );
+      const token = run.length === 1 ? first : `${first}-${last}`;
+      await insertBatch(this.store, topic, payload, runRows, token);
+      for (const r of run) {
+        note(r, false);
+        this.mine.add(ridString(r.ridHi, r.ridLo));
+      }
+      line.inserted += run.length;
+      line.rows += runRows;
+      res.records += run.length;
+      res.rows[topic.name] += runRows;
+      run = [];
+      runRows = 0;
+      runBytes = 0;
+    };
+    for (const r of records) {
+      const rid = ridString(r.ridHi, r.ridLo);
+      const have = present.get(rid) ?? 0;
+      if (have > 0) {
+        await flush();
+        note(r, true);
+        line.found++;
+        if (!this.mine.has(rid)) {
+          res.foundRecords++;
+          res.found[topic.name] += r.rows;
+        }
+        if (have !== r.rows) {
+          this.logger.error(
+            { segment: seg.id, rid, rows: r.rows, in_table: have },
+            'WAL: record partly in the table',
+          );
+        }
+        continue;
+      }
+      const full = runRows + r.rows > MAX_INSERT_ROWS || runBytes + r.payload.length > MAX_INSERT_BYTES;
+      if (run.length > 0 && full) await flush();
+      run.push(r);
+      runRows += r.rows;
+      runBytes += r.payload.length;
+    }
+    await flush();
+    if (records.length > 0)
+      await this.store.insert('hft.wal_manifest', MANIFEST_COLUMNS, manifest.subarray(0, w.pos), null);
+    line.loaded_at = new Date().toISOString();
+    appendFileSync(join(this.dir, LOCAL_MANIFEST), `${JSON.stringify(line)}\n`);
+    rmSync(path);
+    this.mine.clear();
+    syncDir(this.dir);
+  }
+
+  /** Rows already in the table per record id of `records` (one range query per segment). */
+  private async presentCounts(
+    topic: TopicSpec,
+    records: { ridHi: number; ridLo: number }[],
+  ): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (records.length === 0) return out;
+    let lo = (BigInt(records[0].ridHi) << 32n) | BigInt(records[0].ridLo);
+    let hi = lo;
+    for (const r of records) {
+      const v = (BigInt(r.ridHi) << 32n) | BigInt(r.ridLo);
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    const text = await this.store.query(
+      `SELECT toString(rid), count() FROM ${topic.table} WHERE rid >= ${lo} AND rid <= ${hi} GROUP BY rid`,
+      'TSV',
+    );
+    for (const row of text.split('\n')) {
+      if (row === '') continue;
+      const [rid, n] = row.split('\t');
+      out.set(rid, Number(n));
+    }
+    return out;
+  }
+
+  /** Moves the bytes after `validEnd` to quarantine/ and truncates the segment there; returns bytes cut. */
+  private cutTail(file: string, buf: Buffer, validEnd: number): number {
+    const tail = buf.subarray(validEnd);
+    if (tail.length === 0) return 0;
+    const q = join(this.dir, 'quarantine');
+    mkdirSync(q, { recursive: true });
+    writeFileSync(join(q, `${file.replace(/\.l-.*$/, '')}.${validEnd}.tail`), tail);
+    const fd = openSync(join(this.dir, file), 'r+');
+    try {
+      ftruncateSync(fd, validEnd);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    return tail.length;
+  }
+}

@@ -1,0 +1,341 @@
+import type { Settings } from '../config/schema.ts';
+import type { Clock, Nanos } from '../core/clock.ts';
+import { NS_PER_S } from '../core/clock.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Scheduler } from '../core/scheduler.ts';
+
+export const GUARD_STATES = ['NORMAL', 'WARM', 'STORM', 'HALT'] as const;
+export type GuardStateName = (typeof GUARD_STATES)[number];
+/** 0 NORMAL, 1 WARM, 2 STORM, 3 HALT. */
+export type GuardLevel = 0 | 1 | 2 | 3;
+const NORMAL = 0;
+const WARM = 1;
+const STORM = 2;
+const HALT = 3;
+
+/** Thresholds (0 turns one off) and hysteresis. */
+export interface GuardThresholds {
+  drawdownWarmBps: number;
+  drawdownStormBps: number;
+  /** HALT on drawdown latches (a daily-loss stop) until a manual reset. */
+  drawdownHaltBps: number;
+  rejectRateWarm: number;
+  rejectRateStorm: number;
+  feedGapStormS: number;
+  latencyWarmUs: number;
+  latencyStormUs: number;
+  /** A strategy callback threw since the last evaluation -> WARM. */
+  strategyErrorsWarm: boolean;
+  /** Consecutive calmer evaluations before stepping down one level. */
+  deEscalateAfter: number;
+  /** Minimum time in WARM, STORM, HALT before leaving it (ns; index = level). */
+  cooldownNs: readonly [number, number, number, number];
+  /** STORM (and HALT) make the risk engine reduce-only. */
+  stormReduceOnly: boolean;
+  cancelOnHalt: boolean;
+}
+
+/** One evaluation's measurements; NaN = not measurable now (ignored). */
+export interface GuardInputs {
+  /** Loss from the session's equity peak, bps of capital (>= 0). */
+  drawdownBps: number;
+  /** Venue rejects / orders sent over the window (NaN below the minimum sample). */
+  rejectRate: number;
+  /** Seconds since market data last arrived (0 before the feed started). */
+  feedGapS: number;
+  /** How late the guard's own timer fired, us (event-loop / scheduler lag). */
+  latencyUs: number;
+  /** Strategy callback errors since the previous evaluation. */
+  strategyErrors: number;
+}
+
+export interface GuardTransition {
+  ts: Nanos;
+  from: GuardStateName;
+  to: GuardStateName;
+  reason: string;
+  inputs: GuardInputs;
+}
+
+/** What StormGuard acts on. */
+export interface GuardTargets {
+  /** Kill switches held set while HALT (the risk engine's and the order adapter's). */
+  gates: { halted: boolean }[];
+  /** Made reduce-only in STORM and HALT when stormReduceOnly (the risk engine). */
+  reducer: { reduceOnly: boolean };
+  /** Cancels every working order; returns how many cancels went out. */
+  cancelAll(): number;
+}
+
+/** Produces the inputs of one evaluation (see GuardSampler). */
+export interface GuardInputSource {
+  sample(now: Nanos, lagNs: number): GuardInputs;
+  /** After a manual reset: measure drawdown from here. */
+  rebase(): void;
+}
+
+const HISTORY = 1000;
+
+/**
+ * StormGuard: the safety state machine NORMAL -> WARM -> STORM -> HALT. Each evaluation maps
+ * the inputs to a target state (drawdown, reject rate, feed gap, latency, strategy errors);
+ * other planes raise reasons directly (`raise`, e.g. the supervisor's loop lag) and
+ * reconciliation or an operator latch HALT (`halt`). Escalation is immediate; de-escalation
+ * goes one level at a time after `deEscalateAfter` consecutive calmer evaluations and the
+ * state's cooldown, and never out of HALT while a latch holds. HALT blocks every new order at
+ * once and cancels working ones; STORM is reduce-only. `resume` is the manual reset. Every
+ * transition is logged, kept in `history` and passed to `onTransition` listeners.
+ */
+export class StormGuard {
+  private state: GuardLevel = NORMAL;
+  private enteredAt: Nanos;
+  private calm = 0;
+  /** HALT latches (recon, drawdown, manual) and the reason that set each. */
+  private readonly latches = new Map<string, string>();
+  /** Levels raised from outside, by reason. */
+  private readonly external = new Map<string, GuardLevel>();
+  private inputLevel: GuardLevel = NORMAL;
+  private inputReason = '';
+  private readonly listeners: ((t: GuardTransition) => void)[] = [];
+  readonly history: GuardTransition[] = [];
+  readonly lastInputs: GuardInputs = {
+    drawdownBps: 0,
+    rejectRate: Number.NaN,
+    feedGapS: 0,
+    latencyUs: 0,
+    strategyErrors: 0,
+  };
+  transitions = 0;
+  evaluations = 0;
+  /** Cancels sent on entering HALT. */
+  haltCancels = 0;
+  private source: GuardInputSource | null = null;
+  private running = false;
+  private nextAt = 0;
+  private intervalNs = 0;
+
+  constructor(
+    private readonly th: GuardThresholds,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly targets: GuardTargets,
+  ) {
+    this.enteredAt = clock.nowNs();
+  }
+
+  get level(): GuardLevel {
+    return this.state;
+  }
+
+  get stateName(): GuardStateName {
+    return GUARD_STATES[this.state];
+  }
+
+  /** New orders are blocked: all of them in HALT, position-increasing ones in STORM. */
+  get blocking(): boolean {
+    return this.state >= STORM;
+  }
+
+  /** What holds the current state: latches, raised reasons, and the inputs' reason. */
+  get reasons(): readonly string[] {
+    const r = [...this.latches.values(), ...this.external.keys()];
+    if (this.inputReason !== '') r.push(this.inputReason);
+    return r;
+  }
+
+  onTransition(fn: (t: GuardTransition) => void): void {
+    this.listeners.push(fn);
+  }
+
+  /** Evaluates `source` every `intervalNs` on the scheduler (simulated or real time). */
+  start(scheduler: Scheduler, intervalNs: number, source: GuardInputSource): void {
+    this.source = source;
+    this.intervalNs = intervalNs;
+    this.running = true;
+    this.nextAt = scheduler.clock.nowNs() + intervalNs;
+    scheduler.at(this.nextAt, this.tick, scheduler);
+  }
+
+  stop(): void {
+    this.running = false;
+  }
+
+  private readonly tick = (scheduler: Scheduler): void => {
+    if (!this.running || this.source === null) return;
+    const now = scheduler.clock.nowNs();
+    this.update(this.source.sample(now, Math.max(0, now - this.nextAt)));
+    this.nextAt += this.intervalNs;
+    if (this.nextAt <= now) this.nextAt = now + this.intervalNs; // fell behind: skip, do not burst
+    scheduler.at(this.nextAt, this.tick, scheduler);
+  };
+
+  /** One evaluation of measured inputs. */
+  update(inp: GuardInputs): void {
+    this.evaluations++;
+    Object.assign(this.lastInputs, inp);
+    const th = this.th;
+    const dd = inp.drawdownBps;
+    let target: GuardLevel = NORMAL;
+    let reason = '';
+    const over = (v: number, limit: number) => limit > 0 && v >= limit;
+    if (over(dd, th.drawdownHaltBps)) {
+      target = HALT;
+      reason = `drawdown ${dd.toFixed(1)} bps >= ${th.drawdownHaltBps}`;
+      this.latches.set('drawdown', reason);
+    } else if (over(dd, th.drawdownStormBps)) {
+      target = STORM;
+      reason = `drawdown ${dd.toFixed(1)} bps >= ${th.drawdownStormBps}`;
+    } else if (over(inp.feedGapS, th.feedGapStormS)) {
+      target = STORM;
+      reason = `feed_gap ${inp.feedGapS.toFixed(2)} s >= ${th.feedGapStormS}`;
+    } else if (over(inp.latencyUs, th.latencyStormUs)) {
+      target = STORM;
+      reason = `latency ${Math.round(inp.latencyUs)} us >= ${th.latencyStormUs}`;
+    } else if (over(inp.rejectRate, th.rejectRateStorm)) {
+      target = STORM;
+      reason = `reject_rate ${inp.rejectRate.toFixed(2)} >= ${th.rejectRateStorm}`;
+    } else if (over(dd, th.drawdownWarmBps)) {
+      target = WARM;
+      reason = `drawdown ${dd.toFixed(1)} bps >= ${th.drawdownWarmBps}`;
+    } else if (over(inp.latencyUs, th.latencyWarmUs)) {
+      target = WARM;
+      reason = `latency ${Math.round(inp.latencyUs)} us >= ${th.latencyWarmUs}`;
+    } else if (over(inp.rejectRate, th.rejectRateWarm)) {
+      target = WARM;
+      reason = `reject_rate ${inp.rejectRate.toFixed(2)} >= ${th.rejectRateWarm}`;
+    } else if (th.strategyErrorsWarm && inp.strategyErrors > 0) {
+      target = WARM;
+      reason = `strategy_errors ${inp.strategyErrors} since the last evaluation`;
+    }
+    this.inputLevel = target;
+    this.inputReason = reason;
+    this.step(target, reason);
+  }
+
+  /** Raises the state to at least `level` for `reason` until `clear(reason)` (e.g. supervisor loop lag). */
+  raise(level: GuardLevel, reason: string): void {
+    this.external.set(reason, level);
+    if (level === HALT) this.latches.set(`raised:${reason}`, reason);
+    if (level > this.state) this.transition(level, reason);
+  }
+
+  /** Withdraws a raised reason; the state falls back through the usual hysteresis. */
+  clear(reason: string): void {
+    this.external.delete(reason);
+  }
+
+  /** HALT now, held by `latch` until `release(latch)` or a manual reset. */
+  halt(reason: string, latch = 'manual'): void {
+    this.latches.set(latch, reason);
+    if (this.state !== HALT) this.transition(HALT, reason);
+  }
+
+  /** Lifts one HALT latch (e.g. reconciliation is clean again); HALT then de-escalates by hysteresis. */
+  release(latch: string): void {
+    this.latches.delete(latch);
+  }
+
+  /** Manual reset: clears every latch and raised reason and returns to NORMAL. */
+  resume(reason = 'manual reset'): void {
+    this.latches.clear();
+    this.external.clear();
+    this.inputLevel = NORMAL;
+    this.inputReason = '';
+    this.source?.rebase();
+    if (this.state !== NORMAL) this.transition(NORMAL, reason);
+  }
+
+  /**
+   * Periodic call from the supervisor: re-asserts the gates, and when the guard's own timer is
+   * not running (storm_guard.enabled false) takes the hysteresis step on the last inputs, so
+   * raised reasons still fall back once cleared.
+   */
+  evaluate(_nowMs?: number): void {
+    if (!this.running) this.step(this.inputLevel, this.inputReason);
+    this.applyGates();
+  }
+
+  private step(inputTarget: GuardLevel, reason: string): void {
+    let target = inputTarget;
+    let why = reason;
+    for (const [r, l] of this.external) {
+      if (l > target) {
+        target = l;
+        why = r;
+      }
+    }
+    if (this.latches.size > 0) {
+      target = HALT;
+      why = this.latches.values().next().value!;
+    }
+    if (target > this.state) {
+      this.transition(target, why);
+      return;
+    }
+    if (target === this.state) {
+      this.calm = 0;
+      return;
+    }
+    this.calm++;
+    const now = this.clock.nowNs();
+    if (this.calm < this.th.deEscalateAfter || now - this.enteredAt < this.th.cooldownNs[this.state]) return;
+    const to = (this.state - 1) as GuardLevel;
+    this.transition(
+      to,
+      `calmer for ${this.calm} evaluations (${reason === '' ? 'all clear' : `still: ${reason}`})`,
+    );
+  }
+
+  private transition(to: GuardLevel, reason: string): void {
+    const from = this.state;
+    this.state = to;
+    this.enteredAt = this.clock.nowNs();
+    this.calm = 0;
+    this.transitions++;
+    this.applyGates();
+    const t: GuardTransition = {
+      ts: this.enteredAt,
+      from: GUARD_STATES[from],
+      to: GUARD_STATES[to],
+      reason,
+      inputs: { ...this.lastInputs },
+    };
+    this.history.push(t);
+    if (this.history.length > HISTORY) this.history.shift();
+    const msg = `StormGuard ${t.from} -> ${t.to}`;
+    if (to > from) this.log.warn({ reason, inputs: t.inputs }, msg);
+    else this.log.info({ reason }, msg);
+    if (to === HALT && this.th.cancelOnHalt) this.haltCancels += this.targets.cancelAll();
+    for (const fn of this.listeners) fn(t);
+  }
+
+  private applyGates(): void {
+    const halted = this.state === HALT;
+    for (const g of this.targets.gates) g.halted = halted;
+    this.targets.reducer.reduceOnly = this.th.stormReduceOnly && this.state >= STORM;
+  }
+}
+
+/** The `storm_guard` settings in engine units. */
+export function guardThresholds(g: Settings['storm_guard']): GuardThresholds {
+  return {
+    drawdownWarmBps: g.drawdown_warm_bps,
+    drawdownStormBps: g.drawdown_storm_bps,
+    drawdownHaltBps: g.drawdown_halt_bps,
+    rejectRateWarm: g.reject_rate_warm,
+    rejectRateStorm: g.reject_rate_storm,
+    feedGapStormS: g.feed_gap_storm_s,
+    latencyWarmUs: g.latency_warm_us,
+    latencyStormUs: g.latency_storm_us,
+    strategyErrorsWarm: g.strategy_errors_warm,
+    deEscalateAfter: g.de_escalate_after,
+    cooldownNs: [
+      0,
+      g.cooldown_warm_s * NS_PER_S,
+      g.cooldown_storm_s * NS_PER_S,
+      g.cooldown_halt_s * NS_PER_S,
+    ],
+    stormReduceOnly: g.storm_reduce_only,
+    cancelOnHalt: g.cancel_on_halt,
+  };
+}

@@ -1,0 +1,314 @@
+import {
+  type ClearEvent,
+  type LevelEvent,
+  MdKind,
+  type Side,
+  type TradeEvent,
+} from '../../contracts/market.ts';
+import type { OrderCommand } from '../../contracts/orders.ts';
+import type { Venue, VenueExecEvent, VenueHandlers } from '../../contracts/venue.ts';
+import type { Nanos } from '../../core/clock.ts';
+import type { Scheduler } from '../../core/scheduler.ts';
+import { EV_LAST, type EventColumns } from './event-columns.ts';
+
+/**
+ * The exchange behind a replay: it sees the recorded market data at exchange time and answers our
+ * orders against it (fills from queue-position models, in venues/sim/l2-exchange.ts). Stable contract:
+ * - `onMarketEvent` receives every data event, in order, at its exchange time (on the shared
+ *   scheduler, before the feed delivers the same event at its receive time). kind is MdKind.Level
+ *   (side = book side, qty = the level's new total, 0 removes it), MdKind.Trade (side = aggressor,
+ *   0 unknown) or MdKind.Clear (the book is emptied; a snapshot follows). Prices and quantities are
+ *   the run's scaled integers; exchTs is the data's exchange timestamp.
+ * - `submit` / `cancel` are called when the runtime sends; the model owns order and response
+ *   latency (it schedules on the shared scheduler) and reports through the `connect` callback.
+ */
+export interface ExchangeModel {
+  onMarketEvent(
+    symbolId: number,
+    kind: number,
+    side: number,
+    price: number,
+    qty: number,
+    exchTs: Nanos,
+  ): void;
+  submit(cmd: OrderCommand): void;
+  cancel(orderId: number): void;
+  connect(onExec: (e: VenueExecEvent) => void): void;
+}
+
+/** One symbol's recorded events (a file, or consecutive files read as one stream). */
+export interface ReplayStream {
+  symbolId: number;
+  columns: EventColumns;
+}
+
+export interface ReplayVenueOptions {
+  /** Shared scheduler: its clock must start at `replayStartTs(streams, model !== undefined)`. */
+  scheduler: Scheduler;
+  streams: readonly ReplayStream[];
+  /** Without a model, orders are rejected with VENUE_REJECT (NO_MODEL_REASON). */
+  model?: ExchangeModel;
+  /** Called once, right after the last event of the last stream was delivered. */
+  onEnd?: () => void;
+  /** Default 'replay'. */
+  name?: string;
+}
+
+export interface ReplayCounters {
+  /** Events and messages delivered to the feed. */
+  events: number;
+  messages: number;
+  /** Events passed to the exchange model. */
+  modelEvents: number;
+  /** Messages whose receive time lay before the previous message's: delivered right after it. */
+  lateMessages: number;
+  /** Events of a kind the venue does not know (not delivered). */
+  skipped: number;
+  /** Orders and cancels refused because the venue has no exchange model. */
+  rejectedOrders: number;
+}
+
+/** Why orders on a replay venue without an exchange model are rejected (reason VENUE_REJECT). */
+export const NO_MODEL_REASON = 'replay venue has no exchange model';
+
+/** Per stream and side (feed or model): where it is and the event objects it reuses. */
+interface Cursor {
+  symbolId: number;
+  c: EventColumns;
+  /** Next event to deliver. */
+  i: number;
+  /** Scheduled time of the message being delivered (times never go back). */
+  ts: Nanos;
+  /** Model cursors: added to exchTs to put exchange time on the receive clock (<= 0). */
+  offset: number;
+  level: LevelEvent;
+  trade: TradeEvent;
+  clear: ClearEvent;
+}
+
+/**
+ * Venue replaying recorded market data. Each stream's events are delivered in their original
+ * order with their original timestamps through `handlers.onMarketEvent`, one exchange message per
+ * scheduler task at the message's receive time (localTs); several streams merge by time on the
+ * shared scheduler. Event objects are reused (no allocation per event): consumers copy what they keep.
+ *
+ * `endOfMessage` is true from the last book event (Level/Clear) of a message on, so the trades that
+ * close a message (a TAIFEX trade printed with the level changes it caused) do not hide the book update.
+ *
+ * With an exchange model, the same events also go to the model at exchange time. Where the data's
+ * receive clock runs behind the exchange's (Binance sample: ~1.27 s), exchange time is shifted by the
+ * stream's smallest (localTs - exchTs) so that no event reaches the exchange after our feed.
+ */
+export class ReplayVenue implements Venue {
+  readonly name: string;
+  /** Time of the first scheduled task (the run's clock starts here). */
+  readonly startTs: Nanos;
+  /** Events in all streams. */
+  readonly totalEvents: number;
+  readonly counters: ReplayCounters = {
+    events: 0,
+    messages: 0,
+    modelEvents: 0,
+    lateMessages: 0,
+    skipped: 0,
+    rejectedOrders: 0,
+  };
+  private readonly scheduler: Scheduler;
+  private readonly model: ExchangeModel | null;
+  private readonly onEnd: (() => void) | null;
+  private readonly feed: Cursor[];
+  private readonly exchange: Cursor[];
+  private handlers: VenueHandlers | null = null;
+  private running = false;
+  private finished = 0;
+
+  constructor(opts: ReplayVenueOptions) {
+    this.name = opts.name ?? 'replay';
+    this.scheduler = opts.scheduler;
+    this.model = opts.model ?? null;
+    this.onEnd = opts.onEnd ?? null;
+    this.feed = opts.streams.map((s) => cursor(s, 0));
+    this.exchange = this.model === null ? [] : opts.streams.map((s) => cursor(s, clockOffset(s.columns)));
+    this.startTs = replayStartTs(opts.streams, this.model !== null);
+    this.totalEvents = opts.streams.reduce((n, s) => n + s.columns.n, 0);
+  }
+
+  connect(handlers: VenueHandlers): void {
+    this.handlers = handlers;
+    this.model?.connect(handlers.onExec);
+  }
+
+  /** Schedules the first message of every stream (the model's side first, so it sees ties first). */
+  start(): void {
+    if (this.running) return;
+    if (this.handlers === null) throw new Error('ReplayVenue: connect() before start()');
+    this.running = true;
+    for (const cur of this.exchange) if (cur.c.n > 0) this.schedule(cur, this.onModel, modelTs(cur));
+    for (const cur of this.feed) {
+      if (cur.c.n > 0) this.schedule(cur, this.onFeed, cur.c.localTs[0]);
+      else this.finished++;
+    }
+    if (this.finished === this.feed.length) this.scheduler.at(this.startTs, this.end);
+  }
+
+  /** Stops delivering; orders already sent still reach the model. */
+  stop(): void {
+    this.running = false;
+  }
+
+  submit(cmd: OrderCommand): void {
+    if (this.model !== null) this.model.submit(cmd);
+    else this.refuse('reject', cmd.orderId);
+  }
+
+  cancel(orderId: number): void {
+    if (this.model !== null) this.model.cancel(orderId);
+    else this.refuse('cancel_reject', orderId);
+  }
+
+  /** Index of the next event a stream's feed side will deliver (for checking a book against truth). */
+  position(stream: number): number {
+    return this.feed[stream].i;
+  }
+
+  private schedule(cur: Cursor, fn: (cur: Cursor) => void, ts: Nanos): void {
+    if (ts < cur.ts) {
+      ts = cur.ts;
+      if (fn === this.onFeed) this.counters.lateMessages++;
+    }
+    cur.ts = ts;
+    this.scheduler.at(ts, fn, cur);
+  }
+
+  /** Delivers one message to the feed, then schedules the stream's next one. */
+  private readonly onFeed = (cur: Cursor): void => {
+    if (!this.running) return;
+    const c = cur.c;
+    const start = cur.i;
+    const end = messageEnd(c, start);
+    // The book is complete after the message's last book event: trades after it do not change it.
+    let bookEnd = end;
+    while (bookEnd > start && c.kind[bookEnd] === MdKind.Trade) bookEnd--;
+    if (c.kind[bookEnd] === MdKind.Trade) bookEnd = end;
+    const h = this.handlers!;
+    for (let k = start; k <= end; k++) {
+      const kind = c.kind[k];
+      if (kind === MdKind.Level) {
+        const ev = cur.level;
+        ev.exchTs = c.exchTs[k];
+        ev.localTs = c.localTs[k];
+        ev.side = c.side[k] as Side;
+        ev.price = c.price[k];
+        ev.qty = c.qty[k];
+        h.onMarketEvent(ev, k >= bookEnd);
+      } else if (kind === MdKind.Trade) {
+        const ev = cur.trade;
+        ev.exchTs = c.exchTs[k];
+        ev.localTs = c.localTs[k];
+        ev.aggressor = c.side[k] as Side | 0;
+        ev.price = c.price[k];
+        ev.qty = c.qty[k];
+        h.onMarketEvent(ev, k >= bookEnd);
+      } else if (kind === MdKind.Clear) {
+        const ev = cur.clear;
+        ev.exchTs = c.exchTs[k];
+        ev.localTs = c.localTs[k];
+        h.onMarketEvent(ev, k >= bookEnd);
+      } else {
+        this.counters.skipped++;
+      }
+    }
+    this.counters.events += end - start + 1;
+    this.counters.messages++;
+    cur.i = end + 1;
+    if (cur.i < c.n) this.schedule(cur, this.onFeed, c.localTs[cur.i]);
+    else if (++this.finished === this.feed.length) this.end();
+  };
+
+  /** Passes one message to the exchange model at exchange time. */
+  private readonly onModel = (cur: Cursor): void => {
+    if (!this.running) return;
+    const c = cur.c;
+    const end = messageEnd(c, cur.i);
+    const m = this.model!;
+    for (let k = cur.i; k <= end; k++) {
+      m.onMarketEvent(cur.symbolId, c.kind[k], c.side[k], c.price[k], c.qty[k], c.exchTs[k]);
+    }
+    this.counters.modelEvents += end - cur.i + 1;
+    cur.i = end + 1;
+    if (cur.i < c.n) this.schedule(cur, this.onModel, modelTs(cur));
+  };
+
+  private readonly end = (): void => {
+    this.running = false;
+    this.onEnd?.();
+  };
+
+  /** Answers an order or cancel with a rejection (no model); after the current task, like a venue would. */
+  private refuse(type: 'reject' | 'cancel_reject', orderId: number): void {
+    this.counters.rejectedOrders++;
+    const ev: VenueExecEvent = {
+      type,
+      orderId,
+      venueOrderId: '',
+      lastPx: 0,
+      lastQty: 0,
+      leavesQty: 0,
+      taker: false,
+      reason: type === 'reject' ? 'VENUE_REJECT' : 'UNKNOWN_ORDER',
+      exchTs: this.scheduler.clock.nowNs(),
+    };
+    this.scheduler.after(0, this.deliverExec, ev);
+  }
+
+  private readonly deliverExec = (ev: VenueExecEvent): void => {
+    this.handlers!.onExec(ev);
+  };
+}
+
+/** Time at which a replay of `streams` starts: the earliest receive (or, with a model, exchange) time. */
+export function replayStartTs(streams: readonly ReplayStream[], withModel: boolean): Nanos {
+  let t = Number.POSITIVE_INFINITY;
+  for (const s of streams) {
+    const c = s.columns;
+    if (c.n === 0) continue;
+    t = Math.min(t, c.localTs[0]);
+    if (withModel) t = Math.min(t, c.exchTs[0] + clockOffset(c));
+  }
+  return Number.isFinite(t) ? t : 0;
+}
+
+function cursor(s: ReplayStream, offset: number): Cursor {
+  const h = { symbolId: s.symbolId, exchTs: 0, localTs: 0, seq: 0 };
+  return {
+    symbolId: s.symbolId,
+    c: s.columns,
+    i: 0,
+    ts: Number.NEGATIVE_INFINITY,
+    offset,
+    level: { ...h, kind: MdKind.Level, side: 1, price: 0, qty: 0 },
+    trade: { ...h, kind: MdKind.Trade, price: 0, qty: 0, aggressor: 0 },
+    clear: { ...h, kind: MdKind.Clear },
+  };
+}
+
+/** Index of the last event of the message starting at `i`. */
+function messageEnd(c: EventColumns, i: number): number {
+  const last = c.n - 1;
+  while (i < last && (c.flags[i] & EV_LAST) === 0) i++;
+  return i;
+}
+
+/** Smallest localTs - exchTs of a stream when negative (receive clock behind the exchange's), else 0. */
+function clockOffset(c: EventColumns): number {
+  let m = 0;
+  for (let i = 0; i < c.n; i++) {
+    const d = c.localTs[i] - c.exchTs[i];
+    if (d < m) m = d;
+  }
+  return m;
+}
+
+function modelTs(cur: Cursor): Nanos {
+  return cur.c.exchTs[cur.i] + cur.offset;
+}

@@ -1,0 +1,501 @@
+import { MdKind, type Side } from '../../contracts/market.ts';
+import type { OrderCommand, OrderIntent, RejectReason } from '../../contracts/orders.ts';
+import type { SymbolSpec } from '../../contracts/symbols.ts';
+import type { VenueExecEvent } from '../../contracts/venue.ts';
+import type { Nanos } from '../../core/clock.ts';
+import type { Scheduler } from '../../core/scheduler.ts';
+import { onTick } from '../../core/ticks.ts';
+import type { ExchangeModel } from '../replay/replay-venue.ts';
+import type { LatencyModel } from './latency-model.ts';
+import type { QueueModel, QueuePos } from './queue-model.ts';
+
+export interface L2ExchangeOptions {
+  /** Symbols by dense id (symbols[i].id === i). */
+  symbols: readonly SymbolSpec[];
+  /** Shared scheduler; its clock is the exchange clock. */
+  scheduler: Scheduler;
+  latency: LatencyModel;
+  queue: QueueModel;
+}
+
+export interface L2ExchangeCounters {
+  acks: number;
+  rejects: number;
+  /** Fills (partial or complete) that took liquidity / rested. */
+  takerFills: number;
+  makerFills: number;
+  canceled: number;
+  cancelRejects: number;
+  /** Market events for a symbol id this exchange does not list. */
+  unknownSymbol: number;
+}
+
+/** How many finished own orders are remembered, to answer a late cancel with TOO_LATE_TO_CANCEL. */
+const FINISHED_MEMORY = 65_536;
+
+interface OwnOrder extends QueuePos {
+  orderId: number;
+  venueOrderId: string;
+  side: Side;
+  price: number;
+  leaves: number;
+  book: Book;
+}
+
+/** One side of the data's L2 book: levels sorted best-first in typed arrays. */
+class DepthSide {
+  px = new Float64Array(64);
+  qty = new Float64Array(64);
+  n = 0;
+
+  /** +1 bids (descending prices), -1 asks (ascending). */
+  constructor(readonly dir: Side) {}
+
+  get best(): number {
+    return this.n > 0 ? this.px[0] : 0;
+  }
+
+  /** Quantity shown at `price` (0 when no level). */
+  qtyAt(price: number): number {
+    const i = this.find(price);
+    return i < this.n && this.px[i] === price ? this.qty[i] : 0;
+  }
+
+  /** Sets the quantity at `price` (0 removes the level); returns the quantity it had. */
+  set(price: number, qty: number): number {
+    const i = this.find(price);
+    const n = this.n;
+    if (i < n && this.px[i] === price) {
+      const prev = this.qty[i];
+      if (qty > 0) {
+        this.qty[i] = qty;
+      } else {
+        this.px.copyWithin(i, i + 1, n);
+        this.qty.copyWithin(i, i + 1, n);
+        this.n = n - 1;
+      }
+      return prev;
+    }
+    if (qty > 0) {
+      if (n === this.px.length) this.grow();
+      this.px.copyWithin(i + 1, i, n);
+      this.qty.copyWithin(i + 1, i, n);
+      this.px[i] = price;
+      this.qty[i] = qty;
+      this.n = n + 1;
+    }
+    return 0;
+  }
+
+  /** Index of `price`, or where it would be inserted. */
+  private find(price: number): number {
+    const px = this.px;
+    const d = this.dir;
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((px[mid] - price) * d > 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private grow(): void {
+    const px = new Float64Array(this.px.length * 2);
+    const qty = new Float64Array(this.px.length * 2);
+    px.set(this.px);
+    qty.set(this.qty);
+    this.px = px;
+    this.qty = qty;
+  }
+}
+
+/** Per symbol: the data's book and the own orders resting in it, in arrival (time-priority) order. */
+interface Book {
+  spec: SymbolSpec;
+  bids: DepthSide;
+  asks: DepthSide;
+  own: OwnOrder[];
+  ownBuys: number;
+  ownSells: number;
+  /** Own orders finished during the current event; compacted out of `own` after it. */
+  done: number;
+}
+
+/**
+ * Exchange model over replayed L2 data (hftbacktest's partial-fill exchange). It keeps the data's
+ * book per symbol, applied at exchange time, and the own orders resting in it with an estimated
+ * queue position. Orders and cancels reach it after the order latency; every answer goes back after
+ * the response latency. An order crossing the book takes the displayed quantity level by level
+ * (taker; the data book itself is not changed by own fills); a resting order fills when trades at its
+ * price have consumed the queue ahead of it (the queue model), fully when a trade prints through its
+ * price or the opposite side of the book moves onto it. Money-agnostic: fees and taxes are the
+ * execution plane's.
+ */
+export class L2Exchange implements ExchangeModel {
+  readonly counters: L2ExchangeCounters = {
+    acks: 0,
+    rejects: 0,
+    takerFills: 0,
+    makerFills: 0,
+    canceled: 0,
+    cancelRejects: 0,
+    unknownSymbol: 0,
+  };
+  private readonly books: Book[] = [];
+  private readonly scheduler: Scheduler;
+  private readonly latency: LatencyModel;
+  private readonly queue: QueueModel;
+  /** Working own orders by client order id. */
+  private readonly live = new Map<number, OwnOrder>();
+  /** Client ids of the last FINISHED_MEMORY finished own orders, and the same ids in arrival order. */
+  private readonly finished = new Set<number>();
+  private readonly finishedRing = new Float64Array(FINISHED_MEMORY);
+  private finishedCount = 0;
+  private onExec: (e: VenueExecEvent) => void = () => {};
+  private venueSeq = 0;
+  private execSeq = 0;
+  /** Net filled quantity of own orders per symbol id (the account's position at the exchange). */
+  private readonly netPos = new Map<number, number>();
+  private lastOrderTs = Number.NEGATIVE_INFINITY;
+  private lastResponseTs = Number.NEGATIVE_INFINITY;
+
+  constructor(opts: L2ExchangeOptions) {
+    this.scheduler = opts.scheduler;
+    this.latency = opts.latency;
+    this.queue = opts.queue;
+    opts.symbols.forEach((spec, i) => {
+      if (spec.id !== i) throw new Error(`L2Exchange: symbol ${spec.code} has id ${spec.id}, expected ${i}`);
+      this.books.push({
+        spec,
+        bids: new DepthSide(1),
+        asks: new DepthSide(-1),
+        own: [],
+        ownBuys: 0,
+        ownSells: 0,
+        done: 0,
+      });
+    });
+  }
+
+  /** Where exec events go (the venue forwards them to the runtime). */
+  connect(onExec: (e: VenueExecEvent) => void): void {
+    this.onExec = onExec;
+  }
+
+  /** Sends a new order (or a cancel intent) now; it reaches the book after the order latency. */
+  submit(cmd: OrderCommand): void {
+    this.scheduler.at(this.orderArrivalTs(), this.onOrder, cmd);
+  }
+
+  /** Requests a cancel now; it reaches the book after the order latency, in order with submits. */
+  cancel(orderId: number): void {
+    this.scheduler.at(this.orderArrivalTs(), this.onCancel, orderId);
+  }
+
+  /**
+   * One data event at exchange time: kind is MdKind.Level (side = book side, qty = new level total,
+   * 0 removes), Trade (side = aggressor, 0 unknown) or Clear. Updates the book and the own orders.
+   */
+  onMarketEvent(
+    symbolId: number,
+    kind: number,
+    side: number,
+    price: number,
+    qty: number,
+    exchTs: Nanos,
+  ): void {
+    const b = this.books[symbolId];
+    if (b === undefined) {
+      this.counters.unknownSymbol++;
+      return;
+    }
+    if (kind === MdKind.Level) {
+      if (side > 0) this.onBidLevel(b, price, qty, exchTs);
+      else this.onAskLevel(b, price, qty, exchTs);
+    } else if (kind === MdKind.Trade) {
+      this.onTrade(b, side, price, qty, exchTs);
+    } else if (kind === MdKind.Clear) {
+      // A snapshot follows; own orders keep their estimated place and re-clamp as levels come back.
+      b.bids.n = 0;
+      b.asks.n = 0;
+    }
+    if (b.done > 0) compact(b);
+  }
+
+  /** Best bid/ask of the data book (0 when that side is empty). */
+  bestBid(symbolId: number): number {
+    return this.books[symbolId].bids.best;
+  }
+
+  bestAsk(symbolId: number): number {
+    return this.books[symbolId].asks.best;
+  }
+
+  /** Quantity the data book shows at a price. */
+  levelQty(symbolId: number, side: Side, price: number): number {
+    const b = this.books[symbolId];
+    return (side === 1 ? b.bids : b.asks).qtyAt(price);
+  }
+
+  /** Estimated quantity ahead of a working own order, or -1 when it is not resting. */
+  queueAhead(orderId: number): number {
+    return this.live.get(orderId)?.ahead ?? -1;
+  }
+
+  /** Own orders resting at the exchange. */
+  get workingCount(): number {
+    return this.live.size;
+  }
+
+  /** Net position per symbol id over all own fills (the venue's account view, for reconciliation). */
+  positions(): ReadonlyMap<number, number> {
+    return this.netPos;
+  }
+
+  /** Client ids of own orders working at the exchange. */
+  openOrderIds(): ReadonlySet<number> {
+    return new Set(this.live.keys());
+  }
+
+  private onBidLevel(b: Book, price: number, qty: number, ts: Nanos): void {
+    const prevBest = b.bids.best;
+    const prev = b.bids.set(price, qty);
+    if (b.ownBuys > 0 && prev !== qty) this.levelChanged(b, 1, price, prev, qty);
+    // The bid moved up onto own sells that sat below the old best bid: they were hit.
+    if (b.ownSells > 0) {
+      const best = b.bids.best;
+      if (best > 0 && (prevBest === 0 || best > prevBest)) this.fillCrossed(b, -1, best, prevBest, ts);
+    }
+  }
+
+  private onAskLevel(b: Book, price: number, qty: number, ts: Nanos): void {
+    const prevBest = b.asks.best;
+    const prev = b.asks.set(price, qty);
+    if (b.ownSells > 0 && prev !== qty) this.levelChanged(b, -1, price, prev, qty);
+    if (b.ownBuys > 0) {
+      const best = b.asks.best;
+      if (best > 0 && (prevBest === 0 || best < prevBest)) this.fillCrossed(b, 1, best, prevBest, ts);
+    }
+  }
+
+  private levelChanged(b: Book, side: Side, price: number, prev: number, next: number): void {
+    const own = b.own;
+    for (let i = 0; i < own.length; i++) {
+      const o = own[i];
+      if (o.side === side && o.price === price && o.leaves > 0) this.queue.depth(o, prev, next);
+    }
+  }
+
+  /**
+   * The opposite best moved from `prevBest` to `best` (prevBest 0: the side was empty): own orders of
+   * `side` priced at or through `best` but not through `prevBest` are filled in full, as makers.
+   */
+  private fillCrossed(b: Book, side: Side, best: number, prevBest: number, ts: Nanos): void {
+    const own = b.own;
+    for (let i = 0; i < own.length; i++) {
+      const o = own[i];
+      if (o.side !== side || o.leaves === 0) continue;
+      const reached = side === 1 ? o.price >= best : o.price <= best;
+      const wasThrough = prevBest !== 0 && (side === 1 ? o.price >= prevBest : o.price <= prevBest);
+      if (reached && !wasThrough) this.fill(o, o.price, o.leaves, false, ts);
+    }
+  }
+
+  private onTrade(b: Book, side: number, price: number, qty: number, ts: Nanos): void {
+    let aggressor = side;
+    if (aggressor === 0) {
+      // Unknown aggressor: a print at or above the mid lifted the ask, below it hit the bid.
+      const bid = b.bids.best;
+      const ask = b.asks.best;
+      if (bid === 0 || ask === 0) return;
+      aggressor = 2 * price >= bid + ask ? 1 : -1;
+    }
+    // A buyer lifts asks: own sells are the passive side.
+    const passive: Side = aggressor > 0 ? -1 : 1;
+    if ((passive === 1 ? b.ownBuys : b.ownSells) === 0) return;
+    const lot = b.spec.lotSize;
+    const own = b.own;
+    let ownAhead = 0;
+    for (let i = 0; i < own.length; i++) {
+      const o = own[i];
+      if (o.side !== passive || o.leaves === 0) continue;
+      if (passive === 1 ? o.price > price : o.price < price) {
+        // The print went through the order's price: everything at that price traded.
+        this.fill(o, o.price, o.leaves, false, ts);
+      } else if (o.price === price) {
+        const leaves = o.leaves;
+        this.queue.trade(o, qty);
+        if (o.ahead < 0) {
+          // Own orders earlier at this price stand between the queue ahead and this one.
+          const past = Math.min(-o.ahead - ownAhead, qty, leaves);
+          const fillQty = past > 0 ? Math.floor(past / lot) * lot : 0;
+          o.ahead = 0;
+          if (fillQty > 0) this.fill(o, o.price, fillQty, false, ts);
+        }
+        ownAhead += leaves;
+      }
+    }
+  }
+
+  private readonly onOrder = (cmd: OrderCommand): void => {
+    const it = cmd.intent;
+    if (it.action === 'cancel') {
+      this.onCancel(it.targetOrderId);
+      return;
+    }
+    const now = this.scheduler.clock.nowNs();
+    const b = this.books[it.symbolId];
+    let reason: RejectReason | '' = b === undefined ? 'UNKNOWN_SYMBOL' : validate(b.spec, it);
+    // Replace is not a venue primitive here, and a client id may only be working once.
+    if (reason === '' && (it.action !== 'new' || this.live.has(cmd.orderId))) reason = 'VENUE_REJECT';
+    if (b === undefined || reason !== '') {
+      this.counters.rejects++;
+      this.respond('reject', cmd.orderId, '', 0, 0, 0, false, reason, now);
+      return;
+    }
+    const o: OwnOrder = {
+      orderId: cmd.orderId,
+      venueOrderId: `L2-${++this.venueSeq}`,
+      side: it.side,
+      price: it.price,
+      leaves: it.qty,
+      book: b,
+      ahead: 0,
+      traded: 0,
+    };
+    this.live.set(o.orderId, o);
+    this.counters.acks++;
+    this.respond('ack', o.orderId, o.venueOrderId, 0, 0, o.leaves, false, '', now);
+    this.take(o, now);
+    if (o.leaves === 0) return;
+    if (it.tif === 'IOC') {
+      this.finish(o);
+      this.counters.canceled++;
+      this.respond('canceled', o.orderId, o.venueOrderId, 0, 0, 0, false, '', now);
+      return;
+    }
+    this.queue.join(o, (o.side === 1 ? b.bids : b.asks).qtyAt(o.price));
+    b.own.push(o);
+    if (o.side === 1) b.ownBuys++;
+    else b.ownSells++;
+  };
+
+  /** Fills the crossing part of a new order against the displayed opposite levels, best first. */
+  private take(o: OwnOrder, ts: Nanos): void {
+    const opp = o.side === 1 ? o.book.asks : o.book.bids;
+    const lot = o.book.spec.lotSize;
+    for (let i = 0; i < opp.n && o.leaves > 0; i++) {
+      const px = opp.px[i];
+      if (o.side === 1 ? px > o.price : px < o.price) break;
+      const q = Math.floor(Math.min(opp.qty[i], o.leaves) / lot) * lot;
+      if (q > 0) this.fill(o, px, q, true, ts);
+    }
+  }
+
+  private readonly onCancel = (orderId: number): void => {
+    const now = this.scheduler.clock.nowNs();
+    const o = this.live.get(orderId);
+    if (o === undefined) {
+      const reason = this.finished.has(orderId) ? 'TOO_LATE_TO_CANCEL' : 'UNKNOWN_ORDER';
+      this.counters.cancelRejects++;
+      this.respond('cancel_reject', orderId, '', 0, 0, 0, false, reason, now);
+      return;
+    }
+    this.finish(o);
+    compact(o.book);
+    this.counters.canceled++;
+    this.respond('canceled', o.orderId, o.venueOrderId, 0, 0, 0, false, '', now);
+  };
+
+  private fill(o: OwnOrder, price: number, qty: number, taker: boolean, ts: Nanos): void {
+    o.leaves -= qty;
+    if (taker) this.counters.takerFills++;
+    else this.counters.makerFills++;
+    const leaves = o.leaves;
+    const sid = o.book.spec.id;
+    this.netPos.set(sid, (this.netPos.get(sid) ?? 0) + o.side * qty);
+    if (leaves === 0) this.finish(o);
+    this.respond('fill', o.orderId, o.venueOrderId, price, qty, leaves, taker, '', ts);
+  }
+
+  /** Takes an order out of the live set; a resting one is compacted out of its book's list later. */
+  private finish(o: OwnOrder): void {
+    const b = o.book;
+    if (b.own.includes(o)) {
+      if (o.side === 1) b.ownBuys--;
+      else b.ownSells--;
+      b.done++;
+    }
+    o.leaves = 0;
+    this.live.delete(o.orderId);
+    // Forget the oldest by its ring slot: iterating a Set from its start after many deletes is quadratic.
+    const slot = this.finishedCount++ % FINISHED_MEMORY;
+    if (this.finishedCount > FINISHED_MEMORY) this.finished.delete(this.finishedRing[slot]);
+    this.finishedRing[slot] = o.orderId;
+    this.finished.add(o.orderId);
+  }
+
+  /** Queues an exec report; reports keep their order even if the latency model would reorder them. */
+  private respond(
+    type: VenueExecEvent['type'],
+    orderId: number,
+    venueOrderId: string,
+    lastPx: number,
+    lastQty: number,
+    leavesQty: number,
+    taker: boolean,
+    reason: RejectReason | '',
+    exchTs: Nanos,
+  ): void {
+    const ev: VenueExecEvent = {
+      type,
+      orderId,
+      venueOrderId,
+      lastPx,
+      lastQty,
+      leavesQty,
+      taker,
+      reason,
+      exchTs,
+      execId: type === 'fill' ? `${venueOrderId}-F${++this.execSeq}` : '',
+    };
+    let ts = exchTs + this.latency.responseLatencyNs(exchTs);
+    if (ts < this.lastResponseTs) ts = this.lastResponseTs;
+    this.lastResponseTs = ts;
+    this.scheduler.at(ts, this.deliver, ev);
+  }
+
+  private readonly deliver = (ev: VenueExecEvent): void => {
+    this.onExec(ev);
+  };
+
+  /** Arrival time of an order or cancel sent now; the order path is FIFO, like one TCP session. */
+  private orderArrivalTs(): number {
+    const now = this.scheduler.clock.nowNs();
+    let ts = now + this.latency.orderLatencyNs(now);
+    if (ts < this.lastOrderTs) ts = this.lastOrderTs;
+    this.lastOrderTs = ts;
+    return ts;
+  }
+}
+
+/** Drops finished orders from a book's own list, keeping the others in time priority. */
+function compact(b: Book): void {
+  const own = b.own;
+  let k = 0;
+  for (let i = 0; i < own.length; i++) if (own[i].leaves > 0) own[k++] = own[i];
+  own.length = k;
+  b.done = 0;
+}
+
+/** Venue-side checks of a new order, with SimVenue's reason codes and order. */
+function validate(spec: SymbolSpec, it: OrderIntent): RejectReason | '' {
+  if (!(it.qty > 0) || !Number.isFinite(it.qty)) return 'QTY_INVALID';
+  if (it.qty % spec.lotSize !== 0) return 'LOT_SIZE';
+  if (!(it.price > 0) || !Number.isFinite(it.price)) return 'PRICE_INVALID';
+  if (!onTick(spec, it.price)) return 'TICK_SIZE';
+  if ((it.side !== 1 && it.side !== -1) || (it.tif !== 'GTC' && it.tif !== 'IOC')) return 'VENUE_REJECT';
+  return '';
+}

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { requireData } from '../venues/replay/data-dir.ts';
+import { hft, readCsv, TXO, tmpDir, txoStrategies } from './helpers.ts';
+
+describe('hft backtest sweep', requireData(), () => {
+  test('runs every grid point on worker threads and tabulates them', async () => {
+    const dir = tmpDir('hft-sweep-');
+    const strategies = txoStrategies(dir);
+    const out = path.join(dir, 'sweep');
+    const common = ['--strategy', 'mm-txo', '--data', TXO, '--set', `strategies_file=${strategies}`];
+    const r = await hft([
+      'backtest',
+      'sweep',
+      ...common,
+      '--out',
+      out,
+      '--grid',
+      'half_spread_ticks=0.5,2',
+      '--grid',
+      'queue=risk_averse,prob',
+      '--workers',
+      '2',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /4 points on 2 worker threads/);
+    const rows = readCsv(path.join(out, 'results.csv'));
+    assert.deepEqual(
+      rows.map((x) => [x.point, x.half_spread_ticks, x.queue]),
+      [
+        ['0', '0.5', 'risk_averse'],
+        ['1', '0.5', 'prob'],
+        ['2', '2', 'risk_averse'],
+        ['3', '2', 'prob'],
+      ],
+    );
+    // The table on stdout lists the same points.
+    assert.equal(r.stdout.split('\n').filter((l) => /^\d+\s/.test(l)).length, 4);
+    for (const [i, row] of rows.entries()) {
+      const s = JSON.parse(readFileSync(path.join(out, `point-00${i}`, 'summary.json'), 'utf8'));
+      assert.equal(s.strategy.params.half_spread_ticks, Number(row.half_spread_ticks));
+      assert.equal(s.models.queue.startsWith('prob') ? 'prob' : 'risk_averse', row.queue);
+      assert.equal(Number(row.net_pnl), s.pnl.net);
+      assert.equal(Number(row.trades), s.trades);
+    }
+    // A grid point is the same backtest as a single run with those settings.
+    const single = path.join(dir, 'single');
+    const one = await hft([
+      'backtest',
+      'run',
+      ...common,
+      '--out',
+      single,
+      '--param',
+      'half_spread_ticks=2',
+      '--queue',
+      'prob',
+    ]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.ok(
+      readFileSync(path.join(single, 'summary.json')).equals(
+        readFileSync(path.join(out, 'point-003', 'summary.json')),
+      ),
+    );
+    assert.notEqual(rows[0].net_pnl, rows[2].net_pnl, 'the parameter changes the result');
+  });
+
+  test('a bad grid key or model fails before any worker starts', async () => {
+    const dir = tmpDir('hft-sweep-bad-');
+    const strategies = txoStrategies(dir);
+    const r = await hft([
+      'backtest',
+      'sweep',
+      '--strategy',
+      'mm-txo',
+      '--data',
+      TXO,
+      '--set',
+      `strategies_file=${strategies}`,
+      '--out',
+      path.join(dir, 'o'),
+      '--grid',
+      'half_spread=1,2',
+    ]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /invalid params/);
+    const q = await hft([
+      'backtest',
+      'sweep',
+      '--strategy',
+      'mm-txo',
+      '--data',
+      TXO,
+      '--set',
+      `strategies_file=${strategies}`,
+      '--out',
+      path.join(dir, 'q'),
+      '--grid',
+      'queue=fifo',
+    ]);
+    assert.equal(q.code, 2);
+    assert.match(q.stderr, /queue: expected risk_averse or prob, got 'fifo'/);
+  });
+});

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { createLogger } from '../../src/core/logger.ts';
+import { startOps } from '../../src/services/ops-server.ts';
+import { buildSystem, requireBinary, set, testSettings } from '../observability/helpers.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Polls `fn` until it is true (or fails after `ms`). */
+async function until(fn: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('dashboard in headless Chromium: book and PnL update live; HALT needs the token and stops orders', async (t) => {
+  const executablePath = requireBinary(t, CHROMIUM, 'chromium');
+  if (executablePath === null) return;
+  const settings = testSettings([
+    set('run.clock', 'real'),
+    set('ops.port', 0),
+    // a loaded test machine must not trip loop-lag STORM and block the orders this test counts
+    set('supervisor.loop_lag_storm_ms', 5000),
+    // nor StormGuard's timer-lag / feed-gap inputs (STORM is reduce-only)
+    set('storm_guard.latency_warm_us', 1_000_000),
+    set('storm_guard.latency_storm_us', 2_000_000),
+    set('storm_guard.feed_gap_storm_s', 30),
+  ]);
+  const log = createLogger('silent');
+  const sys = await buildSystem(settings, log);
+  const ops = await startOps(sys, settings, log);
+  assert.ok(ops.tokenGenerated);
+  const running = sys.run(0);
+  const browser = await chromium.launch({ executablePath, args: ARGS });
+  const pageErrors: string[] = [];
+  try {
+    const page = await browser.newPage({ viewport: { width: 1500, height: 1250 } });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      // The refused HALT below is an expected 401.
+      if (m.type() === 'error' && !m.text().includes('status of 401')) pageErrors.push(m.text());
+    });
+    await page.goto(ops.url!);
+    await page.waitForSelector('#conn.up', { timeout: 15_000 });
+
+    // The ladder fills and changes as quotes arrive.
+    await page.waitForFunction(() => document.querySelectorAll('#ladder tbody td.px').length >= 6, null, {
+      timeout: 15_000,
+    });
+    const ladder0 = await page.textContent('#ladder tbody');
+    await page.waitForFunction(
+      (prev) => document.querySelector('#ladder tbody')!.textContent !== prev,
+      ladder0,
+      { timeout: 20_000 },
+    );
+    // PnL: after the first fill the net PnL moves off zero, the positions table and the chart fill.
+    await page.waitForFunction(() => document.querySelector('#pnl-total')!.textContent !== '0.00', null, {
+      timeout: 30_000,
+    });
+    await page.waitForFunction(() => document.querySelectorAll('#positions tbody tr').length > 0);
+    await page.waitForFunction(
+      () => Number((document.querySelector('#chart-legend') as HTMLElement).dataset.points) >= 3,
+      null,
+      { timeout: 15_000 },
+    );
+    await page.waitForFunction(() => document.querySelectorAll('#latency tbody tr').length === 9);
+    await page.screenshot({ path: path.join(os.tmpdir(), 'hft-dashboard-running.png'), fullPage: true });
+
+    // HALT without the token is refused, and trading goes on.
+    await page.fill('#token', '');
+    await page.click('#btn-halt');
+    await page.waitForFunction(() =>
+      /refused/.test(document.querySelector('#control-msg')!.textContent ?? ''),
+    );
+    assert.match(
+      (await page.textContent('#control-msg')) ?? '',
+      /HALT refused: control token required \(401\)/,
+    );
+    assert.notEqual(await page.getAttribute('#state', 'data-level'), 'HALT');
+    assert.equal(ops.control.requests['halt:refused'], 1);
+    const before = sys.orders.counters.sent;
+    await until(() => sys.orders.counters.sent > before, 30_000, 'orders after the refused HALT');
+
+    // With the token HALT takes effect: the state shows HALT and the orders counter stops.
+    await page.fill('#token', ops.token);
+    await page.click('#btn-halt');
+    await page.waitForSelector('#state[data-level="HALT"]', { timeout: 5000 });
+    const halted = sys.orders.counters.sent;
+    const events = sys.marketData.events;
+    await until(() => sys.marketData.events > events + 60, 30_000, 'market data during HALT');
+    await page.waitForFunction(
+      (n) => document.querySelector('#c-orders')!.textContent === n.toLocaleString('en-US'),
+      halted,
+      { timeout: 5000 },
+    );
+    await page.waitForTimeout(600); // a few more pushes: the counter must not move
+    assert.equal(await page.textContent('#c-orders'), halted.toLocaleString('en-US'));
+    assert.equal(sys.orders.counters.sent, halted, 'no order left while HALTED');
+    assert.match((await page.textContent('#guard-history tbody tr')) ?? '', /NORMAL|WARM/);
+    assert.match((await page.textContent('#guard-history tbody tr')) ?? '', /HALT/);
+    await page.waitForFunction(() => document.querySelector('#c-open')!.textContent === '0', null, {
+      timeout: 10_000,
+    });
+    await page.screenshot({ path: path.join(os.tmpdir(), 'hft-dashboard-halted.png'), fullPage: true });
+
+    // Resume brings orders back.
+    await page.click('#btn-resume');
+    await page.waitForFunction(() => document.querySelector('#state')!.getAttribute('data-level') !== 'HALT');
+    await until(() => sys.orders.counters.sent > halted, 30_000, 'orders after resume');
+    assert.deepEqual(pageErrors, [], 'no errors in the page');
+  } finally {
+    await browser.close();
+    sys.stop();
+    await running;
+    await ops.close();
+  }
+});
