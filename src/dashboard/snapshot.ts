@@ -206,8 +206,7 @@ export class SnapshotBuilder {
     }
     this.historyVersion++;
     this.feedRejects('risk', sys.risk.counters.byReason, this.riskSeen, t);
-    const adapter = (sys.orders.counters as { byReason?: Partial<Record<string, number>> }).byReason;
-    if (adapter) this.feedRejects('order', adapter, this.orderSeen, t);
+    this.feedRejects('order', sys.orders.counters.byReason, this.orderSeen, t);
   }
 
   /** One update. `full` forces the PnL history in (a client that just connected). */
@@ -217,7 +216,6 @@ export class SnapshotBuilder {
     const withHistory = full || this.historyVersion !== this.sentVersion;
     if (!full) this.sentVersion = this.historyVersion;
     const rc = sys.router.counters;
-    const adapterRejects = (sys.orders.counters as { rejected?: number }).rejected ?? 0;
     const positions = [...sys.positions.all()].map((p) => {
       const u = p.unrealized(sys.lob.stats(p.spec.id).mid);
       return {
@@ -233,6 +231,7 @@ export class SnapshotBuilder {
     });
     const byReason: Record<string, number> = {};
     for (const [k, v] of Object.entries(sys.risk.counters.byReason)) byReason[`risk:${k}`] = v ?? 0;
+    for (const [k, v] of Object.entries(sys.orders.counters.byReason)) byReason[`order:${k}`] = v ?? 0;
     for (const [k, v] of Object.entries(this.view.venueRejects)) byReason[`venue:${k}`] = v;
     const rec = sys.recorder?.stats() ?? null;
     return {
@@ -259,7 +258,7 @@ export class SnapshotBuilder {
         cancels: rc.canceled,
         rejectsRisk: sys.risk.counters.rejected,
         rejectsVenue: rc.rejects,
-        rejectsOrder: adapterRejects,
+        rejectsOrder: sys.orders.counters.rejected,
         openOrders: sys.orders.openCount,
         busDropped: sys.bus.dropped,
         strategyErrors: sys.runner.counters.errors,

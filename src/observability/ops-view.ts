@@ -36,7 +36,13 @@ export interface SystemView {
     readonly counters: { checked: number; rejected: number; byReason: Partial<Record<string, number>> };
   };
   readonly orders: {
-    readonly counters: { sent: number; cancelsSent: number };
+    readonly counters: {
+      sent: number;
+      cancelsSent: number;
+      /** Requests the adapter refused (rate limits, breaker, queue), by reason. */
+      rejected: number;
+      byReason: Partial<Record<string, number>>;
+    };
     readonly openCount: number;
     openOrders(strategyId: string): ReadonlySet<OrderView>;
   };

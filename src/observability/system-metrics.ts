@@ -124,7 +124,7 @@ export function createMetricsRegistry(view: OpsView): Registry {
     () => {
       const bySource: [string, Partial<Record<string, number>>][] = [
         ['risk', sys.risk.counters.byReason],
-        ['order', (sys.orders.counters as { byReason?: Partial<Record<string, number>> }).byReason ?? {}],
+        ['order', sys.orders.counters.byReason],
         ['venue', view.venueRejects],
       ];
       return bySource.flatMap(([source, rec]) =>

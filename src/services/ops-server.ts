@@ -7,7 +7,7 @@ import type { Settings } from '../config/schema.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { SnapshotBuilder } from '../dashboard/snapshot.ts';
-import type { BreakerView, OpsView } from '../observability/ops-view.ts';
+import type { OpsView } from '../observability/ops-view.ts';
 import { createMetricsRegistry } from '../observability/system-metrics.ts';
 import {
   DEFAULT_POLICIES,

@@ -182,7 +182,10 @@ test('loop lag: the first interval is not judged; WARM above warn, STORM only wh
     levels.push(control.level);
   }
   assert.equal(control.level, 0);
-  assert.ok(levels.every((l, i) => i === 0 || levels[i - 1] - l <= 1), `stepwise: ${levels}`);
+  assert.ok(
+    levels.every((l, i) => i === 0 || levels[i - 1] - l <= 1),
+    `stepwise: ${levels}`,
+  );
 });
 
 test('loop lag is measured but not escalated when not watched (simulated-time runs)', () => {

@@ -81,8 +81,8 @@ const nowNs = () => Math.round((performance.timeOrigin + performance.now()) * 1e
  * already there, and inserts carry the record id as deduplication token where the engine supports it.
  */
 export class WalLoader {
-  /** Record ids this loader inserted in a segment it has not finished (a retry finds them, not counting them twice). */
-  private readonly mine = new Set<string>();
+  /** Per unfinished segment, the record ids this loader inserted (a retry finds them: not counted twice). */
+  private readonly mine = new Map<string, Set<string>>();
 
   constructor(
     private readonly store: Store,
@@ -153,6 +153,8 @@ export class WalLoader {
       );
     }
     const records = scan.records.filter((r) => r.topicId === topic.id);
+    const mine = this.mine.get(seg.id) ?? new Set<string>();
+    this.mine.set(seg.id, mine);
     const present = await this.presentCounts(topic, records);
     const perRow = strBound(seg.id) + strBound(topic.name) + strBound(SELF_OWNER) + 21;
     const manifest = Buffer.alloc(perRow * records.length);
@@ -196,7 +198,7 @@ export class WalLoader {
       await insertBatch(this.store, topic, payload, runRows, token);
       for (const r of run) {
         note(r, false);
-        this.mine.add(ridString(r.ridHi, r.ridLo));
+        mine.add(ridString(r.ridHi, r.ridLo));
       }
       line.inserted += run.length;
       line.rows += runRows;
@@ -213,7 +215,7 @@ export class WalLoader {
         await flush();
         note(r, true);
         line.found++;
-        if (!this.mine.has(rid)) {
+        if (!mine.has(rid)) {
           res.foundRecords++;
           res.found[topic.name] += r.rows;
         }
@@ -237,7 +239,7 @@ export class WalLoader {
     line.loaded_at = new Date().toISOString();
     appendFileSync(join(this.dir, LOCAL_MANIFEST), `${JSON.stringify(line)}\n`);
     rmSync(path);
-    this.mine.clear();
+    this.mine.delete(seg.id);
     syncDir(this.dir);
   }
 
