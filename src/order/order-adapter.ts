@@ -4,6 +4,7 @@ import type { SymbolSpec } from '../contracts/symbols.ts';
 import type { Venue } from '../contracts/venue.ts';
 import { NS_PER_MS, NS_PER_S, NS_PER_US } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
+import { RecentMap } from '../core/recent-map.ts';
 import type { Scheduler } from '../core/scheduler.ts';
 import { type BreakerOptions, CircuitBreaker } from './circuit-breaker.ts';
 import { DeadLetterQueue, type DeadLetterReason } from './dead-letter-queue.ts';
@@ -90,7 +91,9 @@ export class OrderAdapter {
   private nextId = 1;
   private readonly orders = new Map<number, OrderState>();
   /** Recently finished orders, so late callbacks (a cancel-reject after the fill) still resolve. */
-  private readonly finished = new Map<number, OrderState>();
+  private readonly finished = new RecentMap<number, OrderState>(FINISHED_MEMORY, (_id, old) => {
+    if (this.byVenue.get(old.venueOrderId) === old) this.byVenue.delete(old.venueOrderId);
+  });
   private readonly byVenue = new Map<string, OrderState>();
   /** Open orders per strategy, for its context and cancel-all. */
   private readonly open = new Map<string, Set<OrderState>>();
@@ -269,11 +272,6 @@ export class OrderAdapter {
     if (o.queued) this.unqueue(o);
     if (!this.orders.delete(o.orderId)) return;
     this.finished.set(o.orderId, o);
-    if (this.finished.size > FINISHED_MEMORY) {
-      const oldest = this.finished.values().next().value!;
-      this.finished.delete(oldest.orderId);
-      if (this.byVenue.get(oldest.venueOrderId) === oldest) this.byVenue.delete(oldest.venueOrderId);
-    }
   }
 
   openOrders(strategyId: string): ReadonlySet<OrderState> {

@@ -3,6 +3,7 @@ import type { OrderCommand, OrderIntent, RejectReason } from '../../contracts/or
 import type { SymbolSpec } from '../../contracts/symbols.ts';
 import type { VenueExecEvent } from '../../contracts/venue.ts';
 import type { Nanos } from '../../core/clock.ts';
+import { RecentMap } from '../../core/recent-map.ts';
 import type { Scheduler } from '../../core/scheduler.ts';
 import { onTick } from '../../core/ticks.ts';
 import type { ExchangeModel } from '../replay/replay-venue.ts';
@@ -149,10 +150,8 @@ export class L2Exchange implements ExchangeModel {
   private readonly queue: QueueModel;
   /** Working own orders by client order id. */
   private readonly live = new Map<number, OwnOrder>();
-  /** Client ids of the last FINISHED_MEMORY finished own orders, and the same ids in arrival order. */
-  private readonly finished = new Set<number>();
-  private readonly finishedRing = new Float64Array(FINISHED_MEMORY);
-  private finishedCount = 0;
+  /** Client ids of the last FINISHED_MEMORY finished own orders. */
+  private readonly finished = new RecentMap<number, true>(FINISHED_MEMORY);
   private onExec: (e: VenueExecEvent) => void = () => {};
   private venueSeq = 0;
   private execSeq = 0;
@@ -430,11 +429,7 @@ export class L2Exchange implements ExchangeModel {
     }
     o.leaves = 0;
     this.live.delete(o.orderId);
-    // Forget the oldest by its ring slot: iterating a Set from its start after many deletes is quadratic.
-    const slot = this.finishedCount++ % FINISHED_MEMORY;
-    if (this.finishedCount > FINISHED_MEMORY) this.finished.delete(this.finishedRing[slot]);
-    this.finishedRing[slot] = o.orderId;
-    this.finished.add(o.orderId);
+    this.finished.set(o.orderId, true);
   }
 
   /** Queues an exec report; reports keep their order even if the latency model would reorder them. */

@@ -2,6 +2,7 @@ import type { Side } from '../../contracts/market.ts';
 import type { OrderCommand, OrderIntent, RejectReason, TimeInForce } from '../../contracts/orders.ts';
 import type { SymbolSpec } from '../../contracts/symbols.ts';
 import type { RawBidAsk, RawTick, Venue, VenueExecEvent, VenueHandlers } from '../../contracts/venue.ts';
+import { RecentMap } from '../../core/recent-map.ts';
 import { Rng } from '../../core/rng.ts';
 import type { Scheduler } from '../../core/scheduler.ts';
 import { onTick } from '../../core/ticks.ts';
@@ -84,7 +85,7 @@ export class SimVenue implements Venue {
   /** Working own orders by client order id. */
   private readonly live = new Map<number, OwnOrder>();
   /** Client ids of filled/canceled own orders, oldest first. */
-  private readonly finished = new Set<number>();
+  private readonly finished = new RecentMap<number, true>(FINISHED_MEMORY);
   private handlers: VenueHandlers | null = null;
   private running = false;
   private venueSeq = 0;
@@ -315,13 +316,7 @@ export class SimVenue implements Venue {
     o.leaves = 0;
     o.session.own.delete(o.engineId);
     this.live.delete(o.orderId);
-    this.finished.add(o.orderId);
-    if (this.finished.size > FINISHED_MEMORY) {
-      for (const oldest of this.finished) {
-        this.finished.delete(oldest);
-        break;
-      }
-    }
+    this.finished.set(o.orderId, true);
   }
 
   /** Queues an exec report; reports keep their order even if the latency model would reorder them. */
