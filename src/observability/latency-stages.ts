@@ -1,6 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
 import type { Clock, Nanos } from '../core/clock.ts';
-import { LatencyHistogram } from '../core/histogram.ts';
+import { LatencyHistogram, recordFast } from '../core/histogram.ts';
 import type { Scheduler } from '../core/scheduler.ts';
 import { SpanSampler } from './span-sampler.ts';
 
@@ -75,29 +75,9 @@ export interface StageSummary {
 }
 
 const PCTS = [50, 90, 95, 99, 99.9];
-const TWO_32 = 4_294_967_296;
 
 function newHistogram(): hdr.JsHistogram {
   return new hdr.Int32Histogram(1, MAX_NS, 3);
-}
-
-/**
- * HdrHistogram's recordValue with the bucket index from Math.clz32 instead of its log2/pow
- * (the same index, several times cheaper). Values of 2^32 ns (4.3 s) and more take the library's path.
- */
-export function recordFast(h: hdr.JsHistogram, v: number): void {
-  if (v >= TWO_32) {
-    h.recordValue(v);
-    return;
-  }
-  const shift =
-    Math.max(0, 31 - Math.clz32(v) - h.subBucketHalfCountMagnitude - h.unitMagnitude) + h.unitMagnitude;
-  const bucket = shift - h.unitMagnitude;
-  h.incrementCountAtIndex(
-    ((bucket + 1) << h.subBucketHalfCountMagnitude) + (v >>> shift) - h.subBucketHalfCount,
-  );
-  h.updateMinAndMax(v);
-  h.incrementTotalCount();
 }
 
 /**

@@ -155,7 +155,10 @@ export class TradingSystem {
         return o !== undefined && (o.status === 'working' || o.status === 'pending_new') ? o : undefined;
       },
     });
-    this.stormGuard = new StormGuard(guardThresholds(s.storm_guard), this.clock, opts.log, {
+    const thresholds = guardThresholds(s.storm_guard);
+    // Quiet stretches in recorded data are the market, not a failing feed: no feed-gap input in replays.
+    if (replay !== null) thresholds.feedGapStormS = 0;
+    this.stormGuard = new StormGuard(thresholds, this.clock, opts.log, {
       gates: [this.risk, this.orders],
       reducer: this.risk,
       cancelAll: () => this.orders.cancelAll(),

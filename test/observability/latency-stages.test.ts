@@ -2,15 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as hdr from 'hdr-histogram-js';
 import { SimClock } from '../../src/core/clock.ts';
-import { LatencyHistogram } from '../../src/core/histogram.ts';
+import { LatencyHistogram, recordFast } from '../../src/core/histogram.ts';
 import { Rng } from '../../src/core/rng.ts';
 import { Scheduler } from '../../src/core/scheduler.ts';
-import {
-  LatencyStages,
-  recordFast,
-  Stage,
-  StageTappedHistogram,
-} from '../../src/observability/latency-stages.ts';
+import { LatencyStages, Stage, StageTappedHistogram } from '../../src/observability/latency-stages.ts';
 import { SpanSampler } from '../../src/observability/span-sampler.ts';
 import { timeMethod } from '../../src/observability/time-method.ts';
 import { TradeTape } from '../../src/observability/trade-tape.ts';
