@@ -444,7 +444,7 @@ export class Persister {
     for (let round = 0; round < 20 && Date.now() < deadline; round++) {
       const res = emptyLoadResult();
       try {
-        await loader.loadAvailable(undefined, deadline, res);
+        await loader.loadAvailable(deadline, res);
       } finally {
         for (const t of TOPICS) {
           this.stats.add(t.id, 'replayed', res.rows[t.name]);

@@ -204,8 +204,3 @@ export const TOPIC_BY_NAME: Record<TopicName, TopicSpec> = Object.fromEntries(
 export function topicCounts(): TopicCounts {
   return Object.fromEntries(TOPIC_NAMES.map((n) => [n, 0])) as TopicCounts;
 }
-
-/** `name type, ...` for reading RowBinary with the table function file(). */
-export function structureOf(t: TopicSpec): string {
-  return t.columns.map(([n, ty]) => `${n} ${ty}`).join(', ');
-}

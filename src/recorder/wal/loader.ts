@@ -96,12 +96,10 @@ export class WalLoader {
    * loaded before a failure is in `res` (pass one in to keep it).
    */
   async loadAvailable(
-    only?: ReadonlySet<TopicName>,
     deadline = Number.POSITIVE_INFINITY,
     res: LoadResult = emptyLoadResult(),
   ): Promise<LoadResult> {
     for (const topic of TOPICS) {
-      if (only && !only.has(topic.name)) continue;
       while (Date.now() < deadline) {
         const seg = this.claimNext(topic.name);
         if (seg === null) break;
