@@ -92,8 +92,9 @@ export const MIGRATIONS: readonly Migration[] = [
         ts Int64${d.codec('DoubleDelta, LZ4')},
         stage ${d.lc()},
         ns Int64,
-        rid UInt64
-      ) ENGINE = MergeTree ORDER BY (stage, ts)${d.ttl('toDateTime(intDiv(ts, 1000000000)) + INTERVAL 30 DAY')}${d.dedup()}`,
+        rid UInt64,
+        recorded_at DateTime DEFAULT now()
+      ) ENGINE = MergeTree ORDER BY (stage, ts)${d.ttl('recorded_at + INTERVAL 30 DAY')}${d.dedup()}`,
       `CREATE TABLE IF NOT EXISTS hft.risk_events (
         ts Int64,
         kind ${d.lc()},

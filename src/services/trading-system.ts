@@ -18,7 +18,7 @@ import { ExecutionRouter } from '../execution/router.ts';
 import { FeatureHub } from '../features/feature-hub.ts';
 import { Normalizer } from '../feed/normalizer.ts';
 import { LobEngine } from '../lob/lob-engine.ts';
-import { LatencyStages, Stage, StageTappedHistogram } from '../observability/latency-stages.ts';
+import { LatencyStages, STAGE_NAMES, Stage, StageTappedHistogram } from '../observability/latency-stages.ts';
 import { timeMethod } from '../observability/time-method.ts';
 import { TradeTape } from '../observability/trade-tape.ts';
 import { adapterOptions, OrderAdapter } from '../order/order-adapter.ts';
@@ -335,6 +335,7 @@ export class TradingSystem {
     this.reconciler?.stop();
     if (this.opts.flushDeadLetters !== false)
       await this.orders.dlq.flush(path.resolve(this.opts.root, this.opts.settings.orders.dlq_dir));
+    this.drainSpans?.();
     const recorderStats = this.recorder ? await this.recorder.close() : null;
     return buildSummary(this, recorderStats, (performance.now() - t0) / 1000);
   }
@@ -417,7 +418,28 @@ export class TradingSystem {
     lat.scheduleMinutes(this.scheduler);
   }
 
+  /** Hands pending sampled latency spans to the recorder (null without metrics or recorder). */
+  private drainSpans: (() => void) | null = null;
+
   private wireRecorder(rec: Recorder): void {
+    // A WAL disk at HALT level halts trading; every StormGuard transition is recorded.
+    rec.onDiskHalt = (r) =>
+      this.stormGuard.halt(
+        `recorder disk at HALT level (${r.usedPct.toFixed(1)}% used, WAL ${r.walBytes} B)`,
+        'disk',
+      );
+    this.stormGuard.onTransition((t) => rec.recordRiskEvent(t.ts, 'storm_guard', t.from, t.to, t.reason));
+    const lat = this.latency;
+    if (lat !== null) {
+      const sink = (ts: number, _trace: number, stage: number, ns: number) =>
+        rec.recordLatency(ts, STAGE_NAMES[stage], ns);
+      this.drainSpans = () => lat.spans.drain(sink);
+      const prev = lat.onMinute;
+      lat.onMinute = (rows) => {
+        prev?.(rows);
+        this.drainSpans?.();
+      };
+    }
     const row: OrderRecord = {
       ts: 0,
       orderId: 0,
