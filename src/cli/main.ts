@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { ConfigError, UserError } from '../core/errors.ts';
 import { sinkTarget } from '../recorder/config.ts';
-import { runQuery } from '../recorder/query.ts';
+import { queryStore } from '../recorder/query.ts';
 import { registerBacktest } from './backtest.ts';
 import { loadAll } from './context.ts';
 import { registerData } from './data.ts';
@@ -75,7 +75,12 @@ configOptions(
     .addOption(new Option('--format <fmt>', 'ClickHouse output format').default('PrettyCompactMonoBlock')),
 ).action(async (sql: string, flags: { format: string; env?: string; config?: string; set?: string[] }) => {
   const { settings, root } = loadAll(flags);
-  const out = await runQuery(sinkTarget(settings, root), sql, flags.format);
+  const { text: out, via } = await queryStore(sinkTarget(settings, root), sql, flags.format);
+  if (via !== null) {
+    process.stderr.write(
+      `hft: the store is owned by running process ${via.pid}; answered through its API at ${via.url}\n`,
+    );
+  }
   process.stdout.write(out.endsWith('\n') || out === '' ? out : `${out}\n`);
 });
 

@@ -2,6 +2,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
+import { sinkTarget } from '../recorder/config.ts';
+import { advertiseStoreApi } from '../recorder/query.ts';
 import { startOps } from '../services/ops-server.ts';
 import { formatSummary } from '../services/summary.ts';
 import { TradingSystem } from '../services/trading-system.ts';
@@ -107,6 +109,12 @@ export async function runSim(flags: RunFlags): Promise<void> {
       `control token (HALT, resume, cancel all): ${ops.tokenGenerated ? ops.token : 'as configured in ops.token'}\n`,
     );
   }
+  // While this process holds the embedded store's lock, `hft db query` reaches the store through the ops API.
+  const target = sinkTarget(loaded.settings, loaded.root);
+  const unadvertise =
+    sys.recorder !== null && ops.url !== null && target.server === null
+      ? advertiseStoreApi(target.dataDir, ops.url)
+      : () => {};
   let signals = 0;
   const onSignal = (sig: string) => {
     signals++;
@@ -120,6 +128,7 @@ export async function runSim(flags: RunFlags): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const summary = await sys.run(dur);
+  unadvertise();
   await ops.close();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);

@@ -9,6 +9,7 @@ import type { Logger } from '../core/logger.ts';
 import { SnapshotBuilder } from '../dashboard/snapshot.ts';
 import type { OpsView } from '../observability/ops-view.ts';
 import { createMetricsRegistry } from '../observability/system-metrics.ts';
+import { isReadOnlySql, READ_ONLY_HINT } from '../recorder/query.ts';
 import {
   DEFAULT_POLICIES,
   type Service,
@@ -50,6 +51,8 @@ export interface OpsServerOptions {
   snapshots: SnapshotBuilder;
   control: TradingControl;
   log: Logger;
+  /** Read-only SQL on this process's store (null when it records nothing). */
+  query: ((sql: string, format: string) => Promise<string>) | null;
 }
 
 interface StreamClient {
@@ -59,6 +62,7 @@ interface StreamClient {
 }
 
 const sha = (s: string) => createHash('sha256').update(s).digest();
+const MAX_QUERY_BYTES = 64 * 1024;
 
 /**
  * The ops HTTP server: Prometheus /metrics, the dashboard (static page + SSE stream of
@@ -148,6 +152,10 @@ export class OpsServer implements Service {
         this.control(req, res, path.slice('/api/control/'.length));
         return;
       }
+      if (path === '/api/query') {
+        this.query(req, res);
+        return;
+      }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         send(res, 405, 'text/plain', 'method not allowed\n');
         return;
@@ -229,6 +237,44 @@ export class OpsServer implements Service {
   private stopPush(): void {
     if (this.pushTimer !== null) clearInterval(this.pushTimer);
     this.pushTimer = null;
+  }
+
+  /** `hft db query` while this process holds the embedded store's lock: read-only statements only. */
+  private query(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (req.method !== 'POST') {
+      send(res, 405, 'application/json', '{"error":"use POST"}');
+      return;
+    }
+    const run = this.o.query;
+    if (run === null) {
+      req.resume();
+      send(res, 404, 'application/json', '{"error":"this process records to no store"}');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_QUERY_BYTES) chunks.push(c);
+    });
+    req.on('end', () => {
+      let body: { sql?: unknown; format?: unknown };
+      try {
+        body = size > MAX_QUERY_BYTES ? {} : JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        body = {};
+      }
+      const sql = typeof body.sql === 'string' ? body.sql : '';
+      const format = typeof body.format === 'string' && /^\w+$/.test(body.format) ? body.format : 'TSV';
+      if (!isReadOnlySql(sql)) {
+        send(res, 400, 'application/json', JSON.stringify({ error: READ_ONLY_HINT }));
+        return;
+      }
+      run(sql, format).then(
+        (text) => send(res, 200, 'text/plain; charset=utf-8', text),
+        (err: Error) => send(res, 400, 'application/json', JSON.stringify({ error: err.message })),
+      );
+    });
   }
 
   private control(req: http.IncomingMessage, res: http.ServerResponse, action: string): void {
@@ -372,6 +418,7 @@ export async function startOps(sys: TradingSystem, settings: Settings, log: Logg
       snapshots,
       control,
       log,
+      query: sys.recorder ? (sql, format) => sys.recorder!.query(sql, format) : null,
     });
     await server.start();
     supervisor?.add(server, policy(server.name));

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { isReadOnlySql } from '../../src/recorder/query.ts';
 import { repoRoot } from '../helpers/symbols.ts';
 
 const exec = promisify(execFile);
@@ -74,4 +75,55 @@ test('a bad flag or config value fails at start with a clear message and no stac
   const live = await run(['run', 'live']);
   assert.equal(live.code, 2);
   assert.match(live.stderr, /no live broker adapter/);
+});
+
+test('while hft run owns the store, hft db query goes through its API (read-only) and says so', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hft-api-'));
+  const store = ['--set', `store.path=${path.join(dir, 'data')}`];
+  const child = spawn(
+    process.execPath,
+    [hft, 'run', 'sim', '--duration', '30', '--set', 'ops.port=0', '--set', 'run.warmup_s=0', ...store],
+    { cwd: repoRoot, env: { ...process.env, HFT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  try {
+    // The run advertises its API once the ops server is up.
+    const apiFile = path.join(dir, 'data', '.api.json');
+    for (let i = 0; i < 200 && !existsSync(apiFile); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(existsSync(apiFile), 'the running process advertised its API');
+    const q = await run(['db', 'query', 'SELECT count() > 0 FROM system.one', '--format', 'TSV', ...store]);
+    assert.equal(q.code, 0, q.stderr);
+    assert.equal(q.stdout.trim(), '1');
+    assert.match(q.stderr, new RegExp(`owned by running process ${child.pid}; answered through its API`));
+    const drop = await run(['db', 'query', 'DROP TABLE hft.trades', ...store]);
+    assert.equal(drop.code, 2);
+    assert.match(drop.stderr, /only one read-only statement/);
+  } finally {
+    child.kill('SIGINT');
+    await new Promise((r) => child.once('exit', r));
+  }
+  assert.equal(
+    existsSync(path.join(dir, 'data', '.api.json')),
+    false,
+    'the advertisement is removed at exit',
+  );
+});
+
+test('read-only SQL check', () => {
+  for (const ok of [
+    'SELECT 1',
+    ' with x as (select 1) select * from x;',
+    '-- c\nSHOW TABLES',
+    'DESCRIBE hft.trades',
+  ]) {
+    assert.equal(isReadOnlySql(ok), true, ok);
+  }
+  for (const bad of [
+    '',
+    'DROP TABLE x',
+    'SELECT 1; DROP TABLE x',
+    'INSERT INTO t VALUES (1)',
+    '/* select */ ALTER TABLE t',
+  ]) {
+    assert.equal(isReadOnlySql(bad), false, bad);
+  }
 });
