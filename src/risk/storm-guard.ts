@@ -177,7 +177,6 @@ export class StormGuard {
     const dd = inp.drawdownBps;
     let target: GuardLevel = NORMAL;
     let reason = '';
-    const over = (v: number, limit: number) => limit > 0 && v >= limit;
     if (over(dd, th.drawdownHaltBps)) {
       target = HALT;
       reason = `drawdown ${dd.toFixed(1)} bps >= ${th.drawdownHaltBps}`;
@@ -338,4 +337,9 @@ export function guardThresholds(g: Settings['storm_guard']): GuardThresholds {
     stormReduceOnly: g.storm_reduce_only,
     cancelOnHalt: g.cancel_on_halt,
   };
+}
+
+/** A threshold of 0 is unarmed. Module-level so evaluations create no closure. */
+function over(v: number, limit: number): boolean {
+  return limit > 0 && v >= limit;
 }
