@@ -1,13 +1,13 @@
 import { MdKind, type Side } from '../../contracts/market.ts';
-import type { OrderCommand, OrderIntent, RejectReason } from '../../contracts/orders.ts';
+import type { OrderCommand, RejectReason } from '../../contracts/orders.ts';
 import type { SymbolSpec } from '../../contracts/symbols.ts';
 import type { VenueExecEvent } from '../../contracts/venue.ts';
 import type { Nanos } from '../../core/clock.ts';
 import { RecentMap } from '../../core/recent-map.ts';
 import type { Scheduler } from '../../core/scheduler.ts';
-import { onTick } from '../../core/ticks.ts';
 import type { ExchangeModel } from '../replay/replay-venue.ts';
 import type { LatencyModel } from './latency-model.ts';
+import { validateOrder } from './order-checks.ts';
 import type { QueueModel, QueuePos } from './queue-model.ts';
 
 export interface L2ExchangeOptions {
@@ -346,7 +346,7 @@ export class L2Exchange implements ExchangeModel {
     }
     const now = this.scheduler.clock.nowNs();
     const b = this.books[it.symbolId];
-    let reason: RejectReason | '' = b === undefined ? 'UNKNOWN_SYMBOL' : validate(b.spec, it);
+    let reason: RejectReason | '' = b === undefined ? 'UNKNOWN_SYMBOL' : validateOrder(b.spec, it);
     // Replace is not a venue primitive here, and a client id may only be working once.
     if (reason === '' && (it.action !== 'new' || this.live.has(cmd.orderId))) reason = 'VENUE_REJECT';
     if (b === undefined || reason !== '') {
@@ -483,14 +483,4 @@ function compact(b: Book): void {
   for (let i = 0; i < own.length; i++) if (own[i].leaves > 0) own[k++] = own[i];
   own.length = k;
   b.done = 0;
-}
-
-/** Venue-side checks of a new order, with SimVenue's reason codes and order. */
-function validate(spec: SymbolSpec, it: OrderIntent): RejectReason | '' {
-  if (!(it.qty > 0) || !Number.isFinite(it.qty)) return 'QTY_INVALID';
-  if (it.qty % spec.lotSize !== 0) return 'LOT_SIZE';
-  if (!(it.price > 0) || !Number.isFinite(it.price)) return 'PRICE_INVALID';
-  if (!onTick(spec, it.price)) return 'TICK_SIZE';
-  if ((it.side !== 1 && it.side !== -1) || (it.tif !== 'GTC' && it.tif !== 'IOC')) return 'VENUE_REJECT';
-  return '';
 }

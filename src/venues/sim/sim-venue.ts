@@ -1,13 +1,13 @@
 import type { Side } from '../../contracts/market.ts';
-import type { OrderCommand, OrderIntent, RejectReason, TimeInForce } from '../../contracts/orders.ts';
+import type { OrderCommand, RejectReason } from '../../contracts/orders.ts';
 import type { SymbolSpec } from '../../contracts/symbols.ts';
 import type { RawBidAsk, RawTick, Venue, VenueExecEvent, VenueHandlers } from '../../contracts/venue.ts';
 import { RecentMap } from '../../core/recent-map.ts';
 import { Rng } from '../../core/rng.ts';
 import type { Scheduler } from '../../core/scheduler.ts';
-import { onTick } from '../../core/ticks.ts';
 import type { LatencyModel } from './latency-model.ts';
 import { MatchingEngine } from './matching-engine.ts';
+import { validateOrder } from './order-checks.ts';
 import { type OrderFlowCounters, OrderFlowGenerator, type OrderFlowOptions } from './order-flow-generator.ts';
 
 export interface SimVenueOptions {
@@ -256,7 +256,7 @@ export class SimVenue implements Venue {
       return;
     }
     const s = this.byId.get(it.symbolId);
-    let reason: RejectReason | '' = s === undefined ? 'UNKNOWN_SYMBOL' : validate(s.spec, it);
+    let reason: RejectReason | '' = s === undefined ? 'UNKNOWN_SYMBOL' : validateOrder(s.spec, it);
     // Replace is not a venue primitive here, and a client id may only be working once.
     if (reason === '' && (it.action !== 'new' || this.live.has(cmd.orderId))) reason = 'VENUE_REJECT';
     if (s === undefined || reason !== '') {
@@ -431,20 +431,6 @@ function recordPrint(s: Session, price: number, qty: number, aggressor: Side): v
   s.printQty[k] = qty;
   s.printSide = aggressor;
   s.prints = k + 1;
-}
-
-/** Venue-side checks of a new order, in the order a broker reports them. */
-function validate(spec: SymbolSpec, it: OrderIntent): RejectReason | '' {
-  if (!(it.qty > 0) || !Number.isFinite(it.qty)) return 'QTY_INVALID';
-  if (it.qty % spec.lotSize !== 0) return 'LOT_SIZE';
-  if (!(it.price > 0) || !Number.isFinite(it.price)) return 'PRICE_INVALID';
-  if (!onTick(spec, it.price)) return 'TICK_SIZE';
-  if ((it.side !== 1 && it.side !== -1) || !isTif(it.tif)) return 'VENUE_REJECT';
-  return '';
-}
-
-function isTif(tif: TimeInForce): boolean {
-  return tif === 'GTC' || tif === 'IOC';
 }
 
 /** Seed of a symbol's flow stream: FNV-1a of the code, keyed by the venue seed. */
