@@ -146,7 +146,9 @@ export class BacktestTracker {
     let realized = 0;
     let unrealized = 0;
     let fees = 0;
-    for (const p of sys.positions.all()) {
+    const list = sys.positions.list;
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i];
       realized += p.realized;
       unrealized += p.unrealized(marks[p.spec.id]);
       fees += p.fees;

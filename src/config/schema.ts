@@ -181,6 +181,7 @@ export const settingsSchema = z.strictObject({
   metrics: z.strictObject({
     enabled: z.boolean(),
     span_sample_every: positiveInt,
+    sim_time_every: positiveInt,
   }),
   supervisor: z.strictObject({
     enabled: z.boolean(),

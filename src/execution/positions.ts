@@ -86,6 +86,8 @@ export class Position {
 /** All positions, by strategy and symbol; a position is created on first use. */
 export class PositionStore {
   private readonly byStrategy = new Map<string, (Position | undefined)[]>();
+  /** Every position created so far, in creation order (hot loops iterate this: no iterator objects). */
+  readonly list: Position[] = [];
 
   constructor(private readonly symbols: readonly SymbolSpec[]) {}
 
@@ -95,7 +97,12 @@ export class PositionStore {
       row = new Array<Position | undefined>(this.symbols.length);
       this.byStrategy.set(strategyId, row);
     }
-    return (row[symbolId] ??= new Position(strategyId, this.symbols[symbolId]));
+    let p = row[symbolId];
+    if (p === undefined) {
+      p = row[symbolId] = new Position(strategyId, this.symbols[symbolId]);
+      this.list.push(p);
+    }
+    return p;
   }
 
   /** Net quantity of a symbol over all strategies. */
@@ -105,8 +112,8 @@ export class PositionStore {
     return q;
   }
 
+  /** Positions that have traded (for reports). */
   *all(): IterableIterator<Position> {
-    for (const row of this.byStrategy.values())
-      for (const p of row) if (p !== undefined && p.fills > 0) yield p;
+    for (const p of this.list) if (p.fills > 0) yield p;
   }
 }

@@ -45,23 +45,34 @@ export class MarketDataService {
     }
     const lat = this.latency;
     if (lat === null) {
-      this.process(ev, true, t0, t0);
+      this.process(ev, true, true, t0, t0);
       return;
     }
     const t1 = performance.now();
     lat.beginEvent();
     lat.recordMs(Stage.Feed, t1 - t0);
-    this.process(ev, true, t0, t1);
+    this.process(ev, true, true, t0, t1);
   };
+
+  /**
+   * Replayed events are timed one in `replayTimeEvery` (the timer itself costs about as much
+   * as the LOB update; percentiles of a regular sample stay representative).
+   */
+  replayTimeEvery = 1;
+  private replaySeq = 0;
 
   /** Already-normalized event (replay). */
   readonly onMarketEvent = (ev: MarketEvent, endOfMessage: boolean): void => {
     // Unknown symbols, bad trades and stale snapshots are counted by the normalizer and dropped.
     if (!this.normalizer.check(ev)) return;
+    if (++this.replaySeq % this.replayTimeEvery !== 0) {
+      this.process(ev, endOfMessage, false, 0, 0);
+      return;
+    }
     const t0 = performance.now();
     this.runner.eventT0 = t0;
     this.latency?.beginEvent();
-    this.process(ev, endOfMessage, t0, t0);
+    this.process(ev, endOfMessage, true, t0, t0);
   };
 
   /**
@@ -69,7 +80,7 @@ export class MarketDataService {
    * `tb` moves from stage to stage, and the strategy stage runs from the last one to the end of
    * the bus drain (so it includes the recorder copy and the bus publish).
    */
-  private process(ev: MarketEvent, endOfMessage: boolean, t0: number, t1: number): void {
+  private process(ev: MarketEvent, endOfMessage: boolean, timed: boolean, t0: number, t1: number): void {
     this.events++;
     let tb = t1;
     const spec = this.symbols[ev.symbolId];
@@ -80,17 +91,19 @@ export class MarketDataService {
       this.bus.publish(ev, null);
     } else {
       const changed = this.lob.apply(ev, endOfMessage);
-      const t2 = performance.now();
-      if (this.lobLatency !== null) this.lobLatency.record((t2 - t0) * 1e6);
-      if (this.latency !== null) this.latency.recordMs(Stage.Lob, t2 - t1);
-      tb = t2;
+      if (timed) {
+        tb = performance.now();
+        if (this.lobLatency !== null) this.lobLatency.record((tb - t0) * 1e6);
+        if (this.latency !== null) this.latency.recordMs(Stage.Lob, tb - t1);
+      }
       if (this.features !== null) {
         if (ev.kind === MdKind.Clear) this.features.reset(ev.symbolId);
         if (changed) {
           this.features.onBook(ev.symbolId, this.lob.book(ev.symbolId), ev.exchTs);
-          if (this.latency !== null) {
-            tb = performance.now();
-            this.latency.recordMs(Stage.Features, tb - t2);
+          if (timed && this.latency !== null) {
+            const t3 = performance.now();
+            this.latency.recordMs(Stage.Features, t3 - tb);
+            tb = t3;
           }
         }
       }
@@ -111,7 +124,7 @@ export class MarketDataService {
       if (changed) this.bus.publish(ev, this.lob.stats(ev.symbolId));
     }
     const lat = this.latency;
-    if (lat === null) this.bus.drain(this.runner.onSlot);
+    if (lat === null || !timed) this.bus.drain(this.runner.onSlot);
     else {
       if (this.bus.drain(this.runner.onSlot) > 0)
         lat.recordMs(Stage.Strategy, performance.now() - tb - lat.nestedMs);

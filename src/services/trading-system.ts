@@ -198,6 +198,7 @@ export class TradingSystem {
       this.tape,
     );
     this.marketData.features = this.features;
+    if (this.clock.simulated) this.marketData.replayTimeEvery = s.metrics.sim_time_every;
     this.venue.connect({
       onQuote: this.marketData.onQuote,
       onMarketEvent: this.marketData.onMarketEvent,
@@ -380,7 +381,9 @@ export class TradingSystem {
         // Marked at the last valid mid, so a one-sided book does not look like a loss.
         equity: () => {
           let e = 0;
-          for (const p of this.positions.all()) {
+          const list = this.positions.list;
+          for (let i = 0; i < list.length; i++) {
+            const p = list[i];
             const mid = this.lob.stats(p.spec.id).mid;
             if (mid > 0) marks[p.spec.id] = mid;
             e += p.net(marks[p.spec.id]);
