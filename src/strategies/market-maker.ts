@@ -68,13 +68,14 @@ export class MarketMaker extends Strategy<MarketMakerParams> {
       ctx.cancel(q.bidId);
       q.bidId = 0;
     } else if (q.bidId !== 0 && q.bidTs <= settled && Math.abs(q.bidPx - bidTarget) >= minMove) {
-      // Refused (e.g. the quote just filled): keep tracking it; its report resets it.
+      // Refused (the quote just filled, or a rate limit): keep tracking it (its report resets it)
+      // and wait a quote life before retrying, instead of retrying on every event.
       const id = ctx.replace(q.bidId, bidTarget, p.order_qty);
       if (id !== 0) {
         q.bidId = id;
         q.bidPx = bidTarget;
-        q.bidTs = now;
       }
+      q.bidTs = now;
     } else if (q.bidId === 0 && wantBid && q.bidTs <= settled) {
       q.bidId = ctx.place(st.symbolId, 1, bidTarget, p.order_qty);
       q.bidPx = bidTarget;
@@ -89,8 +90,8 @@ export class MarketMaker extends Strategy<MarketMakerParams> {
       if (id !== 0) {
         q.askId = id;
         q.askPx = askTarget;
-        q.askTs = now;
       }
+      q.askTs = now;
     } else if (q.askId === 0 && wantAsk && q.askTs <= settled) {
       q.askId = ctx.place(st.symbolId, -1, askTarget, p.order_qty);
       q.askPx = askTarget;
