@@ -75,11 +75,6 @@ export async function runSim(flags: RunFlags): Promise<void> {
   extra.push(...replayFlags(flags));
   const loaded = loadAll(flags, extra);
   const log = createLogger(process.env.HFT_LOG_LEVEL ?? loaded.settings.log_level);
-  if (loaded.settings.run.clock === 'real')
-    await TradingSystem.warmUp(
-      { ...loaded, log: log.child({}, { level: 'error' }) },
-      loaded.settings.run.warmup_s,
-    );
   const sys = await TradingSystem.create({
     ...loaded,
     log,

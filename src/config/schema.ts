@@ -70,8 +70,6 @@ export const settingsSchema = z.strictObject({
   run: z.strictObject({
     duration_s: nonNegative,
     clock: z.enum(['real', 'sim']),
-    busy_poll: z.boolean(),
-    warmup_s: nonNegative,
   }),
   sim: z.strictObject({
     seed: z.number().int(),

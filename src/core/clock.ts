@@ -8,12 +8,27 @@ export interface Clock {
   readonly simulated: boolean;
 }
 
-/** Wall clock with sub-microsecond resolution from the monotonic performance timer. */
+/**
+ * Wall clock: reads `startNs` + `speed` x the wall time elapsed since construction, with the
+ * monotonic performance timer's sub-microsecond resolution. Defaults: now, real time. A speed
+ * other than 1 paces recorded data (`--speed x`). Live, paced replays and the JIT warm-up all
+ * use this one class, so hot call sites optimized during the warm-up stay valid afterwards.
+ */
 export class RealClock implements Clock {
   readonly simulated = false;
-  private readonly originNs = performance.timeOrigin * 1e6;
+  private readonly wall0 = performance.now();
+  private readonly startNs: Nanos;
+
+  constructor(
+    startNs?: Nanos,
+    private readonly speed = 1,
+  ) {
+    if (!(speed > 0 && Number.isFinite(speed))) throw new Error(`clock speed must be > 0, got ${speed}`);
+    this.startNs = startNs ?? (performance.timeOrigin + this.wall0) * 1e6;
+  }
+
   nowNs(): Nanos {
-    return this.originNs + performance.now() * 1e6;
+    return this.startNs + (performance.now() - this.wall0) * 1e6 * this.speed;
   }
 }
 

@@ -31,7 +31,6 @@ import { RiskEngine } from '../risk/risk-engine.ts';
 import { guardThresholds, StormGuard } from '../risk/storm-guard.ts';
 import { StrategyRunner } from '../strategy/runner.ts';
 import type { StrategyFactory } from '../strategy/sdk.ts';
-import { PacedClock } from '../venues/replay/paced-clock.ts';
 import { type LoadedReplay, loadReplay } from '../venues/replay/replay-sources.ts';
 import { type ExchangeModel, ReplayVenue, replayStartTs } from '../venues/replay/replay-venue.ts';
 import { L2Exchange } from '../venues/sim/l2-exchange.ts';
@@ -111,7 +110,7 @@ export class TradingSystem {
       // Replay time is the data's time: simulated, or paced against the wall clock by feed.speed.
       const t0 = replayStartTs(replay.streams, true);
       this.clock =
-        s.run.clock === 'sim' || s.feed.speed === 'max' ? new SimClock(t0) : new PacedClock(t0, s.feed.speed);
+        s.run.clock === 'sim' || s.feed.speed === 'max' ? new SimClock(t0) : new RealClock(t0, s.feed.speed);
     } else {
       this.clock = s.run.clock === 'sim' ? new SimClock(Date.parse(s.sim.start_time) * 1e6) : new RealClock();
     }
@@ -292,29 +291,6 @@ export class TradingSystem {
     return new TradingSystem(opts, recorder, symbols, replay);
   }
 
-  /**
-   * JIT warm-up: runs the same hot-path code on a throwaway simulated session so V8 has
-   * optimized it before the first real event (otherwise the first minutes run unoptimized).
-   */
-  static async warmUp(opts: SystemOptions, simSeconds: number): Promise<void> {
-    if (simSeconds <= 0) return;
-    const s = opts.settings;
-    const settings = {
-      ...s,
-      run: { ...s.run, clock: 'sim' as const },
-      sim: { ...s.sim, seed: s.sim.seed + 1 },
-      feed: { ...s.feed, kind: 'sim' as const },
-    };
-    const sys = await TradingSystem.create({
-      ...opts,
-      settings,
-      record: false,
-      flushDeadLetters: false,
-      log: opts.log.child({ warmup: true }),
-    });
-    await sys.run(simSeconds);
-  }
-
   /** Asks a running `run()` to stop at the next task boundary (Ctrl+C). */
   stop(): void {
     this.stopRequested = true;
@@ -362,8 +338,6 @@ export class TradingSystem {
         const limit = Math.min(now, this.endNs);
         while (sched.runNext(limit)) {}
         if (this.stopRequested || now >= this.endNs) resolve();
-        // Busy polling keeps the hot path warm (caches, CPU clocks) at the cost of one core.
-        else if (this.opts.settings.run.busy_poll) setImmediate(tick);
         else setTimeout(tick, 1);
       };
       tick();

@@ -82,7 +82,7 @@ test('while hft run owns the store, hft db query goes through its API (read-only
   const store = ['--set', `store.path=${path.join(dir, 'data')}`];
   const child = spawn(
     process.execPath,
-    [hft, 'run', 'sim', '--duration', '30', '--set', 'ops.port=0', '--set', 'run.warmup_s=0', ...store],
+    [hft, 'run', 'sim', '--duration', '30', '--set', 'ops.port=0', ...store],
     { cwd: repoRoot, env: { ...process.env, HFT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   try {
@@ -98,8 +98,10 @@ test('while hft run owns the store, hft db query goes through its API (read-only
     assert.equal(drop.code, 2);
     assert.match(drop.stderr, /only one read-only statement/);
   } finally {
-    child.kill('SIGINT');
-    await new Promise((r) => child.once('exit', r));
+    if (child.exitCode === null) {
+      child.kill('SIGINT');
+      await new Promise((r) => child.once('exit', r));
+    }
   }
   assert.equal(
     existsSync(path.join(dir, 'data', '.api.json')),

@@ -3,9 +3,9 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { loadSettings } from '../../../src/config/loader.ts';
 import { loadSymbols } from '../../../src/config/symbols.ts';
+import { RealClock as PacedClock } from '../../../src/core/clock.ts';
 import { createLogger } from '../../../src/core/logger.ts';
 import { TradingSystem } from '../../../src/services/trading-system.ts';
-import { PacedClock } from '../../../src/venues/replay/paced-clock.ts';
 import { repoRoot } from '../../helpers/symbols.ts';
 import { dataFile, requireData } from './data-dir.ts';
 
