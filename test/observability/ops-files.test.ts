@@ -118,8 +118,6 @@ test('hft run sim prints the dashboard and metrics URLs; its live /metrics passe
       `store.path=${mkdtempSync(path.join(os.tmpdir(), 'hft-ops-'))}`,
       '--set',
       'ops.port=0',
-      '--set',
-      'run.warmup_s=0',
     ],
     { cwd: repoRoot, env: { ...process.env, HFT_LOG_LEVEL: 'error' }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
