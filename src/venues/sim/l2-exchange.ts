@@ -6,7 +6,7 @@ import type { Nanos } from '../../core/clock.ts';
 import { RecentMap } from '../../core/recent-map.ts';
 import type { Scheduler } from '../../core/scheduler.ts';
 import type { ExchangeModel } from '../replay/replay-venue.ts';
-import type { LatencyModel } from './latency-model.ts';
+import { type LatencyModel, OrderLink } from './latency-model.ts';
 import { validateOrder } from './order-checks.ts';
 import type { QueueModel, QueuePos } from './queue-model.ts';
 
@@ -146,7 +146,7 @@ export class L2Exchange implements ExchangeModel {
   };
   private readonly books: Book[] = [];
   private readonly scheduler: Scheduler;
-  private readonly latency: LatencyModel;
+  private readonly link: OrderLink;
   private readonly queue: QueueModel;
   /** Working own orders by client order id. */
   private readonly live = new Map<number, OwnOrder>();
@@ -157,12 +157,10 @@ export class L2Exchange implements ExchangeModel {
   private execSeq = 0;
   /** Net filled quantity of own orders per symbol id (the account's position at the exchange). */
   private readonly netPos = new Map<number, number>();
-  private lastOrderTs = Number.NEGATIVE_INFINITY;
-  private lastResponseTs = Number.NEGATIVE_INFINITY;
 
   constructor(opts: L2ExchangeOptions) {
     this.scheduler = opts.scheduler;
-    this.latency = opts.latency;
+    this.link = new OrderLink(opts.latency);
     this.queue = opts.queue;
     opts.symbols.forEach((spec, i) => {
       if (spec.id !== i) throw new Error(`L2Exchange: symbol ${spec.code} has id ${spec.id}, expected ${i}`);
@@ -185,12 +183,12 @@ export class L2Exchange implements ExchangeModel {
 
   /** Sends a new order (or a cancel intent) now; it reaches the book after the order latency. */
   submit(cmd: OrderCommand): void {
-    this.scheduler.at(this.orderArrivalTs(), this.onOrder, cmd);
+    this.scheduler.at(this.link.arrivalTs(this.scheduler.clock.nowNs()), this.onOrder, cmd);
   }
 
   /** Requests a cancel now; it reaches the book after the order latency, in order with submits. */
   cancel(orderId: number): void {
-    this.scheduler.at(this.orderArrivalTs(), this.onCancel, orderId);
+    this.scheduler.at(this.link.arrivalTs(this.scheduler.clock.nowNs()), this.onCancel, orderId);
   }
 
   /**
@@ -456,24 +454,12 @@ export class L2Exchange implements ExchangeModel {
       exchTs,
       execId: type === 'fill' ? `${venueOrderId}-F${++this.execSeq}` : '',
     };
-    let ts = exchTs + this.latency.responseLatencyNs(exchTs);
-    if (ts < this.lastResponseTs) ts = this.lastResponseTs;
-    this.lastResponseTs = ts;
-    this.scheduler.at(ts, this.deliver, ev);
+    this.scheduler.at(this.link.responseTs(exchTs), this.deliver, ev);
   }
 
   private readonly deliver = (ev: VenueExecEvent): void => {
     this.onExec(ev);
   };
-
-  /** Arrival time of an order or cancel sent now; the order path is FIFO, like one TCP session. */
-  private orderArrivalTs(): number {
-    const now = this.scheduler.clock.nowNs();
-    let ts = now + this.latency.orderLatencyNs(now);
-    if (ts < this.lastOrderTs) ts = this.lastOrderTs;
-    this.lastOrderTs = ts;
-    return ts;
-  }
 }
 
 /** Drops finished orders from a book's own list, keeping the others in time priority. */

@@ -5,7 +5,7 @@ import type { RawBidAsk, RawTick, Venue, VenueExecEvent, VenueHandlers } from '.
 import { RecentMap } from '../../core/recent-map.ts';
 import { Rng } from '../../core/rng.ts';
 import type { Scheduler } from '../../core/scheduler.ts';
-import type { LatencyModel } from './latency-model.ts';
+import { type LatencyModel, OrderLink } from './latency-model.ts';
 import { MatchingEngine } from './matching-engine.ts';
 import { validateOrder } from './order-checks.ts';
 import { type OrderFlowCounters, OrderFlowGenerator, type OrderFlowOptions } from './order-flow-generator.ts';
@@ -78,7 +78,7 @@ interface Session {
 export class SimVenue implements Venue {
   readonly name: string;
   private readonly scheduler: Scheduler;
-  private readonly latency: LatencyModel;
+  private readonly link: OrderLink;
   private readonly levels: number;
   private readonly byCode = new Map<string, Session>();
   private readonly byId = new Map<number, Session>();
@@ -92,13 +92,11 @@ export class SimVenue implements Venue {
   private execSeq = 0;
   /** Net filled quantity of own orders per symbol id (the account's position at the exchange). */
   private readonly netPos = new Map<number, number>();
-  private lastOrderTs = Number.NEGATIVE_INFINITY;
-  private lastResponseTs = Number.NEGATIVE_INFINITY;
 
   constructor(opts: SimVenueOptions) {
     this.name = opts.name ?? 'sim';
     this.scheduler = opts.scheduler;
-    this.latency = opts.latency;
+    this.link = new OrderLink(opts.latency);
     this.levels = opts.depthLevels ?? 5;
     if (!Number.isInteger(this.levels) || this.levels < 1) {
       throw new Error(`SimVenue: depthLevels must be a positive integer (got ${opts.depthLevels})`);
@@ -138,11 +136,11 @@ export class SimVenue implements Venue {
   }
 
   submit(cmd: OrderCommand): void {
-    this.scheduler.at(this.orderArrivalTs(), this.onOrder, cmd);
+    this.scheduler.at(this.link.arrivalTs(this.scheduler.clock.nowNs()), this.onOrder, cmd);
   }
 
   cancel(orderId: number): void {
-    this.scheduler.at(this.orderArrivalTs(), this.onCancel, orderId);
+    this.scheduler.at(this.link.arrivalTs(this.scheduler.clock.nowNs()), this.onCancel, orderId);
   }
 
   /** The matching engine of a symbol (read it; changing it bypasses market-data publication). */
@@ -343,24 +341,12 @@ export class SimVenue implements Venue {
       exchTs: now,
       execId: type === 'fill' ? `${venueOrderId}-F${++this.execSeq}` : '',
     };
-    let ts = now + this.latency.responseLatencyNs(now);
-    if (ts < this.lastResponseTs) ts = this.lastResponseTs;
-    this.lastResponseTs = ts;
-    this.scheduler.at(ts, this.deliver, ev);
+    this.scheduler.at(this.link.responseTs(now), this.deliver, ev);
   }
 
   private readonly deliver = (ev: VenueExecEvent): void => {
     this.handlers?.onExec(ev);
   };
-
-  /** Arrival time of an order or cancel sent now; the order path is FIFO, like one TCP session. */
-  private orderArrivalTs(): number {
-    const now = this.scheduler.clock.nowNs();
-    let ts = now + this.latency.orderLatencyNs(now);
-    if (ts < this.lastOrderTs) ts = this.lastOrderTs;
-    this.lastOrderTs = ts;
-    return ts;
-  }
 
   /** Emits the trade prints of the last engine operation, then the book if its top N changed. */
   private publish(s: Session): void {
