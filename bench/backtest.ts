@@ -5,9 +5,7 @@
  */
 import path from 'node:path';
 import { backtestSettings, DEFAULT_MODELS, runBacktest } from '../src/backtest/runner.ts';
-import { loadSettings } from '../src/config/loader.ts';
-import { loadStrategies } from '../src/config/strategies.ts';
-import { loadSymbols } from '../src/config/symbols.ts';
+import { loadProject } from '../src/config/project.ts';
 import { SimClock } from '../src/core/clock.ts';
 import { createLogger } from '../src/core/logger.ts';
 import { Scheduler } from '../src/core/scheduler.ts';
@@ -37,12 +35,7 @@ export interface BacktestBench {
 /** Runs the backtest `passes` times (the first warms the JIT) and reports the best pass. */
 export async function benchBacktest(root: string, dataDir: string, passes = 3): Promise<BacktestBench> {
   const data = path.join(dataDir, FILE);
-  const { settings } = loadSettings({ root, env: 'test', envVars: {} });
-  const symbols = loadSymbols(path.resolve(root, settings.symbols_file));
-  const strategies = loadStrategies(
-    path.resolve(root, settings.strategies_file),
-    new Set(symbols.map((s) => s.code)),
-  );
+  const { settings, symbols, strategies } = loadProject({ root, env: 'test', envVars: {} });
   const log = createLogger('silent');
   let best = Number.POSITIVE_INFINITY;
   let total = Number.POSITIVE_INFINITY;

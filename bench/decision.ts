@@ -4,8 +4,7 @@
  * classes running together (market makers, OFI taker, TWAP) in simulated time.
  */
 import path from 'node:path';
-import { loadSettings } from '../src/config/loader.ts';
-import { loadStrategies } from '../src/config/strategies.ts';
+import { loadProject } from '../src/config/project.ts';
 import { loadSymbols } from '../src/config/symbols.ts';
 import type { OrderCommand, OrderIntent } from '../src/contracts/orders.ts';
 import type { Venue } from '../src/contracts/venue.ts';
@@ -132,12 +131,9 @@ export interface StrategiesBench {
 
 /** Event -> intent with every shipped strategy enabled (TWAP included), median over rounds. */
 export async function benchStrategies(root: string, simSeconds = 600, rounds = 3): Promise<StrategiesBench> {
-  const { settings } = loadSettings({ root, env: 'test', envVars: {} });
-  const symbols = loadSymbols(path.resolve(root, settings.symbols_file));
-  const strategies = loadStrategies(
-    path.resolve(root, settings.strategies_file),
-    new Set(symbols.map((s) => s.code)),
-  ).map((s) => ({ ...s, enabled: true }));
+  const project = loadProject({ root, env: 'test', envVars: {} });
+  const { settings, symbols } = project;
+  const strategies = project.strategies.map((s) => ({ ...s, enabled: true }));
   const runs = [];
   for (let i = 0; i <= rounds; i++) {
     const sys = await TradingSystem.create({

@@ -1,13 +1,4 @@
-/**
- * Cost of the hot-path instrumentation (metrics.enabled: stage timings, trade tape): the
- * whole loop in simulated time with metrics on and off, same seed, rounds interleaved so
- * machine noise hits both alike. Reports the median over rounds of each run's event -> intent
- * p50/p99 and of its throughput.
- */
-import path from 'node:path';
-import { loadSettings } from '../src/config/loader.ts';
-import { loadStrategies } from '../src/config/strategies.ts';
-import { loadSymbols } from '../src/config/symbols.ts';
+import { loadProject } from '../src/config/project.ts';
 import { createLogger } from '../src/core/logger.ts';
 import { TradingSystem } from '../src/services/trading-system.ts';
 
@@ -22,17 +13,12 @@ export interface MetricsCost {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function runOnce(root: string, simSeconds: number, metrics: boolean) {
-  const { settings } = loadSettings({
+  const { settings, symbols, strategies } = loadProject({
     root,
     env: 'test',
     envVars: {},
     overrides: [{ key: 'metrics.enabled', value: metrics, label: 'bench' }],
   });
-  const symbols = loadSymbols(path.resolve(root, settings.symbols_file));
-  const strategies = loadStrategies(
-    path.resolve(root, settings.strategies_file),
-    new Set(symbols.map((s) => s.code)),
-  );
   const sys = await TradingSystem.create({
     settings,
     root,

@@ -9,9 +9,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadSettings } from '../src/config/loader.ts';
-import { loadStrategies } from '../src/config/strategies.ts';
-import { loadSymbols } from '../src/config/symbols.ts';
+import { loadProject } from '../src/config/project.ts';
 import { type LevelEvent, MdKind } from '../src/contracts/market.ts';
 import { LatencyHistogram } from '../src/core/histogram.ts';
 import { createLogger } from '../src/core/logger.ts';
@@ -35,17 +33,12 @@ function row(name: string, value: string): void {
 
 /** Whole loop (no recorder) in simulated time: the hot path at full speed. */
 async function benchLoop(simSeconds: number, record: boolean): Promise<void> {
-  const { settings } = loadSettings({
+  const { settings, symbols, strategies } = loadProject({
     root,
     env: 'test',
     envVars: {},
     overrides: [{ key: 'store.path', value: path.join(root, 'data', 'bench'), label: 'bench' }],
   });
-  const symbols = loadSymbols(path.resolve(root, settings.symbols_file));
-  const strategies = loadStrategies(
-    path.resolve(root, settings.strategies_file),
-    new Set(symbols.map((s) => s.code)),
-  );
   const sys = await TradingSystem.create({
     settings,
     root,

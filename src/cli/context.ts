@@ -1,9 +1,5 @@
-import path from 'node:path';
-import { loadSettings, parseScalar } from '../config/loader.ts';
-import type { Settings } from '../config/schema.ts';
-import { loadStrategies, type StrategyConfig } from '../config/strategies.ts';
-import { loadSymbols } from '../config/symbols.ts';
-import type { SymbolSpec } from '../contracts/symbols.ts';
+import { parseScalar } from '../config/loader.ts';
+import { loadProject, type Project } from '../config/project.ts';
 import { UserError } from '../core/errors.ts';
 
 /** Flags every command that reads config accepts. */
@@ -11,13 +7,6 @@ export interface ConfigFlags {
   env?: string;
   config?: string;
   set?: string[];
-}
-
-export interface Loaded {
-  settings: Settings;
-  root: string;
-  symbols: SymbolSpec[];
-  strategies: StrategyConfig[];
 }
 
 /** Parses `--set key=value` flags into loader overrides. */
@@ -34,18 +23,11 @@ export function setOverrides(sets: string[] = []): { key: string; value: unknown
 export function loadAll(
   flags: ConfigFlags,
   extra: { key: string; value: unknown; label: string }[] = [],
-): Loaded {
-  const root = process.cwd();
-  const { settings } = loadSettings({
-    root,
+): Project {
+  return loadProject({
+    root: process.cwd(),
     env: flags.env,
     configFile: flags.config,
     overrides: [...setOverrides(flags.set), ...extra],
   });
-  const symbols = loadSymbols(path.resolve(root, settings.symbols_file));
-  const strategies = loadStrategies(
-    path.resolve(root, settings.strategies_file),
-    new Set(symbols.map((s) => s.code)),
-  );
-  return { settings, root, symbols, strategies };
 }

@@ -3,21 +3,19 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { loadSettings } from '../../src/config/loader.ts';
-import { loadStrategies } from '../../src/config/strategies.ts';
-import { loadSymbols } from '../../src/config/symbols.ts';
+import { loadProject } from '../../src/config/project.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import { runQuery } from '../../src/recorder/query.ts';
 import { TradingSystem } from '../../src/services/trading-system.ts';
 import { repoRoot } from '../helpers/symbols.ts';
 
 function load(overrides: { key: string; value: unknown; label: string }[] = []) {
-  const { settings } = loadSettings({ root: repoRoot, env: 'test', envVars: {}, overrides });
-  const symbols = loadSymbols(path.resolve(repoRoot, settings.symbols_file));
-  const strategies = loadStrategies(
-    path.resolve(repoRoot, settings.strategies_file),
-    new Set(symbols.map((s) => s.code)),
-  );
+  const { settings, symbols, strategies } = loadProject({
+    root: repoRoot,
+    env: 'test',
+    envVars: {},
+    overrides,
+  });
   return { settings, root: repoRoot, symbols, strategies, log: createLogger('silent') };
 }
 

@@ -3,9 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { loadSettings } from '../../../src/config/loader.ts';
-import { loadStrategies } from '../../../src/config/strategies.ts';
-import { loadSymbols } from '../../../src/config/symbols.ts';
+import { loadProject } from '../../../src/config/project.ts';
 import { MdKind } from '../../../src/contracts/market.ts';
 import { UserError } from '../../../src/core/errors.ts';
 import { createLogger } from '../../../src/core/logger.ts';
@@ -16,17 +14,12 @@ import { readStore, type StoreData } from '../../../src/venues/replay/read-store
 import { repoRoot } from '../../helpers/symbols.ts';
 
 function load(overrides: Record<string, unknown>) {
-  const { settings } = loadSettings({
+  const { settings, symbols, strategies } = loadProject({
     root: repoRoot,
     env: 'test',
     envVars: {},
     overrides: Object.entries(overrides).map(([key, value]) => ({ key, value, label: 'test' })),
   });
-  const symbols = loadSymbols(path.resolve(repoRoot, settings.symbols_file));
-  const strategies = loadStrategies(
-    path.resolve(repoRoot, settings.strategies_file),
-    new Set(symbols.map((s) => s.code)),
-  );
   return { settings, root: repoRoot, symbols, strategies, log: createLogger('silent') };
 }
 
