@@ -6,8 +6,9 @@ import type { Nanos } from '../../core/clock.ts';
 import { RecentMap } from '../../core/recent-map.ts';
 import type { Scheduler } from '../../core/scheduler.ts';
 import type { ExchangeModel } from '../replay/replay-venue.ts';
-import { type LatencyModel, OrderLink } from './latency-model.ts';
+import type { LatencyModel } from './latency-model.ts';
 import { validateOrder } from './order-checks.ts';
+import { OrderLink } from './order-link.ts';
 import type { QueueModel, QueuePos } from './queue-model.ts';
 
 export interface L2ExchangeOptions {
@@ -154,13 +155,12 @@ export class L2Exchange implements ExchangeModel {
   private readonly finished = new RecentMap<number, true>(FINISHED_MEMORY);
   private onExec: (e: VenueExecEvent) => void = () => {};
   private venueSeq = 0;
-  private execSeq = 0;
   /** Net filled quantity of own orders per symbol id (the account's position at the exchange). */
   private readonly netPos = new Map<number, number>();
 
   constructor(opts: L2ExchangeOptions) {
     this.scheduler = opts.scheduler;
-    this.link = new OrderLink(opts.latency);
+    this.link = new OrderLink(this.scheduler, opts.latency, (e) => this.onExec(e));
     this.queue = opts.queue;
     opts.symbols.forEach((spec, i) => {
       if (spec.id !== i) throw new Error(`L2Exchange: symbol ${spec.code} has id ${spec.id}, expected ${i}`);
@@ -183,12 +183,12 @@ export class L2Exchange implements ExchangeModel {
 
   /** Sends a new order (or a cancel intent) now; it reaches the book after the order latency. */
   submit(cmd: OrderCommand): void {
-    this.scheduler.at(this.link.arrivalTs(this.scheduler.clock.nowNs()), this.onOrder, cmd);
+    this.scheduler.at(this.link.arrivalTs(), this.onOrder, cmd);
   }
 
   /** Requests a cancel now; it reaches the book after the order latency, in order with submits. */
   cancel(orderId: number): void {
-    this.scheduler.at(this.link.arrivalTs(this.scheduler.clock.nowNs()), this.onCancel, orderId);
+    this.scheduler.at(this.link.arrivalTs(), this.onCancel, orderId);
   }
 
   /**
@@ -349,7 +349,7 @@ export class L2Exchange implements ExchangeModel {
     if (reason === '' && (it.action !== 'new' || this.live.has(cmd.orderId))) reason = 'VENUE_REJECT';
     if (b === undefined || reason !== '') {
       this.counters.rejects++;
-      this.respond('reject', cmd.orderId, '', 0, 0, 0, false, reason, now);
+      this.link.report('reject', cmd.orderId, '', 0, 0, 0, false, reason, now);
       return;
     }
     const o: OwnOrder = {
@@ -364,13 +364,13 @@ export class L2Exchange implements ExchangeModel {
     };
     this.live.set(o.orderId, o);
     this.counters.acks++;
-    this.respond('ack', o.orderId, o.venueOrderId, 0, 0, o.leaves, false, '', now);
+    this.link.report('ack', o.orderId, o.venueOrderId, 0, 0, o.leaves, false, '', now);
     this.take(o, now);
     if (o.leaves === 0) return;
     if (it.tif === 'IOC') {
       this.finish(o);
       this.counters.canceled++;
-      this.respond('canceled', o.orderId, o.venueOrderId, 0, 0, 0, false, '', now);
+      this.link.report('canceled', o.orderId, o.venueOrderId, 0, 0, 0, false, '', now);
       return;
     }
     this.queue.join(o, (o.side === 1 ? b.bids : b.asks).qtyAt(o.price));
@@ -397,13 +397,13 @@ export class L2Exchange implements ExchangeModel {
     if (o === undefined) {
       const reason = this.finished.has(orderId) ? 'TOO_LATE_TO_CANCEL' : 'UNKNOWN_ORDER';
       this.counters.cancelRejects++;
-      this.respond('cancel_reject', orderId, '', 0, 0, 0, false, reason, now);
+      this.link.report('cancel_reject', orderId, '', 0, 0, 0, false, reason, now);
       return;
     }
     this.finish(o);
     compact(o.book);
     this.counters.canceled++;
-    this.respond('canceled', o.orderId, o.venueOrderId, 0, 0, 0, false, '', now);
+    this.link.report('canceled', o.orderId, o.venueOrderId, 0, 0, 0, false, '', now);
   };
 
   private fill(o: OwnOrder, price: number, qty: number, taker: boolean, ts: Nanos): void {
@@ -414,7 +414,7 @@ export class L2Exchange implements ExchangeModel {
     const sid = o.book.spec.id;
     this.netPos.set(sid, (this.netPos.get(sid) ?? 0) + o.side * qty);
     if (leaves === 0) this.finish(o);
-    this.respond('fill', o.orderId, o.venueOrderId, price, qty, leaves, taker, '', ts);
+    this.link.report('fill', o.orderId, o.venueOrderId, price, qty, leaves, taker, '', ts);
   }
 
   /** Takes an order out of the live set; a resting one is compacted out of its book's list later. */
@@ -429,37 +429,6 @@ export class L2Exchange implements ExchangeModel {
     this.live.delete(o.orderId);
     this.finished.set(o.orderId, true);
   }
-
-  /** Queues an exec report; reports keep their order even if the latency model would reorder them. */
-  private respond(
-    type: VenueExecEvent['type'],
-    orderId: number,
-    venueOrderId: string,
-    lastPx: number,
-    lastQty: number,
-    leavesQty: number,
-    taker: boolean,
-    reason: RejectReason | '',
-    exchTs: Nanos,
-  ): void {
-    const ev: VenueExecEvent = {
-      type,
-      orderId,
-      venueOrderId,
-      lastPx,
-      lastQty,
-      leavesQty,
-      taker,
-      reason,
-      exchTs,
-      execId: type === 'fill' ? `${venueOrderId}-F${++this.execSeq}` : '',
-    };
-    this.scheduler.at(this.link.responseTs(exchTs), this.deliver, ev);
-  }
-
-  private readonly deliver = (ev: VenueExecEvent): void => {
-    this.onExec(ev);
-  };
 }
 
 /** Drops finished orders from a book's own list, keeping the others in time priority. */

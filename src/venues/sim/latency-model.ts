@@ -113,30 +113,3 @@ export function parseLatencyCsv(text: string, source: string): EmpiricalLatency 
     throw new UserError(`${source}: ${(e as Error).message}`);
   }
 }
-
-/**
- * The two one-way paths between a trader and a simulated exchange, each FIFO like one TCP
- * session: a message never overtakes an earlier one, even when the latency model would reorder them.
- */
-export class OrderLink {
-  private lastOrderTs = Number.NEGATIVE_INFINITY;
-  private lastResponseTs = Number.NEGATIVE_INFINITY;
-
-  constructor(private readonly latency: LatencyModel) {}
-
-  /** When an order or cancel sent at `now` reaches the exchange. */
-  arrivalTs(now: Nanos): Nanos {
-    let ts = now + this.latency.orderLatencyNs(now);
-    if (ts < this.lastOrderTs) ts = this.lastOrderTs;
-    this.lastOrderTs = ts;
-    return ts;
-  }
-
-  /** When a report the exchange sends at `exchTs` reaches the trader. */
-  responseTs(exchTs: Nanos): Nanos {
-    let ts = exchTs + this.latency.responseLatencyNs(exchTs);
-    if (ts < this.lastResponseTs) ts = this.lastResponseTs;
-    this.lastResponseTs = ts;
-    return ts;
-  }
-}

@@ -1,14 +1,15 @@
 import type { Side } from '../../contracts/market.ts';
 import type { OrderCommand, RejectReason } from '../../contracts/orders.ts';
 import type { SymbolSpec } from '../../contracts/symbols.ts';
-import type { RawBidAsk, RawTick, Venue, VenueExecEvent, VenueHandlers } from '../../contracts/venue.ts';
+import type { RawBidAsk, RawTick, Venue, VenueHandlers } from '../../contracts/venue.ts';
 import { RecentMap } from '../../core/recent-map.ts';
 import { Rng } from '../../core/rng.ts';
 import type { Scheduler } from '../../core/scheduler.ts';
-import { type LatencyModel, OrderLink } from './latency-model.ts';
+import type { LatencyModel } from './latency-model.ts';
 import { MatchingEngine } from './matching-engine.ts';
 import { validateOrder } from './order-checks.ts';
 import { type OrderFlowCounters, OrderFlowGenerator, type OrderFlowOptions } from './order-flow-generator.ts';
+import { OrderLink } from './order-link.ts';
 
 export interface SimVenueOptions {
   symbols: SymbolSpec[];
@@ -89,14 +90,13 @@ export class SimVenue implements Venue {
   private handlers: VenueHandlers | null = null;
   private running = false;
   private venueSeq = 0;
-  private execSeq = 0;
   /** Net filled quantity of own orders per symbol id (the account's position at the exchange). */
   private readonly netPos = new Map<number, number>();
 
   constructor(opts: SimVenueOptions) {
     this.name = opts.name ?? 'sim';
     this.scheduler = opts.scheduler;
-    this.link = new OrderLink(opts.latency);
+    this.link = new OrderLink(this.scheduler, opts.latency, (e) => this.handlers?.onExec(e));
     this.levels = opts.depthLevels ?? 5;
     if (!Number.isInteger(this.levels) || this.levels < 1) {
       throw new Error(`SimVenue: depthLevels must be a positive integer (got ${opts.depthLevels})`);
@@ -136,11 +136,11 @@ export class SimVenue implements Venue {
   }
 
   submit(cmd: OrderCommand): void {
-    this.scheduler.at(this.link.arrivalTs(this.scheduler.clock.nowNs()), this.onOrder, cmd);
+    this.scheduler.at(this.link.arrivalTs(), this.onOrder, cmd);
   }
 
   cancel(orderId: number): void {
-    this.scheduler.at(this.link.arrivalTs(this.scheduler.clock.nowNs()), this.onCancel, orderId);
+    this.scheduler.at(this.link.arrivalTs(), this.onCancel, orderId);
   }
 
   /** The matching engine of a symbol (read it; changing it bypasses market-data publication). */
@@ -258,7 +258,7 @@ export class SimVenue implements Venue {
     // Replace is not a venue primitive here, and a client id may only be working once.
     if (reason === '' && (it.action !== 'new' || this.live.has(cmd.orderId))) reason = 'VENUE_REJECT';
     if (s === undefined || reason !== '') {
-      this.respond('reject', cmd.orderId, '', 0, 0, 0, false, reason);
+      this.link.report('reject', cmd.orderId, '', 0, 0, 0, false, reason, this.scheduler.clock.nowNs());
       return;
     }
     const o: OwnOrder = {
@@ -271,12 +271,32 @@ export class SimVenue implements Venue {
     };
     this.live.set(o.orderId, o);
     s.own.set(o.engineId, o);
-    this.respond('ack', o.orderId, o.venueOrderId, 0, 0, o.leaves, false, '');
+    this.link.report(
+      'ack',
+      o.orderId,
+      o.venueOrderId,
+      0,
+      0,
+      o.leaves,
+      false,
+      '',
+      this.scheduler.clock.nowNs(),
+    );
     const resting = s.engine.add(o.engineId, it.side, it.price, it.qty, it.tif, true);
     if (resting === 0 && o.leaves > 0) {
       // IOC remainder: dropped by the engine.
       this.finish(o);
-      this.respond('canceled', o.orderId, o.venueOrderId, 0, 0, 0, false, '');
+      this.link.report(
+        'canceled',
+        o.orderId,
+        o.venueOrderId,
+        0,
+        0,
+        0,
+        false,
+        '',
+        this.scheduler.clock.nowNs(),
+      );
     }
     this.publish(s);
   };
@@ -285,12 +305,12 @@ export class SimVenue implements Venue {
     const o = this.live.get(orderId);
     if (o === undefined) {
       const reason = this.finished.has(orderId) ? 'TOO_LATE_TO_CANCEL' : 'UNKNOWN_ORDER';
-      this.respond('cancel_reject', orderId, '', 0, 0, 0, false, reason);
+      this.link.report('cancel_reject', orderId, '', 0, 0, 0, false, reason, this.scheduler.clock.nowNs());
       return;
     }
     o.session.engine.cancel(o.engineId);
     this.finish(o);
-    this.respond('canceled', o.orderId, o.venueOrderId, 0, 0, 0, false, '');
+    this.link.report('canceled', o.orderId, o.venueOrderId, 0, 0, 0, false, '', this.scheduler.clock.nowNs());
     this.publish(o.session);
   };
 
@@ -306,7 +326,17 @@ export class SimVenue implements Venue {
     if (o === undefined) throw new Error(`SimVenue ${s.spec.code}: fill for unknown own order ${engineId}`);
     o.leaves = leaves;
     this.netPos.set(s.spec.id, (this.netPos.get(s.spec.id) ?? 0) + o.side * qty);
-    this.respond('fill', o.orderId, o.venueOrderId, price, qty, leaves, taker, '');
+    this.link.report(
+      'fill',
+      o.orderId,
+      o.venueOrderId,
+      price,
+      qty,
+      leaves,
+      taker,
+      '',
+      this.scheduler.clock.nowNs(),
+    );
     if (leaves === 0) this.finish(o);
   }
 
@@ -316,37 +346,6 @@ export class SimVenue implements Venue {
     this.live.delete(o.orderId);
     this.finished.set(o.orderId, true);
   }
-
-  /** Queues an exec report; reports keep their order even if the latency model would reorder them. */
-  private respond(
-    type: VenueExecEvent['type'],
-    orderId: number,
-    venueOrderId: string,
-    lastPx: number,
-    lastQty: number,
-    leavesQty: number,
-    taker: boolean,
-    reason: RejectReason | '',
-  ): void {
-    const now = this.scheduler.clock.nowNs();
-    const ev: VenueExecEvent = {
-      type,
-      orderId,
-      venueOrderId,
-      lastPx,
-      lastQty,
-      leavesQty,
-      taker,
-      reason,
-      exchTs: now,
-      execId: type === 'fill' ? `${venueOrderId}-F${++this.execSeq}` : '',
-    };
-    this.scheduler.at(this.link.responseTs(now), this.deliver, ev);
-  }
-
-  private readonly deliver = (ev: VenueExecEvent): void => {
-    this.handlers?.onExec(ev);
-  };
 
   /** Emits the trade prints of the last engine operation, then the book if its top N changed. */
   private publish(s: Session): void {
