@@ -74,6 +74,11 @@ export interface VenueHandlers {
 /** A venue gives market data and takes orders. Sim, replay and live brokers implement it. */
 export interface Venue {
   readonly name: string;
+  /**
+   * True when every exec report carries the client order id (the simulated venues): the order
+   * adapter then keeps no venue-id -> order index. Broker venues leave it unset.
+   */
+  readonly reportsOrderIds?: boolean;
   connect(handlers: VenueHandlers): void;
   /** Starts producing market data (schedules on the shared scheduler). */
   start(): void;

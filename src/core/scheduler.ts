@@ -9,19 +9,40 @@ interface Task {
 }
 
 /**
+ * A stream of timed work that knows its own next time (a replay cursor over sorted data): the
+ * scheduler runs it in time order with the heap's tasks without a heap push and pop per item.
+ * `run` does the work due at `nextTs` and moves `nextTs` on (Infinity when done).
+ */
+export interface TaskSource {
+  nextTs: Nanos;
+  run(): void;
+}
+
+/**
  * Timed-callback queue (binary min-heap on (ts, seq)): venue latencies, order-flow
- * arrivals and strategy timers all go through it. Ties keep insertion order, which makes
- * runs deterministic. Task objects are pooled.
+ * arrivals and strategy timers all go through it, merged with task sources (replayed data).
+ * Ties keep insertion order among tasks; at equal times sources run before tasks, in the order
+ * they were added. Runs are deterministic. Task objects are pooled.
  */
 export class Scheduler {
   private heap: Task[] = [];
   private pool: Task[] = [];
   private seq = 0;
+  private readonly sources: TaskSource[] = [];
 
   constructor(readonly clock: Clock) {}
 
+  /** Tasks waiting, plus sources with work left. */
   get pending(): number {
-    return this.heap.length;
+    let n = this.heap.length;
+    for (let i = 0; i < this.sources.length; i++)
+      if (this.sources[i].nextTs !== Number.POSITIVE_INFINITY) n++;
+    return n;
+  }
+
+  /** Merges a source into the run order (scanned linearly: meant for a few streams). */
+  addSource(src: TaskSource): void {
+    this.sources.push(src);
   }
 
   /** Runs `fn(arg)` at absolute time `ts` (ns). */
@@ -48,14 +69,21 @@ export class Scheduler {
     this.at(this.clock.nowNs() + delayNs, fn, arg);
   }
 
-  /** Time of the earliest task, or Infinity. */
+  /** Time of the earliest task or source item, or Infinity. */
   nextTs(): Nanos {
-    return this.heap.length === 0 ? Number.POSITIVE_INFINITY : this.heap[0].ts;
+    const src = this.earliestSource();
+    const t = this.heap.length === 0 ? Number.POSITIVE_INFINITY : this.heap[0].ts;
+    return src !== null && src.nextTs < t ? src.nextTs : t;
   }
 
-  /** Runs the earliest task if it is due at or before `limit`; returns false otherwise. */
+  /** Runs the earliest task or source item if it is due at or before `limit`; returns false otherwise. */
   runNext(limit: Nanos): boolean {
     const h = this.heap;
+    const src = this.earliestSource();
+    if (src !== null && src.nextTs <= limit && (h.length === 0 || src.nextTs <= h[0].ts)) {
+      src.run();
+      return true;
+    }
     if (h.length === 0 || h[0].ts > limit) return false;
     const top = h[0];
     const last = h.pop()!;
@@ -78,6 +106,21 @@ export class Scheduler {
     this.pool.push(top);
     fn(arg);
     return true;
+  }
+
+  /** The source with the earliest next time (the first added on ties), or null when none has work. */
+  private earliestSource(): TaskSource | null {
+    const srcs = this.sources;
+    let best: TaskSource | null = null;
+    let t = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < srcs.length; i++) {
+      const s = srcs[i];
+      if (s.nextTs < t) {
+        t = s.nextTs;
+        best = s;
+      }
+    }
+    return best;
   }
 }
 

@@ -4,7 +4,7 @@ import type { SymbolSpec } from '../contracts/symbols.ts';
 import type { Venue } from '../contracts/venue.ts';
 import { NS_PER_MS, NS_PER_S, NS_PER_US } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
-import { RecentMap } from '../core/recent-map.ts';
+import { RecentIds } from '../core/recent-ids.ts';
 import type { Scheduler } from '../core/scheduler.ts';
 import { type BreakerOptions, CircuitBreaker } from './circuit-breaker.ts';
 import { DeadLetterQueue, type DeadLetterReason } from './dead-letter-queue.ts';
@@ -91,7 +91,7 @@ export class OrderAdapter {
   private nextId = 1;
   private readonly orders = new Map<number, OrderState>();
   /** Recently finished orders, so late callbacks (a cancel-reject after the fill) still resolve. */
-  private readonly finished = new RecentMap<number, OrderState>(FINISHED_MEMORY, (_id, old) => {
+  private readonly finished = new RecentIds<OrderState>(FINISHED_MEMORY, (_id, old) => {
     if (this.byVenue.get(old.venueOrderId) === old) this.byVenue.delete(old.venueOrderId);
   });
   private readonly byVenue = new Map<string, OrderState>();
@@ -244,7 +244,7 @@ export class OrderAdapter {
   /** Records the venue's id for an order (from its first callback that carries one). */
   bindVenueId(o: OrderState, venueOrderId: string): void {
     o.venueOrderId = venueOrderId;
-    this.byVenue.set(venueOrderId, o);
+    if (this.venue.reportsOrderIds !== true) this.byVenue.set(venueOrderId, o);
   }
 
   /** The venue answered an order: a success for the circuit breaker. */

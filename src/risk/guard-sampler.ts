@@ -31,6 +31,8 @@ export class GuardSampler implements GuardInputSource {
   private readonly dIntents: Float64Array;
   private readonly dRejects: Float64Array;
   private head = 0;
+  private sumIntents = 0;
+  private sumRejects = 0;
   private lastIntents = 0;
   private lastRejects = 0;
   private lastEvents = 0;
@@ -67,17 +69,19 @@ export class GuardSampler implements GuardInputSource {
 
     const intents = s.orders();
     const rejects = s.rejects();
-    this.dIntents[this.head] = intents - this.lastIntents;
-    this.dRejects[this.head] = rejects - this.lastRejects;
-    this.head = (this.head + 1) % this.dIntents.length;
+    // Window sums kept running: add this evaluation's deltas, drop the oldest slot's.
+    const h = this.head;
+    const di = intents - this.lastIntents;
+    const dr = rejects - this.lastRejects;
+    this.sumIntents += di - this.dIntents[h];
+    this.sumRejects += dr - this.dRejects[h];
+    this.dIntents[h] = di;
+    this.dRejects[h] = dr;
+    this.head = h + 1 === this.dIntents.length ? 0 : h + 1;
     this.lastIntents = intents;
     this.lastRejects = rejects;
-    let n = 0;
-    let r = 0;
-    for (let i = 0; i < this.dIntents.length; i++) {
-      n += this.dIntents[i];
-      r += this.dRejects[i];
-    }
+    const n = this.sumIntents;
+    const r = this.sumRejects;
     o.rejectRate = n >= this.minIntents ? r / n : Number.NaN;
 
     const events = s.marketEvents();
@@ -97,5 +101,7 @@ export class GuardSampler implements GuardInputSource {
     this.peak = this.src.equity();
     this.dIntents.fill(0);
     this.dRejects.fill(0);
+    this.sumIntents = 0;
+    this.sumRejects = 0;
   }
 }

@@ -95,7 +95,7 @@ export class StormGuard {
   /** Levels raised from outside, by reason. */
   private readonly external = new Map<string, GuardLevel>();
   private inputLevel: GuardLevel = NORMAL;
-  private inputReason = '';
+  private inputCause: Cause = Cause.None;
   private readonly listeners: ((t: GuardTransition) => void)[] = [];
   readonly history: GuardTransition[] = [];
   readonly lastInputs: GuardInputs = {
@@ -139,7 +139,7 @@ export class StormGuard {
   /** What holds the current state: latches, raised reasons, and the inputs' reason. */
   get reasons(): readonly string[] {
     const r = [...this.latches.values(), ...this.external.keys()];
-    if (this.inputReason !== '') r.push(this.inputReason);
+    if (this.inputCause !== Cause.None) r.push(this.inputReason());
     return r;
   }
 
@@ -172,7 +172,6 @@ export class StormGuard {
   /** One evaluation of measured inputs. */
   update(inp: GuardInputs): void {
     this.evaluations++;
-    // Field copies, not Object.assign: backtests evaluate ~200k times per session day.
     const last = this.lastInputs;
     last.drawdownBps = inp.drawdownBps;
     last.rejectRate = inp.rejectRate;
@@ -181,40 +180,42 @@ export class StormGuard {
     last.strategyErrors = inp.strategyErrors;
     const th = this.th;
     const dd = inp.drawdownBps;
+    // The cause is kept as a code; its text is formatted only when someone reads it (a
+    // transition, `reasons`), since evaluations run ~190k times per simulated day.
     let target: GuardLevel = NORMAL;
-    let reason = '';
+    let cause: Cause = Cause.None;
     if (over(dd, th.drawdownHaltBps)) {
       target = HALT;
-      reason = `drawdown ${dd.toFixed(1)} bps >= ${th.drawdownHaltBps}`;
-      this.latches.set('drawdown', reason);
+      cause = Cause.DrawdownHalt;
+      this.latches.set('drawdown', describe(cause, last, th));
     } else if (over(dd, th.drawdownStormBps)) {
       target = STORM;
-      reason = `drawdown ${dd.toFixed(1)} bps >= ${th.drawdownStormBps}`;
+      cause = Cause.DrawdownStorm;
     } else if (over(inp.feedGapS, th.feedGapStormS)) {
       target = STORM;
-      reason = `feed_gap ${inp.feedGapS.toFixed(2)} s >= ${th.feedGapStormS}`;
+      cause = Cause.FeedGap;
     } else if (over(inp.latencyUs, th.latencyStormUs)) {
       target = STORM;
-      reason = `latency ${Math.round(inp.latencyUs)} us >= ${th.latencyStormUs}`;
+      cause = Cause.LatencyStorm;
     } else if (over(inp.rejectRate, th.rejectRateStorm)) {
       target = STORM;
-      reason = `reject_rate ${inp.rejectRate.toFixed(2)} >= ${th.rejectRateStorm}`;
+      cause = Cause.RejectStorm;
     } else if (over(dd, th.drawdownWarmBps)) {
       target = WARM;
-      reason = `drawdown ${dd.toFixed(1)} bps >= ${th.drawdownWarmBps}`;
+      cause = Cause.DrawdownWarm;
     } else if (over(inp.latencyUs, th.latencyWarmUs)) {
       target = WARM;
-      reason = `latency ${Math.round(inp.latencyUs)} us >= ${th.latencyWarmUs}`;
+      cause = Cause.LatencyWarm;
     } else if (over(inp.rejectRate, th.rejectRateWarm)) {
       target = WARM;
-      reason = `reject_rate ${inp.rejectRate.toFixed(2)} >= ${th.rejectRateWarm}`;
+      cause = Cause.RejectWarm;
     } else if (th.strategyErrorsWarm && inp.strategyErrors > 0) {
       target = WARM;
-      reason = `strategy_errors ${inp.strategyErrors} since the last evaluation`;
+      cause = Cause.StrategyErrors;
     }
     this.inputLevel = target;
-    this.inputReason = reason;
-    this.step(target, reason);
+    this.inputCause = cause;
+    this.step();
   }
 
   /** Raises the state to at least `level` for `reason` until `clear(reason)` (e.g. supervisor loop lag). */
@@ -245,7 +246,7 @@ export class StormGuard {
     this.latches.clear();
     this.external.clear();
     this.inputLevel = NORMAL;
-    this.inputReason = '';
+    this.inputCause = Cause.None;
     this.source?.rebase();
     if (this.state !== NORMAL) this.transition(NORMAL, reason);
   }
@@ -256,14 +257,14 @@ export class StormGuard {
    * raised reasons still fall back once cleared.
    */
   evaluate(_nowMs?: number): void {
-    if (!this.running) this.step(this.inputLevel, this.inputReason);
+    if (!this.running) this.step();
     this.applyGates();
   }
 
-  private step(inputTarget: GuardLevel, reason: string): void {
-    let target = inputTarget;
-    let why = reason;
-    // Iterating a Map allocates; most evaluations have nothing raised.
+  /** The hysteresis step towards the last inputs' level, raised reasons and latches. */
+  private step(): void {
+    let target = this.inputLevel;
+    let why: string | null = null;
     if (this.external.size > 0) {
       for (const [r, l] of this.external) {
         if (l > target) {
@@ -277,7 +278,7 @@ export class StormGuard {
       why = this.latches.values().next().value!;
     }
     if (target > this.state) {
-      this.transition(target, why);
+      this.transition(target, why ?? this.inputReason());
       return;
     }
     if (target === this.state) {
@@ -288,10 +289,13 @@ export class StormGuard {
     const now = this.clock.nowNs();
     if (this.calm < this.th.deEscalateAfter || now - this.enteredAt < this.th.cooldownNs[this.state]) return;
     const to = (this.state - 1) as GuardLevel;
-    this.transition(
-      to,
-      `calmer for ${this.calm} evaluations (${reason === '' ? 'all clear' : `still: ${reason}`})`,
-    );
+    const still = this.inputCause === Cause.None ? 'all clear' : `still: ${this.inputReason()}`;
+    this.transition(to, `calmer for ${this.calm} evaluations (${still})`);
+  }
+
+  /** Text of the last evaluation's cause ('' when the inputs were calm). */
+  private inputReason(): string {
+    return describe(this.inputCause, this.lastInputs, this.th);
   }
 
   private transition(to: GuardLevel, reason: string): void {
@@ -346,6 +350,46 @@ export function guardThresholds(g: Settings['storm_guard']): GuardThresholds {
     stormReduceOnly: g.storm_reduce_only,
     cancelOnHalt: g.cancel_on_halt,
   };
+}
+
+/** Which input set the last evaluation's level. */
+const Cause = {
+  None: 0,
+  DrawdownHalt: 1,
+  DrawdownStorm: 2,
+  FeedGap: 3,
+  LatencyStorm: 4,
+  RejectStorm: 5,
+  DrawdownWarm: 6,
+  LatencyWarm: 7,
+  RejectWarm: 8,
+  StrategyErrors: 9,
+} as const;
+type Cause = (typeof Cause)[keyof typeof Cause];
+
+function describe(cause: Cause, inp: GuardInputs, th: GuardThresholds): string {
+  switch (cause) {
+    case Cause.None:
+      return '';
+    case Cause.DrawdownHalt:
+      return `drawdown ${inp.drawdownBps.toFixed(1)} bps >= ${th.drawdownHaltBps}`;
+    case Cause.DrawdownStorm:
+      return `drawdown ${inp.drawdownBps.toFixed(1)} bps >= ${th.drawdownStormBps}`;
+    case Cause.FeedGap:
+      return `feed_gap ${inp.feedGapS.toFixed(2)} s >= ${th.feedGapStormS}`;
+    case Cause.LatencyStorm:
+      return `latency ${Math.round(inp.latencyUs)} us >= ${th.latencyStormUs}`;
+    case Cause.RejectStorm:
+      return `reject_rate ${inp.rejectRate.toFixed(2)} >= ${th.rejectRateStorm}`;
+    case Cause.DrawdownWarm:
+      return `drawdown ${inp.drawdownBps.toFixed(1)} bps >= ${th.drawdownWarmBps}`;
+    case Cause.LatencyWarm:
+      return `latency ${Math.round(inp.latencyUs)} us >= ${th.latencyWarmUs}`;
+    case Cause.RejectWarm:
+      return `reject_rate ${inp.rejectRate.toFixed(2)} >= ${th.rejectRateWarm}`;
+    case Cause.StrategyErrors:
+      return `strategy_errors ${inp.strategyErrors} since the last evaluation`;
+  }
 }
 
 /** A threshold of 0 is unarmed. Module-level so evaluations create no closure. */

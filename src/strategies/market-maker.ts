@@ -36,6 +36,7 @@ interface Quotes {
  * lean to shed it), and stops quoting the side that would take |inventory| past max_inventory.
  * It never improves the touch, so its own quotes cannot move the mid it quotes around (no
  * self-chasing). A quote that drifted moves by cancel/replace, at most once per min_quote_life_ms.
+ * While risk is reduce-only it quotes only the side that shrinks its inventory.
  */
 export class MarketMaker extends Strategy<MarketMakerParams> {
   private readonly quotes: Quotes[] = [];
@@ -63,7 +64,9 @@ export class MarketMaker extends Strategy<MarketMakerParams> {
     const now = ctx.now();
     const settled = now - p.min_quote_life_ms * 1e6;
 
-    const wantBid = inv + p.order_qty <= p.max_inventory;
+    // Reduce-only (StormGuard STORM): keep only the side that shrinks the position.
+    const reduceOnly = ctx.reduceOnly();
+    const wantBid = inv + p.order_qty <= p.max_inventory && (!reduceOnly || inv + p.order_qty <= 0);
     if (q.bidId !== 0 && !wantBid) {
       ctx.cancel(q.bidId);
       q.bidId = 0;
@@ -81,7 +84,7 @@ export class MarketMaker extends Strategy<MarketMakerParams> {
       q.bidPx = bidTarget;
       q.bidTs = now;
     }
-    const wantAsk = inv - p.order_qty >= -p.max_inventory;
+    const wantAsk = inv - p.order_qty >= -p.max_inventory && (!reduceOnly || inv - p.order_qty >= 0);
     if (q.askId !== 0 && !wantAsk) {
       ctx.cancel(q.askId);
       q.askId = 0;

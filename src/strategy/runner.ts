@@ -92,6 +92,9 @@ class Context implements StrategyContext {
   position(symbolId: number): number {
     return this.d.positions.get(this.strategy.id, symbolId).qty;
   }
+  reduceOnly(): boolean {
+    return this.d.risk.reduceOnly || this.d.risk.gate.halted;
+  }
   openOrders(): ReadonlySet<OrderState> {
     return this.d.orders.openOrders(this.strategy.id);
   }

@@ -19,6 +19,11 @@ export interface StrategyContext {
   features(symbolId: number): FeatureView;
   /** Net quantity held by this strategy in the symbol. */
   position(symbolId: number): number;
+  /**
+   * True while risk accepts only position-reducing orders (StormGuard STORM or HALT): a quoting
+   * strategy should pull and not re-send quotes that would grow its position, which risk refuses.
+   */
+  reduceOnly(): boolean;
   /** This strategy's orders that are still working (or pending). */
   openOrders(): ReadonlySet<OrderState>;
   /** Places a limit order; returns its client order id, or 0 when risk or the order adapter refused it. */

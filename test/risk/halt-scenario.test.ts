@@ -27,6 +27,22 @@ class Thrower extends Strategy<{ throw_after_s: number }> {
   }
 }
 
+/** Ignores the risk state: from `from_s` into the run it tries to buy one lot every second. */
+class Pinger extends Strategy<{ from_s: number }> {
+  private t0 = 0;
+  private last = 0;
+  override onStart(ctx: StrategyContext): void {
+    this.t0 = ctx.now();
+  }
+  override onBook(ctx: StrategyContext, st: LobStats): void {
+    const now = ctx.now();
+    if (now - this.t0 < this.params.from_s * NS_PER_S || now - this.last < NS_PER_S || !(st.bestBid > 0))
+      return;
+    this.last = now;
+    ctx.place(st.symbolId, 1, st.bestBid, 1);
+  }
+}
+
 /** Forwards everything, but drops market data between `fromS` and `toS` seconds into the run. */
 function stallFeed(fromS: number, toS: number) {
   return (inner: Venue, scheduler: Scheduler): Venue => {
@@ -60,6 +76,7 @@ test('a strategy throws, the feed stalls, reconciliation finds a mismatch: HALT,
   - { id: mm, class: market_maker, symbols: [TXFD6],
       params: { order_qty: 1, half_spread_ticks: 0.5, max_inventory: 5, skew_ticks_per_unit: 0.5, requote_ticks: 1 } }
   - { id: buggy, class: thrower, symbols: [TXFD6], params: { throw_after_s: 20 } }
+  - { id: naive, class: pinger, symbols: [TXFD6], params: { from_s: 70 } }
 `,
   );
   const { settings } = loadSettings({
@@ -83,6 +100,7 @@ test('a strategy throws, the feed stalls, reconciliation finds a mismatch: HALT,
     record: false,
     strategyClasses: {
       thrower: (id, syms, params) => new Thrower(id, syms, params as { throw_after_s: number }),
+      pinger: (id, syms, params) => new Pinger(id, syms, params as { from_s: number }),
     },
     wrapVenue: stallFeed(40, 45),
   });
@@ -127,7 +145,11 @@ test('a strategy throws, the feed stalls, reconciliation finds a mismatch: HALT,
   );
   assert.equal(sys.orders.openCount, 0);
   assert.ok(sys.stormGuard.haltCancels >= 0);
-  assert.ok((r.rejects_by_reason.HALTED ?? 0) > 0, 'the market maker kept trying and was refused');
+  // The market maker sees the halt (ctx.reduceOnly) and stops quoting; a strategy that ignores it is refused.
+  assert.ok(
+    (r.rejects_by_reason.HALTED ?? 0) >= 15,
+    'the naive strategy tried every second from 70 s and was refused',
+  );
   assert.equal(r.breaker.state, 'closed');
   assert.equal(r.reconciliation?.critical, 7, 'every check from 60 s to 90 s still sees it');
 

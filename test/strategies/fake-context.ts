@@ -15,6 +15,8 @@ export class FakeContext implements StrategyContext {
   readonly log = createLogger('silent');
   t = T0;
   refuse = false;
+  /** What `reduceOnly()` answers (the test plays StormGuard). */
+  reducing = false;
   readonly actions: string[] = [];
   readonly timers: { at: number; tag: number }[] = [];
   readonly orders = new Map<number, OrderState>();
@@ -47,6 +49,9 @@ export class FakeContext implements StrategyContext {
   }
   position(symbolId: number): number {
     return this.pos.get(symbolId) ?? 0;
+  }
+  reduceOnly(): boolean {
+    return this.reducing;
   }
   openOrders(): ReadonlySet<OrderState> {
     return new Set([...this.orders.values()].filter((o) => o.status === 'working'));

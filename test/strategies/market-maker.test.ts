@@ -68,3 +68,33 @@ test('moves a drifted quote by cancel/replace, not before its minimum life', () 
   mm.onBook(ctx, ctx.setBook(0, 33_005_00, 33_006_00));
   assert.deepEqual(ctx.actions.slice(-2), ['replace 3 -> 1@3300500', 'replace 4 -> 1@3300600']);
 });
+
+test('while risk is reduce-only it pulls and does not re-send the side that would grow the position', () => {
+  const { ctx, mm } = setup();
+  mm.onBook(ctx, ctx.setBook(0, 33_000_00, 33_001_00));
+  ctx.fill(mm, 1); // long 1; the ask (order 2) still works
+  ctx.reducing = true;
+  ctx.t += 100 * NS_PER_MS;
+  mm.onBook(ctx, ctx.setBook(0, 33_000_00, 33_001_00));
+  assert.deepEqual(ctx.actions.slice(2), [], 'no new bid while long and reduce-only; the ask stays');
+  ctx.fill(mm, 2); // flat
+  ctx.t += 100 * NS_PER_MS;
+  mm.onBook(ctx, ctx.setBook(0, 33_000_00, 33_001_00));
+  assert.deepEqual(ctx.actions.slice(2), [], 'flat and reduce-only: nothing reduces, nothing is sent');
+  // Short 1 with a working bid; reduce-only again after quoting normally: the ask is pulled.
+  ctx.reducing = false;
+  ctx.t += 100 * NS_PER_MS;
+  mm.onBook(ctx, ctx.setBook(0, 33_000_00, 33_001_00));
+  assert.deepEqual(ctx.actions.slice(2), ['place buy 1@3300000', 'place sell 1@3300100']);
+  ctx.fill(mm, 4); // short 1
+  ctx.t += 100 * NS_PER_MS;
+  mm.onBook(ctx, ctx.setBook(0, 33_000_00, 33_001_00)); // a new ask
+  ctx.reducing = true;
+  ctx.t += 100 * NS_PER_MS;
+  mm.onBook(ctx, ctx.setBook(0, 33_000_00, 33_001_00));
+  assert.equal(ctx.actions.at(-1), 'cancel 5', 'the ask that would grow the short is pulled');
+  assert.deepEqual(
+    [...ctx.openOrders()].map((o) => o.side),
+    [1],
+  );
+});

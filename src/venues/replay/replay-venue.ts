@@ -8,7 +8,7 @@ import {
 import type { OrderCommand } from '../../contracts/orders.ts';
 import type { Venue, VenueExecEvent, VenueHandlers } from '../../contracts/venue.ts';
 import type { Nanos } from '../../core/clock.ts';
-import type { Scheduler } from '../../core/scheduler.ts';
+import type { Scheduler, TaskSource } from '../../core/scheduler.ts';
 import { EV_LAST, type EventColumns } from './event-columns.ts';
 
 /**
@@ -71,19 +71,38 @@ export interface ReplayCounters {
 /** Why orders on a replay venue without an exchange model are rejected (reason VENUE_REJECT). */
 export const NO_MODEL_REASON = 'replay venue has no exchange model';
 
-/** Per stream and side (feed or model): where it is and the event objects it reuses. */
-interface Cursor {
-  symbolId: number;
-  c: EventColumns;
+/**
+ * Per stream and side (feed or model): a scheduler source over the stream's messages (no heap
+ * task per message), and the event objects it reuses.
+ */
+class Cursor implements TaskSource {
+  /** Time of the next message (Infinity: done or stopped). */
+  nextTs = Number.POSITIVE_INFINITY;
   /** Next event to deliver. */
-  i: number;
-  /** Scheduled time of the message being delivered (times never go back). */
-  ts: Nanos;
-  /** Model cursors: added to exchTs to put exchange time on the receive clock (<= 0). */
-  offset: number;
-  level: LevelEvent;
-  trade: TradeEvent;
-  clear: ClearEvent;
+  i = 0;
+  /** Time of the last scheduled message (times never go back). */
+  last = Number.NEGATIVE_INFINITY;
+  readonly level: LevelEvent;
+  readonly trade: TradeEvent;
+  readonly clear: ClearEvent;
+
+  constructor(
+    readonly symbolId: number,
+    readonly c: EventColumns,
+    /** Model cursors: added to exchTs to put exchange time on the receive clock (<= 0). */
+    readonly offset: number,
+    /** Delivers the message at `i` and moves the cursor on. */
+    private readonly deliver: (cur: Cursor) => void,
+  ) {
+    const h = { symbolId, exchTs: 0, localTs: 0, seq: 0 };
+    this.level = { ...h, kind: MdKind.Level, side: 1, price: 0, qty: 0 };
+    this.trade = { ...h, kind: MdKind.Trade, price: 0, qty: 0, aggressor: 0 };
+    this.clear = { ...h, kind: MdKind.Clear };
+  }
+
+  run(): void {
+    this.deliver(this);
+  }
 }
 
 /**
@@ -100,6 +119,8 @@ interface Cursor {
  * stream's smallest (localTs - exchTs) so that no event reaches the exchange after our feed.
  */
 export class ReplayVenue implements Venue {
+  /** Every report carries the client order id. */
+  readonly reportsOrderIds = true;
   readonly name: string;
   /** Time of the first scheduled task (the run's clock starts here). */
   readonly startTs: Nanos;
@@ -127,8 +148,11 @@ export class ReplayVenue implements Venue {
     this.scheduler = opts.scheduler;
     this.model = opts.model ?? null;
     this.onEnd = opts.onEnd ?? null;
-    this.feed = opts.streams.map((s) => cursor(s, 0));
-    this.exchange = this.model === null ? [] : opts.streams.map((s) => cursor(s, clockOffset(s.columns)));
+    this.feed = opts.streams.map((s) => new Cursor(s.symbolId, s.columns, 0, this.onFeed));
+    this.exchange =
+      this.model === null
+        ? []
+        : opts.streams.map((s) => new Cursor(s.symbolId, s.columns, clockOffset(s.columns), this.onModel));
     this.startTs = replayStartTs(opts.streams, this.model !== null);
     this.totalEvents = opts.streams.reduce((n, s) => n + s.columns.n, 0);
   }
@@ -138,14 +162,21 @@ export class ReplayVenue implements Venue {
     this.model?.connect(handlers.onExec);
   }
 
-  /** Schedules the first message of every stream (the model's side first, so it sees ties first). */
+  /**
+   * Adds the streams to the scheduler as sources, the model's side first so it sees ties first
+   * (an event reaches the exchange before our feed delivers it).
+   */
   start(): void {
     if (this.running) return;
     if (this.handlers === null) throw new Error('ReplayVenue: connect() before start()');
     this.running = true;
-    for (const cur of this.exchange) if (cur.c.n > 0) this.schedule(cur, this.onModel, modelTs(cur));
+    for (const cur of this.exchange) {
+      this.scheduler.addSource(cur);
+      if (cur.c.n > 0) this.advance(cur, modelTs(cur), false);
+    }
     for (const cur of this.feed) {
-      if (cur.c.n > 0) this.schedule(cur, this.onFeed, cur.c.localTs[0]);
+      this.scheduler.addSource(cur);
+      if (cur.c.n > 0) this.advance(cur, cur.c.localTs[0], true);
       else this.finished++;
     }
     if (this.finished === this.feed.length) this.scheduler.at(this.startTs, this.end);
@@ -154,6 +185,8 @@ export class ReplayVenue implements Venue {
   /** Stops delivering; orders already sent still reach the model. */
   stop(): void {
     this.running = false;
+    for (const cur of this.feed) cur.nextTs = Number.POSITIVE_INFINITY;
+    for (const cur of this.exchange) cur.nextTs = Number.POSITIVE_INFINITY;
   }
 
   submit(cmd: OrderCommand): void {
@@ -171,18 +204,18 @@ export class ReplayVenue implements Venue {
     return this.feed[stream].i;
   }
 
-  private schedule(cur: Cursor, fn: (cur: Cursor) => void, ts: Nanos): void {
-    if (ts < cur.ts) {
-      ts = cur.ts;
-      if (fn === this.onFeed) this.counters.lateMessages++;
+  /** Sets a cursor's next message time; a message never goes before the previous one. */
+  private advance(cur: Cursor, ts: Nanos, feed: boolean): void {
+    if (ts < cur.last) {
+      ts = cur.last;
+      if (feed) this.counters.lateMessages++;
     }
-    cur.ts = ts;
-    this.scheduler.at(ts, fn, cur);
+    cur.last = ts;
+    cur.nextTs = ts;
   }
 
   /** Delivers one message to the feed, then schedules the stream's next one. */
   private readonly onFeed = (cur: Cursor): void => {
-    if (!this.running) return;
     const c = cur.c;
     const start = cur.i;
     const end = messageEnd(c, start);
@@ -221,13 +254,16 @@ export class ReplayVenue implements Venue {
     this.counters.events += end - start + 1;
     this.counters.messages++;
     cur.i = end + 1;
-    if (cur.i < c.n) this.schedule(cur, this.onFeed, c.localTs[cur.i]);
-    else if (++this.finished === this.feed.length) this.end();
+    if (!this.running) return; // stopped by a handler: nextTs stays Infinity
+    if (cur.i < c.n) this.advance(cur, c.localTs[cur.i], true);
+    else {
+      cur.nextTs = Number.POSITIVE_INFINITY;
+      if (++this.finished === this.feed.length) this.end();
+    }
   };
 
   /** Passes one message to the exchange model at exchange time. */
   private readonly onModel = (cur: Cursor): void => {
-    if (!this.running) return;
     const c = cur.c;
     const end = messageEnd(c, cur.i);
     const m = this.model!;
@@ -236,11 +272,13 @@ export class ReplayVenue implements Venue {
     }
     this.counters.modelEvents += end - cur.i + 1;
     cur.i = end + 1;
-    if (cur.i < c.n) this.schedule(cur, this.onModel, modelTs(cur));
+    if (!this.running) return;
+    if (cur.i < c.n) this.advance(cur, modelTs(cur), false);
+    else cur.nextTs = Number.POSITIVE_INFINITY;
   };
 
   private readonly end = (): void => {
-    this.running = false;
+    this.stop();
     this.onEnd?.();
   };
 
@@ -276,20 +314,6 @@ export function replayStartTs(streams: readonly ReplayStream[], withModel: boole
     if (withModel) t = Math.min(t, c.exchTs[0] + clockOffset(c));
   }
   return Number.isFinite(t) ? t : 0;
-}
-
-function cursor(s: ReplayStream, offset: number): Cursor {
-  const h = { symbolId: s.symbolId, exchTs: 0, localTs: 0, seq: 0 };
-  return {
-    symbolId: s.symbolId,
-    c: s.columns,
-    i: 0,
-    ts: Number.NEGATIVE_INFINITY,
-    offset,
-    level: { ...h, kind: MdKind.Level, side: 1, price: 0, qty: 0 },
-    trade: { ...h, kind: MdKind.Trade, price: 0, qty: 0, aggressor: 0 },
-    clear: { ...h, kind: MdKind.Clear },
-  };
 }
 
 /** Index of the last event of the message starting at `i`. */

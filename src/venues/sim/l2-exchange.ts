@@ -3,7 +3,7 @@ import type { OrderCommand, RejectReason } from '../../contracts/orders.ts';
 import type { SymbolSpec } from '../../contracts/symbols.ts';
 import type { VenueExecEvent } from '../../contracts/venue.ts';
 import type { Nanos } from '../../core/clock.ts';
-import { RecentMap } from '../../core/recent-map.ts';
+import { RecentIds } from '../../core/recent-ids.ts';
 import type { Scheduler } from '../../core/scheduler.ts';
 import type { ExchangeModel } from '../replay/replay-venue.ts';
 import type { LatencyModel } from './latency-model.ts';
@@ -152,7 +152,7 @@ export class L2Exchange implements ExchangeModel {
   /** Working own orders by client order id. */
   private readonly live = new Map<number, OwnOrder>();
   /** Client ids of the last FINISHED_MEMORY finished own orders. */
-  private readonly finished = new RecentMap<number, true>(FINISHED_MEMORY);
+  private readonly finished = new RecentIds<true>(FINISHED_MEMORY);
   private onExec: (e: VenueExecEvent) => void = () => {};
   private venueSeq = 0;
   /** Net filled quantity of own orders per symbol id (the account's position at the exchange). */

@@ -2,7 +2,7 @@ import type { Side } from '../../contracts/market.ts';
 import type { OrderCommand, RejectReason } from '../../contracts/orders.ts';
 import type { SymbolSpec } from '../../contracts/symbols.ts';
 import type { RawBidAsk, RawTick, Venue, VenueHandlers } from '../../contracts/venue.ts';
-import { RecentMap } from '../../core/recent-map.ts';
+import { RecentIds } from '../../core/recent-ids.ts';
 import { Rng } from '../../core/rng.ts';
 import type { Scheduler } from '../../core/scheduler.ts';
 import type { LatencyModel } from './latency-model.ts';
@@ -77,6 +77,8 @@ interface Session {
  * exchange time into reused objects; exec events are allocated per event (orders are rare).
  */
 export class SimVenue implements Venue {
+  /** Every report carries the client order id. */
+  readonly reportsOrderIds = true;
   readonly name: string;
   private readonly scheduler: Scheduler;
   private readonly link: OrderLink;
@@ -86,7 +88,7 @@ export class SimVenue implements Venue {
   /** Working own orders by client order id. */
   private readonly live = new Map<number, OwnOrder>();
   /** Client ids of filled/canceled own orders, oldest first. */
-  private readonly finished = new RecentMap<number, true>(FINISHED_MEMORY);
+  private readonly finished = new RecentIds<true>(FINISHED_MEMORY);
   private handlers: VenueHandlers | null = null;
   private running = false;
   private venueSeq = 0;
