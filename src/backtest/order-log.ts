@@ -4,7 +4,15 @@ import type { ExecType } from '../contracts/orders.ts';
 /** Order event kinds in the order they are coded. */
 export const ORDER_EVENTS = ['new', 'ack', 'reject', 'partial', 'fill', 'canceled', 'cancel_reject'] as const;
 export type OrderEvent = 'new' | ExecType;
-const CODE = new Map<string, number>(ORDER_EVENTS.map((e, i) => [e, i]));
+const CODE: Record<OrderEvent, number> = {
+  new: 0,
+  ack: 1,
+  reject: 2,
+  partial: 3,
+  fill: 4,
+  canceled: 5,
+  cancel_reject: 6,
+};
 
 /**
  * Every order lifecycle event of a run (the columns of hft.orders) in growable typed columns:
@@ -41,7 +49,7 @@ export class OrderLog {
     this.ts[i] = ts;
     this.orderId[i] = orderId;
     this.symbolId[i] = symbolId;
-    this.event[i] = CODE.get(event) ?? 0;
+    this.event[i] = CODE[event];
     this.side[i] = side;
     this.price[i] = price;
     this.qty[i] = qty;

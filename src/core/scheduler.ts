@@ -1,4 +1,4 @@
-import type { Clock, Nanos } from './clock.ts';
+import type { Clock, Nanos, SimClock } from './clock.ts';
 
 /** A scheduled callback; `arg` lets callers avoid closures on hot paths. */
 interface Task {
@@ -71,17 +71,51 @@ export class Scheduler {
 
   /** Time of the earliest task or source item, or Infinity. */
   nextTs(): Nanos {
-    const src = this.earliestSource();
-    const t = this.heap.length === 0 ? Number.POSITIVE_INFINITY : this.heap[0].ts;
-    return src !== null && src.nextTs < t ? src.nextTs : t;
+    let t = this.heap.length === 0 ? Number.POSITIVE_INFINITY : this.heap[0].ts;
+    for (let i = 0; i < this.sources.length; i++) t = Math.min(t, this.sources[i].nextTs);
+    return t;
   }
 
-  /** Runs the earliest task or source item if it is due at or before `limit`; returns false otherwise. */
+  /**
+   * Runs the earliest task if it is due at or before `limit`, or the earliest source for as long
+   * as it stays first and due; returns false when nothing was due.
+   */
   runNext(limit: Nanos): boolean {
+    return this.step(limit, null);
+  }
+
+  /** Simulated time: like runNext, moving `clock` to the item's time before running it. */
+  advance(limit: Nanos, clock: SimClock): boolean {
+    return this.step(limit, clock);
+  }
+
+  private step(limit: Nanos, clock: SimClock | null): boolean {
     const h = this.heap;
-    const src = this.earliestSource();
-    if (src !== null && src.nextTs <= limit && (h.length === 0 || src.nextTs <= h[0].ts)) {
-      src.run();
+    const srcs = this.sources;
+    let si = -1;
+    let t = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < srcs.length; i++) {
+      if (srcs[i].nextTs < t) {
+        t = srcs[i].nextTs;
+        si = i;
+      }
+    }
+    if (si >= 0 && t <= limit && (h.length === 0 || t <= h[0].ts)) {
+      // Keep running this source while it stays first: before every task and every other
+      // source (an earlier-added source wins ties, a later-added one loses them).
+      let lt = Number.POSITIVE_INFINITY;
+      let le = Number.POSITIVE_INFINITY;
+      for (let j = 0; j < srcs.length; j++) {
+        const x = srcs[j].nextTs;
+        if (j < si) lt = Math.min(lt, x);
+        else if (j > si) le = Math.min(le, x);
+      }
+      const src = srcs[si];
+      do {
+        if (clock !== null) clock.set(t);
+        src.run();
+        t = src.nextTs;
+      } while (t <= limit && t < lt && t <= le && (h.length === 0 || t <= h[0].ts));
       return true;
     }
     if (h.length === 0 || h[0].ts > limit) return false;
@@ -104,23 +138,9 @@ export class Scheduler {
     const { fn, arg } = top;
     top.arg = undefined;
     this.pool.push(top);
+    if (clock !== null) clock.set(top.ts);
     fn(arg);
     return true;
-  }
-
-  /** The source with the earliest next time (the first added on ties), or null when none has work. */
-  private earliestSource(): TaskSource | null {
-    const srcs = this.sources;
-    let best: TaskSource | null = null;
-    let t = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < srcs.length; i++) {
-      const s = srcs[i];
-      if (s.nextTs < t) {
-        t = s.nextTs;
-        best = s;
-      }
-    }
-    return best;
   }
 }
 

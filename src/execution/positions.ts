@@ -108,7 +108,8 @@ export class PositionStore {
   /** Net quantity of a symbol over all strategies. */
   netQty(symbolId: number): number {
     let q = 0;
-    for (const row of this.byStrategy.values()) q += row[symbolId]?.qty ?? 0;
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) if (list[i].spec.id === symbolId) q += list[i].qty;
     return q;
   }
 

@@ -95,6 +95,8 @@ export class OrderAdapter {
     if (this.byVenue.get(old.venueOrderId) === old) this.byVenue.delete(old.venueOrderId);
   });
   private readonly byVenue = new Map<string, OrderState>();
+  /** Sent orders not yet answered, oldest first, with their ack deadlines (see awaitAck). */
+  private readonly awaiting = { orders: [] as OrderState[], deadlines: [] as number[], head: 0 };
   /** Open orders per strategy, for its context and cancel-all. */
   private readonly open = new Map<string, Set<OrderState>>();
   /** Open orders per symbol (dense, swap-remove via OrderState.slot): risk aggregates scan these. */
@@ -380,13 +382,44 @@ export class OrderAdapter {
     this.counters.sent++;
     this.onSent?.(o);
     this.venue.submit(cmd);
-    if (this.opts.ackTimeoutNs > 0) this.scheduler.after(this.opts.ackTimeoutNs, this.onAckTimeout, o);
+    if (this.opts.ackTimeoutNs > 0) this.awaitAck(o, now + this.opts.ackTimeoutNs);
   }
 
-  private readonly onAckTimeout = (o: OrderState): void => {
-    if (o.venueSeen || !isOpen(o)) return;
-    this.counters.ackTimeouts++;
+  /**
+   * Watches for the venue's first answer. Deadlines are send time + a constant, so they come in
+   * order: a FIFO and one timer at the oldest deadline replace a scheduler task per order.
+   */
+  private awaitAck(o: OrderState, deadline: number): void {
+    const q = this.awaiting;
+    q.orders.push(o);
+    q.deadlines.push(deadline);
+    if (q.orders.length - q.head === 1) this.scheduler.at(deadline, this.checkAcks);
+  }
+
+  private readonly checkAcks = (): void => {
+    const q = this.awaiting;
     const now = this.scheduler.clock.nowNs();
+    while (q.head < q.orders.length && q.deadlines[q.head] <= now) {
+      const o = q.orders[q.head];
+      q.orders[q.head++] = undefined as unknown as OrderState;
+      if (!o.venueSeen && isOpen(o)) this.ackTimedOut(o, now);
+    }
+    if (q.head === q.orders.length) {
+      q.orders.length = 0;
+      q.deadlines.length = 0;
+      q.head = 0;
+      return;
+    }
+    if (q.head >= 1024) {
+      q.orders.splice(0, q.head);
+      q.deadlines.splice(0, q.head);
+      q.head = 0;
+    }
+    this.scheduler.at(q.deadlines[q.head], this.checkAcks);
+  };
+
+  private ackTimedOut(o: OrderState, now: number): void {
+    this.counters.ackTimeouts++;
     this.deadLetter(
       now,
       'ack_timeout',
@@ -397,7 +430,7 @@ export class OrderAdapter {
     );
     this.log.warn({ orderId: o.orderId }, 'order not answered by the venue in time');
     this.breaker.failure(now, `ack timeout on order ${o.orderId}`);
-  };
+  }
 
   private scheduleFlush(now: number): void {
     // The earliest moment a held order can go (its buckets refill) or must be dropped (it expires).

@@ -320,11 +320,7 @@ export class TradingSystem {
   private async runSimulated(clock: SimClock): Promise<void> {
     const sched = this.scheduler;
     let n = 0;
-    while (!this.stopRequested) {
-      const next = sched.nextTs();
-      if (next > this.endNs) break;
-      clock.set(next);
-      sched.runNext(next);
+    while (!this.stopRequested && sched.advance(this.endNs, clock)) {
       if (++n % YIELD_EVERY_TASKS === 0) await yieldToLoop();
     }
     if (this.endNs !== Number.POSITIVE_INFINITY && !this.stopRequested) clock.set(this.endNs);

@@ -196,10 +196,12 @@ export class StrategyRunner {
   onReport(r: ExecReport): void {
     const c = this.byId.get(r.strategyId);
     if (c === undefined || !c.enabled) return;
-    this.guard(c, () => {
+    try {
       c.strategy.onOrderUpdate(c, r);
       if (r.type === 'fill' || r.type === 'partial') c.strategy.onFill(c, r);
-    });
+    } catch (err) {
+      this.failed(c, err);
+    }
   }
 
   timer(c: Context, tag: number): void {

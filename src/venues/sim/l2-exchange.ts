@@ -3,6 +3,7 @@ import type { OrderCommand, RejectReason } from '../../contracts/orders.ts';
 import type { SymbolSpec } from '../../contracts/symbols.ts';
 import type { VenueExecEvent } from '../../contracts/venue.ts';
 import type { Nanos } from '../../core/clock.ts';
+import { PriceLevels } from '../../core/price-levels.ts';
 import { RecentIds } from '../../core/recent-ids.ts';
 import type { Scheduler } from '../../core/scheduler.ts';
 import type { ExchangeModel } from '../replay/replay-venue.ts';
@@ -44,80 +45,11 @@ interface OwnOrder extends QueuePos {
   book: Book;
 }
 
-/** One side of the data's L2 book: levels sorted best-first in typed arrays. */
-class DepthSide {
-  px = new Float64Array(64);
-  qty = new Float64Array(64);
-  n = 0;
-
-  /** +1 bids (descending prices), -1 asks (ascending). */
-  constructor(readonly dir: Side) {}
-
-  get best(): number {
-    return this.n > 0 ? this.px[0] : 0;
-  }
-
-  /** Quantity shown at `price` (0 when no level). */
-  qtyAt(price: number): number {
-    const i = this.find(price);
-    return i < this.n && this.px[i] === price ? this.qty[i] : 0;
-  }
-
-  /** Sets the quantity at `price` (0 removes the level); returns the quantity it had. */
-  set(price: number, qty: number): number {
-    const i = this.find(price);
-    const n = this.n;
-    if (i < n && this.px[i] === price) {
-      const prev = this.qty[i];
-      if (qty > 0) {
-        this.qty[i] = qty;
-      } else {
-        this.px.copyWithin(i, i + 1, n);
-        this.qty.copyWithin(i, i + 1, n);
-        this.n = n - 1;
-      }
-      return prev;
-    }
-    if (qty > 0) {
-      if (n === this.px.length) this.grow();
-      this.px.copyWithin(i + 1, i, n);
-      this.qty.copyWithin(i + 1, i, n);
-      this.px[i] = price;
-      this.qty[i] = qty;
-      this.n = n + 1;
-    }
-    return 0;
-  }
-
-  /** Index of `price`, or where it would be inserted. */
-  private find(price: number): number {
-    const px = this.px;
-    const d = this.dir;
-    let lo = 0;
-    let hi = this.n;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((px[mid] - price) * d > 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  private grow(): void {
-    const px = new Float64Array(this.px.length * 2);
-    const qty = new Float64Array(this.px.length * 2);
-    px.set(this.px);
-    qty.set(this.qty);
-    this.px = px;
-    this.qty = qty;
-  }
-}
-
 /** Per symbol: the data's book and the own orders resting in it, in arrival (time-priority) order. */
 interface Book {
   spec: SymbolSpec;
-  bids: DepthSide;
-  asks: DepthSide;
+  bids: PriceLevels;
+  asks: PriceLevels;
   own: OwnOrder[];
   ownBuys: number;
   ownSells: number;
@@ -166,8 +98,8 @@ export class L2Exchange implements ExchangeModel {
       if (spec.id !== i) throw new Error(`L2Exchange: symbol ${spec.code} has id ${spec.id}, expected ${i}`);
       this.books.push({
         spec,
-        bids: new DepthSide(1),
-        asks: new DepthSide(-1),
+        bids: new PriceLevels(64, 1),
+        asks: new PriceLevels(64, -1),
         own: [],
         ownBuys: 0,
         ownSells: 0,
