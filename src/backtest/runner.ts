@@ -7,7 +7,8 @@ import { NS_PER_S, NS_PER_US } from '../core/clock.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { RunSummary } from '../services/summary.ts';
-import { TradingSystem } from '../services/trading-system.ts';
+import { loadReplayData, TradingSystem } from '../services/trading-system.ts';
+import type { LoadedReplay } from '../venues/replay/replay-sources.ts';
 import type { ReplayVenue } from '../venues/replay/replay-venue.ts';
 import { L2Exchange } from '../venues/sim/l2-exchange.ts';
 import { ConstantLatency, type LatencyModel, parseLatencyCsv } from '../venues/sim/latency-model.ts';
@@ -44,6 +45,8 @@ export interface BacktestOptions {
   log: Logger;
   /** Called about every 200 ms of wall time with events replayed so far and in total. */
   onProgress?: (done: number, total: number) => void;
+  /** `data` already read (loadBacktestData), reused instead of reading the files again. */
+  replay?: LoadedReplay;
 }
 
 export interface BacktestResult {
@@ -71,6 +74,7 @@ export async function runBacktest(cfg: BacktestConfig, opts: BacktestOptions): P
     strategies: cfg.strategies.map((s) => (s.id === strategy.id ? strategy : { ...s, enabled: false })),
     log: opts.log,
     record: false,
+    replay: opts.replay,
     exchange: (symbols, scheduler) =>
       new L2Exchange({
         symbols,
@@ -138,6 +142,11 @@ export function backtestSettings(s: Settings, data: string[]): Settings {
     recorder: { ...s.recorder, enabled: false },
     metrics: { ...s.metrics, enabled: false },
   };
+}
+
+/** Reads the data of a backtest once, for several runs over it (a sweep worker, the benchmark). */
+export function loadBacktestData(cfg: BacktestConfig, data: string[]): Promise<LoadedReplay> {
+  return loadReplayData(backtestSettings(cfg.settings, data), cfg.symbols, cfg.root);
 }
 
 /** Constant latencies from sim.latency, or recorded ones from a CSV file. */

@@ -68,6 +68,19 @@ export interface VenueHandlers {
    * events of the same exchange message follow: the book is read only at message ends.
    */
   onMarketEvent(ev: MarketEvent, endOfMessage: boolean): void;
+  /**
+   * Optional fast path for replays: a Level event given as values, the same as onMarketEvent with
+   * a LevelEvent of seq 0. A replay venue calls it when present instead of filling an event object.
+   */
+  onLevel?(
+    symbolId: number,
+    side: Side,
+    price: number,
+    qty: number,
+    exchTs: Nanos,
+    localTs: Nanos,
+    endOfMessage: boolean,
+  ): void;
   onExec(e: VenueExecEvent): void;
 }
 

@@ -76,15 +76,15 @@ export class Scheduler {
     return t;
   }
 
-  /**
-   * Runs the earliest task if it is due at or before `limit`, or the earliest source for as long
-   * as it stays first and due; returns false when nothing was due.
-   */
+  /** Runs the earliest task or source item if it is due at or before `limit`; returns false otherwise. */
   runNext(limit: Nanos): boolean {
     return this.step(limit, null);
   }
 
-  /** Simulated time: like runNext, moving `clock` to the item's time before running it. */
+  /**
+   * Simulated time: runs the earliest task, moving `clock` to its time first, or the earliest
+   * source for as long as it stays first and due (one call, many replayed messages).
+   */
   advance(limit: Nanos, clock: SimClock): boolean {
     return this.step(limit, clock);
   }
@@ -101,6 +101,11 @@ export class Scheduler {
       }
     }
     if (si >= 0 && t <= limit && (h.length === 0 || t <= h[0].ts)) {
+      const src = srcs[si];
+      if (clock === null) {
+        src.run();
+        return true;
+      }
       // Keep running this source while it stays first: before every task and every other
       // source (an earlier-added source wins ties, a later-added one loses them).
       let lt = Number.POSITIVE_INFINITY;
@@ -110,9 +115,8 @@ export class Scheduler {
         if (j < si) lt = Math.min(lt, x);
         else if (j > si) le = Math.min(le, x);
       }
-      const src = srcs[si];
       do {
-        if (clock !== null) clock.set(t);
+        clock.set(t);
         src.run();
         t = src.nextTs;
       } while (t <= limit && t < lt && t <= le && (h.length === 0 || t <= h[0].ts));

@@ -157,8 +157,7 @@ export class Normalizer {
         break;
       case MdKind.Level:
       case MdKind.Clear:
-        if (ts < this.lastBookTs[id]) this.counters.outOfOrder++;
-        else this.lastBookTs[id] = ts;
+        this.bookTs(id, ts);
         break;
       default:
         this.counters.malformed++;
@@ -172,6 +171,26 @@ export class Normalizer {
       if (seq > last) this.lastSeq[id] = seq;
     }
     return true;
+  }
+
+  /** `check` of a Level event given as values (replayed columns: no event object, seq 0). */
+  checkLevel(id: number, ts: number): boolean {
+    if (this.known[id] !== 1) {
+      this.counters.unknownSymbol++;
+      return false;
+    }
+    if (!(Number.isFinite(ts) && ts > 0)) {
+      this.counters.malformed++;
+      return false;
+    }
+    this.bookTs(id, ts);
+    return true;
+  }
+
+  /** Incremental book events: an earlier time than the last one is counted, not dropped. */
+  private bookTs(id: number, ts: number): void {
+    if (ts < this.lastBookTs[id]) this.counters.outOfOrder++;
+    else this.lastBookTs[id] = ts;
   }
 
   private depthOf(q: RawQuote & { type: 'bidask' }, spec: SymbolSpec): DepthEvent | null {

@@ -96,27 +96,8 @@ export class LobEngine {
       return false;
     }
     switch (ev.kind) {
-      case MdKind.Level: {
-        const { side, price, qty } = ev;
-        if (
-          !((side === 1 || side === -1) && price > 0 && qty >= 0) ||
-          !Number.isInteger(price) ||
-          !Number.isInteger(qty)
-        ) {
-          this.counters.rejected++;
-          break;
-        }
-        book.setLevel(side, price, qty);
-        if (qty > 0) {
-          if (side === 1) {
-            if (price > this.freshBid[sym]) this.freshBid[sym] = price;
-          } else if (this.freshAsk[sym] === 0 || price < this.freshAsk[sym]) {
-            this.freshAsk[sym] = price;
-          }
-        }
-        this.changed(sym);
-        break;
-      }
+      case MdKind.Level:
+        return this.applyLevel(sym, ev.side, ev.price, ev.qty, endOfMessage, ev.exchTs, ev.localTs);
       case MdKind.Depth:
         if (!validDepth(ev)) {
           this.counters.rejected++;
@@ -136,6 +117,42 @@ export class LobEngine {
     }
     if (!endOfMessage || this.dirty[sym] === 0) return false;
     return this.endMessage(sym, book, ev.exchTs, ev.localTs);
+  }
+
+  /** `apply` of a Level event given as values (replayed columns: no event object). */
+  applyLevel(
+    sym: number,
+    side: number,
+    price: number,
+    qty: number,
+    endOfMessage: boolean,
+    exchTs: number,
+    localTs: number,
+  ): boolean {
+    const book = this.books[sym];
+    if (book === undefined) {
+      this.counters.unknownSymbol++;
+      return false;
+    }
+    if (
+      !((side === 1 || side === -1) && price > 0 && qty >= 0) ||
+      !Number.isInteger(price) ||
+      !Number.isInteger(qty)
+    ) {
+      this.counters.rejected++;
+    } else {
+      book.setLevel(side, price, qty);
+      if (qty > 0) {
+        if (side === 1) {
+          if (price > this.freshBid[sym]) this.freshBid[sym] = price;
+        } else if (this.freshAsk[sym] === 0 || price < this.freshAsk[sym]) {
+          this.freshAsk[sym] = price;
+        }
+      }
+      this.changed(sym);
+    }
+    if (!endOfMessage || this.dirty[sym] === 0) return false;
+    return this.endMessage(sym, book, exchTs, localTs);
   }
 
   /** True while the symbol's book is crossed and awaiting repair. */

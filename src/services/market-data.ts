@@ -1,7 +1,8 @@
 import type { EventBus } from '../bus/event-bus.ts';
-import { type MarketEvent, MdKind } from '../contracts/market.ts';
+import { type LevelEvent, type MarketEvent, MdKind, type Side } from '../contracts/market.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
 import type { RawQuote } from '../contracts/venue.ts';
+import type { Nanos } from '../core/clock.ts';
 import type { LatencyHistogram } from '../core/histogram.ts';
 import type { FeatureHub } from '../features/feature-hub.ts';
 import type { Normalizer } from '../feed/normalizer.ts';
@@ -69,11 +70,74 @@ export class MarketDataService {
       this.process(ev, endOfMessage, false, 0, 0);
       return;
     }
+    this.timed(ev, endOfMessage);
+  };
+
+  /** A replayed level update is reported through this object when the book changed. */
+  private readonly level: LevelEvent = {
+    symbolId: 0,
+    exchTs: 0,
+    localTs: 0,
+    seq: 0,
+    kind: MdKind.Level,
+    side: 1,
+    price: 0,
+    qty: 0,
+  };
+
+  /**
+   * Replayed level update given as values: what onMarketEvent + process do for a Level event,
+   * with the event object filled only when the book changed (once per message, not per level).
+   */
+  readonly onLevel = (
+    symbolId: number,
+    side: Side,
+    price: number,
+    qty: number,
+    exchTs: Nanos,
+    localTs: Nanos,
+    endOfMessage: boolean,
+  ): void => {
+    if (!this.normalizer.checkLevel(symbolId, exchTs)) return;
+    const timed = ++this.replaySeq % this.replayTimeEvery === 0;
+    if (timed || this.features !== null) {
+      // The timed sample and the feature plane take the general path.
+      const ev = this.fillLevel(symbolId, side, price, qty, exchTs, localTs);
+      if (timed) this.timed(ev, endOfMessage);
+      else this.process(ev, endOfMessage, false, 0, 0);
+      return;
+    }
+    this.events++;
+    if (!this.lob.applyLevel(symbolId, side, price, qty, endOfMessage, exchTs, localTs)) return;
+    this.bus.publish(this.fillLevel(symbolId, side, price, qty, exchTs, localTs), this.lob.stats(symbolId));
+    this.bus.drain(this.runner.onSlot);
+  };
+
+  private fillLevel(
+    symbolId: number,
+    side: Side,
+    price: number,
+    qty: number,
+    exchTs: Nanos,
+    localTs: Nanos,
+  ): LevelEvent {
+    const ev = this.level;
+    ev.symbolId = symbolId;
+    ev.exchTs = exchTs;
+    ev.localTs = localTs;
+    ev.side = side;
+    ev.price = price;
+    ev.qty = qty;
+    return ev;
+  }
+
+  /** One event of the timed sample: stage times and event -> intent are measured on it. */
+  private timed(ev: MarketEvent, endOfMessage: boolean): void {
     const t0 = performance.now();
     this.runner.eventT0 = t0;
     this.latency?.beginEvent();
     this.process(ev, endOfMessage, true, t0, t0);
-  };
+  }
 
   /**
    * `t0`: arrival, `t1`: normalized (performance.now() ms). Each stage boundary is read once:

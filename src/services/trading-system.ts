@@ -59,6 +59,24 @@ export interface SystemOptions {
   wrapVenue?: (venue: Venue, scheduler: Scheduler) => Venue;
   /** Write the dead-letter queue to orders.dlq_dir at the end of run() (default true). */
   flushDeadLetters?: boolean;
+  /**
+   * feed.data already read (loadReplay with these settings' feed.symbols and feed.latency_us),
+   * e.g. shared by the runs of a sweep; runs only read it.
+   */
+  replay?: LoadedReplay;
+}
+
+/** Reads feed.data as a replay run would (see SystemOptions.replay). */
+export function loadReplayData(
+  s: Settings,
+  symbols: readonly SymbolSpec[],
+  root: string,
+): Promise<LoadedReplay> {
+  return loadReplay(s.feed.data, symbols, {
+    root,
+    symbolMap: s.feed.symbols,
+    feedLatencyNs: s.feed.latency_us * NS_PER_US,
+  });
 }
 
 /** Simulated-time runs yield to the event loop this often so recorder I/O and signals proceed. */
@@ -201,6 +219,7 @@ export class TradingSystem {
     this.venue.connect({
       onQuote: this.marketData.onQuote,
       onMarketEvent: this.marketData.onMarketEvent,
+      onLevel: this.marketData.onLevel,
       onExec: this.router.onExec,
     });
 
@@ -265,13 +284,7 @@ export class TradingSystem {
     const s = opts.settings;
     const byCode = new Map(opts.symbols.map((x) => [x.code, x]));
     const replay =
-      s.feed.kind === 'replay'
-        ? await loadReplay(s.feed.data, opts.symbols, {
-            root: opts.root,
-            symbolMap: s.feed.symbols,
-            feedLatencyNs: s.feed.latency_us * NS_PER_US,
-          })
-        : null;
+      s.feed.kind === 'replay' ? (opts.replay ?? (await loadReplayData(s, opts.symbols, opts.root))) : null;
     if (replay !== null) opts.log.info({ sources: replay.sources }, 'replay data loaded');
     const symbols =
       replay?.symbols ??
