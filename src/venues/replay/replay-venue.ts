@@ -153,6 +153,9 @@ export class ReplayVenue implements Venue {
       this.model === null
         ? []
         : opts.streams.map((s) => new Cursor(s.symbolId, s.columns, clockOffset(s.columns), this.onModel));
+    // Added once, idle (nextTs Infinity) until start(); the model's side first so it sees ties first.
+    for (const cur of this.exchange) this.scheduler.addSource(cur);
+    for (const cur of this.feed) this.scheduler.addSource(cur);
     this.startTs = replayStartTs(opts.streams, this.model !== null);
     this.totalEvents = opts.streams.reduce((n, s) => n + s.columns.n, 0);
   }
@@ -162,20 +165,13 @@ export class ReplayVenue implements Venue {
     this.model?.connect(handlers.onExec);
   }
 
-  /**
-   * Adds the streams to the scheduler as sources, the model's side first so it sees ties first
-   * (an event reaches the exchange before our feed delivers it).
-   */
+  /** Sets every stream on its first message (an event reaches the exchange before our feed delivers it). */
   start(): void {
     if (this.running) return;
     if (this.handlers === null) throw new Error('ReplayVenue: connect() before start()');
     this.running = true;
-    for (const cur of this.exchange) {
-      this.scheduler.addSource(cur);
-      if (cur.c.n > 0) this.advance(cur, modelTs(cur), false);
-    }
+    for (const cur of this.exchange) if (cur.c.n > 0) this.advance(cur, modelTs(cur), false);
     for (const cur of this.feed) {
-      this.scheduler.addSource(cur);
       if (cur.c.n > 0) this.advance(cur, cur.c.localTs[0], true);
       else this.finished++;
     }
