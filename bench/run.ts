@@ -10,7 +10,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadProject } from '../src/config/project.ts';
-import { type LevelEvent, MdKind } from '../src/contracts/market.ts';
+import { MdKind } from '../src/contracts/market.ts';
 import { LatencyHistogram } from '../src/core/histogram.ts';
 import { createLogger } from '../src/core/logger.ts';
 import { LobEngine } from '../src/lob/lob-engine.ts';
@@ -79,16 +79,6 @@ async function benchLobReal(file: string): Promise<void> {
   const data = await readTaifex(full, {});
   const c = data.columns;
   const lob = new LobEngine(1);
-  const ev: LevelEvent = {
-    kind: MdKind.Level,
-    symbolId: 0,
-    exchTs: 0,
-    localTs: 0,
-    seq: 0,
-    side: 1,
-    price: 0,
-    qty: 0,
-  };
   const clear = { kind: MdKind.Clear, symbolId: 0, exchTs: 0, localTs: 0, seq: 0 } as const;
   const h = new LatencyHistogram();
   let timerCost = 0;
@@ -106,13 +96,7 @@ async function benchLobReal(file: string): Promise<void> {
       if (k === MdKind.Trade) continue;
       const a = performance.now();
       if (k === MdKind.Clear) lob.apply(clear);
-      else {
-        ev.side = c.side[i] as 1 | -1;
-        ev.price = c.price[i];
-        ev.qty = c.qty[i];
-        ev.exchTs = c.exchTs[i];
-        lob.apply(ev, (c.flags[i] & EV_LAST) !== 0);
-      }
+      else lob.applyLevel(0, c.side[i], c.price[i], c.qty[i], (c.flags[i] & EV_LAST) !== 0, c.exchTs[i], 0);
       h.record((performance.now() - a) * 1e6);
       applied++;
     }

@@ -1,4 +1,4 @@
-import { type ClearEvent, type LevelEvent, MdKind, type Side } from '../contracts/market.ts';
+import { type ClearEvent, MdKind, type Side } from '../contracts/market.ts';
 import { LobEngine } from '../lob/lob-engine.ts';
 import { EV_LAST, type EventColumns } from '../venues/replay/event-columns.ts';
 import type { FeatureEngine } from './feature-engine.ts';
@@ -31,16 +31,6 @@ export function replayFeatures(
   lob: LobEngine = new LobEngine(1),
 ): ReplayCounts {
   const counts: ReplayCounts = { books: 0, trades: 0, resets: 0 };
-  const level: LevelEvent = {
-    kind: MdKind.Level,
-    symbolId: 0,
-    exchTs: 0,
-    localTs: 0,
-    seq: 0,
-    side: 1,
-    price: 0,
-    qty: 0,
-  };
   const clear: ClearEvent = { kind: MdKind.Clear, symbolId: 0, exchTs: 0, localTs: 0, seq: 0 };
   const book = lob.book(0);
   let lastLevel = -1;
@@ -56,12 +46,7 @@ export function replayFeatures(
     const kind = c.kind[i];
     const ts = c.exchTs[i];
     if (kind === MdKind.Level) {
-      level.side = c.side[i] as Side;
-      level.price = c.price[i];
-      level.qty = c.qty[i];
-      level.exchTs = ts;
-      level.localTs = c.localTs[i];
-      if (lob.apply(level, i === lastLevel)) {
+      if (lob.applyLevel(0, c.side[i], c.price[i], c.qty[i], i === lastLevel, ts, c.localTs[i])) {
         engine.update(0, book, ts);
         counts.books++;
         onRow?.(ROW_BOOK, i);

@@ -117,15 +117,8 @@ export class Normalizer {
    */
   check(ev: MarketEvent): boolean {
     const id = ev.symbolId;
-    if (this.known[id] !== 1) {
-      this.counters.unknownSymbol++;
-      return false;
-    }
     const ts = ev.exchTs;
-    if (!(Number.isFinite(ts) && ts > 0)) {
-      this.counters.malformed++;
-      return false;
-    }
+    if (!this.validHeader(id, ts)) return false;
     switch (ev.kind) {
       case MdKind.Trade: {
         const { price, qty, aggressor } = ev;
@@ -175,6 +168,13 @@ export class Normalizer {
 
   /** `check` of a Level event given as values (replayed columns: no event object, seq 0). */
   checkLevel(id: number, ts: number): boolean {
+    if (!this.validHeader(id, ts)) return false;
+    this.bookTs(id, ts);
+    return true;
+  }
+
+  /** A known symbol and a usable exchange time; counts what is not. */
+  private validHeader(id: number, ts: number): boolean {
     if (this.known[id] !== 1) {
       this.counters.unknownSymbol++;
       return false;
@@ -183,7 +183,6 @@ export class Normalizer {
       this.counters.malformed++;
       return false;
     }
-    this.bookTs(id, ts);
     return true;
   }
 

@@ -90,14 +90,14 @@ export class LobEngine {
    */
   apply(ev: MarketEvent, endOfMessage = true): boolean {
     const sym = ev.symbolId;
+    if (ev.kind === MdKind.Level)
+      return this.applyLevel(sym, ev.side, ev.price, ev.qty, endOfMessage, ev.exchTs, ev.localTs);
     const book = this.books[sym];
     if (book === undefined) {
       this.counters.unknownSymbol++;
       return false;
     }
     switch (ev.kind) {
-      case MdKind.Level:
-        return this.applyLevel(sym, ev.side, ev.price, ev.qty, endOfMessage, ev.exchTs, ev.localTs);
       case MdKind.Depth:
         if (!validDepth(ev)) {
           this.counters.rejected++;
