@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { test } from 'node:test';
-import { loadSettings } from '../../src/config/loader.ts';
-import { loadSymbols } from '../../src/config/symbols.ts';
+import { loadProject } from '../../src/config/project.ts';
 import type { LobStats, TradeEvent } from '../../src/contracts/market.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import { tickAt } from '../../src/core/ticks.ts';
@@ -49,8 +47,7 @@ class NoSetProbe extends Strategy {
 }
 
 async function system() {
-  const { settings } = loadSettings({ root: repoRoot, env: 'test', envVars: {}, overrides: [] });
-  const symbols = loadSymbols(path.resolve(repoRoot, settings.symbols_file));
+  const { settings, symbols } = loadProject({ root: repoRoot, env: 'test', envVars: {}, overrides: [] });
   return TradingSystem.create({
     settings,
     root: repoRoot,

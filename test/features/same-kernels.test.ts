@@ -3,8 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { loadSettings } from '../../src/config/loader.ts';
-import { loadSymbols } from '../../src/config/symbols.ts';
+import { loadProject } from '../../src/config/project.ts';
 import type { LobStats, TradeEvent } from '../../src/contracts/market.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import { computeFeatureFile } from '../../src/features/compute-file.ts';
@@ -36,7 +35,7 @@ test(
   requireData(),
   async () => {
     const data = dataFile('taifex-txo35000q6-20260417.parquet');
-    const { settings } = loadSettings({
+    const { settings, symbols } = loadProject({
       root: repoRoot,
       env: 'test',
       envVars: {},
@@ -47,7 +46,6 @@ test(
         { key: 'feed.speed', value: 'max', label: 'test' },
       ],
     });
-    const symbols = loadSymbols(path.resolve(repoRoot, settings.symbols_file));
     const sys = await TradingSystem.create({
       settings,
       root: repoRoot,

@@ -3,9 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { loadSettings } from '../../src/config/loader.ts';
-import { loadStrategies } from '../../src/config/strategies.ts';
-import { loadSymbols } from '../../src/config/symbols.ts';
+import { loadProject } from '../../src/config/project.ts';
 import type { LobStats } from '../../src/contracts/market.ts';
 import type { Venue, VenueHandlers } from '../../src/contracts/venue.ts';
 import { NS_PER_S } from '../../src/core/clock.ts';
@@ -79,7 +77,7 @@ test('a strategy throws, the feed stalls, reconciliation finds a mismatch: HALT,
   - { id: naive, class: pinger, symbols: [TXFD6], params: { from_s: 70 } }
 `,
   );
-  const { settings } = loadSettings({
+  const { settings, symbols, strategies } = loadProject({
     root: repoRoot,
     env: 'test',
     envVars: {},
@@ -89,8 +87,6 @@ test('a strategy throws, the feed stalls, reconciliation finds a mismatch: HALT,
       { key: 'orders.dlq_dir', value: path.join(dir, 'dlq'), label: 'test' },
     ],
   });
-  const symbols = loadSymbols(path.resolve(repoRoot, settings.symbols_file));
-  const strategies = loadStrategies(strategiesFile, new Set(symbols.map((s) => s.code)));
   const sys = await TradingSystem.create({
     settings,
     root: repoRoot,

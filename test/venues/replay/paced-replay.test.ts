@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { test } from 'node:test';
-import { loadSettings } from '../../../src/config/loader.ts';
-import { loadSymbols } from '../../../src/config/symbols.ts';
+import { loadProject } from '../../../src/config/project.ts';
 import { RealClock as PacedClock } from '../../../src/core/clock.ts';
 import { createLogger } from '../../../src/core/logger.ts';
 import { TradingSystem } from '../../../src/services/trading-system.ts';
@@ -23,7 +21,7 @@ test(
   'a real-clock replay is paced by feed.speed and stops at --duration of data time',
   requireData(),
   async () => {
-    const { settings } = loadSettings({
+    const { settings, symbols } = loadProject({
       root: repoRoot,
       env: 'test',
       envVars: {},
@@ -35,7 +33,6 @@ test(
         { key: 'feed.speed', value: 3000, label: 'test' },
       ],
     });
-    const symbols = loadSymbols(path.resolve(repoRoot, settings.symbols_file));
     const sys = await TradingSystem.create({
       settings,
       root: repoRoot,
