@@ -70,36 +70,25 @@ describe('hft backtest sweep', requireData(), () => {
   test('a bad grid key or model fails before any worker starts', async () => {
     const dir = tmpDir('hft-sweep-bad-');
     const strategies = txoStrategies(dir);
-    const r = await hft([
-      'backtest',
-      'sweep',
-      '--strategy',
-      'mm-txo',
-      '--data',
-      TXO,
-      '--set',
-      `strategies_file=${strategies}`,
-      '--out',
-      path.join(dir, 'o'),
-      '--grid',
-      'half_spread=1,2',
-    ]);
+    const sweep = (out: string, grid: string) =>
+      hft([
+        'backtest',
+        'sweep',
+        '--strategy',
+        'mm-txo',
+        '--data',
+        TXO,
+        '--set',
+        `strategies_file=${strategies}`,
+        '--out',
+        path.join(dir, out),
+        '--grid',
+        grid,
+      ]);
+    const r = await sweep('o', 'half_spread=1,2');
     assert.equal(r.code, 2);
     assert.match(r.stderr, /invalid params/);
-    const q = await hft([
-      'backtest',
-      'sweep',
-      '--strategy',
-      'mm-txo',
-      '--data',
-      TXO,
-      '--set',
-      `strategies_file=${strategies}`,
-      '--out',
-      path.join(dir, 'q'),
-      '--grid',
-      'queue=fifo',
-    ]);
+    const q = await sweep('q', 'queue=fifo');
     assert.equal(q.code, 2);
     assert.match(q.stderr, /queue: expected risk_averse or prob, got 'fifo'/);
   });
