@@ -1,4 +1,5 @@
 import type { Side } from '../contracts/market.ts';
+import type { TaskSource } from '../core/scheduler.ts';
 import { moneyFactor } from '../execution/fees.ts';
 import type { TradingSystem } from '../services/trading-system.ts';
 import type { EquitySeries } from './metrics.ts';
@@ -120,18 +121,26 @@ export class BacktestTracker {
   /** Starts the periodic samples at the next whole `sampleNs` of the run's clock. */
   start(): void {
     const now = this.sys.clock.nowNs();
-    this.sys.scheduler.at(Math.ceil(now / this.sampleNs) * this.sampleNs, this.tick);
+    this.ticker.nextTs = Math.ceil(now / this.sampleNs) * this.sampleNs;
+    this.sys.scheduler.addSource(this.ticker);
   }
 
   /** Takes the closing sample (call after the run). */
   finish(): void {
+    this.ticker.nextTs = Number.POSITIVE_INFINITY;
     this.sample(this.sys.clock.nowNs());
   }
 
-  private readonly tick = (): void => {
-    this.sample(this.sys.clock.nowNs());
-    // Only while the run has other work: a drained scheduler means the data is over.
-    if (this.sys.scheduler.pending > 0) this.sys.scheduler.after(this.sampleNs, this.tick);
+  /** The periodic sample, as a scheduler source (no heap task per sample). */
+  private readonly ticker: TaskSource = {
+    nextTs: Number.POSITIVE_INFINITY,
+    run: () => {
+      const sched = this.sys.scheduler;
+      this.sample(sched.clock.nowNs());
+      // Only while the run has other work (`pending` counts this source): a drained scheduler
+      // means the data is over.
+      this.ticker.nextTs = sched.pending > 1 ? this.ticker.nextTs + this.sampleNs : Number.POSITIVE_INFINITY;
+    },
   };
 
   /** Records one equity sample at `ts`; returns the equity. */

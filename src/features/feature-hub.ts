@@ -14,6 +14,11 @@ export class FeatureHub {
 
   constructor(private readonly symbols: readonly FeatureSymbol[]) {}
 
+  /** Some strategy asked for a feature set (else the hot path skips the feature plane). */
+  get active(): boolean {
+    return this.engines.length > 0;
+  }
+
   /** The engine of a registered set, created on first request. Throws a UserError for an unknown set. */
   require(setId: string): FeatureEngine {
     const found = this.engines.find((e) => e.set.id === setId);

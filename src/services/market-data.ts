@@ -18,7 +18,7 @@ import type { StrategyRunner } from '../strategy/runner.ts';
  */
 export class MarketDataService {
   events = 0;
-  /** Feature plane, updated right after the LOB and before strategies see the event (null: none). */
+  /** Feature plane, updated right after the LOB and before strategies see the event (null or inactive: none). */
   features: FeatureHub | null = null;
   /** LOB apply + stats cost per event (ns), sampled every event. */
   constructor(
@@ -100,7 +100,7 @@ export class MarketDataService {
   ): void => {
     if (!this.normalizer.checkLevel(symbolId, exchTs)) return;
     const timed = ++this.replaySeq % this.replayTimeEvery === 0;
-    if (timed || this.features !== null) {
+    if (timed || this.features?.active === true) {
       // The timed sample and the feature plane take the general path.
       const ev = this.fillLevel(symbolId, side, price, qty, exchTs, localTs);
       if (timed) this.timed(ev, endOfMessage);
@@ -160,10 +160,11 @@ export class MarketDataService {
         if (this.lobLatency !== null) this.lobLatency.record((tb - t0) * 1e6);
         if (this.latency !== null) this.latency.recordMs(Stage.Lob, tb - t1);
       }
-      if (this.features !== null) {
-        if (ev.kind === MdKind.Clear) this.features.reset(ev.symbolId);
+      const features = this.features;
+      if (features?.active === true) {
+        if (ev.kind === MdKind.Clear) features.reset(ev.symbolId);
         if (changed) {
-          this.features.onBook(ev.symbolId, this.lob.book(ev.symbolId), ev.exchTs);
+          features.onBook(ev.symbolId, this.lob.book(ev.symbolId), ev.exchTs);
           if (timed && this.latency !== null) {
             const t3 = performance.now();
             this.latency.recordMs(Stage.Features, t3 - tb);
