@@ -22,13 +22,15 @@ export interface TaskSource {
  * Timed-callback queue (binary min-heap on (ts, seq)): venue latencies, order-flow
  * arrivals and strategy timers all go through it, merged with task sources (replayed data).
  * Ties keep insertion order among tasks; at equal times sources run before tasks, in the order
- * they were added. Runs are deterministic. Task objects are pooled.
+ * they were added. Runs are deterministic. Task objects are pooled. In simulated time `advance`
+ * runs many items per call (a replay is millions of them).
  */
 export class Scheduler {
   private heap: Task[] = [];
   private pool: Task[] = [];
   private seq = 0;
   private readonly sources: TaskSource[] = [];
+  private interrupted = false;
 
   constructor(readonly clock: Clock) {}
 
@@ -78,50 +80,63 @@ export class Scheduler {
 
   /** Runs the earliest task or source item if it is due at or before `limit`; returns false otherwise. */
   runNext(limit: Nanos): boolean {
-    return this.step(limit, null);
+    const si = this.firstSource(limit);
+    if (si >= 0) {
+      this.sources[si].run();
+      return true;
+    }
+    return this.runTask(limit, null);
   }
 
   /**
-   * Simulated time: runs the earliest task, moving `clock` to its time first, or the earliest
-   * source for as long as it stays first and due (one call, many replayed messages).
+   * Simulated time: runs due items in time order, moving `clock` to each one's time first, until
+   * nothing is due by `limit`, `maxItems` ran, or `interrupt()` was called by one of them (a stop).
+   * Returns the number of items run (0: nothing due).
    */
-  advance(limit: Nanos, clock: SimClock): boolean {
-    return this.step(limit, clock);
+  advance(limit: Nanos, clock: SimClock, maxItems = 1024): number {
+    this.interrupted = false;
+    let n = 0;
+    while (n < maxItems) {
+      const si = this.firstSource(limit);
+      if (si >= 0) {
+        const src = this.sources[si];
+        clock.set(src.nextTs);
+        src.run();
+      } else if (!this.runTask(limit, clock)) break;
+      n++;
+      if (this.interrupted) break;
+    }
+    return n;
   }
 
-  private step(limit: Nanos, clock: SimClock | null): boolean {
-    const h = this.heap;
+  /** Ends the running `advance` call after the current item. */
+  interrupt(): void {
+    this.interrupted = true;
+  }
+
+  /**
+   * Index of the source to run next: the earliest one (the first added among equal times) when it
+   * is due by `limit` and not after the earliest task (sources win ties); -1 when a task or nothing is.
+   */
+  private firstSource(limit: Nanos): number {
     const srcs = this.sources;
     let si = -1;
     let t = Number.POSITIVE_INFINITY;
     for (let i = 0; i < srcs.length; i++) {
-      if (srcs[i].nextTs < t) {
-        t = srcs[i].nextTs;
+      const x = srcs[i].nextTs;
+      if (x < t) {
+        t = x;
         si = i;
       }
     }
-    if (si >= 0 && t <= limit && (h.length === 0 || t <= h[0].ts)) {
-      const src = srcs[si];
-      if (clock === null) {
-        src.run();
-        return true;
-      }
-      // Keep running this source while it stays first: before every task and every other
-      // source (an earlier-added source wins ties, a later-added one loses them).
-      let lt = Number.POSITIVE_INFINITY;
-      let le = Number.POSITIVE_INFINITY;
-      for (let j = 0; j < srcs.length; j++) {
-        const x = srcs[j].nextTs;
-        if (j < si) lt = Math.min(lt, x);
-        else if (j > si) le = Math.min(le, x);
-      }
-      do {
-        clock.set(t);
-        src.run();
-        t = src.nextTs;
-      } while (t <= limit && t < lt && t <= le && (h.length === 0 || t <= h[0].ts));
-      return true;
-    }
+    if (si < 0 || t > limit) return -1;
+    const h = this.heap;
+    return h.length === 0 || t <= h[0].ts ? si : -1;
+  }
+
+  /** Runs the earliest task if it is due by `limit` (moving `clock` to its time). */
+  private runTask(limit: Nanos, clock: SimClock | null): boolean {
+    const h = this.heap;
     if (h.length === 0 || h[0].ts > limit) return false;
     const top = h[0];
     const last = h.pop()!;

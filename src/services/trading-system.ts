@@ -79,8 +79,8 @@ export function loadReplayData(
   });
 }
 
-/** Simulated-time runs yield to the event loop this often so recorder I/O and signals proceed. */
-const YIELD_EVERY_TASKS = 4096;
+/** Simulated-time runs yield to the event loop every this many scheduler items, so recorder I/O and signals proceed. */
+const YIELD_EVERY_ITEMS = 4096;
 
 /**
  * The whole runtime for one process: builds every plane from config, wires the hot path,
@@ -307,6 +307,7 @@ export class TradingSystem {
   /** Asks a running `run()` to stop at the next task boundary (Ctrl+C). */
   stop(): void {
     this.stopRequested = true;
+    this.scheduler.interrupt();
   }
 
   /** Runs for `durationS` seconds of (real or simulated) time, or until stop(); returns the summary. */
@@ -332,9 +333,8 @@ export class TradingSystem {
 
   private async runSimulated(clock: SimClock): Promise<void> {
     const sched = this.scheduler;
-    let n = 0;
-    while (!this.stopRequested && sched.advance(this.endNs, clock)) {
-      if (++n % YIELD_EVERY_TASKS === 0) await yieldToLoop();
+    while (!this.stopRequested && sched.advance(this.endNs, clock, YIELD_EVERY_ITEMS) > 0) {
+      await yieldToLoop();
     }
     if (this.endNs !== Number.POSITIVE_INFINITY && !this.stopRequested) clock.set(this.endNs);
   }
