@@ -4,6 +4,7 @@ import { moneyFactor } from '../execution/fees.ts';
 import type { TradingSystem } from '../services/trading-system.ts';
 import type { EquitySeries } from './metrics.ts';
 import { OrderLog } from './order-log.ts';
+import { SampleLog } from './sample-log.ts';
 
 /** One own fill, as the execution plane reported it. Prices scaled, money in MONEY_SCALE units. */
 export interface FillRow {
@@ -44,7 +45,8 @@ export interface EquityColumns extends EquitySeries {
 export class BacktestTracker {
   readonly fills: FillRow[] = [];
   readonly orders = new OrderLog();
-  readonly equity: EquityColumns;
+  /** The samples as columns; complete after `finish()`. */
+  equity: EquityColumns;
   /** Quantity sent to the venue, filled, and filled as taker. */
   orderedQty = 0;
   filledQty = 0;
@@ -57,6 +59,8 @@ export class BacktestTracker {
   /** Money per price unit per quantity unit, per symbol id. */
   private readonly factors: number[];
   private lastEvents = -1;
+  /** Rows of (ts, equity, active, realized, unrealized, fees, position per symbol). */
+  private readonly samples: SampleLog;
 
   constructor(
     private readonly sys: TradingSystem,
@@ -65,15 +69,8 @@ export class BacktestTracker {
     const n = sys.symbols.length;
     this.marks = new Array<number>(n).fill(0);
     this.factors = sys.symbols.map(moneyFactor);
-    this.equity = {
-      ts: [],
-      equity: [],
-      active: [],
-      realized: [],
-      unrealized: [],
-      fees: [],
-      position: Array.from({ length: n }, () => []),
-    };
+    this.samples = new SampleLog(6 + n);
+    this.equity = columnsOf(this.samples, n);
     const prevSent = sys.orders.onSent;
     sys.orders.onSent = (o) => {
       prevSent?.(o);
@@ -129,6 +126,7 @@ export class BacktestTracker {
   finish(): void {
     this.ticker.nextTs = Number.POSITIVE_INFINITY;
     this.sample(this.sys.clock.nowNs());
+    this.equity = columnsOf(this.samples, this.marks.length);
   }
 
   /** The periodic sample, as a scheduler source (no heap task per sample). */
@@ -146,7 +144,6 @@ export class BacktestTracker {
   /** Records one equity sample at `ts`; returns the equity. */
   private sample(ts: number): number {
     const sys = this.sys;
-    const e = this.equity;
     const marks = this.marks;
     for (let i = 0; i < marks.length; i++) {
       const mid = sys.lob.stats(i).mid;
@@ -164,14 +161,28 @@ export class BacktestTracker {
     }
     const equity = realized + unrealized - fees;
     const events = sys.marketData.events;
-    e.ts.push(ts);
-    e.equity.push(equity);
-    e.active.push(events !== this.lastEvents ? 1 : 0);
-    e.realized.push(realized);
-    e.unrealized.push(unrealized);
-    e.fees.push(fees);
-    for (let i = 0; i < marks.length; i++) e.position[i].push(sys.positions.netQty(i));
+    const off = this.samples.add();
+    const row = this.samples.chunk;
+    row[off] = ts;
+    row[off + 1] = equity;
+    row[off + 2] = events !== this.lastEvents ? 1 : 0;
+    row[off + 3] = realized;
+    row[off + 4] = unrealized;
+    row[off + 5] = fees;
+    for (let i = 0; i < marks.length; i++) row[off + 6 + i] = sys.positions.netQty(i);
     this.lastEvents = events;
     return equity;
   }
+}
+
+function columnsOf(log: SampleLog, symbols: number): EquityColumns {
+  return {
+    ts: log.column(0),
+    equity: log.column(1),
+    active: log.column(2),
+    realized: log.column(3),
+    unrealized: log.column(4),
+    fees: log.column(5),
+    position: Array.from({ length: symbols }, (_, i) => log.column(6 + i)),
+  };
 }

@@ -368,6 +368,7 @@ function compact(b: Book): void {
   const own = b.own;
   let k = 0;
   for (let i = 0; i < own.length; i++) if (own[i].leaves > 0) own[k++] = own[i];
-  own.length = k;
+  // pop, not `length = k`: setting length is a runtime call, and this runs on every cancel.
+  while (own.length > k) own.pop();
   b.done = 0;
 }
