@@ -1,5 +1,6 @@
 import type { Side } from '../contracts/market.ts';
 import type { ExecType } from '../contracts/orders.ts';
+import { SampleLog } from './sample-log.ts';
 
 /** Order event kinds in the order they are coded. */
 export const ORDER_EVENTS = ['new', 'ack', 'reject', 'partial', 'fill', 'canceled', 'cancel_reject'] as const;
@@ -14,23 +15,33 @@ const CODE: Record<OrderEvent, number> = {
   cancel_reject: 6,
 };
 
+/** One order lifecycle event (a row of hft.orders). */
+export interface OrderLogRow {
+  ts: number;
+  orderId: number;
+  symbolId: number;
+  event: OrderEvent;
+  side: Side;
+  price: number;
+  qty: number;
+  cumQty: number;
+  leavesQty: number;
+  /** Reject reason, or ''. */
+  reason: string;
+}
+
 /**
- * Every order lifecycle event of a run (the columns of hft.orders) in growable typed columns:
- * a backtest sends hundreds of thousands of orders, and one object per event would feed the GC.
+ * Every order lifecycle event of a run in float64 rows (SampleLog): a backtest sends hundreds of
+ * thousands of orders, and one object per event would feed the GC.
  */
 export class OrderLog {
-  length = 0;
-  ts = new Float64Array(1024);
-  orderId = new Float64Array(1024);
-  symbolId = new Int32Array(1024);
-  event = new Uint8Array(1024);
-  side = new Int8Array(1024);
-  price = new Float64Array(1024);
-  qty = new Float64Array(1024);
-  cumQty = new Float64Array(1024);
-  leavesQty = new Float64Array(1024);
+  private readonly rows = new SampleLog(9);
   /** Reject reasons by row; rows without one are absent. */
-  readonly reasons = new Map<number, string>();
+  private readonly reasons = new Map<number, string>();
+
+  get length(): number {
+    return this.rows.length;
+  }
 
   push(
     ts: number,
@@ -44,38 +55,34 @@ export class OrderLog {
     leavesQty: number,
     reason: string,
   ): void {
-    if (this.length === this.ts.length) this.grow();
-    const i = this.length++;
-    this.ts[i] = ts;
-    this.orderId[i] = orderId;
-    this.symbolId[i] = symbolId;
-    this.event[i] = CODE[event];
-    this.side[i] = side;
-    this.price[i] = price;
-    this.qty[i] = qty;
-    this.cumQty[i] = cumQty;
-    this.leavesQty[i] = leavesQty;
-    if (reason !== '') this.reasons.set(i, reason);
+    if (reason !== '') this.reasons.set(this.rows.length, reason);
+    const off = this.rows.add();
+    const c = this.rows.chunk;
+    c[off] = ts;
+    c[off + 1] = orderId;
+    c[off + 2] = symbolId;
+    c[off + 3] = CODE[event];
+    c[off + 4] = side;
+    c[off + 5] = price;
+    c[off + 6] = qty;
+    c[off + 7] = cumQty;
+    c[off + 8] = leavesQty;
   }
 
-  eventAt(i: number): OrderEvent {
-    return ORDER_EVENTS[this.event[i]];
-  }
-
-  private grow(): void {
-    const n = this.ts.length * 2;
-    const g = <T extends Float64Array | Int32Array | Uint8Array | Int8Array>(a: T, b: T): T => {
-      b.set(a as never);
-      return b;
+  /** Row `i` as an object (for reports, not the hot path). */
+  row(i: number): OrderLogRow {
+    const r = this.rows;
+    return {
+      ts: r.get(i, 0),
+      orderId: r.get(i, 1),
+      symbolId: r.get(i, 2),
+      event: ORDER_EVENTS[r.get(i, 3)],
+      side: r.get(i, 4) as Side,
+      price: r.get(i, 5),
+      qty: r.get(i, 6),
+      cumQty: r.get(i, 7),
+      leavesQty: r.get(i, 8),
+      reason: this.reasons.get(i) ?? '',
     };
-    this.ts = g(this.ts, new Float64Array(n));
-    this.orderId = g(this.orderId, new Float64Array(n));
-    this.symbolId = g(this.symbolId, new Int32Array(n));
-    this.event = g(this.event, new Uint8Array(n));
-    this.side = g(this.side, new Int8Array(n));
-    this.price = g(this.price, new Float64Array(n));
-    this.qty = g(this.qty, new Float64Array(n));
-    this.cumQty = g(this.cumQty, new Float64Array(n));
-    this.leavesQty = g(this.leavesQty, new Float64Array(n));
   }
 }

@@ -63,12 +63,12 @@ export function writeReport(dir: string, r: BacktestResult): void {
   writeFileSync(path.join(dir, 'equity.csv'), `${eq.join('\n')}\n`);
 
   const orders = ['ts,order_id,symbol,event,side,price,qty,cum_qty,leaves_qty,reason'];
-  const o = t.orders;
-  for (let i = 0; i < o.length; i++) {
-    const spec = syms[o.symbolId[i]];
+  for (let i = 0; i < t.orders.length; i++) {
+    const o = t.orders.row(i);
+    const spec = syms[o.symbolId];
     orders.push(
-      `${o.ts[i]},${o.orderId[i]},${spec.code},${o.eventAt(i)},${side(o.side[i])},${formatScaled(o.price[i], spec.priceScale)},` +
-        `${o.qty[i]},${o.cumQty[i]},${o.leavesQty[i]},${o.reasons.get(i) ?? ''}`,
+      `${o.ts},${o.orderId},${spec.code},${o.event},${side(o.side)},${formatScaled(o.price, spec.priceScale)},` +
+        `${o.qty},${o.cumQty},${o.leavesQty},${o.reason}`,
     );
   }
   writeFileSync(path.join(dir, 'orders.csv'), `${orders.join('\n')}\n`);

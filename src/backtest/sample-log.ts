@@ -29,6 +29,11 @@ export class SampleLog {
     return off;
   }
 
+  /** Value `col` of row `row`. */
+  get(row: number, col: number): number {
+    return this.chunks[Math.floor(row / CHUNK_ROWS)][(row % CHUNK_ROWS) * this.width + col];
+  }
+
   /** Column `col` of every row, as a plain array. */
   column(col: number): number[] {
     const out = new Array<number>(this.length);

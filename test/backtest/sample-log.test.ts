@@ -20,6 +20,7 @@ test('SampleLog keeps every row across chunks and returns columns in order', () 
     assert.equal(a[i], i);
     assert.equal(b[i], -i);
     assert.equal(c[i], i * 0.5);
+    assert.equal(log.get(i, 1), -i);
   }
   assert.deepEqual(new SampleLog(2).column(1), []);
 });
