@@ -10,6 +10,7 @@ export const REPORT_FILES = [
   'fills.csv',
   'equity.csv',
   'orders.csv',
+  'dead_letters.jsonl',
   'report.html',
   'timing.json',
 ];
@@ -18,8 +19,8 @@ const money = (v: number) => formatScaled(v, MONEY_SCALE);
 const side = (s: number) => (s === 1 ? 'buy' : 'sell');
 
 /**
- * Writes a backtest's report folder: summary.json, fills.csv, equity.csv, orders.csv and
- * report.html depend only on data, strategy and models (equal runs give equal bytes);
+ * Writes a backtest's report folder: summary.json, fills.csv, equity.csv, orders.csv,
+ * dead_letters.jsonl and report.html depend only on data, strategy and models (equal runs give equal bytes);
  * timing.json holds the wall-clock figures.
  */
 export function writeReport(dir: string, r: BacktestResult): void {
@@ -72,6 +73,10 @@ export function writeReport(dir: string, r: BacktestResult): void {
     );
   }
   writeFileSync(path.join(dir, 'orders.csv'), `${orders.join('\n')}\n`);
+  writeFileSync(
+    path.join(dir, 'dead_letters.jsonl'),
+    r.deadLetters.map((d) => `${JSON.stringify(d)}\n`).join(''),
+  );
 
   writeFileSync(path.join(dir, 'report.html'), renderHtmlReport(r));
   const run = r.run;

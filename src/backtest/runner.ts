@@ -6,6 +6,7 @@ import type { SymbolSpec } from '../contracts/symbols.ts';
 import { NS_PER_S, NS_PER_US } from '../core/clock.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import type { DeadLetter } from '../order/dead-letter-queue.ts';
 import type { RunSummary } from '../services/summary.ts';
 import { loadReplayData, TradingSystem } from '../services/trading-system.ts';
 import type { LoadedReplay } from '../venues/replay/replay-sources.ts';
@@ -54,6 +55,8 @@ export interface BacktestResult {
   tracker: BacktestTracker;
   symbols: SymbolSpec[];
   run: RunSummary;
+  /** Order requests the adapter could not send (the run's dead-letter queue, not written to orders.dlq_dir). */
+  deadLetters: readonly DeadLetter[];
 }
 
 /**
@@ -74,6 +77,8 @@ export async function runBacktest(cfg: BacktestConfig, opts: BacktestOptions): P
     strategies: cfg.strategies.map((s) => (s.id === strategy.id ? strategy : { ...s, enabled: false })),
     log: opts.log,
     record: false,
+    // A backtest's dead letters belong to its report, not to the live dead-letter directory.
+    flushDeadLetters: false,
     replay: opts.replay,
     exchange: (symbols, scheduler) =>
       new L2Exchange({
@@ -114,7 +119,7 @@ export async function runBacktest(cfg: BacktestConfig, opts: BacktestOptions): P
     run,
     positionLimitHits: sys.risk.counters.byReason.MAX_POSITION ?? 0,
   });
-  return { summary, tracker, symbols: sys.symbols, run };
+  return { summary, tracker, symbols: sys.symbols, run, deadLetters: sys.orders.dlq.entries() };
 }
 
 /** The strategy to backtest, enabled, with `params` merged over its configured ones. */

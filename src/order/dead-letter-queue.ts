@@ -56,6 +56,11 @@ export class DeadLetterQueue {
     this.buf.push(d);
   }
 
+  /** The entries held in memory (not yet flushed), oldest first. */
+  entries(): readonly DeadLetter[] {
+    return this.buf;
+  }
+
   /** Entries held in memory (not yet flushed). */
   get size(): number {
     return this.buf.length;

@@ -6,7 +6,7 @@ import type { Nanos } from '../core/clock.ts';
 import type { LatencyHistogram } from '../core/histogram.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Scheduler } from '../core/scheduler.ts';
-import type { PositionStore } from '../execution/positions.ts';
+import type { Position, PositionStore } from '../execution/positions.ts';
 import type { FeatureEngine, FeatureView } from '../features/feature-engine.ts';
 import type { FeatureHub } from '../features/feature-hub.ts';
 import type { LobEngine } from '../lob/lob-engine.ts';
@@ -54,6 +54,7 @@ class Context implements StrategyContext {
   errors = 0;
   enabled = true;
   private readonly featureEngine: FeatureEngine | null;
+  private readonly positions: Position[] = [];
 
   constructor(
     readonly strategy: Strategy,
@@ -90,7 +91,8 @@ class Context implements StrategyContext {
     return this.featureEngine.view(symbolId);
   }
   position(symbolId: number): number {
-    return this.d.positions.get(this.strategy.id, symbolId).qty;
+    // Positions are never replaced: keep this strategy's (skips a map lookup on every book update).
+    return (this.positions[symbolId] ??= this.d.positions.get(this.strategy.id, symbolId)).qty;
   }
   reduceOnly(): boolean {
     return this.d.risk.reduceOnly || this.d.risk.gate.halted;
