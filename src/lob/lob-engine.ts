@@ -129,10 +129,20 @@ export class LobEngine {
     exchTs: number,
     localTs: number,
   ): boolean {
+    this.setLevel(sym, side, price, qty);
+    return endOfMessage && this.endLevels(sym, exchTs, localTs);
+  }
+
+  /**
+   * One level update of a message, given as values; `endLevels` closes the message. Split from
+   * applyLevel so the hot replay path passes timestamps once per message, not once per level
+   * (each float argument to a call that is not inlined is a heap allocation).
+   */
+  setLevel(sym: number, side: number, price: number, qty: number): void {
     const book = this.books[sym];
     if (book === undefined) {
       this.counters.unknownSymbol++;
-      return false;
+      return;
     }
     if (
       !((side === 1 || side === -1) && price > 0 && qty >= 0) ||
@@ -140,18 +150,23 @@ export class LobEngine {
       !Number.isInteger(qty)
     ) {
       this.counters.rejected++;
-    } else {
-      book.setLevel(side, price, qty);
-      if (qty > 0) {
-        if (side === 1) {
-          if (price > this.freshBid[sym]) this.freshBid[sym] = price;
-        } else if (this.freshAsk[sym] === 0 || price < this.freshAsk[sym]) {
-          this.freshAsk[sym] = price;
-        }
-      }
-      this.changed(sym);
+      return;
     }
-    if (!endOfMessage || this.dirty[sym] === 0) return false;
+    book.setLevel(side, price, qty);
+    if (qty > 0) {
+      if (side === 1) {
+        if (price > this.freshBid[sym]) this.freshBid[sym] = price;
+      } else if (this.freshAsk[sym] === 0 || price < this.freshAsk[sym]) {
+        this.freshAsk[sym] = price;
+      }
+    }
+    this.changed(sym);
+  }
+
+  /** Ends a message of `setLevel` calls: true when the book changed and is uncrossed (stats refreshed). */
+  endLevels(sym: number, exchTs: number, localTs: number): boolean {
+    const book = this.books[sym];
+    if (book === undefined || this.dirty[sym] === 0) return false;
     return this.endMessage(sym, book, exchTs, localTs);
   }
 

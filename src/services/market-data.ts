@@ -108,7 +108,8 @@ export class MarketDataService {
       return;
     }
     this.events++;
-    if (!this.lob.applyLevel(symbolId, side, price, qty, endOfMessage, exchTs, localTs)) return;
+    this.lob.setLevel(symbolId, side, price, qty);
+    if (!endOfMessage || !this.lob.endLevels(symbolId, exchTs, localTs)) return;
     this.bus.publish(this.fillLevel(symbolId, side, price, qty, exchTs, localTs), this.lob.stats(symbolId));
     this.bus.drain(this.runner.onSlot);
   };

@@ -14,23 +14,18 @@ import { EV_LAST, type EventColumns } from './event-columns.ts';
 /**
  * The exchange behind a replay: it sees the recorded market data at exchange time and answers our
  * orders against it (fills from queue-position models, in venues/sim/l2-exchange.ts). Stable contract:
- * - `onMarketEvent` receives every data event, in order, at its exchange time (on the shared
- *   scheduler, before the feed delivers the same event at its receive time). kind is MdKind.Level
- *   (side = book side, qty = the level's new total, 0 removes it), MdKind.Trade (side = aggressor,
- *   0 unknown) or MdKind.Clear (the book is emptied; a snapshot follows). Prices and quantities are
- *   the run's scaled integers; exchTs is the data's exchange timestamp.
+ * - `onMessage` receives every exchange message, in order, at its exchange time (on the shared
+ *   scheduler, before the feed delivers the same message at its receive time), as the range
+ *   `start`..`end` of the stream's columns (read them, do not keep or change them). Per event, kind
+ *   is MdKind.Level (side = book side, qty = the level's new total, 0 removes it), MdKind.Trade
+ *   (side = aggressor, 0 unknown) or MdKind.Clear (the book is emptied; a snapshot follows). Prices
+ *   and quantities are the run's scaled integers; exchTs is the data's exchange timestamp. (Columns,
+ *   not one call per event with values: a float timestamp passed to a call is a heap allocation.)
  * - `submit` / `cancel` are called when the runtime sends; the model owns order and response
  *   latency (it schedules on the shared scheduler) and reports through the `connect` callback.
  */
 export interface ExchangeModel {
-  onMarketEvent(
-    symbolId: number,
-    kind: number,
-    side: number,
-    price: number,
-    qty: number,
-    exchTs: Nanos,
-  ): void;
+  onMessage(symbolId: number, c: EventColumns, start: number, end: number): void;
   submit(cmd: OrderCommand): void;
   cancel(orderId: number): void;
   connect(onExec: (e: VenueExecEvent) => void): void;
@@ -275,10 +270,7 @@ export class ReplayVenue implements Venue {
   private readonly onModel = (cur: Cursor): void => {
     const c = cur.c;
     const end = messageEnd(c, cur.i);
-    const m = this.model!;
-    for (let k = cur.i; k <= end; k++) {
-      m.onMarketEvent(cur.symbolId, c.kind[k], c.side[k], c.price[k], c.qty[k], c.exchTs[k]);
-    }
+    this.model!.onMessage(cur.symbolId, c, cur.i, end);
     this.counters.modelEvents += end - cur.i + 1;
     cur.i = end + 1;
     if (!this.running) return;

@@ -6,6 +6,7 @@ import type { Nanos } from '../../core/clock.ts';
 import { PriceLevels } from '../../core/price-levels.ts';
 import { RecentIds } from '../../core/recent-ids.ts';
 import type { Scheduler } from '../../core/scheduler.ts';
+import type { EventColumns } from '../replay/event-columns.ts';
 import type { ExchangeModel } from '../replay/replay-venue.ts';
 import type { LatencyModel } from './latency-model.ts';
 import { validateOrder } from './order-checks.ts';
@@ -87,6 +88,8 @@ export class L2Exchange implements ExchangeModel {
   private readonly finished = new RecentIds<true>(FINISHED_MEMORY);
   private onExec: (e: VenueExecEvent) => void = () => {};
   private venueSeq = 0;
+  /** Exchange time of the data event being applied (a field, not an argument: see onMessage). */
+  private ts = 0;
   /** Net filled quantity of own orders per symbol id (the account's position at the exchange). */
   private readonly netPos = new Map<number, number>();
 
@@ -123,6 +126,14 @@ export class L2Exchange implements ExchangeModel {
     this.scheduler.at(this.link.arrivalTs(), this.onCancel, orderId);
   }
 
+  /** One exchange message: events `start`..`end` of `c`, at exchange time (the replay venue's call). */
+  onMessage(symbolId: number, c: EventColumns, start: number, end: number): void {
+    for (let k = start; k <= end; k++) {
+      this.ts = c.exchTs[k];
+      this.onEvent(symbolId, c.kind[k], c.side[k], c.price[k], c.qty[k]);
+    }
+  }
+
   /**
    * One data event at exchange time: kind is MdKind.Level (side = book side, qty = new level total,
    * 0 removes), Trade (side = aggressor, 0 unknown) or Clear. Updates the book and the own orders.
@@ -135,16 +146,21 @@ export class L2Exchange implements ExchangeModel {
     qty: number,
     exchTs: Nanos,
   ): void {
+    this.ts = exchTs;
+    this.onEvent(symbolId, kind, side, price, qty);
+  }
+
+  private onEvent(symbolId: number, kind: number, side: number, price: number, qty: number): void {
     const b = this.books[symbolId];
     if (b === undefined) {
       this.counters.unknownSymbol++;
       return;
     }
     if (kind === MdKind.Level) {
-      if (side > 0) this.onBidLevel(b, price, qty, exchTs);
-      else this.onAskLevel(b, price, qty, exchTs);
+      if (side > 0) this.onBidLevel(b, price, qty);
+      else this.onAskLevel(b, price, qty);
     } else if (kind === MdKind.Trade) {
-      this.onTrade(b, side, price, qty, exchTs);
+      this.onTrade(b, side, price, qty);
     } else if (kind === MdKind.Clear) {
       // A snapshot follows; own orders keep their estimated place and re-clamp as levels come back.
       b.bids.n = 0;
@@ -188,24 +204,24 @@ export class L2Exchange implements ExchangeModel {
     return new Set(this.live.keys());
   }
 
-  private onBidLevel(b: Book, price: number, qty: number, ts: Nanos): void {
+  private onBidLevel(b: Book, price: number, qty: number): void {
     const prevBest = b.bids.best;
     const prev = b.bids.set(price, qty);
     if (b.ownBuys > 0 && prev !== qty) this.levelChanged(b, 1, price, prev, qty);
     // The bid moved up onto own sells that sat below the old best bid: they were hit.
     if (b.ownSells > 0) {
       const best = b.bids.best;
-      if (best > 0 && (prevBest === 0 || best > prevBest)) this.fillCrossed(b, -1, best, prevBest, ts);
+      if (best > 0 && (prevBest === 0 || best > prevBest)) this.fillCrossed(b, -1, best, prevBest);
     }
   }
 
-  private onAskLevel(b: Book, price: number, qty: number, ts: Nanos): void {
+  private onAskLevel(b: Book, price: number, qty: number): void {
     const prevBest = b.asks.best;
     const prev = b.asks.set(price, qty);
     if (b.ownSells > 0 && prev !== qty) this.levelChanged(b, -1, price, prev, qty);
     if (b.ownBuys > 0) {
       const best = b.asks.best;
-      if (best > 0 && (prevBest === 0 || best < prevBest)) this.fillCrossed(b, 1, best, prevBest, ts);
+      if (best > 0 && (prevBest === 0 || best < prevBest)) this.fillCrossed(b, 1, best, prevBest);
     }
   }
 
@@ -221,18 +237,18 @@ export class L2Exchange implements ExchangeModel {
    * The opposite best moved from `prevBest` to `best` (prevBest 0: the side was empty): own orders of
    * `side` priced at or through `best` but not through `prevBest` are filled in full, as makers.
    */
-  private fillCrossed(b: Book, side: Side, best: number, prevBest: number, ts: Nanos): void {
+  private fillCrossed(b: Book, side: Side, best: number, prevBest: number): void {
     const own = b.own;
     for (let i = 0; i < own.length; i++) {
       const o = own[i];
       if (o.side !== side || o.leaves === 0) continue;
       const reached = side === 1 ? o.price >= best : o.price <= best;
       const wasThrough = prevBest !== 0 && (side === 1 ? o.price >= prevBest : o.price <= prevBest);
-      if (reached && !wasThrough) this.fill(o, o.price, o.leaves, false, ts);
+      if (reached && !wasThrough) this.fill(o, o.price, o.leaves, false, this.ts);
     }
   }
 
-  private onTrade(b: Book, side: number, price: number, qty: number, ts: Nanos): void {
+  private onTrade(b: Book, side: number, price: number, qty: number): void {
     let aggressor = side;
     if (aggressor === 0) {
       // Unknown aggressor: a print at or above the mid lifted the ask, below it hit the bid.
@@ -252,7 +268,7 @@ export class L2Exchange implements ExchangeModel {
       if (o.side !== passive || o.leaves === 0) continue;
       if (passive === 1 ? o.price > price : o.price < price) {
         // The print went through the order's price: everything at that price traded.
-        this.fill(o, o.price, o.leaves, false, ts);
+        this.fill(o, o.price, o.leaves, false, this.ts);
       } else if (o.price === price) {
         const leaves = o.leaves;
         this.queue.trade(o, qty);
@@ -261,7 +277,7 @@ export class L2Exchange implements ExchangeModel {
           const past = Math.min(-o.ahead - ownAhead, qty, leaves);
           const fillQty = past > 0 ? Math.floor(past / lot) * lot : 0;
           o.ahead = 0;
-          if (fillQty > 0) this.fill(o, o.price, fillQty, false, ts);
+          if (fillQty > 0) this.fill(o, o.price, fillQty, false, this.ts);
         }
         ownAhead += leaves;
       }

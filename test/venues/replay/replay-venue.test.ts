@@ -42,6 +42,15 @@ interface Seen {
   obj: MarketEvent;
 }
 
+/** An ExchangeModel.onMessage that calls `fn` for each event of the message. */
+function eachEvent(
+  fn: (sym: number, kind: number, side: number, price: number, qty: number, exchTs: number) => void,
+): ExchangeModel['onMessage'] {
+  return (sym, c, start, end) => {
+    for (let k = start; k <= end; k++) fn(sym, c.kind[k], c.side[k], c.price[k], c.qty[k], c.exchTs[k]);
+  };
+}
+
 function harness(streams: ReplayStream[], model?: ExchangeModel) {
   const clock = new SimClock(replayStartTs(streams, model !== undefined));
   const sched = new Scheduler(clock);
@@ -180,8 +189,9 @@ test('without an exchange model, orders are rejected (VENUE_REJECT) and cancels 
 test('an exchange model sees each event at exchange time, before the feed; orders go to it', () => {
   const calls: string[] = [];
   const model: ExchangeModel = {
-    onMarketEvent: (sym, kind, side, price, qty, exchTs) =>
+    onMessage: eachEvent((sym, kind, side, price, qty, exchTs) =>
       calls.push(`model t=${h.clock.nowNs()} ${sym}:${kind}:${side}:${price}:${qty}@${exchTs}`),
+    ),
     submit: (cmd) => calls.push(`submit ${cmd.orderId}`),
     cancel: (id) => calls.push(`cancel ${id}`),
     connect: (onExec) => {
@@ -238,7 +248,7 @@ test('an exchange model sees each event at exchange time, before the feed; order
 test('at equal times the model goes first; stop() ends delivery', () => {
   const order: string[] = [];
   const model: ExchangeModel = {
-    onMarketEvent: (_s, _k, _sd, price) => order.push(`model ${price}`),
+    onMessage: eachEvent((_s, _k, _sd, price) => order.push(`model ${price}`)),
     submit: () => {},
     cancel: () => {},
     connect: () => {},
