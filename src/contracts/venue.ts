@@ -60,6 +60,15 @@ export interface VenueAccount {
   openOrderIds(): ReadonlySet<number>;
 }
 
+/** Replayed events as columns (the replay venue's EventColumns), as far as a Level event needs them. */
+export interface LevelColumns {
+  side: Int8Array;
+  price: Float64Array;
+  qty: Float64Array;
+  exchTs: Float64Array;
+  localTs: Float64Array;
+}
+
 export interface VenueHandlers {
   /** Broker-format quotes (sim, live): go through the feed normalizer. */
   onQuote(q: RawQuote): void;
@@ -69,18 +78,12 @@ export interface VenueHandlers {
    */
   onMarketEvent(ev: MarketEvent, endOfMessage: boolean): void;
   /**
-   * Optional fast path for replays: a Level event given as values, the same as onMarketEvent with
-   * a LevelEvent of seq 0. A replay venue calls it when present instead of filling an event object.
+   * Optional fast path for replays: event `k` of the replayed columns `c` is a Level event; the
+   * same as onMarketEvent with a LevelEvent of seq 0 built from it. A replay venue calls it when
+   * present instead of filling an event object. (Columns, not values: a float timestamp passed
+   * to a call is a heap allocation, and this runs for every replayed level.)
    */
-  onLevel?(
-    symbolId: number,
-    side: Side,
-    price: number,
-    qty: number,
-    exchTs: Nanos,
-    localTs: Nanos,
-    endOfMessage: boolean,
-  ): void;
+  onLevel?(symbolId: number, c: LevelColumns, k: number, endOfMessage: boolean): void;
   onExec(e: VenueExecEvent): void;
 }
 

@@ -1,7 +1,7 @@
 import type { EventBus } from '../bus/event-bus.ts';
 import { type LevelEvent, type MarketEvent, MdKind, type Side } from '../contracts/market.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
-import type { RawQuote } from '../contracts/venue.ts';
+import type { LevelColumns, RawQuote } from '../contracts/venue.ts';
 import type { Nanos } from '../core/clock.ts';
 import type { LatencyHistogram } from '../core/histogram.ts';
 import type { FeatureHub } from '../features/feature-hub.ts';
@@ -86,31 +86,29 @@ export class MarketDataService {
   };
 
   /**
-   * Replayed level update given as values: what onMarketEvent + process do for a Level event,
-   * with the event object filled only when the book changed (once per message, not per level).
+   * Replayed level update (event `k` of the replay columns): what onMarketEvent + process do for a
+   * Level event, with the event object filled only when the book changed (once per message, not
+   * per level).
    */
-  readonly onLevel = (
-    symbolId: number,
-    side: Side,
-    price: number,
-    qty: number,
-    exchTs: Nanos,
-    localTs: Nanos,
-    endOfMessage: boolean,
-  ): void => {
+  readonly onLevel = (symbolId: number, c: LevelColumns, k: number, endOfMessage: boolean): void => {
+    const exchTs = c.exchTs[k];
     if (!this.normalizer.checkLevel(symbolId, exchTs)) return;
+    const side = c.side[k] as Side;
     const timed = ++this.replaySeq % this.replayTimeEvery === 0;
     if (timed || this.features?.active === true) {
       // The timed sample and the feature plane take the general path.
-      const ev = this.fillLevel(symbolId, side, price, qty, exchTs, localTs);
+      const ev = this.fillLevel(symbolId, side, c.price[k], c.qty[k], exchTs, c.localTs[k]);
       if (timed) this.timed(ev, endOfMessage);
       else this.process(ev, endOfMessage, false, 0, 0);
       return;
     }
     this.events++;
-    this.lob.setLevel(symbolId, side, price, qty);
-    if (!endOfMessage || !this.lob.endLevels(symbolId, exchTs, localTs)) return;
-    this.bus.publish(this.fillLevel(symbolId, side, price, qty, exchTs, localTs), this.lob.stats(symbolId));
+    this.lob.setLevel(symbolId, side, c.price[k], c.qty[k]);
+    if (!endOfMessage || !this.lob.endLevels(symbolId, exchTs, c.localTs[k])) return;
+    this.bus.publish(
+      this.fillLevel(symbolId, side, c.price[k], c.qty[k], exchTs, c.localTs[k]),
+      this.lob.stats(symbolId),
+    );
     this.bus.drain(this.runner.onSlot);
   };
 

@@ -215,20 +215,12 @@ export class ReplayVenue implements Venue {
     while (bookEnd > start && c.kind[bookEnd] === MdKind.Trade) bookEnd--;
     if (c.kind[bookEnd] === MdKind.Trade) bookEnd = end;
     const h = this.handlers!;
-    const byValue = h.onLevel !== undefined;
+    const byColumns = h.onLevel !== undefined;
     for (let k = start; k <= end; k++) {
       const kind = c.kind[k];
       if (kind === MdKind.Level) {
-        if (byValue) {
-          h.onLevel!(
-            cur.symbolId,
-            c.side[k] as Side,
-            c.price[k],
-            c.qty[k],
-            c.exchTs[k],
-            c.localTs[k],
-            k >= bookEnd,
-          );
+        if (byColumns) {
+          h.onLevel!(cur.symbolId, c, k, k >= bookEnd);
           continue;
         }
         const ev = cur.level;
