@@ -1,4 +1,10 @@
-import { type DepthEvent, type LobStats, type MarketEvent, MdKind } from '../contracts/market.ts';
+import {
+  type DepthEvent,
+  type LobStats,
+  type MarketEvent,
+  type MdHeader,
+  MdKind,
+} from '../contracts/market.ts';
 import { OrderBook } from './order-book.ts';
 
 /** Levels over which depth and imbalance statistics are computed. */
@@ -130,7 +136,10 @@ export class LobEngine {
     localTs: number,
   ): boolean {
     this.setLevel(sym, side, price, qty);
-    return endOfMessage && this.endLevels(sym, exchTs, localTs);
+    if (!endOfMessage) return false;
+    const book = this.books[sym];
+    if (book === undefined || this.dirty[sym] === 0) return false;
+    return this.endMessage(sym, book, exchTs, localTs);
   }
 
   /**
@@ -163,11 +172,15 @@ export class LobEngine {
     this.changed(sym);
   }
 
-  /** Ends a message of `setLevel` calls: true when the book changed and is uncrossed (stats refreshed). */
-  endLevels(sym: number, exchTs: number, localTs: number): boolean {
+  /**
+   * Ends a message of `setLevel` calls; `last` is its last event (symbol and times are read from
+   * it, not passed as floats). True when the book changed and is uncrossed (stats refreshed).
+   */
+  endLevels(last: Readonly<MdHeader>): boolean {
+    const sym = last.symbolId;
     const book = this.books[sym];
     if (book === undefined || this.dirty[sym] === 0) return false;
-    return this.endMessage(sym, book, exchTs, localTs);
+    return this.endMessage(sym, book, last.exchTs, last.localTs);
   }
 
   /** True while the symbol's book is crossed and awaiting repair. */

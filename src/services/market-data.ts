@@ -104,11 +104,10 @@ export class MarketDataService {
     }
     this.events++;
     this.lob.setLevel(symbolId, side, c.price[k], c.qty[k]);
-    if (!endOfMessage || !this.lob.endLevels(symbolId, exchTs, c.localTs[k])) return;
-    this.bus.publish(
-      this.fillLevel(symbolId, side, c.price[k], c.qty[k], exchTs, c.localTs[k]),
-      this.lob.stats(symbolId),
-    );
+    if (!endOfMessage) return;
+    const ev = this.fillLevel(symbolId, side, c.price[k], c.qty[k], exchTs, c.localTs[k]);
+    if (!this.lob.endLevels(ev)) return;
+    this.bus.publish(ev, this.lob.stats(symbolId));
     this.bus.drain(this.runner.onSlot);
   };
 

@@ -165,9 +165,9 @@ export class ReplayVenue implements Venue {
     if (this.running) return;
     if (this.handlers === null) throw new Error('ReplayVenue: connect() before start()');
     this.running = true;
-    for (const cur of this.exchange) if (cur.c.n > 0) this.advance(cur, modelTs(cur), false);
+    for (const cur of this.exchange) if (cur.c.n > 0) this.advance(cur, false);
     for (const cur of this.feed) {
-      if (cur.c.n > 0) this.advance(cur, cur.c.localTs[0], true);
+      if (cur.c.n > 0) this.advance(cur, true);
       else this.finished++;
     }
     if (this.finished === this.feed.length) this.scheduler.at(this.startTs, this.end);
@@ -195,8 +195,13 @@ export class ReplayVenue implements Venue {
     return this.feed[stream].i;
   }
 
-  /** Sets a cursor's next message time; a message never goes before the previous one. */
-  private advance(cur: Cursor, ts: Nanos, feed: boolean): void {
+  /**
+   * Sets a cursor on its next message: receive time for the feed, shifted exchange time for the
+   * model; a message never goes before the previous one. (Reads the time itself: a float argument
+   * would be boxed on every message.)
+   */
+  private advance(cur: Cursor, feed: boolean): void {
+    let ts = feed ? cur.c.localTs[cur.i] : cur.c.exchTs[cur.i] + cur.offset;
     if (ts < cur.last) {
       ts = cur.last;
       if (feed) this.counters.lateMessages++;
@@ -251,7 +256,7 @@ export class ReplayVenue implements Venue {
     this.counters.messages++;
     cur.i = end + 1;
     if (!this.running) return; // stopped by a handler: nextTs stays Infinity
-    if (cur.i < c.n) this.advance(cur, c.localTs[cur.i], true);
+    if (cur.i < c.n) this.advance(cur, true);
     else {
       cur.nextTs = Number.POSITIVE_INFINITY;
       if (++this.finished === this.feed.length) this.end();
@@ -266,7 +271,7 @@ export class ReplayVenue implements Venue {
     this.counters.modelEvents += end - cur.i + 1;
     cur.i = end + 1;
     if (!this.running) return;
-    if (cur.i < c.n) this.advance(cur, modelTs(cur), false);
+    if (cur.i < c.n) this.advance(cur, false);
     else cur.nextTs = Number.POSITIVE_INFINITY;
   };
 
@@ -324,8 +329,4 @@ function clockOffset(c: EventColumns): number {
     if (d < m) m = d;
   }
   return m;
-}
-
-function modelTs(cur: Cursor): Nanos {
-  return cur.c.exchTs[cur.i] + cur.offset;
 }
