@@ -60,13 +60,21 @@ export class MarketDataService {
    * as the LOB update; percentiles of a regular sample stay representative).
    */
   replayTimeEvery = 1;
-  private replaySeq = 0;
+  /** Replayed events left until the next timed one (a countdown: `%` per event costs a division). */
+  private untilTimed = 1;
+
+  /** Counts a replayed event; true when it is the timed one of its `replayTimeEvery`. */
+  private nextTimed(): boolean {
+    if (--this.untilTimed > 0) return false;
+    this.untilTimed = this.replayTimeEvery;
+    return true;
+  }
 
   /** Already-normalized event (replay). */
   readonly onMarketEvent = (ev: MarketEvent, endOfMessage: boolean): void => {
     // Unknown symbols, bad trades and stale snapshots are counted by the normalizer and dropped.
     if (!this.normalizer.check(ev)) return;
-    if (++this.replaySeq % this.replayTimeEvery !== 0) {
+    if (!this.nextTimed()) {
       this.process(ev, endOfMessage, false, 0, 0);
       return;
     }
@@ -94,7 +102,7 @@ export class MarketDataService {
     const exchTs = c.exchTs[k];
     if (!this.normalizer.checkLevel(symbolId, exchTs)) return;
     const side = c.side[k] as Side;
-    const timed = ++this.replaySeq % this.replayTimeEvery === 0;
+    const timed = this.nextTimed();
     if (timed || this.features?.active === true) {
       // The timed sample and the feature plane take the general path.
       const ev = this.fillLevel(symbolId, side, c.price[k], c.qty[k], exchTs, c.localTs[k]);
