@@ -80,7 +80,7 @@ export function loadReplayData(
 }
 
 /** Simulated-time runs yield to the event loop every this many scheduler items, so recorder I/O and signals proceed. */
-const YIELD_EVERY_ITEMS = 4096;
+const YIELD_EVERY_ITEMS = 16_384;
 
 /**
  * The whole runtime for one process: builds every plane from config, wires the hot path,
