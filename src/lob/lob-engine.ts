@@ -136,10 +136,7 @@ export class LobEngine {
     localTs: number,
   ): boolean {
     this.setLevel(sym, side, price, qty);
-    if (!endOfMessage) return false;
-    const book = this.books[sym];
-    if (book === undefined || this.dirty[sym] === 0) return false;
-    return this.endMessage(sym, book, exchTs, localTs);
+    return endOfMessage && this.closeLevels(sym, exchTs, localTs);
   }
 
   /**
@@ -177,10 +174,13 @@ export class LobEngine {
    * it, not passed as floats). True when the book changed and is uncrossed (stats refreshed).
    */
   endLevels(last: Readonly<MdHeader>): boolean {
-    const sym = last.symbolId;
+    return this.closeLevels(last.symbolId, last.exchTs, last.localTs);
+  }
+
+  private closeLevels(sym: number, exchTs: number, localTs: number): boolean {
     const book = this.books[sym];
     if (book === undefined || this.dirty[sym] === 0) return false;
-    return this.endMessage(sym, book, last.exchTs, last.localTs);
+    return this.endMessage(sym, book, exchTs, localTs);
   }
 
   /** True while the symbol's book is crossed and awaiting repair. */
