@@ -1,34 +1,15 @@
 import type { Side } from '../contracts/market.ts';
-import type { ExecType } from '../contracts/orders.ts';
+import type { OrderEventKind, OrderRecord } from '../recorder/rows.ts';
 import { SampleLog } from './sample-log.ts';
 
 /** Order event kinds in the order they are coded. */
 export const ORDER_EVENTS = ['new', 'ack', 'reject', 'partial', 'fill', 'canceled', 'cancel_reject'] as const;
-export type OrderEvent = 'new' | ExecType;
-const CODE: Record<OrderEvent, number> = {
-  new: 0,
-  ack: 1,
-  reject: 2,
-  partial: 3,
-  fill: 4,
-  canceled: 5,
-  cancel_reject: 6,
-};
+const CODE = Object.fromEntries(ORDER_EVENTS.map((e, i) => [e, i])) as Record<OrderEventKind, number>;
 
-/** One order lifecycle event (a row of hft.orders). */
-export interface OrderLogRow {
-  ts: number;
-  orderId: number;
+/** One order lifecycle event: a row of hft.orders by symbol id, without the ids the log does not keep. */
+export type OrderLogRow = Omit<OrderRecord, 'venueOrderId' | 'strategyId' | 'symbol' | 'priceScale'> & {
   symbolId: number;
-  event: OrderEvent;
-  side: Side;
-  price: number;
-  qty: number;
-  cumQty: number;
-  leavesQty: number;
-  /** Reject reason, or ''. */
-  reason: string;
-}
+};
 
 /**
  * Every order lifecycle event of a run in float64 rows (SampleLog): a backtest sends hundreds of
@@ -47,7 +28,7 @@ export class OrderLog {
     ts: number,
     orderId: number,
     symbolId: number,
-    event: OrderEvent,
+    event: OrderEventKind,
     side: Side,
     price: number,
     qty: number,
