@@ -164,7 +164,7 @@ function formatResult(s: BacktestSummary, out: string): string {
   ].join('\n');
 }
 
-/** `hft backtest run|sweep`: tick-level backtests over recorded data (see README, Backtesting). */
+/** `hft backtest run|sweep`: tick-level backtests over recorded data (see docs/backtesting.md). */
 export function registerBacktest(program: Command): void {
   const bt = program.command('backtest').description('tick-level backtests over recorded market data');
   common(

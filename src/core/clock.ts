@@ -1,4 +1,4 @@
-/** Nanoseconds since the Unix epoch, as a float64 (exact to 256 ns at today's epoch; see README). */
+/** Nanoseconds since the Unix epoch, as a float64 (exact to 256 ns at today's epoch; see docs/architecture.md). */
 export type Nanos = number;
 
 /** All time in the platform comes from an injected clock, so the same code runs live and simulated. */

@@ -30,7 +30,7 @@ export interface OrderAdapterOptions {
   dlqCapacity: number;
 }
 
-/** Mirrors the Shioaji limits (250 orders / 10 s per account, 50 / 10 s per symbol); see README. */
+/** Mirrors the Shioaji limits (250 orders / 10 s per account, 50 / 10 s per symbol); see docs/operations.md. */
 export const DEFAULT_ADAPTER_OPTIONS: OrderAdapterOptions = {
   globalPerS: 20,
   globalBurst: 50,

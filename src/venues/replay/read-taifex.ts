@@ -10,7 +10,7 @@ import { badFile, type ReadOptions, type ReplayData, readBytes } from './replay-
 const PRICE_SCALE = 100;
 const COLUMNS = ['ev', 'exch_ts', 'px', 'qty'] as const;
 
-// hftbacktest event flags (README): bit 29 buy side, bit 28 sell side, low byte = kind.
+// hftbacktest event flags (docs/data.md): bit 29 buy side, bit 28 sell side, low byte = kind.
 const BUY_BIT = 1 << 29;
 const SELL_BIT = 1 << 28;
 const KIND_DEPTH = 1;
