@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { SimClock } from '../../src/core/clock.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import { StormGuard } from '../../src/risk/storm-guard.ts';
 import {
@@ -32,7 +33,7 @@ function stormGuard(gates: { halted: boolean }[]): StormGuard {
     stormReduceOnly: true,
     cancelOnHalt: false,
   };
-  return new StormGuard(th, { nowNs: () => 0, simulated: true }, log, {
+  return new StormGuard(th, new SimClock(0), log, {
     gates,
     reducer: { reduceOnly: false },
     cancelAll: () => 0,
