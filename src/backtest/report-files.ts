@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatScaled, MONEY_SCALE } from '../core/money.ts';
+import { deadLetterJson } from '../order/dead-letter-queue.ts';
 import { renderHtmlReport } from './report-html.ts';
 import type { BacktestResult } from './runner.ts';
 
@@ -21,11 +22,12 @@ const side = (s: number) => (s === 1 ? 'buy' : 'sell');
 /**
  * Writes a backtest's report folder: summary.json, fills.csv, equity.csv, orders.csv,
  * dead_letters.jsonl and report.html depend only on data, strategy and models (equal runs give equal bytes);
- * timing.json holds the wall-clock figures.
+ * timing.json holds the wall-clock figures. Times are integer ns since 1970 (UTC), exact.
  */
 export function writeReport(dir: string, r: BacktestResult): void {
   mkdirSync(dir, { recursive: true });
   const t = r.tracker;
+  const abs = (ts: number) => r.epoch.toAbs(ts);
   const syms = r.symbols;
   writeFileSync(path.join(dir, 'summary.json'), `${JSON.stringify(r.summary, null, 2)}\n`);
 
@@ -36,8 +38,8 @@ export function writeReport(dir: string, r: BacktestResult): void {
     const spec = syms[f.symbolId];
     fills.push(
       [
-        f.exchTs,
-        f.localTs,
+        abs(f.exchTs),
+        abs(f.localTs),
         f.strategy,
         spec.code,
         f.orderId,
@@ -57,7 +59,7 @@ export function writeReport(dir: string, r: BacktestResult): void {
   const e = t.equity;
   const eq = [`ts,equity,realized,unrealized,fees${syms.map((s) => `,pos_${s.code}`).join('')}`];
   for (let i = 0; i < e.ts.length; i++) {
-    let row = `${e.ts[i]},${money(e.equity[i])},${money(e.realized[i])},${money(e.unrealized[i])},${money(e.fees[i])}`;
+    let row = `${abs(e.ts[i])},${money(e.equity[i])},${money(e.realized[i])},${money(e.unrealized[i])},${money(e.fees[i])}`;
     for (let k = 0; k < syms.length; k++) row += `,${e.position[k][i]}`;
     eq.push(row);
   }
@@ -68,14 +70,14 @@ export function writeReport(dir: string, r: BacktestResult): void {
     const o = t.orders.row(i);
     const spec = syms[o.symbolId];
     orders.push(
-      `${o.ts},${o.orderId},${spec.code},${o.event},${side(o.side)},${formatScaled(o.price, spec.priceScale)},` +
+      `${abs(o.ts)},${o.orderId},${spec.code},${o.event},${side(o.side)},${formatScaled(o.price, spec.priceScale)},` +
         `${o.qty},${o.cumQty},${o.leavesQty},${o.reason}`,
     );
   }
   writeFileSync(path.join(dir, 'orders.csv'), `${orders.join('\n')}\n`);
   writeFileSync(
     path.join(dir, 'dead_letters.jsonl'),
-    r.deadLetters.map((d) => `${JSON.stringify(d)}\n`).join(''),
+    r.deadLetters.map((d) => `${deadLetterJson(d, r.epoch)}\n`).join(''),
   );
 
   writeFileSync(path.join(dir, 'report.html'), renderHtmlReport(r));

@@ -1,3 +1,4 @@
+import type { Epoch } from '../core/clock.ts';
 import { formatScaled, MONEY_SCALE } from '../core/money.ts';
 import type { BacktestResult } from './runner.ts';
 
@@ -14,7 +15,7 @@ const esc = (s: string) =>
 const money = (v: number) => formatScaled(v, MONEY_SCALE);
 const num = (v: number, digits = 2) => v.toFixed(digits);
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
-const hhmm = (ns: number) => new Date(Math.floor(ns / 1e6)).toISOString().slice(11, 19);
+const hhmm = (epoch: Epoch, t: number) => epoch.toIso(t).slice(11, 19);
 
 /** The report as one self-contained HTML page: inline CSS and SVG, no script, no external resource. */
 export function renderHtmlReport(r: BacktestResult): string {
@@ -46,12 +47,13 @@ export function renderHtmlReport(r: BacktestResult): string {
       e.equity.map((v) => v / MONEY_SCALE),
       260,
       false,
+      r.epoch,
     ),
-    ...r.symbols.map((spec, i) => chart(`Position ${spec.code}`, e.ts, e.position[i], 140, true)),
+    ...r.symbols.map((spec, i) => chart(`Position ${spec.code}`, e.ts, e.position[i], 140, true, r.epoch)),
   ];
   const fills = r.tracker.fills.slice(0, MAX_FILL_ROWS).map((f) => {
     const spec = r.symbols[f.symbolId];
-    return `<tr><td>${hhmm(f.exchTs)}</td><td>${esc(spec.code)}</td><td>${f.orderId}</td><td>${f.side === 1 ? 'buy' : 'sell'}</td><td>${formatScaled(f.price, spec.priceScale)}</td><td>${f.qty}</td><td>${f.taker ? 'taker' : 'maker'}</td><td>${money(f.fee)}</td><td>${money(f.tax)}</td><td>${f.position}</td><td>${money(f.equity)}</td></tr>`;
+    return `<tr><td>${hhmm(r.epoch, f.exchTs)}</td><td>${esc(spec.code)}</td><td>${f.orderId}</td><td>${f.side === 1 ? 'buy' : 'sell'}</td><td>${formatScaled(f.price, spec.priceScale)}</td><td>${f.qty}</td><td>${f.taker ? 'taker' : 'maker'}</td><td>${money(f.fee)}</td><td>${money(f.tax)}</td><td>${f.position}</td><td>${money(f.equity)}</td></tr>`;
   });
   const more =
     r.tracker.fills.length > MAX_FILL_ROWS
@@ -100,6 +102,7 @@ function chart(
   ys: readonly number[],
   h: number,
   step: boolean,
+  epoch: Epoch,
 ): string {
   const top = 22;
   const bottom = 22;
@@ -136,7 +139,7 @@ function chart(
   for (let k = 0; k <= 6; k++) {
     const t = t0 + ((t1 - t0) * k) / 6;
     const anchor = k === 0 ? 'start' : k === 6 ? 'end' : 'middle';
-    grid.push(`<text x="${x(t).toFixed(1)}" y="${h - 6}" text-anchor="${anchor}">${hhmm(t)}</text>`);
+    grid.push(`<text x="${x(t).toFixed(1)}" y="${h - 6}" text-anchor="${anchor}">${hhmm(epoch, t)}</text>`);
   }
   return `<svg width="${W}" height="${h}" viewBox="0 0 ${W} ${h}" role="img" aria-label="${esc(title)}">
 <text x="${PAD_L}" y="14" style="font-weight:600;fill:#222">${esc(title)}</text>

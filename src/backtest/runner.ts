@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Settings } from '../config/schema.ts';
 import type { StrategyConfig } from '../config/strategies.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
-import { NS_PER_S, NS_PER_US } from '../core/clock.ts';
+import { type Epoch, NS_PER_S, NS_PER_US } from '../core/clock.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { DeadLetter } from '../order/dead-letter-queue.ts';
@@ -57,6 +57,8 @@ export interface BacktestResult {
   run: RunSummary;
   /** Order requests the adapter could not send (the run's dead-letter queue, not written to orders.dlq_dir). */
   deadLetters: readonly DeadLetter[];
+  /** Origin of every time in the tracker and the dead letters (the run clock's epoch). */
+  epoch: Epoch;
 }
 
 /**
@@ -84,7 +86,7 @@ export async function runBacktest(cfg: BacktestConfig, opts: BacktestOptions): P
       new L2Exchange({
         symbols,
         scheduler,
-        latency,
+        latency: latency(scheduler.clock.epoch),
         queue: createQueueModel(m.queue, m.queueFunc, m.queueN),
       }),
   });
@@ -118,8 +120,16 @@ export async function runBacktest(cfg: BacktestConfig, opts: BacktestOptions): P
     tracker,
     run,
     positionLimitHits: sys.risk.counters.byReason.MAX_POSITION ?? 0,
+    epoch: sys.clock.epoch,
   });
-  return { summary, tracker, symbols: sys.symbols, run, deadLetters: sys.orders.dlq.entries() };
+  return {
+    summary,
+    tracker,
+    symbols: sys.symbols,
+    run,
+    deadLetters: sys.orders.dlq.entries(),
+    epoch: sys.clock.epoch,
+  };
 }
 
 /** The strategy to backtest, enabled, with `params` merged over its configured ones. */
@@ -154,10 +164,14 @@ export function loadBacktestData(cfg: BacktestConfig, data: string[]): Promise<L
   return loadReplayData(backtestSettings(cfg.settings, data), cfg.symbols, cfg.root);
 }
 
-/** Constant latencies from sim.latency, or recorded ones from a CSV file. */
-function latencyModel(s: Settings, root: string, file: string | undefined): LatencyModel {
+/** Constant latencies from sim.latency, or recorded ones from a CSV file (absolute times, put on the run's epoch). */
+function latencyModel(s: Settings, root: string, file: string | undefined): (epoch: Epoch) => LatencyModel {
   if (file === undefined) {
-    return new ConstantLatency(s.sim.latency.order_us * NS_PER_US, s.sim.latency.response_us * NS_PER_US);
+    const constant = new ConstantLatency(
+      s.sim.latency.order_us * NS_PER_US,
+      s.sim.latency.response_us * NS_PER_US,
+    );
+    return () => constant;
   }
   const full = path.resolve(root, file);
   let text: string;
@@ -166,5 +180,6 @@ function latencyModel(s: Settings, root: string, file: string | undefined): Late
   } catch (e) {
     throw new UserError(`latency file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  return parseLatencyCsv(text, file);
+  parseLatencyCsv(text, file); // errors before the run starts
+  return (epoch) => parseLatencyCsv(text, file, epoch);
 }

@@ -1,6 +1,7 @@
 import type { Settings } from '../config/schema.ts';
 import type { StrategyConfig } from '../config/strategies.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
+import type { Epoch } from '../core/clock.ts';
 import { MONEY_SCALE } from '../core/money.ts';
 import type { RunSummary } from '../services/summary.ts';
 import { bucketReturns, drawdown, periodsPerYear, sharpe, sortino } from './metrics.ts';
@@ -59,6 +60,8 @@ export interface SummaryInput {
   tracker: BacktestTracker;
   run: RunSummary;
   positionLimitHits: number;
+  /** The run clock's epoch (the tracker's times are on it). */
+  epoch: Epoch;
 }
 
 const money = (v: number) => v / MONEY_SCALE;
@@ -101,8 +104,8 @@ export function summarize(x: SummaryInput): BacktestSummary {
       feed_latency_us: x.settings.feed.latency_us,
     },
     period: {
-      start: last >= 0 ? iso(e.ts[0]) : '',
-      end: last >= 0 ? iso(e.ts[last]) : '',
+      start: last >= 0 ? x.epoch.toIso(e.ts[0]) : '',
+      end: last >= 0 ? x.epoch.toIso(e.ts[last]) : '',
       data_s: last >= 0 ? Math.round((e.ts[last] - e.ts[0]) / 1e6) / 1e3 : 0,
     },
     pnl: {
@@ -129,8 +132,4 @@ export function summarize(x: SummaryInput): BacktestSummary {
     final_position: finalPosition,
     run,
   };
-}
-
-function iso(ns: number): string {
-  return new Date(Math.floor(ns / 1e6)).toISOString();
 }

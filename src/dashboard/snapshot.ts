@@ -237,7 +237,7 @@ export class SnapshotBuilder {
     return {
       at: this.now(),
       seq: ++this.seq,
-      clock: { simulated: sys.clock.simulated, nowMs: nowNs / 1e6 },
+      clock: { simulated: sys.clock.simulated, nowMs: sys.clock.epoch.toMs(nowNs) },
       safety: {
         level: SAFETY_LEVELS[safety.level],
         halted: safety.halted,
@@ -325,7 +325,7 @@ export class SnapshotBuilder {
         bids: side(1),
         asks: side(-1),
         trades: (sys.tape?.recent(spec.id, TRADES) ?? []).map((t) => ({
-          t: t.ts / 1e6,
+          t: sys.clock.epoch.toMs(t.ts),
           price: t.price / spec.priceScale,
           qty: t.qty,
           side: t.side,

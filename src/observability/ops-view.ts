@@ -1,5 +1,6 @@
 import type { LobStats } from '../contracts/market.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
+import type { Epoch } from '../core/clock.ts';
 import type { LatencyStages } from './latency-stages.ts';
 import type { TradeTape } from './trade-tape.ts';
 
@@ -9,7 +10,7 @@ import type { TradeTape } from './trade-tape.ts';
  */
 export interface SystemView {
   readonly symbols: readonly SymbolSpec[];
-  readonly clock: { nowNs(): number; readonly simulated: boolean };
+  readonly clock: { nowNs(): number; readonly simulated: boolean; readonly epoch: Epoch };
   readonly scheduler: { readonly pending: number };
   readonly marketData: { readonly events: number };
   readonly normalizer: {

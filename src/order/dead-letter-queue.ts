@@ -1,5 +1,6 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { Epoch } from '../core/clock.ts';
 
 /** Why an order request could not be sent (or got no answer). */
 export type DeadLetterReason =
@@ -13,6 +14,7 @@ export type DeadLetterReason =
 
 /** One request the adapter could not deliver, with enough to replay or audit it. */
 export interface DeadLetter {
+  /** When it was refused, on the run's clock. */
   ts: number;
   reason: DeadLetterReason;
   action: 'new' | 'replace' | 'cancel';
@@ -28,9 +30,16 @@ export interface DeadLetter {
   detail: string;
 }
 
+/** One dead letter as a JSON line, `ts` as exact integer ns since 1970 (`epoch` is the run clock's). */
+export function deadLetterJson(d: DeadLetter, epoch: Epoch): string {
+  const { ts, ...rest } = d;
+  return `{"ts":${epoch.toAbs(ts)},${JSON.stringify(rest).slice(1)}`;
+}
+
 /**
  * Bounded in-memory dead-letter queue (drop-oldest, counted). `flush` appends the held entries
- * as JSON lines to `<dir>/dlq-<first ts>.jsonl` off the hot path and empties the queue.
+ * as JSON lines to `<dir>/dlq-<first ts>.jsonl` off the hot path and empties the queue; times
+ * are written as ns since 1970 (`epoch`: the run clock's).
  */
 export class DeadLetterQueue {
   private buf: DeadLetter[] = [];
@@ -42,7 +51,10 @@ export class DeadLetterQueue {
   /** File written by flush ('' until the first flush). */
   file = '';
 
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    readonly epoch = Epoch.ZERO,
+  ) {
     if (!(capacity >= 1)) throw new Error(`DeadLetterQueue: capacity must be >= 1 (got ${capacity})`);
   }
 
@@ -72,8 +84,8 @@ export class DeadLetterQueue {
     const out = this.buf;
     this.buf = [];
     await mkdir(dir, { recursive: true });
-    if (this.file === '') this.file = path.join(dir, `dlq-${Math.round(out[0].ts)}.jsonl`);
-    await appendFile(this.file, out.map((d) => JSON.stringify(d)).join('\n') + '\n');
+    if (this.file === '') this.file = path.join(dir, `dlq-${this.epoch.toAbs(out[0].ts)}.jsonl`);
+    await appendFile(this.file, out.map((d) => deadLetterJson(d, this.epoch)).join('\n') + '\n');
     this.written += out.length;
     return this.file;
   }

@@ -143,7 +143,7 @@ export class OrderAdapter {
     this.breaker.onChange((from, to, reason) =>
       this.log.warn({ from, to, reason }, 'order circuit breaker changed state'),
     );
-    this.dlq = new DeadLetterQueue(opts.dlqCapacity);
+    this.dlq = new DeadLetterQueue(opts.dlqCapacity, scheduler.clock.epoch);
   }
 
   /** Sends a new order; returns its client order id, or 0 (reason in `lastReject`). */

@@ -1,12 +1,15 @@
+import { Epoch } from '../core/clock.ts';
 import { RowWriter } from './row-writer.ts';
 
 /**
- * The wire layout of market-data rows: RowBinary whose values are float64 and 8-byte aligned, so the trading
+ * The wire layout of market-data rows: RowBinary whose values are 8 bytes and 8-byte aligned, so the trading
  * loop records a book snapshot with plain typed-array stores (several times cheaper than encoding Int64
- * RowBinary in JS). The conversion to the table's Int64 columns happens later and off the loop: in
- * ClickHouse itself for the embedded store (INSERT ... SELECT with column casts), in the worker for a server.
+ * RowBinary in JS). The two timestamps are exact Int64 ns since 1970 (the run's epoch added on the loop,
+ * without allocation: the row means the same to any process that loads it from the WAL); the other values are
+ * float64, converted to the table's Int64 columns later and off the loop: in ClickHouse itself for the embedded
+ * store (INSERT ... SELECT with column casts), in the worker for a server.
  *
- *   symbol FixedString(32) | exch_ts ingest_ts kind seq price volume price_scale: Float64
+ *   symbol FixedString(32) | exch_ts ingest_ts: Int64 | kind seq price volume price_scale: Float64
  *   | 4 x (7 pad bytes, then Array(Float64): 1-byte length n < 128 and n values): bid px, bid qty, ask px, ask qty
  *   | rid UInt64 (appended by the worker)
  */
@@ -50,7 +53,8 @@ function writeArray(
 
 /**
  * Writes one row at byte offset `at` (8-aligned) of the memory behind `f64`/`bytes`; returns its length, or -1
- * when a value cannot be stored (NaN, Infinity, out of Int64) or the symbol is longer than 32 bytes.
+ * when a value cannot be stored (NaN, Infinity, out of Int64) or the symbol is longer than 32 bytes. Times are
+ * Nanos on `epoch`.
  */
 export function writeMarketRow(
   f64: Float64Array,
@@ -69,6 +73,7 @@ export function writeMarketRow(
   bidQty: ArrayLike<number>,
   askPx: ArrayLike<number>,
   askQty: ArrayLike<number>,
+  epoch: Epoch = Epoch.ZERO,
 ): number {
   const i = at >> 3;
   // The symbol: 32 zero bytes, then its characters (ASCII fast path).
@@ -88,14 +93,15 @@ export function writeMarketRow(
     (bytes as Buffer).write(symbol, at, 'utf8');
   }
   const s = i + 4;
-  f64[s] = exchTs;
-  f64[s + 1] = localTs;
+  if (!(ok(exchTs) && ok(localTs))) return -1;
+  epoch.writeInt64LE(bytes, at + SYMBOL_BYTES, exchTs);
+  epoch.writeInt64LE(bytes, at + SYMBOL_BYTES + 8, localTs);
   f64[s + 2] = kind;
   f64[s + 3] = seq;
   f64[s + 4] = price;
   f64[s + 5] = volume;
   f64[s + 6] = priceScale;
-  if (!(ok(exchTs) && ok(localTs) && seq >= 0 && ok(seq) && ok(price) && ok(volume))) return -1;
+  if (!(seq >= 0 && ok(seq) && ok(price) && ok(volume))) return -1;
   if (!(priceScale >= 0 && priceScale < 4294967296)) return -1;
   let o = at + HEAD_BYTES;
   o = writeArray(f64, bytes, o, bidPx, n);
@@ -108,7 +114,9 @@ export function writeMarketRow(
 /** The layout as a ClickHouse structure (for the file() table function). */
 export const MARKET_STRUCTURE = [
   `symbol FixedString(${SYMBOL_BYTES})`,
-  ...['exch_ts', 'ingest_ts', 'kind', 'seq', 'price', 'volume', 'price_scale'].map((c) => `${c} Float64`),
+  'exch_ts Int64',
+  'ingest_ts Int64',
+  ...['kind', 'seq', 'price', 'volume', 'price_scale'].map((c) => `${c} Float64`),
   ...['bid_px', 'bid_qty', 'ask_px', 'ask_qty'].flatMap((a) => [
     `${a}_pad FixedString(7)`,
     `${a} Array(Float64)`,
@@ -119,8 +127,8 @@ export const MARKET_STRUCTURE = [
 /** SELECT list turning the layout into hft.market_data's columns (in TOPICS column order). */
 export const MARKET_SELECT = [
   'toStringCutToZero(symbol)',
-  'toInt64(exch_ts)',
-  'toInt64(ingest_ts)',
+  'exch_ts',
+  'ingest_ts',
   `if(kind = ${KIND_TRADE}, 'trade', 'depth')`,
   'toUInt64(seq)',
   'toInt64(price)',
@@ -141,8 +149,7 @@ export function marketToRowBinary(raw: Buffer, rows: number): Buffer {
     while (end < at + SYMBOL_BYTES && raw[end] !== 0) end++;
     w.str(raw.toString('utf8', at, end));
     const f = (k: number) => raw.readDoubleLE(at + SYMBOL_BYTES + 8 * k);
-    w.i64(f(0));
-    w.i64(f(1));
+    w.raw(raw.subarray(at + SYMBOL_BYTES, at + SYMBOL_BYTES + 16)); // exch_ts, ingest_ts: Int64 already
     w.str(f(2) === KIND_TRADE ? 'trade' : 'depth');
     w.u64(f(3));
     w.i64(f(4));

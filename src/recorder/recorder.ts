@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 // Keeps the native engine loaded in this thread too: when only the worker has loaded it, the addon is
 // unloaded as the worker exits, which crashes the process (measured, chdb 3.4).
 import 'chdb';
+import { Epoch } from '../core/clock.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { createRingMemory, RingProducer } from './byte-ring.ts';
@@ -175,6 +176,8 @@ export class Recorder {
   private readonly depthLevels: number;
   /** Most bytes of one market-data row (layout: market-layout.ts). */
   private readonly marketBytes: number;
+  /** Origin of the times given to record*() (the run's clock epoch): rows carry absolute ns. */
+  private epoch = Epoch.ZERO;
 
   private constructor(
     private readonly worker: Worker,
@@ -245,7 +248,17 @@ export class Recorder {
     return rec;
   }
 
-  /** Records a top-`levels` book snapshot (arrays are copied). Prices scaled by `priceScale`, times in ns. */
+  /**
+   * Sets the origin of the times given to record*() (the run's clock epoch; default Epoch.ZERO: times are
+   * ns since 1970). Rows are stored with absolute Int64 ns, exactly.
+   */
+  setEpoch(epoch: Epoch): void {
+    this.epoch = epoch;
+    this.scratch.epoch = epoch;
+    for (const lane of this.lanes) lane.p.w.epoch = epoch;
+  }
+
+  /** Records a top-`levels` book snapshot (arrays are copied). Prices scaled by `priceScale`, times are Nanos. */
   recordDepth(
     symbol: string,
     priceScale: number,
@@ -283,6 +296,7 @@ export class Recorder {
       bidQty,
       askPx,
       askQty,
+      this.epoch,
     );
     this.publishMarket(p, at, len);
   }
@@ -321,6 +335,7 @@ export class Recorder {
       NONE,
       NONE,
       NONE,
+      this.epoch,
     );
     this.publishMarket(p, at, len);
   }
@@ -499,7 +514,10 @@ export class Recorder {
 
   /** Prepares the scratch writer for a row that must wait in memory. */
   private prepareScratch(bound: number): void {
-    if (this.scratch.bytes.length < bound) this.scratch = new RowWriter(new ArrayBuffer(bound * 2));
+    if (this.scratch.bytes.length < bound) {
+      this.scratch = new RowWriter(new ArrayBuffer(bound * 2));
+      this.scratch.epoch = this.epoch;
+    }
     this.scratch.pos = 0;
     this.scratch.invalid = false;
   }

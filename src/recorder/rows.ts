@@ -6,7 +6,7 @@ import { TOPIC_BY_NAME, type TopicName } from './topics.ts';
 /** Order lifecycle events stored in hft.orders. */
 export type OrderEventKind = 'new' | ExecType;
 
-/** One order lifecycle event (a row of hft.orders). Prices scaled by `priceScale`, ts in ns. */
+/** One order lifecycle event (a row of hft.orders). Prices scaled by `priceScale`; ts on the run's clock (stored as ns since 1970). */
 export interface OrderRecord {
   ts: number;
   orderId: number;
@@ -117,7 +117,7 @@ export function orderBound(r: OrderRecord): number {
 }
 
 export function writeOrder(w: RowWriter, r: OrderRecord): void {
-  w.i64(r.ts);
+  w.ts(r.ts);
   w.u64(r.orderId);
   w.str(r.venueOrderId);
   w.str(r.strategyId);
@@ -137,8 +137,8 @@ export function fillBound(r: FillRecord): number {
 }
 
 export function writeFill(w: RowWriter, r: FillRecord): void {
-  w.i64(r.ts);
-  w.i64(r.ingestTs);
+  w.ts(r.ts);
+  w.ts(r.ingestTs);
   w.u64(r.orderId);
   w.str(r.venueOrderId);
   w.str(r.strategyId);
@@ -157,7 +157,7 @@ export function spanBound(stage: string): number {
 }
 
 export function writeSpan(w: RowWriter, ts: number, stage: string, ns: number): void {
-  w.i64(ts);
+  w.ts(ts);
   w.str(stage);
   w.i64(ns);
 }
@@ -174,7 +174,7 @@ export function writeRisk(
   to: string,
   reason: string,
 ): void {
-  w.i64(ts);
+  w.ts(ts);
   w.str(kind);
   w.str(from);
   w.str(to);

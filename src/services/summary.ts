@@ -88,7 +88,7 @@ function riskSummary(sys: TradingSystem): RiskSummary {
     state: g.stateName,
     reasons: g.reasons,
     transitions: g.history.map((t) => ({
-      time: new Date(t.ts / 1e6).toISOString(),
+      time: sys.clock.epoch.toIso(t.ts),
       from: t.from,
       to: t.to,
       reason: t.reason,

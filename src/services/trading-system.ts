@@ -408,6 +408,7 @@ export class TradingSystem {
   private drainSpans: (() => void) | null = null;
 
   private wireRecorder(rec: Recorder): void {
+    rec.setEpoch(this.clock.epoch);
     // A WAL disk at HALT level halts trading; every StormGuard transition is recorded.
     rec.onDiskHalt = (r) =>
       this.stormGuard.halt(

@@ -1,4 +1,4 @@
-import type { Nanos } from '../../core/clock.ts';
+import { Epoch, type Nanos } from '../../core/clock.ts';
 import { UserError } from '../../core/errors.ts';
 
 /** Delays of the simulated order path: strategy -> venue (orders, cancels) and venue -> strategy (exec reports). */
@@ -84,9 +84,10 @@ export class EmpiricalLatency implements LatencyModel {
 
 /**
  * Parses a latency CSV: `ts,order_latency_ns,response_latency_ns` per line (ns; a header line
- * and blank lines are skipped). `source` names the file in errors.
+ * and blank lines are skipped). `ts` is ns since 1970, read exactly and put on `epoch` (the run's).
+ * `source` names the file in errors.
  */
-export function parseLatencyCsv(text: string, source: string): EmpiricalLatency {
+export function parseLatencyCsv(text: string, source: string, epoch = Epoch.ZERO): EmpiricalLatency {
   const ts: number[] = [];
   const order: number[] = [];
   const response: number[] = [];
@@ -102,7 +103,7 @@ export function parseLatencyCsv(text: string, source: string): EmpiricalLatency 
         `${source}:${i + 1}: expected 'ts,order_latency_ns,response_latency_ns' numbers, got '${line}'`,
       );
     }
-    ts.push(row[0]);
+    ts.push(epoch.fromAbs(/^-?\d+$/.test(cells[0]) ? BigInt(cells[0]) : BigInt(Math.round(row[0]))));
     order.push(row[1]);
     response.push(row[2]);
   }
