@@ -1,9 +1,38 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx so `npx hft` works on a fresh clone with no build step.
+// The `hft` command. Runs the JavaScript built into dist/ (`npm run build`, which `npm ci` runs
+// through `prepare`): no TypeScript compilation at start. In a clone whose src/ changed after the
+// last build, or that was never built, it runs the TypeScript sources through tsx instead, so a
+// developer never runs stale code (slower to start; on a terminal it says so).
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { register } from 'tsx/esm/api';
 
-// The repo's tsconfig whatever the working directory: its useDefineForClassFields: false keeps
-// numeric class fields unboxed (see tsconfig.json), which the hot path depends on.
-register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
-await import('../src/cli/main.ts');
+const root = fileURLToPath(new URL('..', import.meta.url));
+const stamp = path.join(root, 'dist', '.build-stamp');
+const src = path.join(root, 'src');
+
+/** The build is current when no file under src/ changed after the build started (its stamp). */
+function builtIsCurrent() {
+  if (!existsSync(stamp)) return false;
+  if (!existsSync(src)) return true;
+  const built = statSync(stamp).mtimeMs;
+  for (const f of readdirSync(src, { recursive: true })) {
+    if (statSync(path.join(src, f)).mtimeMs > built) return false;
+  }
+  return true;
+}
+
+if (builtIsCurrent()) {
+  await import('../dist/cli/main.js');
+} else {
+  if (process.stderr.isTTY) {
+    process.stderr.write(
+      `hft: ${existsSync(stamp) ? 'src/ changed since the last build' : 'not built'}: running the TypeScript sources (npm run build for a fast start)\n`,
+    );
+  }
+  const { register } = await import('tsx/esm/api');
+  // The repo's tsconfig whatever the working directory: its useDefineForClassFields: false keeps
+  // numeric class fields unboxed (see tsconfig.json), which the hot path depends on.
+  register({ tsconfig: path.join(root, 'tsconfig.json') });
+  await import('../src/cli/main.ts');
+}

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../core/errors.ts';
+import { workerUrl } from '../core/worker-url.ts';
 import type { BacktestConfig, ModelOptions } from './runner.ts';
 import type { BacktestSummary } from './summary.ts';
 
@@ -133,10 +134,7 @@ export async function runSweep(
       });
       feed();
     });
-  const ws = Array.from(
-    { length: pool },
-    () => new Worker(new URL('./sweep-worker-entry.mjs', import.meta.url)),
-  );
+  const ws = Array.from({ length: pool }, () => new Worker(workerUrl('sweep-worker', import.meta.url)));
   try {
     await Promise.all(ws.map(runOne));
   } finally {

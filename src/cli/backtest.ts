@@ -165,8 +165,7 @@ function formatResult(s: BacktestSummary, out: string): string {
 }
 
 /** `hft backtest run|sweep`: tick-level backtests over recorded data (see docs/backtesting.md). */
-export function registerBacktest(program: Command): void {
-  const bt = program.command('backtest').description('tick-level backtests over recorded market data');
+export function registerBacktest(bt: Command): void {
   common(
     bt
       .command('run')

@@ -4,8 +4,7 @@ import { UserError } from '../core/errors.ts';
 import { formatInspect, type InspectSummary, inspectFile } from '../venues/replay/inspect.ts';
 
 /** `hft data ...`: recorded market data files. */
-export function registerData(program: Command): void {
-  const data = program.command('data').description('recorded market data files');
+export function registerData(data: Command): void {
   data
     .command('inspect <path...>')
     .description(

@@ -6,8 +6,7 @@ import { loadAll } from './context.ts';
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /** `hft features ...`: the feature plane for research. */
-export function registerFeatures(program: Command): void {
-  const features = program.command('features').description('feature sets computed over recorded market data');
+export function registerFeatures(features: Command): void {
   features
     .command('compute')
     .description('run a recording through the LOB and a feature set; write the feature time series')

@@ -1,95 +1,60 @@
-import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
 import { ConfigError, UserError } from '../core/errors.ts';
-import { sinkTarget } from '../recorder/config.ts';
-import { queryStore } from '../recorder/query.ts';
-import { registerBacktest } from './backtest.ts';
-import { loadAll } from './context.ts';
-import { registerData } from './data.ts';
-import { registerFeatures } from './features.ts';
-import { registerRecorder } from './recorder.ts';
-import { runSim } from './run.ts';
 
-const collect = (v: string, prev: string[] = []) => [...prev, v];
+/**
+ * The commands, each defined by the register function of its module in src/cli/. Only the module
+ * of the command being run is loaded: the others are listed by name and description, so `hft
+ * --help` starts without loading the platform (ClickHouse's native addon, Parquet, the recorder).
+ * A new command is one entry here and one module exporting `register(cmd)`.
+ */
+const COMMANDS: Record<string, { description: string; load: () => Promise<(cmd: Command) => void> }> = {
+  run: {
+    description: 'run the trading system',
+    load: async () => (await import('./run.ts')).registerRun,
+  },
+  backtest: {
+    description: 'tick-level backtests over recorded market data',
+    load: async () => (await import('./backtest.ts')).registerBacktest,
+  },
+  data: {
+    description: 'recorded market data files',
+    load: async () => (await import('./data.ts')).registerData,
+  },
+  features: {
+    description: 'feature sets computed over recorded market data',
+    load: async () => (await import('./features.ts')).registerFeatures,
+  },
+  db: {
+    description: 'the ClickHouse store',
+    load: async () => (await import('./db.ts')).registerDb,
+  },
+  recorder: {
+    description: 'the recorder write-ahead log',
+    load: async () => (await import('./recorder.ts')).registerRecorder,
+  },
+};
 
-function configOptions(cmd: Command): Command {
-  return cmd
-    .option('--env <name>', 'config environment: config/env/<name>.yaml (default HFT_ENV or dev)')
-    .option('--config <file>', 'settings file layered over base and env')
-    .option(
-      '--set <key=value>',
-      'override any config key, e.g. --set risk.max_position=5 (repeatable)',
-      collect,
-    );
+/** The command named on the command line (`hft help <command>` included), if any. */
+function invoked(args: readonly string[]): string | undefined {
+  const words = args.filter((a) => !a.startsWith('-'));
+  return words[0] === 'help' ? words[1] : words[0];
 }
 
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 const program = new Command('hft')
   .description('hft-platform: one codebase from research to live trading')
+  .version(pkg.version)
   .showHelpAfterError();
 
-const run = program.command('run').description('run the trading system');
-configOptions(
-  run
-    .command('sim')
-    .description(
-      'every plane on the simulated exchange (order-flow market generator + matching engine), or on recorded data (--data)',
-    )
-    .option('--duration <seconds>', 'stop after this many seconds (0 = until Ctrl+C)')
-    .option('--summary-json <file>', 'also write the exit summary as JSON')
-    .option('--seed <n>', 'random seed of the market generator')
-    .addOption(
-      new Option(
-        '--clock <kind>',
-        'real: wall-clock pacing; sim: simulated time, as fast as possible',
-      ).choices(['real', 'sim']),
-    )
-    .option('--no-record', 'do not record to the store')
-    .addOption(
-      new Option('--feed <kind>', 'sim: the simulated exchange; replay: recorded data (--data)').choices([
-        'sim',
-        'replay',
-      ]),
-    )
-    .option(
-      '--data <path...>',
-      'replay these recordings (data files, or store:<dir>[?symbols=A,B&from=<iso>&to=<iso>]); implies --feed replay',
-    )
-    .option(
-      '--speed <x|max>',
-      'replay pacing: x times real time, or max (simulated time, as fast as possible)',
-    ),
-).action(runSim);
-run
-  .command('live')
-  .description('live trading against a broker')
-  .action(() => {
-    throw new UserError(
-      'hft run live: no live broker adapter is configured in this build; use `hft run sim`',
-    );
-  });
-
-const db = program.command('db').description('the ClickHouse store');
-configOptions(
-  db
-    .command('query <sql>')
-    .description('run a SQL query against the configured store and print the rows')
-    .addOption(new Option('--format <fmt>', 'ClickHouse output format').default('PrettyCompactMonoBlock')),
-).action(async (sql: string, flags: { format: string; env?: string; config?: string; set?: string[] }) => {
-  const { settings, root } = loadAll(flags);
-  const { text: out, via } = await queryStore(sinkTarget(settings, root), sql, flags.format);
-  if (via !== null) {
-    process.stderr.write(
-      `hft: the store is owned by running process ${via.pid}; answered through its API at ${via.url}\n`,
-    );
-  }
-  process.stdout.write(out.endsWith('\n') || out === '' ? out : `${out}\n`);
-});
-
-registerFeatures(program);
-registerData(program);
-registerBacktest(program);
-registerRecorder(program);
-
 try {
+  const name = invoked(process.argv.slice(2));
+  for (const [n, c] of Object.entries(COMMANDS)) {
+    const cmd = program.command(n).description(c.description);
+    if (n === name) (await c.load())(cmd);
+  }
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof UserError || err instanceof ConfigError) {

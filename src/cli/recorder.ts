@@ -211,8 +211,7 @@ export async function replayWal(
 }
 
 /** `hft recorder status` and `hft recorder replay`. */
-export function registerRecorder(program: Command): void {
-  const rec = program.command('recorder').description('the recorder write-ahead log');
+export function registerRecorder(rec: Command): void {
   withConfig(
     rec
       .command('status')

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { type Command, Option } from 'commander';
 import { UserError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
 import { sinkTarget } from '../recorder/config.ts';
@@ -8,6 +9,7 @@ import { startOps } from '../services/ops-server.ts';
 import { formatSummary } from '../services/summary.ts';
 import { TradingSystem } from '../services/trading-system.ts';
 import { type ConfigFlags, loadAll } from './context.ts';
+import { configOptions } from './options.ts';
 
 export interface RunFlags extends ConfigFlags {
   duration?: string;
@@ -57,6 +59,49 @@ function replayFlags(flags: RunFlags): { key: string; value: unknown; label: str
     out.push({ key: 'run.clock', value: clock, label: 'CLI flag --speed' });
   }
   return out;
+}
+
+/** `hft run ...`: the trading system. */
+export function registerRun(run: Command): void {
+  configOptions(
+    run
+      .command('sim')
+      .description(
+        'every plane on the simulated exchange (order-flow market generator + matching engine), or on recorded data (--data)',
+      )
+      .option('--duration <seconds>', 'stop after this many seconds (0 = until Ctrl+C)')
+      .option('--summary-json <file>', 'also write the exit summary as JSON')
+      .option('--seed <n>', 'random seed of the market generator')
+      .addOption(
+        new Option(
+          '--clock <kind>',
+          'real: wall-clock pacing; sim: simulated time, as fast as possible',
+        ).choices(['real', 'sim']),
+      )
+      .option('--no-record', 'do not record to the store')
+      .addOption(
+        new Option('--feed <kind>', 'sim: the simulated exchange; replay: recorded data (--data)').choices([
+          'sim',
+          'replay',
+        ]),
+      )
+      .option(
+        '--data <path...>',
+        'replay these recordings (data files, or store:<dir>[?symbols=A,B&from=<iso>&to=<iso>]); implies --feed replay',
+      )
+      .option(
+        '--speed <x|max>',
+        'replay pacing: x times real time, or max (simulated time, as fast as possible)',
+      ),
+  ).action(runSim);
+  run
+    .command('live')
+    .description('live trading against a broker')
+    .action(() => {
+      throw new UserError(
+        'hft run live: no live broker adapter is configured in this build; use `hft run sim`',
+      );
+    });
 }
 
 /** `hft run sim`: the whole trading system on the simulated exchange (or a replay of recorded data). */

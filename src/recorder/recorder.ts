@@ -6,6 +6,7 @@ import 'chdb';
 import { Epoch } from '../core/clock.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { workerUrl } from '../core/worker-url.ts';
 import { createRingMemory, RingProducer } from './byte-ring.ts';
 import { KIND_DEPTH, KIND_TRADE, MAX_LEVELS, marketRowBound, writeMarketRow } from './market-layout.ts';
 import type { PersisterConfig, RecorderMode } from './persister.ts';
@@ -231,7 +232,7 @@ export class Recorder {
       closeTimeoutMs: opts.closeTimeoutMs ?? 10_000,
     };
     const data: RecorderWorkerData = { config, rings, stats: stats.memory, logLevel: opts.logger.level };
-    const worker = new Worker(new URL('./recorder-worker-entry.mjs', import.meta.url), { workerData: data });
+    const worker = new Worker(workerUrl('recorder-worker', import.meta.url), { workerData: data });
     // Everything the worker says before the recorder exists (logs, sink info) is kept and replayed to it.
     const early: FromRecorderWorker[] = [];
     const collect = (msg: FromRecorderWorker) => early.push(msg);
