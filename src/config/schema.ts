@@ -48,6 +48,8 @@ const stormGuardSchema = z.strictObject({
   feed_gap_storm_s: z.number().positive(),
   latency_warm_us: z.number().positive(),
   latency_storm_us: z.number().positive(),
+  /** Evaluations in a row that must all be late for the latency input (one hiccup is not a stall). */
+  latency_sustain: positiveInt,
   strategy_errors_warm: z.boolean(),
   de_escalate_after: positiveInt,
   cooldown_warm_s: nonNegative,
@@ -70,6 +72,8 @@ export const settingsSchema = z.strictObject({
   run: z.strictObject({
     duration_s: nonNegative,
     clock: z.enum(['real', 'sim']),
+    /** Wall seconds after the start during which event-loop lag is not judged (StormGuard, supervisor). */
+    startup_grace_s: nonNegative,
   }),
   sim: z.strictObject({
     seed: z.number().int(),

@@ -125,23 +125,31 @@ export interface Clock {
 export class RealClock implements Clock {
   readonly simulated = false;
   readonly epoch: Epoch;
-  private readonly wall0 = performance.now();
+  private readonly wall0: number;
   private readonly startNs: Nanos;
 
   constructor(
     startNs?: Nanos,
-    private readonly speed = 1,
+    /** Clock ns per wall-clock ns. */
+    readonly speed = 1,
     epoch?: Epoch,
+    /** Wall time in ms (performance.now); tests inject their own to stall the loop without sleeping. */
+    private readonly wallNow: () => number = perfNowMs,
   ) {
     if (!(speed > 0 && Number.isFinite(speed))) throw new Error(`clock speed must be > 0, got ${speed}`);
+    this.wall0 = wallNow();
     const wallMs = performance.timeOrigin + this.wall0;
     this.epoch = epoch ?? (startNs === undefined ? Epoch.midnightBeforeMs(wallMs) : Epoch.ZERO);
     this.startNs = startNs ?? (wallMs - this.epoch.toMs(0)) * 1e6;
   }
 
   nowNs(): Nanos {
-    return this.startNs + (performance.now() - this.wall0) * 1e6 * this.speed;
+    return this.startNs + (this.wallNow() - this.wall0) * 1e6 * this.speed;
   }
+}
+
+function perfNowMs(): number {
+  return performance.now();
 }
 
 /** Clock whose time is set by the scheduler (backtests, simulated-time runs, tests). */

@@ -20,10 +20,35 @@ export interface GuardSources {
   strategyErrors(): number;
 }
 
+/** How the guard's timer lag becomes its latency input. */
+export interface LagOptions {
+  /**
+   * Run-clock ns per wall-clock ns: 1 live, x in a replay paced at `--speed x`, 0 in simulated
+   * time. Lag is a wall-clock quantity (how long the event loop kept the timer waiting): it is
+   * divided by the rate, and in simulated time, where the scheduler is never late, it does not
+   * apply (NaN).
+   */
+  rate: number;
+  /** The guard's evaluation period, run-clock ns. */
+  intervalNs: number;
+  /** Wall ns after the first sample during which lag is not judged (start-up: module loading, JIT, store). */
+  graceNs: number;
+  /**
+   * Evaluations the lag must hold over, so one hiccup of a busy machine is not a stall: the input
+   * is the smallest lag of the last `sustain` evaluations, or, when one evaluation came so late
+   * that it stands for the ones it displaced, its lag less `sustain - 1` periods (a loop stuck for
+   * 2 s is stalled even though the guard ran only once in that time).
+   */
+  sustain: number;
+}
+
+/** The historical behaviour: every lag judged as it is, from the first evaluation. */
+const RAW_LAG: LagOptions = { rate: 1, intervalNs: 0, graceNs: 0, sustain: 1 };
+
 /**
  * Turns cumulative counters into StormGuard inputs at each evaluation: drawdown from the
  * equity peak, venue reject rate over a sliding window of evaluations, time since the market-data
- * counter last moved, and the timer lag handed in by the guard.
+ * counter last moved, and the timer lag handed in by the guard, on the wall clock (LagOptions).
  */
 export class GuardSampler implements GuardInputSource {
   private peak = Number.NEGATIVE_INFINITY;
@@ -38,6 +63,11 @@ export class GuardSampler implements GuardInputSource {
   private lastEvents = 0;
   private lastEventTs = Number.NaN;
   private lastErrors = 0;
+  /** Run-clock time of the first sample (the grace period counts from it). */
+  private firstTs = Number.NaN;
+  /** The last `sustain` wall lags, ns (a ring). */
+  private readonly lags: Float64Array;
+  private lagCount = 0;
   private readonly out: GuardInputs = {
     drawdownBps: 0,
     rejectRate: Number.NaN,
@@ -53,8 +83,10 @@ export class GuardSampler implements GuardInputSource {
     /** Evaluations in the reject-rate window. */
     windowEvals: number,
     private readonly minIntents: number,
+    private readonly lag: LagOptions = RAW_LAG,
   ) {
     this.capital = capital * MONEY_SCALE;
+    this.lags = new Float64Array(Math.max(1, lag.sustain));
     this.dIntents = new Float64Array(Math.max(1, windowEvals));
     this.dRejects = new Float64Array(Math.max(1, windowEvals));
     this.lastErrors = src.strategyErrors();
@@ -90,11 +122,30 @@ export class GuardSampler implements GuardInputSource {
       this.lastEventTs = now;
     }
     o.feedGapS = Number.isNaN(this.lastEventTs) ? 0 : (now - this.lastEventTs) / NS_PER_S;
-    o.latencyUs = lagNs / NS_PER_US;
+    o.latencyUs = this.wallLagUs(now, lagNs);
     const errors = s.strategyErrors();
     o.strategyErrors = errors - this.lastErrors;
     this.lastErrors = errors;
     return o;
+  }
+
+  /** Sustained wall-clock lag in us (LagOptions), NaN when not judged (simulated time, grace, too few samples). */
+  private wallLagUs(now: Nanos, lagNs: number): number {
+    const l = this.lag;
+    if (l.rate <= 0) return Number.NaN;
+    if (Number.isNaN(this.firstTs)) this.firstTs = now;
+    if ((now - this.firstTs) / l.rate < l.graceNs) return Number.NaN;
+    const lag = lagNs / l.rate;
+    const ring = this.lags;
+    ring[this.lagCount++ % ring.length] = lag;
+    let held = Number.NaN;
+    if (this.lagCount >= ring.length) {
+      held = ring[0];
+      for (let i = 1; i < ring.length; i++) if (ring[i] < held) held = ring[i];
+    }
+    const stuck = lag - ((ring.length - 1) * l.intervalNs) / l.rate;
+    if (stuck > 0 && !(stuck <= held)) held = stuck;
+    return held / NS_PER_US;
   }
 
   rebase(): void {

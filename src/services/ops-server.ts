@@ -378,6 +378,7 @@ export async function startOps(sys: TradingSystem, settings: Settings, log: Logg
         loopLagStormMs: sup.loop_lag_storm_ms,
         sustain: sup.loop_lag_sustain,
         watchLoopLag: !sys.clock.simulated,
+        graceMs: settings.run.startup_grace_s * 1000,
         queueHighRatio: sup.queue_high_ratio,
         heartbeatTimeoutMs: sup.heartbeat_timeout_ms,
       })

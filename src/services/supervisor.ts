@@ -217,6 +217,8 @@ export interface SupervisorOptions {
   sustain: number;
   /** Escalate on loop lag (off in simulated-time runs, which keep the loop busy by design). */
   watchLoopLag: boolean;
+  /** Loop lag is not judged for this long after start() (run.startup_grace_s; default 0). */
+  graceMs?: number;
   queueHighRatio: number;
   heartbeatTimeoutMs: number;
   now?: () => number;
@@ -257,6 +259,8 @@ export class Supervisor implements SupervisionView {
   private lagOver = 0;
   /** The first interval after start holds start-up work (module loading, JIT): not judged. */
   private warmedUp = false;
+  /** When start() ran (`now`), for the start-up grace. */
+  private startedMs = Number.NaN;
   loopLagP99Ms = 0;
   loopLagMaxMs = 0;
   readonly escalations: Record<string, number> = {};
@@ -287,6 +291,7 @@ export class Supervisor implements SupervisionView {
   start(): void {
     if (this.timer !== null) return;
     this.loop.enable();
+    this.startedMs = this.now();
     this.timer = setInterval(() => this.check(), this.o.intervalMs);
     this.timer.unref();
   }
@@ -328,7 +333,8 @@ export class Supervisor implements SupervisionView {
     this.loopLagP99Ms = Math.max(0, this.loop.percentile(99) / 1e6 - base);
     this.loopLagMaxMs = Math.max(0, this.loop.max / 1e6 - base);
     this.loop.reset();
-    const judged = this.warmedUp;
+    const inGrace = this.now() - this.startedMs < (this.o.graceMs ?? 0);
+    const judged = this.warmedUp && !inGrace;
     this.warmedUp = true;
     if (!this.o.watchLoopLag || !judged) return;
     const p99 = this.loopLagP99Ms;

@@ -64,6 +64,8 @@ export interface SystemOptions {
    * e.g. shared by the runs of a sweep; runs only read it.
    */
   replay?: LoadedReplay;
+  /** Wall time in ms for real-clock runs (default performance.now); tests stall the loop with it. */
+  wallMs?: () => number;
 }
 
 /** Reads feed.data as a replay run would (see SystemOptions.replay). */
@@ -128,9 +130,14 @@ export class TradingSystem {
       // Replay time is the data's time: simulated, or paced against the wall clock by feed.speed.
       const t0 = replayStartTs(replay.streams, true);
       this.clock =
-        s.run.clock === 'sim' || s.feed.speed === 'max' ? new SimClock(t0) : new RealClock(t0, s.feed.speed);
+        s.run.clock === 'sim' || s.feed.speed === 'max'
+          ? new SimClock(t0)
+          : new RealClock(t0, s.feed.speed, undefined, opts.wallMs);
     } else {
-      this.clock = s.run.clock === 'sim' ? new SimClock(Date.parse(s.sim.start_time) * 1e6) : new RealClock();
+      this.clock =
+        s.run.clock === 'sim'
+          ? new SimClock(Date.parse(s.sim.start_time) * 1e6)
+          : new RealClock(undefined, 1, undefined, opts.wallMs);
     }
     this.scheduler = new Scheduler(this.clock);
     this.latency = s.metrics.enabled ? new LatencyStages(this.clock, s.metrics.span_sample_every) : null;
@@ -381,6 +388,13 @@ export class TradingSystem {
       g.capital,
       Math.ceil((g.reject_window_s * 1000) / g.eval_interval_ms),
       g.reject_min_orders,
+      {
+        // Lag is judged on the wall clock: a paced replay's clock runs `speed` times faster.
+        rate: this.clock instanceof RealClock ? this.clock.speed : 0,
+        intervalNs: g.eval_interval_ms * NS_PER_MS,
+        graceNs: this.opts.settings.run.startup_grace_s * NS_PER_S,
+        sustain: g.latency_sustain,
+      },
     );
     this.stormGuard.start(this.scheduler, g.eval_interval_ms * NS_PER_MS, sampler);
   }

@@ -197,6 +197,24 @@ test('loop lag is measured but not escalated when not watched (simulated-time ru
   assert.equal(control.level, 0);
 });
 
+test('loop lag is not judged during the start-up grace (run.startup_grace_s)', () => {
+  const { sup, control, loop, tick } = setup({ graceMs: 5000 });
+  sup.start();
+  try {
+    loop.p99 = 50e6;
+    for (let i = 0; i < 4; i++) tick();
+    assert.equal(control.level, 0, 'JIT warm-up and store opening stall the loop: not a STORM');
+    assert.equal(sup.loopLagP99Ms, 50, 'measured all the same');
+    tick();
+    assert.equal(control.level, 1, 'judged once the grace is over');
+    tick();
+    tick();
+    assert.equal(control.level, 2);
+  } finally {
+    sup.stop();
+  }
+});
+
 test('a saturated critical queue raises STORM after the sustain count', () => {
   const { sup, control, tick } = setup();
   let depth = 0;
