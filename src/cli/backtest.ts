@@ -13,7 +13,7 @@ import {
 } from '../backtest/sweep.ts';
 import { parseScalar } from '../config/loader.ts';
 import { UserError } from '../core/errors.ts';
-import { createLogger } from '../core/logger.ts';
+import { createLogger, flushLogRepeats, statusLine } from '../core/logger.ts';
 import { createStrategy } from '../services/strategy-registry.ts';
 import { createQueueModel, QUEUE_FUNCS, type QueueFunc } from '../venues/sim/queue-model.ts';
 import { type ConfigFlags, loadAll } from './context.ts';
@@ -139,17 +139,17 @@ function params(flags: readonly string[] = []): Record<string, unknown> {
   return out;
 }
 
-/** A progress bar on stderr, only when stderr is a terminal. */
+/** A progress bar on stderr, only when stderr is a terminal; log lines are written above it. */
 function progressBar(): ((done: number, total: number) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;
   return (done, total) => {
     const f = total > 0 ? done / total : 1;
     const w = 30;
     const fill = Math.round(f * w);
-    process.stderr.write(
-      `\r[${'#'.repeat(fill)}${'-'.repeat(w - fill)}] ${(f * 100).toFixed(0).padStart(3)}%  ${done}/${total} events`,
+    statusLine.set(
+      `[${'#'.repeat(fill)}${'-'.repeat(w - fill)}] ${(f * 100).toFixed(0).padStart(3)}%  ${done}/${total} events`,
     );
-    if (done >= total) process.stderr.write('\n');
+    if (done >= total) statusLine.done();
   };
 }
 
@@ -186,6 +186,7 @@ export function registerBacktest(bt: Command): void {
         log,
         onProgress: progressBar(),
       });
+      flushLogRepeats();
       writeReport(flags.out, r);
       process.stdout.write(`${formatResult(r.summary, flags.out)}\n`);
     });

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { UserError } from '../core/errors.ts';
-import { createLogger } from '../core/logger.ts';
+import { createLogger, flushLogRepeats } from '../core/logger.ts';
 import { sinkTarget } from '../recorder/config.ts';
 import { advertiseStoreApi } from '../recorder/query.ts';
 import { startOps } from '../services/ops-server.ts';
@@ -172,6 +172,7 @@ export async function runSim(flags: RunFlags): Promise<void> {
   await ops.close();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  flushLogRepeats();
   process.stdout.write(`${formatSummary(summary)}\n`);
   if (flags.summaryJson) {
     writeFileSync(flags.summaryJson, `${JSON.stringify(summary, null, 2)}\n`);

@@ -241,7 +241,8 @@ export class TradingSystem {
       if (!sc.enabled) continue;
       const syms = sc.symbols.filter((c) => byCode.has(c)).map((c) => byCode.get(c)!);
       if (syms.length === 0) {
-        opts.log.warn({ strategy: sc.id }, 'strategy skipped: none of its symbols is traded in this run');
+        // A replay of one file leaves out the strategies of other symbols: expected, not a warning.
+        opts.log.info({ strategy: sc.id }, 'strategy skipped: none of its symbols is traded in this run');
         continue;
       }
       this.runner.add(createStrategy(sc.class, sc.id, syms, sc.params, opts.strategyClasses));

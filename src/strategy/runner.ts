@@ -263,9 +263,8 @@ export class StrategyRunner {
     const reason = this.d.risk.check(it);
     if (reason !== null) {
       this.counters.rejected++;
-      // Log the first of each reason, then every 1000th, to keep logs readable.
-      const n = this.d.risk.counters.byReason[reason] ?? 0;
-      if (n === 1 || n % 1000 === 0) {
+      // The logger summarises repeats (first line, then counts per window).
+      if (c.log.isLevelEnabled('warn'))
         c.log.warn(
           {
             reason,
@@ -274,21 +273,23 @@ export class StrategyRunner {
             side: it.side,
             price: it.price,
             qty: it.qty,
-            count: n,
+            count: this.d.risk.counters.byReason[reason] ?? 0,
           },
           'risk rejected intent',
         );
-      }
       return 0;
     }
     const orders = this.d.orders;
     const id = it.action === 'new' ? orders.send(it) : orders.replace(it);
     if (id === 0) {
       this.counters.adapterRejected++;
-      const n = orders.counters.byReason[orders.lastReject as RejectReason] ?? 0;
-      if (n === 1 || n % 1000 === 0)
+      if (c.log.isLevelEnabled('warn'))
         c.log.warn(
-          { reason: orders.lastReject, action: it.action, count: n },
+          {
+            reason: orders.lastReject,
+            action: it.action,
+            count: orders.counters.byReason[orders.lastReject as RejectReason] ?? 0,
+          },
           'order adapter refused intent',
         );
       return 0;
