@@ -5,7 +5,7 @@ import { UserError } from '../core/errors.ts';
 import { createLogger, flushLogRepeats } from '../core/logger.ts';
 import { sinkTarget } from '../recorder/config.ts';
 import { advertiseStoreApi } from '../recorder/query.ts';
-import { startOps } from '../services/ops-server.ts';
+import { bindOps, type OpsListener, startOps } from '../services/ops-server.ts';
 import { formatSummary } from '../services/summary.ts';
 import { TradingSystem } from '../services/trading-system.ts';
 import { type ConfigFlags, loadAll } from './context.ts';
@@ -120,10 +120,17 @@ export async function runSim(flags: RunFlags): Promise<void> {
   extra.push(...replayFlags(flags));
   const loaded = loadAll(flags, extra);
   const log = createLogger(process.env.HFT_LOG_LEVEL ?? loaded.settings.log_level);
+  // The ops port before anything else: a taken port must not cost an opened store.
+  const o = loaded.settings.ops;
+  const listener = o.enabled ? await bindOps(o.host, o.port, o.port_fallback) : null;
+  if (listener?.fellBack) reportFallback(listener, log);
   const sys = await TradingSystem.create({
     ...loaded,
     log,
     record: flags.record === false ? false : undefined,
+  }).catch((err) => {
+    listener?.server.close();
+    throw err;
   });
   const dur = loaded.settings.run.duration_s;
   log.info(
@@ -138,7 +145,7 @@ export async function runSim(flags: RunFlags): Promise<void> {
     },
     'hft run sim started',
   );
-  const ops = await startOps(sys, loaded.settings, log).catch(async (err) => {
+  const ops = await startOps(sys, loaded.settings, log, { listener }).catch(async (err) => {
     await sys.recorder?.close();
     throw err;
   });
@@ -152,8 +159,8 @@ export async function runSim(flags: RunFlags): Promise<void> {
   // While this process holds the embedded store's lock, `hft db query` reaches the store through the ops API.
   const target = sinkTarget(loaded.settings, loaded.root);
   const unadvertise =
-    sys.recorder !== null && ops.url !== null && target.server === null
-      ? advertiseStoreApi(target.dataDir, ops.url)
+    ops.url !== null && ops.readToken !== null && target.server === null
+      ? advertiseStoreApi(target.dataDir, ops.url, ops.readToken)
       : () => {};
   let signals = 0;
   const onSignal = (sig: string) => {
@@ -178,4 +185,13 @@ export async function runSim(flags: RunFlags): Promise<void> {
     writeFileSync(flags.summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
     process.stdout.write(`summary written to ${flags.summaryJson}\n`);
   }
+}
+
+/** Says where the dashboard went when ops.port was taken, and which key chooses the port. */
+function reportFallback(l: OpsListener, log: ReturnType<typeof createLogger>): void {
+  log.warn({ requested: l.requested, port: l.port }, 'ops port in use: serving on a free port instead');
+  process.stdout.write(
+    `ops port ${l.requested} is in use: the dashboard and /metrics are on port ${l.port} instead ` +
+      '(ops.port sets it, e.g. --set ops.port=9470; ops.port_fallback=false refuses to start instead)\n',
+  );
 }

@@ -179,6 +179,16 @@ export const settingsSchema = z.strictObject({
       .string()
       .refine((t) => t === '' || t.length >= 16, 'must be empty (generated) or at least 16 characters'),
     push_interval_ms: z.number().int().min(100),
+    /** A port in use: serve on a free one instead (printed) rather than refuse to start. */
+    port_fallback: z.boolean(),
+    /** Limits of `hft db query` through this process (/api/query), enforced by the engine. */
+    query: z.strictObject({
+      max_execution_s: z.number().positive(),
+      max_result_rows: positiveInt,
+      max_result_mb: z.number().positive(),
+      max_memory_mb: z.number().positive(),
+      max_threads: positiveInt,
+    }),
   }),
   metrics: z.strictObject({
     enabled: z.boolean(),

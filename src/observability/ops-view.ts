@@ -173,4 +173,9 @@ export interface OpsView {
   /** Venue rejects by reason (counted from execution reports). */
   venueRejects: Readonly<Record<string, number>>;
   breakers(): BreakerView[];
+  /** Ops requests refused (`endpoint:reason`) and /api/query results (ok, refused, failed, busy). */
+  access?: {
+    readonly refused: Readonly<Record<string, number>>;
+    readonly queries: Readonly<Record<string, number>>;
+  };
 }

@@ -244,6 +244,15 @@ export function createMetricsRegistry(view: OpsView): Registry {
       return { labels: { action, result }, value: v };
     }),
   );
+  counter(reg, 'hft_ops_refused_total', 'Ops requests refused, by endpoint and reason.', () =>
+    Object.entries(view.access?.refused ?? {}).map(([k, v]) => {
+      const i = k.indexOf(':');
+      return { labels: { endpoint: k.slice(0, i), reason: k.slice(i + 1) }, value: v };
+    }),
+  );
+  counter(reg, 'hft_query_requests_total', 'Statements of /api/query by result.', () =>
+    byLabel('result', view.access?.queries ?? {}),
+  );
   gauge(reg, 'hft_circuit_breaker_state', 'Circuit breaker state: 0 closed, 1 half-open, 2 open.', () =>
     view.breakers().map((b) => ({ labels: { breaker: b.name }, value: b.state })),
   );

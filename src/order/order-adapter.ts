@@ -64,6 +64,8 @@ export function adapterOptions(o: Settings['orders']): OrderAdapterOptions {
 
 export interface OrderAdapterCounters {
   sent: number;
+  /** Cancels accepted: sent to the venue, or a held order dropped unsent (the count a HALT reports). */
+  cancelsAccepted: number;
   cancelsSent: number;
   cancelsIgnored: number;
   replaces: number;
@@ -109,6 +111,7 @@ export class OrderAdapter {
   readonly dlq: DeadLetterQueue;
   readonly counters: OrderAdapterCounters = {
     sent: 0,
+    cancelsAccepted: 0,
     cancelsSent: 0,
     cancelsIgnored: 0,
     replaces: 0,
@@ -212,6 +215,7 @@ export class OrderAdapter {
       this.counters.cancelsIgnored++;
       return false;
     }
+    this.counters.cancelsAccepted++;
     if (o.queued) {
       // Never sent: drop it here, the venue never hears of it.
       this.unqueue(o);

@@ -168,11 +168,6 @@ export class Persister {
     this.wal.sync();
   }
 
-  /** Runs a query on the sink this worker owns (`hft db query` reaching a running process). */
-  async query(sql: string, format: string): Promise<string> {
-    return (await this.ensureStore()).query(sql, format);
-  }
-
   /** Ships everything, loads WAL backlog for up to closeTimeoutMs, closes WAL and sink. */
   async close(): Promise<string | null> {
     this.closing = true;

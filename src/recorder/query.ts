@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { openServerStore, type ServerOptions } from './server-store.ts';
@@ -13,41 +13,54 @@ export function openTarget(target: QueryTarget): Promise<Store> {
   return target.server ? openServerStore(target.server) : openEmbeddedStore(target.dataDir);
 }
 
-export const READ_ONLY_HINT =
-  'only one read-only statement (SELECT, WITH, SHOW, DESCRIBE, EXISTS, EXPLAIN) can go through a running process';
-
-/** True for a single read-only statement: what a running process answers for other processes. */
-export function isReadOnlySql(sql: string): boolean {
-  const body = sql
-    .replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, ' ')
-    .trim()
-    .replace(/;\s*$/, '');
-  return (
-    body.length > 0 && !body.includes(';') && /^(select|with|show|describe|desc|exists|explain)\b/i.test(body)
-  );
-}
-
-/** File by which a running process that owns an embedded store advertises its ops API. */
+/** File by which a running process that owns an embedded store advertises its ops API (mode 0600: it holds the read token). */
 const API_FILE = '.api.json';
 
-/** Advertises `url` as the way into the store at `dataDir` while this process owns it; returns an undo. */
-export function advertiseStoreApi(dataDir: string, url: string): () => void {
+/** How to reach a running process that owns a store: its ops URL and its per-process read token. */
+export interface StoreApi {
+  pid: number;
+  url: string;
+  token: string;
+}
+
+/**
+ * Advertises `url` and the read `token` as the way into the store at `dataDir` while this process
+ * owns it; returns an undo. Written readable by this OS user only (created 0600, then renamed over
+ * any earlier file), so only the same user's `hft db query` can use it.
+ */
+export function advertiseStoreApi(dataDir: string, url: string, token: string): () => void {
   const file = join(dataDir, API_FILE);
-  writeFileSync(file, `${JSON.stringify({ pid: process.pid, url })}\n`);
+  const tmp = `${file}.${process.pid}.tmp`;
+  rmSync(tmp, { force: true });
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    writeSync(fd, `${JSON.stringify({ pid: process.pid, url, token } satisfies StoreApi)}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
   return () => rmSync(file, { force: true });
 }
 
 /** The live process advertising an API for `dataDir`, or null. */
-function storeApi(dataDir: string): { pid: number; url: string } | null {
+function storeApi(dataDir: string): StoreApi | null {
   const file = join(dataDir, API_FILE);
   if (!existsSync(file)) return null;
+  let api: StoreApi;
   try {
-    const api = JSON.parse(readFileSync(file, 'utf8')) as { pid: number; url: string };
-    process.kill(api.pid, 0);
-    return api;
-  } catch {
+    api = JSON.parse(readFileSync(file, 'utf8')) as StoreApi;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EACCES')
+      throw new UserError(`${file} is not readable: the process that owns this store runs as another user`);
     return null;
   }
+  try {
+    process.kill(api.pid, 0);
+  } catch (err) {
+    // EPERM: alive, as another user.
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return null;
+  }
+  return api;
 }
 
 /** Where a query was answered: the store itself, or a running process that owns it. */
@@ -59,29 +72,38 @@ export interface QueryResult {
 /**
  * Runs one SQL statement against the embedded store or the configured server (`hft db query`).
  * When a running process owns the embedded store, the query goes through that process's API
- * (read-only statements), and `via` says so. Bad SQL and an unreachable server are UserErrors.
+ * (read statements, with its read token), and `via` says so. Bad SQL, a refused statement and
+ * an unreachable server are UserErrors.
  */
 export async function queryStore(target: QueryTarget, sql: string, format: string): Promise<QueryResult> {
   const dataDir = typeof target === 'string' ? target : target.server ? null : target.dataDir;
   const api = dataDir === null ? null : storeApi(dataDir);
-  if (api !== null) return { text: await queryApi(api.url, sql, format), via: api };
+  if (api !== null) return { text: await queryApi(api, sql, format), via: { pid: api.pid, url: api.url } };
   return { text: await runQuery(target, sql, format), via: null };
 }
 
-async function queryApi(url: string, sql: string, format: string): Promise<string> {
+async function queryApi(api: StoreApi, sql: string, format: string): Promise<string> {
   let res: Response;
   try {
-    res = await fetch(new URL('api/query', url), {
+    res = await fetch(new URL('api/query', api.url), {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${api.token ?? ''}` },
       body: JSON.stringify({ sql, format }),
     });
   } catch (err) {
-    throw new UserError(`the running process at ${url} did not answer: ${(err as Error).message}`);
+    throw new UserError(`the running process at ${api.url} did not answer: ${(err as Error).message}`);
   }
   const text = await res.text();
-  if (!res.ok) throw new UserError(`query failed: ${(JSON.parse(text) as { error: string }).error}`);
-  return text;
+  if (res.ok) return text;
+  let error = text.trim();
+  try {
+    error = (JSON.parse(text) as { error: string }).error;
+  } catch {}
+  throw new UserError(
+    res.status === 400 || res.status === 401
+      ? `query refused by running process ${api.pid}: ${error}`
+      : `query failed in running process ${api.pid}: ${error}`,
+  );
 }
 
 /**

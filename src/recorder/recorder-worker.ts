@@ -14,11 +14,7 @@ export interface RecorderWorkerData {
 }
 
 /** Messages the trading thread sends. */
-export type ToRecorderWorker =
-  | { op: 'flush' }
-  | { op: 'sync'; id: number }
-  | { op: 'query'; id: number; sql: string; format: string }
-  | { op: 'close' };
+export type ToRecorderWorker = { op: 'flush' } | { op: 'sync'; id: number } | { op: 'close' };
 
 /** Messages the worker sends back; `log` carries one JSON log line for the trading thread's logger. */
 export type FromRecorderWorker =
@@ -26,7 +22,6 @@ export type FromRecorderWorker =
   | { op: 'ready' }
   | { op: 'failed'; name: string; message: string }
   | { op: 'synced'; id: number }
-  | { op: 'queried'; id: number; text: string; error: string | null }
   | { op: 'log'; line: string }
   | { op: 'closed'; error: string | null };
 
@@ -61,12 +56,6 @@ port.on('message', (msg: ToRecorderWorker) => {
     if (msg.op === 'sync') {
       await persister.sync();
       send({ op: 'synced', id: msg.id });
-    } else if (msg.op === 'query') {
-      try {
-        send({ op: 'queried', id: msg.id, text: await persister.query(msg.sql, msg.format), error: null });
-      } catch (err) {
-        send({ op: 'queried', id: msg.id, text: '', error: (err as Error).message });
-      }
     } else {
       let error: string | null = null;
       try {

@@ -167,10 +167,6 @@ export class Recorder {
   private diskLevel: DiskLevel = 'ok';
   private nextSync = 0;
   private readonly syncs = new Map<number, () => void>();
-  private readonly queries = new Map<
-    number,
-    { resolve: (text: string) => void; reject: (err: Error) => void }
-  >();
   private closing: Promise<RecorderStats> | null = null;
   private onClosed: (() => void) | null = null;
   private workerGone = false;
@@ -413,16 +409,6 @@ export class Recorder {
     if (!this.workerGone) this.post({ op: 'flush' });
   }
 
-  /** Runs a query on the recorder's own store connection (the worker owns the embedded store's lock). */
-  query(sql: string, format: string): Promise<string> {
-    if (this.workerGone) return Promise.reject(new Error('the recorder is closed'));
-    const id = ++this.nextSync;
-    return new Promise((resolve, reject) => {
-      this.queries.set(id, { resolve, reject });
-      this.post({ op: 'query', id, sql, format });
-    });
-  }
-
   /** Resolves once every row recorded so far is in the sink or synced to the WAL. */
   async sync(): Promise<RecorderStats> {
     await this.pumpSpills(true);
@@ -600,13 +586,6 @@ export class Recorder {
         this.syncs.get(msg.id)?.();
         this.syncs.delete(msg.id);
         break;
-      case 'queried': {
-        const q = this.queries.get(msg.id);
-        this.queries.delete(msg.id);
-        if (msg.error === null) q?.resolve(msg.text);
-        else q?.reject(new Error(msg.error));
-        break;
-      }
       case 'closed':
         if (msg.error !== null) this.lastError = msg.error;
         this.workerGone = true;
@@ -623,8 +602,6 @@ export class Recorder {
     this.logger.error({ err: reason }, 'recorder worker is gone');
     for (const resolve of this.syncs.values()) resolve();
     this.syncs.clear();
-    for (const q of this.queries.values()) q.reject(new Error(`recorder worker is gone: ${reason}`));
-    this.queries.clear();
     this.onClosed?.();
   }
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,11 +9,15 @@ import type { Logger } from '../core/logger.ts';
 import { SnapshotBuilder } from '../dashboard/snapshot.ts';
 import type { OpsView } from '../observability/ops-view.ts';
 import { createMetricsRegistry } from '../observability/system-metrics.ts';
-import { isReadOnlySql, READ_ONLY_HINT } from '../recorder/query.ts';
+import { sinkTarget } from '../recorder/config.ts';
+import { type QueryError, type QueryLimits, QueryService } from '../recorder/query-service.ts';
+import { hostAllowed, presentedToken, Secret, sameOrigin } from './ops-access.ts';
+import { type Refusal, RefusalLog } from './refusal-log.ts';
 import {
   DEFAULT_POLICIES,
   type Service,
   type ServiceHealth,
+  type StrategyAction,
   Supervisor,
   systemServices,
   TradingControl,
@@ -36,23 +40,30 @@ const SECURITY_HEADERS = {
 };
 const CONTROL_ACTIONS = ['halt', 'resume', 'cancel-all'] as const;
 type ControlAction = (typeof CONTROL_ACTIONS)[number];
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+const STRATEGY_ACTIONS: readonly StrategyAction[] = ['enable', 'disable', 'flatten'];
 /** The dashboard's history sample period. */
 const SAMPLE_MS = 1000;
+const MAX_QUERY_BYTES = 64 * 1024;
 
 export interface OpsServerOptions {
   host: string;
   /** 0 = any free port; after start() `port` holds the bound one (kept across restarts). */
   port: number;
+  /** Drives the controls (and may read). */
   token: string;
+  /** Reads only: /api/query (null when this process answers no queries). */
+  readToken: string | null;
   pushIntervalMs: number;
   /** Null when metrics are off: /metrics answers 404. */
   registry: Registry | null;
   snapshots: SnapshotBuilder;
   control: TradingControl;
   log: Logger;
-  /** Read-only SQL on this process's store (null when it records nothing). */
-  query: ((sql: string, format: string) => Promise<string>) | null;
+  /** Read-only SQL on this process's embedded store (null when it records to none). */
+  query: QueryService | null;
+  refusals: RefusalLog;
+  /** A server already listening (bound before the store was opened), used by the first start. */
+  listener?: http.Server | null;
 }
 
 interface StreamClient {
@@ -61,27 +72,31 @@ interface StreamClient {
   blocked: boolean;
 }
 
-const sha = (s: string) => createHash('sha256').update(s).digest();
-const MAX_QUERY_BYTES = 64 * 1024;
-
 /**
  * The ops HTTP server: Prometheus /metrics, the dashboard (static page + SSE stream of
- * snapshots built on a timer) and the token-protected controls (HALT, resume, cancel all).
+ * snapshots built on a timer), the token-protected controls (HALT, resume, cancel all, and per
+ * strategy enable / disable / flatten) and read-only SQL for `hft db query` (read token).
+ * Every request passes the Host check, every endpoint with data or an effect the Origin check
+ * (ops-access.ts); refusals are counted and their logging rate-limited (RefusalLog).
  * It is a supervised service: the supervisor restarts it if it stops listening.
  */
 export class OpsServer implements Service {
   readonly name = 'ops-server';
   private server: http.Server | null = null;
+  private listener: http.Server | null;
   private readonly clients = new Set<StreamClient>();
   private readonly assets = new Map<string, { body: Buffer; type: string }>();
-  private readonly tokenHash: Buffer;
+  private readonly controlToken: Secret;
+  private readonly readToken: Secret | null;
   private pushTimer: NodeJS.Timeout | null = null;
   private sampleTimer: NodeJS.Timeout | null = null;
   port: number;
 
   constructor(private readonly o: OpsServerOptions) {
     this.port = o.port;
-    this.tokenHash = sha(o.token);
+    this.listener = o.listener ?? null;
+    this.controlToken = new Secret(o.token);
+    this.readToken = o.readToken === null ? null : new Secret(o.readToken);
     for (const [route, a] of Object.entries(ASSETS)) {
       this.assets.set(route, {
         body: readFileSync(new URL(`../dashboard/${a.file}`, import.meta.url)),
@@ -98,19 +113,20 @@ export class OpsServer implements Service {
 
   async start(): Promise<void> {
     if (this.server !== null) return;
-    const server = http.createServer((req, res) => this.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(
-          err.code === 'EADDRINUSE'
-            ? new UserError(
-                `ops server: ${this.o.host}:${this.port} is in use; set ops.port (0 = any free port) or ops.enabled=false`,
-              )
-            : err,
-        ),
-      );
-      server.listen(this.port, this.o.host, () => resolve());
-    });
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
+    let server = this.listener;
+    this.listener = null;
+    if (server !== null) server.on('request', handler);
+    else {
+      server = http.createServer(handler);
+      await listen(server, this.o.host, this.port).catch((err: NodeJS.ErrnoException) => {
+        throw err.code === 'EADDRINUSE'
+          ? new UserError(
+              `ops server: ${this.o.host}:${this.port} is in use; set ops.port (0 = any free port) or ops.enabled=false`,
+            )
+          : err;
+      });
+    }
     server.on('error', (err) => this.o.log.error({ err }, 'ops server error'));
     this.port = (server.address() as AddressInfo).port;
     this.server = server;
@@ -125,8 +141,9 @@ export class OpsServer implements Service {
     this.stopPush();
     for (const c of this.clients) c.res.end();
     this.clients.clear();
-    const server = this.server;
+    const server = this.server ?? this.listener;
     this.server = null;
+    this.listener = null;
     if (server === null) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -143,20 +160,31 @@ export class OpsServer implements Service {
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     try {
-      if (!this.hostAllowed(req)) {
-        send(res, 421, 'text/plain', 'misdirected request: use the URL printed at start\n');
+      const path = (req.url ?? '/').split('?')[0];
+      const endpoint = endpointOf(path);
+      if (!hostAllowed(this.o.host, req.headers.host)) {
+        this.refuse(req, res, 421, { endpoint, reason: 'host', host: req.headers.host ?? '' });
         return;
       }
-      const path = (req.url ?? '/').split('?')[0];
-      if (path.startsWith('/api/control/')) {
+      // Pages and /healthz carry nothing; everything else is data or an effect.
+      if (endpoint !== 'page' && endpoint !== 'healthz' && !sameOrigin(req)) {
+        this.refuse(req, res, 403, { endpoint, reason: 'origin', origin: req.headers.origin ?? '' });
+        return;
+      }
+      if (endpoint === 'control') {
         this.control(req, res, path.slice('/api/control/'.length));
         return;
       }
-      if (path === '/api/query') {
+      if (endpoint === 'strategy') {
+        this.strategy(req, res, path.slice('/api/strategy/'.length));
+        return;
+      }
+      if (endpoint === 'query') {
         this.query(req, res);
         return;
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
+        req.resume();
         send(res, 405, 'text/plain', 'method not allowed\n');
         return;
       }
@@ -175,11 +203,37 @@ export class OpsServer implements Service {
     }
   }
 
-  /** DNS-rebinding guard: on a loopback bind only loopback host names are served. */
-  private hostAllowed(req: http.IncomingMessage): boolean {
-    if (!LOOPBACK_HOSTS.has(this.o.host)) return true;
-    const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-    return LOOPBACK_HOSTS.has(host);
+  /** Answers a refused request: counted, logged (rate-limited), the body drained, never read. */
+  private refuse(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    status: number,
+    r: Refusal,
+    extra: Record<string, string> = {},
+  ): void {
+    req.resume();
+    this.o.refusals.refused({ ...r, remote: req.socket.remoteAddress });
+    const error =
+      r.reason === 'host'
+        ? 'misdirected request: use the URL printed at start'
+        : r.reason === 'origin'
+          ? 'cross-origin request refused'
+          : r.reason === 'read token'
+            ? 'the read token cannot drive controls: use the control token'
+            : r.reason === 'content-type'
+              ? 'send the query as JSON (content-type: application/json)'
+              : r.endpoint === 'query'
+                ? 'a read token or the control token is required'
+                : 'control token required';
+    send(res, status, 'application/json', JSON.stringify({ ok: false, error }), extra);
+  }
+
+  /** Null when the request may drive controls; else the refusal reason. */
+  private controlRefusal(req: http.IncomingMessage): string | null {
+    const token = presentedToken(req);
+    if (this.controlToken.matches(token)) return null;
+    if (token === null) return 'no token';
+    return this.readToken?.matches(token) ? 'read token' : 'wrong token';
   }
 
   private metrics(res: http.ServerResponse): void {
@@ -239,16 +293,43 @@ export class OpsServer implements Service {
     this.pushTimer = null;
   }
 
-  /** `hft db query` while this process holds the embedded store's lock: read-only statements only. */
+  /**
+   * `hft db query` while this process holds the embedded store's lock: a JSON POST with the read
+   * token (or the control token), run by the QueryService (engine-enforced read-only session).
+   */
   private query(req: http.IncomingMessage, res: http.ServerResponse): void {
     if (req.method !== 'POST') {
-      send(res, 405, 'application/json', '{"error":"use POST"}');
+      req.resume();
+      send(res, 405, 'application/json', '{"ok":false,"error":"use POST"}');
       return;
     }
-    const run = this.o.query;
-    if (run === null) {
+    const svc = this.o.query;
+    if (svc === null) {
       req.resume();
-      send(res, 404, 'application/json', '{"error":"this process records to no store"}');
+      send(
+        res,
+        404,
+        'application/json',
+        '{"ok":false,"error":"this process answers no queries (it records to no embedded store)"}',
+      );
+      return;
+    }
+    const token = presentedToken(req);
+    if (!(this.readToken?.matches(token) || this.controlToken.matches(token))) {
+      this.refuse(
+        req,
+        res,
+        401,
+        { endpoint: 'query', reason: token === null ? 'no token' : 'wrong token' },
+        {
+          'www-authenticate': 'Bearer realm="hft-ops"',
+        },
+      );
+      return;
+    }
+    // Only a preflighted request can carry JSON across origins, and no preflight is ever approved.
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+      this.refuse(req, res, 415, { endpoint: 'query', reason: 'content-type' });
       return;
     }
     const chunks: Buffer[] = [];
@@ -258,21 +339,47 @@ export class OpsServer implements Service {
       if (size <= MAX_QUERY_BYTES) chunks.push(c);
     });
     req.on('end', () => {
+      if (size > MAX_QUERY_BYTES) {
+        send(
+          res,
+          413,
+          'application/json',
+          JSON.stringify({ ok: false, error: `the statement is over ${MAX_QUERY_BYTES} bytes` }),
+        );
+        return;
+      }
       let body: { sql?: unknown; format?: unknown };
       try {
-        body = size > MAX_QUERY_BYTES ? {} : JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       } catch {
         body = {};
       }
       const sql = typeof body.sql === 'string' ? body.sql : '';
       const format = typeof body.format === 'string' && /^\w+$/.test(body.format) ? body.format : 'TSV';
-      if (!isReadOnlySql(sql)) {
-        send(res, 400, 'application/json', JSON.stringify({ error: READ_ONLY_HINT }));
-        return;
-      }
-      run(sql, format).then(
-        (text) => send(res, 200, 'text/plain; charset=utf-8', text),
-        (err: Error) => send(res, 400, 'application/json', JSON.stringify({ error: err.message })),
+      svc.query(sql, format).then(
+        (out) =>
+          send(
+            res,
+            200,
+            'text/plain; charset=utf-8',
+            Buffer.from(out.buffer, out.byteOffset, out.byteLength),
+          ),
+        (err: QueryError) => {
+          if (err.kind === 'refused')
+            this.o.refusals.refused({
+              endpoint: 'query',
+              reason: 'statement',
+              remote: req.socket.remoteAddress,
+              why: err.message,
+            });
+          const status = err.kind === 'refused' ? 400 : err.kind === 'failed' ? 422 : 503;
+          send(
+            res,
+            status,
+            'application/json',
+            JSON.stringify({ ok: false, error: err.message, kind: err.kind }),
+          );
+        },
       );
     });
   }
@@ -289,16 +396,16 @@ export class OpsServer implements Service {
     }
     const ctl = this.o.control;
     const remote = req.socket.remoteAddress;
-    const token = presentedToken(req);
-    if (token === null || !timingSafeEqual(sha(token), this.tokenHash)) {
+    const why = this.controlRefusal(req);
+    if (why !== null) {
       ctl.count(action, 'refused');
-      this.o.log.warn(
-        { action, remote, why: token === null ? 'no token' : 'wrong token' },
-        'ops control refused: a valid control token is required',
+      this.refuse(
+        req,
+        res,
+        401,
+        { endpoint: 'control', reason: why, action },
+        { 'www-authenticate': 'Bearer realm="hft-ops"' },
       );
-      send(res, 401, 'application/json', JSON.stringify({ ok: false, error: 'control token required' }), {
-        'www-authenticate': 'Bearer realm="hft-ops"',
-      });
       return;
     }
     ctl.count(action, 'accepted');
@@ -322,13 +429,113 @@ export class OpsServer implements Service {
       JSON.stringify({ ok: true, action, level: ctl.level, halted: ctl.halted, cancels }),
     );
   }
+
+  /** POST /api/strategy/<id>/<enable|disable|flatten> with the control token. */
+  private strategy(req: http.IncomingMessage, res: http.ServerResponse, rest: string): void {
+    req.resume();
+    if (req.method !== 'POST') {
+      send(res, 405, 'application/json', '{"ok":false,"error":"use POST"}');
+      return;
+    }
+    const cut = rest.lastIndexOf('/');
+    const id = decodeURIComponent(rest.slice(0, Math.max(0, cut)));
+    const action = rest.slice(cut + 1) as StrategyAction;
+    if (cut <= 0 || !STRATEGY_ACTIONS.includes(action)) {
+      send(
+        res,
+        404,
+        'application/json',
+        '{"ok":false,"error":"use /api/strategy/<id>/<enable|disable|flatten>"}',
+      );
+      return;
+    }
+    const ctl = this.o.control;
+    const why = this.controlRefusal(req);
+    if (why !== null) {
+      ctl.count(`strategy-${action}`, 'refused');
+      this.refuse(
+        req,
+        res,
+        401,
+        { endpoint: 'strategy', reason: why, action, strategy: id },
+        { 'www-authenticate': 'Bearer realm="hft-ops"' },
+      );
+      return;
+    }
+    ctl.strategy(id, action, `ops:${req.socket.remoteAddress}`).then(
+      (r) =>
+        r === null
+          ? send(res, 404, 'application/json', JSON.stringify({ ok: false, error: `no strategy ${id}` }))
+          : send(res, 200, 'application/json', JSON.stringify({ ok: true, ...r })),
+      (err: Error) => {
+        this.o.log.error({ err, strategy: id, action }, 'strategy control failed');
+        send(res, 500, 'application/json', JSON.stringify({ ok: false, error: err.message }));
+      },
+    );
+  }
 }
 
-function presentedToken(req: http.IncomingMessage): string | null {
-  const auth = req.headers.authorization;
-  if (typeof auth === 'string' && auth.startsWith('Bearer ')) return auth.slice(7).trim();
-  const h = req.headers['x-hft-token'];
-  return typeof h === 'string' && h !== '' ? h : null;
+/** What a path is, for the checks and the refusal counts. */
+function endpointOf(path: string): string {
+  if (path.startsWith('/api/control/')) return 'control';
+  if (path.startsWith('/api/strategy/')) return 'strategy';
+  if (path === '/api/query') return 'query';
+  if (path === '/api/snapshot') return 'snapshot';
+  if (path === '/api/stream') return 'stream';
+  if (path.startsWith('/api/')) return 'api';
+  if (path === '/metrics') return 'metrics';
+  if (path === '/healthz') return 'healthz';
+  return 'page';
+}
+
+function listen(server: http.Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      reject(err);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+/** Where the ops server listens, and whether that is the configured port. */
+export interface OpsListener {
+  server: http.Server;
+  port: number;
+  requested: number;
+  fellBack: boolean;
+}
+
+/**
+ * Binds the ops port before anything else of a run is opened (the store in particular), so a
+ * taken port costs nothing: with `fallback` the server takes a free port instead (the caller
+ * prints it), without it the run stops here with a one-line error naming the key.
+ */
+export async function bindOps(host: string, port: number, fallback: boolean): Promise<OpsListener> {
+  const server = http.createServer();
+  try {
+    await listen(server, host, port);
+    return { server, port: (server.address() as AddressInfo).port, requested: port, fellBack: false };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' || !fallback) {
+      throw code === 'EADDRINUSE'
+        ? new UserError(
+            `ops server: ${host}:${port} is in use; set ops.port (e.g. --set ops.port=0 for any free port), ops.port_fallback=true, or ops.enabled=false`,
+          )
+        : code === 'EADDRNOTAVAIL'
+          ? new UserError(`ops server: cannot bind ${host}: not an address of this machine (ops.host)`)
+          : err;
+    }
+  }
+  await listen(server, host, 0);
+  return { server, port: (server.address() as AddressInfo).port, requested: port, fellBack: true };
 }
 
 function send(
@@ -352,23 +559,60 @@ export interface Ops {
   /** Control token (configured, or generated at start). */
   token: string;
   tokenGenerated: boolean;
+  /** Per-process read token of /api/query (null when this process answers no queries). */
+  readToken: string | null;
   control: TradingControl;
   supervisor: Supervisor | null;
   server: OpsServer | null;
   snapshots: SnapshotBuilder;
   registry: Registry | null;
+  refusals: RefusalLog;
   close(): Promise<void>;
+}
+
+export interface OpsOptions {
+  /** The port bound before the store was opened (bindOps); without it startOps binds ops.port. */
+  listener?: OpsListener | null;
+  /** Period of the refusal summary lines (default 10 s). */
+  refusalLogIntervalMs?: number;
 }
 
 const BREAKER_STATES = { closed: 0, half_open: 1, open: 2 } as const;
 
+/** The engine limits of /api/query from settings. */
+export function queryLimits(s: Settings): QueryLimits {
+  const q = s.ops.query;
+  return {
+    maxExecutionS: q.max_execution_s,
+    maxResultRows: q.max_result_rows,
+    maxResultBytes: q.max_result_mb * 1024 * 1024,
+    maxMemoryBytes: q.max_memory_mb * 1024 * 1024,
+    maxThreads: q.max_threads,
+  };
+}
+
 /**
  * Starts the ops plane for a built system: safety control over its StormGuard, the
- * supervisor, the metrics registry and the ops server, per settings.
+ * supervisor, the metrics registry, the read-only query session (when the system records into
+ * the embedded store) and the ops server, per settings.
  */
-export async function startOps(sys: TradingSystem, settings: Settings, log: Logger): Promise<Ops> {
+export async function startOps(
+  sys: TradingSystem,
+  settings: Settings,
+  log: Logger,
+  opts: OpsOptions = {},
+): Promise<Ops> {
   const sup = settings.supervisor;
   const control = new TradingControl(sys, sys.stormGuard, log);
+  // Operator actions on strategies are recorded with the risk events (hft.risk_events).
+  control.onStrategyControl = (r, source) =>
+    sys.recorder?.recordRiskEvent(
+      sys.clock.nowNs(),
+      'strategy_control',
+      r.strategy,
+      r.action,
+      `${source}: ${r.cancels} cancels, ${r.orders.filter((o) => o.orderId !== 0).length} reducing orders`,
+    );
   const supervisor = sup.enabled
     ? new Supervisor({
         control,
@@ -389,6 +633,8 @@ export async function startOps(sys: TradingSystem, settings: Settings, log: Logg
     for (const svc of systemServices(sys, () => Date.now())) supervisor.add(svc, policy(svc.name));
     supervisor.watchQueue('bus', () => ({ depth: sys.bus.depth, capacity: settings.bus.capacity }));
   }
+  const refusals = new RefusalLog(log, opts.refusalLogIntervalMs);
+  const query = settings.ops.enabled ? await openQuerySession(sys, settings, log) : null;
   const venueRejects: Record<string, number> = {};
   const view: OpsView = {
     sys,
@@ -397,6 +643,7 @@ export async function startOps(sys: TradingSystem, settings: Settings, log: Logg
     busCapacity: settings.bus.capacity,
     venueRejects,
     breakers: () => [{ name: 'orders', state: BREAKER_STATES[sys.orders.breaker.state] }],
+    access: { refused: refusals.counts, queries: query?.counts ?? {} },
   };
   const snapshots = new SnapshotBuilder(view);
   sys.router.listen((r) => {
@@ -408,36 +655,66 @@ export async function startOps(sys: TradingSystem, settings: Settings, log: Logg
   });
   const registry = settings.metrics.enabled ? createMetricsRegistry(view) : null;
   const token = settings.ops.token || randomBytes(16).toString('hex');
+  const readToken = query === null ? null : randomBytes(32).toString('hex');
   let server: OpsServer | null = null;
   if (settings.ops.enabled) {
     server = new OpsServer({
       host: settings.ops.host,
       port: settings.ops.port,
       token,
+      readToken,
       pushIntervalMs: settings.ops.push_interval_ms,
       registry,
       snapshots,
       control,
       log,
-      query: sys.recorder ? (sql, format) => sys.recorder!.query(sql, format) : null,
+      query,
+      refusals,
+      listener: opts.listener?.server ?? null,
     });
-    await server.start();
+    try {
+      await server.start();
+    } catch (err) {
+      await query?.close();
+      throw err;
+    }
     supervisor?.add(server, policy(server.name));
-  }
+  } else opts.listener?.server.close();
   supervisor?.start();
   return {
     url: server?.url ?? null,
     metricsUrl: server && registry ? `${server.url}metrics` : null,
     token,
     tokenGenerated: settings.ops.token === '',
+    readToken,
     control,
     supervisor,
     server,
     snapshots,
     registry,
+    refusals,
     close: async () => {
       supervisor?.stop();
       await server?.stop();
+      refusals.close();
+      await query?.close();
     },
   };
+}
+
+/** The read-only query session when the system records into the embedded store; a failure is logged, not fatal. */
+async function openQuerySession(
+  sys: TradingSystem,
+  settings: Settings,
+  log: Logger,
+): Promise<QueryService | null> {
+  if (sys.recorder === null) return null;
+  const target = sinkTarget(settings, sys.opts.root);
+  if (target.server !== null) return null;
+  try {
+    return await QueryService.open(target.dataDir, queryLimits(settings));
+  } catch (err) {
+    log.error({ err: (err as Error).message }, 'hft db query through this process is unavailable');
+    return null;
+  }
 }

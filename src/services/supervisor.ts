@@ -8,6 +8,7 @@ import {
   type ServiceStatus,
   type SupervisionView,
 } from '../observability/ops-view.ts';
+import type { ReduceOrder } from '../strategy/runner.ts';
 
 /** Liveness of a service: alive, and when it last showed progress (wall ms). */
 export interface ServiceHealth {
@@ -59,12 +60,33 @@ export function isSafetyGuard(x: unknown): x is SafetyGuard {
 
 /** What the controls act on (TradingSystem satisfies it). */
 export interface ControlTarget {
-  readonly runner: { readonly strategies: readonly { readonly id: string }[] };
+  readonly runner: {
+    readonly strategies: readonly { readonly id: string }[];
+    /** Operator switch of one strategy; returns the cancels accepted, null for an unknown id. */
+    setEnabled(strategyId: string, enabled: boolean): number | null;
+    /** Sends orders against the strategy's positions through risk; null for an unknown id. */
+    reduce(strategyId: string): ReduceOrder[] | null;
+  };
   readonly orders: {
-    readonly counters: { sent: number };
+    /** `cancelsAccepted` counts every cancel, whoever asked for it: what a control reports. */
+    readonly counters: { sent: number; cancelsAccepted: number };
     openOrders(strategyId: string): ReadonlySet<{ readonly orderId: number }>;
     cancel(orderId: number): boolean;
   };
+}
+
+/** A per-strategy control: 'flatten' also disables the strategy. */
+export type StrategyAction = 'enable' | 'disable' | 'flatten';
+
+/** What a strategy control did. `orders` (flatten): one per symbol with a position. */
+export interface StrategyControlResult {
+  strategy: string;
+  action: StrategyAction;
+  enabled: boolean;
+  cancels: number;
+  /** Cancels not confirmed by the venue when the reducing orders had to go anyway. */
+  unconfirmedCancels: number;
+  orders: ReduceOrder[];
 }
 
 const HISTORY = 200;
@@ -83,6 +105,8 @@ export class TradingControl implements SafetyView {
   private sentAtHalt = -1;
   /** Who is acting through the control right now (a transition the guard reports during it is theirs). */
   private actor: string | null = null;
+  /** Called for every strategy control that took effect (the trading system records it). */
+  onStrategyControl: ((r: StrategyControlResult, source: string) => void) | null = null;
 
   constructor(
     private readonly target: ControlTarget,
@@ -105,11 +129,16 @@ export class TradingControl implements SafetyView {
     return this.guard.reasons;
   }
 
-  /** Blocks every new order and cancels every working one; returns the cancels sent. */
+  /**
+   * Blocks every new order and cancels every working one; returns the cancels accepted, counted
+   * where cancels happen (the guard's own cancel-on-HALT goes first and leaves this loop nothing).
+   */
   halt(reason: string, source: string): number {
+    const before = this.target.orders.counters.cancelsAccepted;
     this.act(source, () => this.guard.halt(reason));
     this.sentAtHalt = this.target.orders.counters.sent;
-    return this.cancelAll(source);
+    this.cancelAll(source);
+    return this.target.orders.counters.cancelsAccepted - before;
   }
 
   /** Clears HALT and every raised reason (the supervisor re-raises what still holds). */
@@ -118,14 +147,50 @@ export class TradingControl implements SafetyView {
     this.sentAtHalt = -1;
   }
 
-  /** Cancels every working order of every strategy; returns the cancels sent. */
+  /** Cancels every working order of every strategy; returns the cancels accepted. */
   cancelAll(source: string): number {
-    let n = 0;
+    const before = this.target.orders.counters.cancelsAccepted;
     for (const s of this.target.runner.strategies) {
-      for (const o of [...this.target.orders.openOrders(s.id)]) if (this.target.orders.cancel(o.orderId)) n++;
+      for (const o of [...this.target.orders.openOrders(s.id)]) this.target.orders.cancel(o.orderId);
     }
+    const n = this.target.orders.counters.cancelsAccepted - before;
     this.log.warn({ source, cancels: n }, 'cancel all');
     return n;
+  }
+
+  /**
+   * Enables or disables one strategy, or flattens it: disables it, cancels its working orders,
+   * waits (at most `waitMs`) until the venue confirmed the cancels (our own resting orders would
+   * otherwise make the reducing orders self-trades), then sends one IOC order per position
+   * through risk (see StrategyRunner.reduce). Null for an unknown strategy. Logged and recorded.
+   */
+  async strategy(
+    id: string,
+    action: StrategyAction,
+    source: string,
+    waitMs = 5000,
+  ): Promise<StrategyControlResult | null> {
+    const { runner, orders } = this.target;
+    const cancels = runner.setEnabled(id, action === 'enable');
+    if (cancels === null) return null;
+    const r: StrategyControlResult = {
+      strategy: id,
+      action,
+      enabled: action === 'enable',
+      cancels,
+      unconfirmedCancels: 0,
+      orders: [],
+    };
+    if (action === 'flatten') {
+      const end = Date.now() + waitMs;
+      while (orders.openOrders(id).size > 0 && Date.now() < end) await new Promise((w) => setTimeout(w, 5));
+      r.unconfirmedCancels = orders.openOrders(id).size;
+      r.orders = runner.reduce(id) ?? [];
+    }
+    this.count(`strategy-${action}`, 'accepted');
+    this.log.warn({ source, ...r }, `strategy ${action}`);
+    this.onStrategyControl?.(r, source);
+    return r;
   }
 
   raise(level: SafetyLevel, reason: string, source = 'supervisor'): void {

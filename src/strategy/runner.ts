@@ -41,6 +41,17 @@ export interface RunnerCounters {
   errors: number;
 }
 
+/** An order sent to take a position toward flat (see `reduce`): `orderId` 0 = refused for `reason`. */
+export interface ReduceOrder {
+  symbolId: number;
+  side: Side;
+  qty: number;
+  /** Scaled price (the opposite best), 0 when that side of the book is empty. */
+  price: number;
+  orderId: number;
+  reason: string;
+}
+
 /** One strategy's health, for the run summary. */
 export interface StrategyStatus {
   id: string;
@@ -52,7 +63,12 @@ export interface StrategyStatus {
 class Context implements StrategyContext {
   readonly log: Logger;
   errors = 0;
+  /** Errors counted before the operator last enabled the strategy (maxErrors counts from there). */
+  errorBase = 0;
+  /** Gets market data and may send orders. */
   enabled = true;
+  /** Disabled after too many errors: gets nothing at all until the operator enables it. */
+  failed = false;
   private readonly featureEngine: FeatureEngine | null;
   private readonly positions: Position[] = [];
 
@@ -140,6 +156,8 @@ export class StrategyRunner {
     targetOrderId: 0,
     ts: 0,
   };
+  /** Why the last dispatched intent was refused (risk or adapter reason); '' after an accepted one. */
+  private lastRefusal = '';
   /** performance.now() (ms) when the market-data event being processed arrived; 0 outside one. */
   eventT0 = 0;
   readonly counters: RunnerCounters = { intents: 0, rejected: 0, adapterRejected: 0, errors: 0 };
@@ -162,6 +180,57 @@ export class StrategyRunner {
 
   isEnabled(strategyId: string): boolean {
     return this.byId.get(strategyId)?.enabled ?? false;
+  }
+
+  /**
+   * Operator switch. A disabled strategy gets no market data and its orders are refused; its
+   * working orders are cancelled, and it still gets their reports and its timers, so its own
+   * view of its orders stays true for when it is enabled again. Enabling a strategy that was
+   * disabled for throwing gives it `maxErrors` errors again. Returns the cancels accepted,
+   * null for an unknown id.
+   */
+  setEnabled(strategyId: string, enabled: boolean): number | null {
+    const c = this.byId.get(strategyId);
+    if (c === undefined) return null;
+    if (enabled) {
+      if (c.failed) c.errorBase = c.errors;
+      c.failed = false;
+      c.enabled = true;
+      return 0;
+    }
+    c.enabled = false;
+    return this.d.orders.cancelAll(strategyId);
+  }
+
+  /**
+   * Sends, for each symbol where the strategy holds a position, one IOC order against it at the
+   * opposite best price, of at most its max_order_qty: through risk and the order adapter like
+   * any order, so HALT, reduce-only, price bands and self-trade prevention apply. Null for an
+   * unknown id.
+   */
+  reduce(strategyId: string): ReduceOrder[] | null {
+    const c = this.byId.get(strategyId);
+    if (c === undefined) return null;
+    const out: ReduceOrder[] = [];
+    for (const spec of c.strategy.symbols) {
+      const pos = this.d.positions.get(strategyId, spec.id).qty;
+      if (pos === 0) continue;
+      const side: Side = pos > 0 ? -1 : 1;
+      const st = this.d.lob.stats(spec.id);
+      const price = side < 0 ? st.bestBid : st.bestAsk;
+      const max = this.d.risk.limits(strategyId, spec.id).maxOrderQty;
+      const lot = Math.max(1, spec.lotSize);
+      const qty = Math.floor(Math.min(Math.abs(pos), max) / lot) * lot;
+      const order: ReduceOrder = { symbolId: spec.id, side, qty, price, orderId: 0, reason: '' };
+      if (price <= 0) order.reason = 'NO_REFERENCE_PRICE';
+      else if (qty <= 0) order.reason = 'MAX_ORDER_QTY';
+      else {
+        order.orderId = this.dispatch(c, this.intent(c, 'new', spec.id, side, price, qty, 'IOC', 0));
+        order.reason = order.orderId === 0 ? this.lastRefusal : '';
+      }
+      out.push(order);
+    }
+    return out;
   }
 
   status(): StrategyStatus[] {
@@ -197,7 +266,7 @@ export class StrategyRunner {
   /** Execution reports to the strategy that owns the order. */
   onReport(r: ExecReport): void {
     const c = this.byId.get(r.strategyId);
-    if (c === undefined || !c.enabled) return;
+    if (c === undefined || c.failed) return;
     try {
       c.strategy.onOrderUpdate(c, r);
       if (r.type === 'fill' || r.type === 'partial') c.strategy.onFill(c, r);
@@ -207,17 +276,19 @@ export class StrategyRunner {
   }
 
   timer(c: Context, tag: number): void {
-    if (c.enabled) this.guard(c, () => c.strategy.onTimer(c, tag));
+    if (!c.failed) this.guard(c, () => c.strategy.onTimer(c, tag));
   }
 
   /** Builds a new-order intent, runs risk and sends it; returns the client order id or 0. */
   submit(c: Context, symbolId: number, side: Side, price: number, qty: number, tif: TimeInForce): number {
+    if (!c.enabled) return this.disabled();
     if (this.eventT0 > 0) this.d.intentLatency.record((performance.now() - this.eventT0) * 1e6);
     return this.dispatch(c, this.intent(c, 'new', symbolId, side, price, qty, tif, 0));
   }
 
   /** Builds a cancel/replace intent for one of the strategy's orders; returns the standing order id or 0. */
   replace(c: Context, orderId: number, price: number, qty: number): number {
+    if (!c.enabled) return this.disabled();
     if (this.eventT0 > 0) this.d.intentLatency.record((performance.now() - this.eventT0) * 1e6);
     // An unknown target still goes through risk, which rejects it (UNKNOWN_ORDER) and counts it.
     const o = this.d.orders.get(orderId);
@@ -232,6 +303,12 @@ export class StrategyRunner {
       orderId,
     );
     return this.dispatch(c, it);
+  }
+
+  /** An order of a disabled strategy: refused before risk (it is not a risk decision). */
+  private disabled(): number {
+    this.lastRefusal = 'STRATEGY_DISABLED';
+    return 0;
   }
 
   private intent(
@@ -263,6 +340,7 @@ export class StrategyRunner {
     const reason = this.d.risk.check(it);
     if (reason !== null) {
       this.counters.rejected++;
+      this.lastRefusal = reason;
       // The logger summarises repeats (first line, then counts per window).
       if (c.log.isLevelEnabled('warn'))
         c.log.warn(
@@ -283,6 +361,7 @@ export class StrategyRunner {
     const id = it.action === 'new' ? orders.send(it) : orders.replace(it);
     if (id === 0) {
       this.counters.adapterRejected++;
+      this.lastRefusal = orders.lastReject;
       if (c.log.isLevelEnabled('warn'))
         c.log.warn(
           {
@@ -295,6 +374,7 @@ export class StrategyRunner {
       return 0;
     }
     this.d.risk.accepted(it, id);
+    this.lastRefusal = '';
     return id;
   }
 
@@ -326,8 +406,9 @@ export class StrategyRunner {
     c.errors++;
     this.counters.errors++;
     c.log.error({ err, errors: c.errors }, 'strategy callback threw');
-    if (c.errors >= this.d.maxErrors && c.enabled) {
+    if (c.errors - c.errorBase >= this.d.maxErrors && !c.failed) {
       c.enabled = false;
+      c.failed = true;
       c.log.error({ errors: c.errors }, 'strategy disabled after too many errors');
       this.d.orders.cancelAll(c.strategy.id);
     }

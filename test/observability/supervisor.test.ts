@@ -49,13 +49,15 @@ function fakeTarget() {
     ['b', new Set([{ orderId: 3 }])],
   ]);
   const cancelled: number[] = [];
+  const counters = { sent: 10, cancelsAccepted: 0 };
   const t = {
-    runner: { strategies: [{ id: 'a' }, { id: 'b' }] },
+    runner: { strategies: [{ id: 'a' }, { id: 'b' }], setEnabled: () => 0, reduce: () => [] },
     orders: {
-      counters: { sent: 10 },
+      counters,
       openOrders: (id: string) => open.get(id) ?? new Set(),
       cancel: (orderId: number) => {
         cancelled.push(orderId);
+        counters.cancelsAccepted++;
         for (const s of open.values()) for (const o of s) if (o.orderId === orderId) s.delete(o);
         return true;
       },
