@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 // Keeps the native engine loaded in this thread (see recorder.ts: unloading it with a worker crashes).
 import 'chdb';
+import { workerUrl } from '../core/worker-url.ts';
 import type { FromQueryWorker, QueryLimits, QueryWorkerData, ToQueryWorker } from './query-worker.ts';
 
 export type { QueryLimits } from './query-worker.ts';
@@ -50,7 +51,7 @@ export class QueryService {
   /** Opens the read-only session on `dataDir` (which a recorder of this process already holds). */
   static async open(dataDir: string, limits: QueryLimits): Promise<QueryService> {
     const data: QueryWorkerData = { dataDir, limits };
-    const worker = new Worker(new URL('./query-worker-entry.mjs', import.meta.url), { workerData: data });
+    const worker = new Worker(workerUrl('query-worker', import.meta.url), { workerData: data });
     await new Promise<void>((resolve, reject) => {
       const onMessage = (msg: FromQueryWorker) => {
         if (msg.op === 'ready') done(null);
