@@ -107,7 +107,7 @@ function writeCsv(
   try {
     const counts = replayFeatures(c, engine, (kind, i) => {
       if (kind === ROW_RESET) return;
-      let line = `${c.exchTs[i]},${kind === ROW_BOOK ? 'book' : 'trade'}`;
+      let line = `${c.epoch.toAbs(c.exchTs[i])},${kind === ROW_BOOK ? 'book' : 'trade'}`;
       for (let k = 0; k < values.length; k++) line += Number.isNaN(values[k]) ? ',nan' : `,${values[k]}`;
       chunk += `${line}\n`;
       if (++rows % ROWS_PER_WRITE === 0) {

@@ -5,7 +5,7 @@ import type { Settings } from '../config/schema.ts';
 import type { StrategyConfig } from '../config/strategies.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
 import type { Venue, VenueAccount } from '../contracts/venue.ts';
-import { type Clock, NS_PER_MS, NS_PER_S, NS_PER_US, RealClock, SimClock } from '../core/clock.ts';
+import { type Clock, Epoch, NS_PER_MS, NS_PER_S, NS_PER_US, RealClock, SimClock } from '../core/clock.ts';
 import { UserError } from '../core/errors.ts';
 import { LatencyHistogram } from '../core/histogram.ts';
 import type { Logger } from '../core/logger.ts';
@@ -126,18 +126,21 @@ export class TradingSystem {
     replay: LoadedReplay | null,
   ) {
     const s = opts.settings;
+    // Nanos are relative to the run's epoch (core/clock.ts): the data's for a replay, else the UTC
+    // midnight before sim.start_time (simulated) or before now (real clock).
     if (replay !== null) {
       // Replay time is the data's time: simulated, or paced against the wall clock by feed.speed.
       const t0 = replayStartTs(replay.streams, true);
       this.clock =
         s.run.clock === 'sim' || s.feed.speed === 'max'
-          ? new SimClock(t0)
-          : new RealClock(t0, s.feed.speed, undefined, opts.wallMs);
+          ? new SimClock(t0, replay.epoch)
+          : new RealClock(t0, s.feed.speed, replay.epoch, opts.wallMs);
+    } else if (s.run.clock === 'sim') {
+      const startMs = Date.parse(s.sim.start_time);
+      const epoch = Epoch.midnightBeforeMs(startMs);
+      this.clock = new SimClock(epoch.fromMs(startMs), epoch);
     } else {
-      this.clock =
-        s.run.clock === 'sim'
-          ? new SimClock(Date.parse(s.sim.start_time) * 1e6)
-          : new RealClock(undefined, 1, undefined, opts.wallMs);
+      this.clock = new RealClock(undefined, 1, undefined, opts.wallMs);
     }
     this.scheduler = new Scheduler(this.clock);
     this.latency = s.metrics.enabled ? new LatencyStages(this.clock, s.metrics.span_sample_every) : null;

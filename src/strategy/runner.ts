@@ -2,7 +2,7 @@ import type { BusSlot } from '../bus/event-bus.ts';
 import { type LobStats, MdKind, type Side, type TradeEvent } from '../contracts/market.ts';
 import type { ExecReport, OrderIntent, RejectReason, TimeInForce } from '../contracts/orders.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
-import type { Nanos } from '../core/clock.ts';
+import type { Epoch, Nanos } from '../core/clock.ts';
 import type { LatencyHistogram } from '../core/histogram.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Scheduler } from '../core/scheduler.ts';
@@ -89,6 +89,9 @@ class Context implements StrategyContext {
   }
   now(): Nanos {
     return this.d.scheduler.clock.nowNs();
+  }
+  get epoch(): Epoch {
+    return this.d.scheduler.clock.epoch;
   }
   symbol(code: string): SymbolSpec {
     const s = this.d.symbols.find((x) => x.code === code);

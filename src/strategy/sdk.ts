@@ -1,7 +1,7 @@
 import type { LobStats, Side, TradeEvent } from '../contracts/market.ts';
 import type { ExecReport, TimeInForce } from '../contracts/orders.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
-import type { Nanos } from '../core/clock.ts';
+import type { Epoch, Nanos } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import type { FeatureView } from '../features/feature-engine.ts';
 import type { OrderBook } from '../lob/order-book.ts';
@@ -11,7 +11,10 @@ import type { OrderState } from '../order/order-state.ts';
 export interface StrategyContext {
   readonly strategyId: string;
   readonly log: Logger;
+  /** Now, in ns relative to `epoch` (like every time the strategy sees: exchTs, localTs, report times). */
   now(): Nanos;
+  /** Absolute origin of the run's times: `epoch.toIso(ctx.now())`, `epoch.toAbs(st.exchTs)` (exact ns since 1970). */
+  readonly epoch: Epoch;
   symbol(code: string): SymbolSpec;
   book(symbolId: number): OrderBook;
   stats(symbolId: number): LobStats;

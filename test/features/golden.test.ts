@@ -43,7 +43,8 @@ interface Golden {
   rows: number;
   sha256: string;
   stats: Record<string, FeatureStats>;
-  samples: { row: number; exch_ts: number; values: Record<string, number | null> }[];
+  /** exch_ts: exact ns since 1970, as a decimal string. */
+  samples: { row: number; exch_ts: string; values: Record<string, number | null> }[];
 }
 
 const fmt = (v: number) => (Number.isNaN(v) ? 'nan' : v.toPrecision(DIGITS));
@@ -56,10 +57,11 @@ async function compute(set: FeatureSetSpec): Promise<Golden> {
   const names = engine.names;
   const hash = createHash('sha256').update(`${names.join(',')}\n`);
   const stats = names.map(() => ({ nan: 0, sum: 0, sum_abs: 0, sum_sq: 0 }));
-  const rows: { exchTs: number; values: Float64Array }[] = [];
+  const rows: { exchTs: string; values: Float64Array }[] = [];
   replayFeatures(c, engine, (kind, i) => {
     if (kind === ROW_RESET) return;
-    let line = `${kind},${c.exchTs[i]}`;
+    const exchTs = c.epoch.toAbs(c.exchTs[i]).toString();
+    let line = `${kind},${exchTs}`;
     for (let k = 0; k < values.length; k++) {
       const v = values[k];
       line += `,${fmt(v)}`;
@@ -71,7 +73,7 @@ async function compute(set: FeatureSetSpec): Promise<Golden> {
       }
     }
     hash.update(`${line}\n`);
-    rows.push({ exchTs: c.exchTs[i], values: values.slice() });
+    rows.push({ exchTs, values: values.slice() });
   });
   const samples = [];
   for (let s = 1; s <= SAMPLES; s++) {

@@ -12,14 +12,18 @@ import { Strategy, type StrategyContext } from '../../src/strategy/sdk.ts';
 import { repoRoot } from '../helpers/symbols.ts';
 import { dataFile, requireData } from '../venues/replay/data-dir.ts';
 
-/** Records what a strategy sees of lob_core at every callback: [exch_ts, event, ...values]. */
+/** Records what a strategy sees of lob_core at every callback: [exch_ts (ns since 1970), event, ...values]. */
 class Recorder extends Strategy {
   override readonly featureSet = 'lob_core';
   rows: string[] = [];
   private row(ctx: StrategyContext, symbolId: number, exchTs: number, event: string): void {
     const v = ctx.features(symbolId);
     this.rows.push(
-      [exchTs, event, ...v.names.map((n) => (Number.isNaN(v.get(n)) ? 'nan' : String(v.get(n))))].join(','),
+      [
+        ctx.epoch.toAbs(exchTs),
+        event,
+        ...v.names.map((n) => (Number.isNaN(v.get(n)) ? 'nan' : String(v.get(n)))),
+      ].join(','),
     );
   }
   override onBook(ctx: StrategyContext, st: LobStats): void {

@@ -1,6 +1,7 @@
 import type { LobStats, Side } from '../../src/contracts/market.ts';
 import type { ExecReport, TimeInForce } from '../../src/contracts/orders.ts';
 import type { SymbolSpec } from '../../src/contracts/symbols.ts';
+import { Epoch } from '../../src/core/clock.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import type { FeatureView } from '../../src/features/feature-engine.ts';
 import type { OrderBook } from '../../src/lob/order-book.ts';
@@ -13,6 +14,7 @@ export const T0 = 1_775_610_000_000_000_000;
 export class FakeContext implements StrategyContext {
   readonly strategyId = 'test';
   readonly log = createLogger('silent');
+  readonly epoch = Epoch.ZERO;
   t = T0;
   refuse = false;
   /** What `reduceOnly()` answers (the test plays StormGuard). */

@@ -1,4 +1,5 @@
 import type { MdKind } from '../../contracts/market.ts';
+import { Epoch } from '../../core/clock.ts';
 
 /** Flag bit: last event of one exchange message; apply every event of a message before reading the book. */
 export const EV_LAST = 1;
@@ -8,11 +9,15 @@ export const EV_SNAPSHOT = 2;
 /**
  * Market data as packed columns (hftbacktest style): row i of every array is one event.
  * kind is MdKind.Level / Trade / Clear; side +1 bid/buy, -1 ask/sell, 0 unknown (Level: book side,
- * Trade: aggressor); price and qty are scaled integers (scales come with the file); times are ns.
+ * Trade: aggressor); price and qty are scaled integers (scales come with the file); times are ns
+ * relative to `epoch` (exact within ±104 days of it: a reader takes the UTC midnight before its
+ * file's first event, a replay puts all its streams on one epoch with `rebase`).
  * localTs is the receive time; where the source has none it is exchTs + the reader's `feedLatencyNs`.
  */
 export interface EventColumns {
   n: number;
+  /** Absolute origin of exchTs and localTs. */
+  epoch: Epoch;
   kind: Uint8Array;
   side: Int8Array;
   exchTs: Float64Array;
@@ -25,6 +30,8 @@ export interface EventColumns {
 /** Appends events to growable typed arrays; `finish()` returns right-sized columns. */
 export class EventColumnsBuilder {
   n = 0;
+  /** Origin of the times pushed (set it before the first push). */
+  epoch: Epoch = Epoch.ZERO;
   private cap: number;
   private kind: Uint8Array;
   private side: Int8Array;
@@ -80,6 +87,7 @@ export class EventColumnsBuilder {
     const n = this.n;
     return {
       n,
+      epoch: this.epoch,
       kind: this.kind.slice(0, n),
       side: this.side.slice(0, n),
       exchTs: this.exchTs.slice(0, n),
@@ -100,6 +108,25 @@ export class EventColumnsBuilder {
     this.qty = resize(this.qty, new Float64Array(this.cap));
     this.flags = resize(this.flags, new Uint8Array(this.cap));
   }
+}
+
+/**
+ * Puts `c`'s times on epoch `to` (in place, exact integer arithmetic: both epochs are integers and
+ * the times stay within ±2^53 ns of `to` for data within ±104 days of it).
+ */
+export function rebase(c: EventColumns, to: Epoch): void {
+  const shift = Number(c.epoch.ns - to.ns);
+  c.epoch = to;
+  if (shift === 0) return;
+  for (let i = 0; i < c.n; i++) {
+    c.exchTs[i] += shift;
+    c.localTs[i] += shift;
+  }
+}
+
+/** Absolute ns of the earliest time (exchange or receive) of the first event; null when empty. */
+export function firstAbs(c: EventColumns): bigint | null {
+  return c.n === 0 ? null : c.epoch.toAbs(Math.min(c.exchTs[0], c.localTs[0]));
 }
 
 function resize<T extends Uint8Array | Int8Array | Float64Array>(from: T, to: T): T {

@@ -83,7 +83,7 @@ export function summarize(d: ReplayData): InspectSummary {
       const ask = book.best(-1);
       if (bid > 0 && ask > 0) {
         if (bid >= ask) crossed++;
-        firstBook ??= view(book, c.exchTs[i], i);
+        firstBook ??= view(book, c.epoch.toIso(c.exchTs[i]), i);
       }
     }
   }
@@ -109,14 +109,14 @@ export function summarize(d: ReplayData): InspectSummary {
     byKind,
     messages,
     snapshotEvents,
-    firstExchTs: c.n > 0 ? iso(c.exchTs[0]) : null,
-    lastExchTs: c.n > 0 ? iso(c.exchTs[c.n - 1]) : null,
+    firstExchTs: c.n > 0 ? c.epoch.toIso(c.exchTs[0]) : null,
+    lastExchTs: c.n > 0 ? c.epoch.toIso(c.exchTs[c.n - 1]) : null,
     bookPrice,
     tradePrice,
     maxDepth,
     crossedMessages: crossed,
     firstBook,
-    lastBook: c.n > 0 ? view(book, c.exchTs[c.n - 1], c.n - 1) : null,
+    lastBook: c.n > 0 ? view(book, c.epoch.toIso(c.exchTs[c.n - 1]), c.n - 1) : null,
     truth,
     stats: d.stats,
     notes: d.notes,
@@ -168,8 +168,8 @@ export function formatInspect(s: InspectSummary): string {
   return lines.join('\n');
 }
 
-function view(book: ReferenceBook, exchTs: number, eventIndex: number): BookView {
-  return { eventIndex, exchTs: iso(exchTs), bids: book.top(1, BOOK_LEVELS), asks: book.top(-1, BOOK_LEVELS) };
+function view(book: ReferenceBook, exchTs: string, eventIndex: number): BookView {
+  return { eventIndex, exchTs, bids: book.top(1, BOOK_LEVELS), asks: book.top(-1, BOOK_LEVELS) };
 }
 
 function widen(r: { min: number; max: number } | null, v: number): { min: number; max: number } {
@@ -177,10 +177,6 @@ function widen(r: { min: number; max: number } | null, v: number): { min: number
   if (v < r.min) r.min = v;
   if (v > r.max) r.max = v;
   return r;
-}
-
-function iso(ns: number): string {
-  return new Date(Math.floor(ns / 1e6)).toISOString();
 }
 
 /** Scaled integer -> decimal string, exactly (scale is a power of ten). */

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { MdKind } from '../../contracts/market.ts';
+import { Epoch } from '../../core/clock.ts';
 import { UserError } from '../../core/errors.ts';
 import { BookChecksBuilder } from './book-checks.ts';
 import { EV_SNAPSHOT, EventColumnsBuilder } from './event-columns.ts';
@@ -36,7 +37,8 @@ interface DepthDiff {
  * lastUpdateId, then each must chain (futures `pu` = previous `u`; spot `U` = previous `u` + 1).
  * A break is a gap: it is counted, a Clear is emitted and diffs are ignored until a new snapshot.
  *
- * Timestamps: localTs = the line's receive time, as recorded (the sample recorder's clock runs ~1.27 s
+ * Timestamps (exact, on the UTC midnight before the first line's receive time):
+ * localTs = the line's receive time, as recorded (the sample recorder's clock runs ~1.27 s
  * behind Binance's; stats/notes give the measured localTs - exchTs); exchTs = `T` (transaction time)
  * when present, else `E` (a spot snapshot takes the time of the diff holding its lastUpdateId).
  * exchTs never decreases within one stream, but streams are delivered independently, so it can step
@@ -91,6 +93,12 @@ export async function readBinance(paths: string | string[]): Promise<ReplayData>
     aq: [] as number[],
   };
 
+  let epoch: Epoch | null = null;
+  /** Exchange milliseconds on the epoch. */
+  const msTs = (ms: number): number => {
+    if (!Number.isSafeInteger(ms)) throw new UserError(`${where()}: bad exchange time ${JSON.stringify(ms)}`);
+    return epoch!.fromMs(ms);
+  };
   let file = '';
   let lineNo = 0;
   const where = () => `${file}: line ${lineNo}`;
@@ -111,7 +119,7 @@ export async function readBinance(paths: string | string[]): Promise<ReplayData>
     stats.gaps++;
     notes.push(`gap at ${where()}: ${why}; book cleared, diffs ignored until a new snapshot`);
     state = 'broken';
-    b.push(MdKind.Clear, 0, lastExchMs * NS_PER_MS, localTs, 0, 0, 0);
+    b.push(MdKind.Clear, 0, msTs(lastExchMs), localTs, 0, 0, 0);
     b.endMessage();
   }
 
@@ -139,7 +147,7 @@ export async function readBinance(paths: string | string[]): Promise<ReplayData>
       gap(localTs, `diff [${d.U}, ${d.u}] does not follow update ${prevU}`);
       return;
     }
-    const exchTs = (d.T ?? d.E) * NS_PER_MS;
+    const exchTs = msTs(d.T ?? d.E);
     skew.push(localTs - exchTs);
     pushLevels(d.b, 1, exchTs, localTs, 0);
     pushLevels(d.a, -1, exchTs, localTs, 0);
@@ -156,7 +164,7 @@ export async function readBinance(paths: string | string[]): Promise<ReplayData>
     stats.snapshots++;
     // Spot snapshots carry no time: take the exchange time of the diff holding lastUpdateId.
     const straddling = buffered.find((x) => x.d.u >= s.lastUpdateId)?.d;
-    const exchTs = (s.T ?? straddling?.T ?? straddling?.E ?? lastExchMs) * NS_PER_MS;
+    const exchTs = msTs(s.T ?? straddling?.T ?? straddling?.E ?? lastExchMs);
     b.endMessage();
     b.push(MdKind.Clear, 0, exchTs, localTs, 0, 0, EV_SNAPSHOT);
     pushLevels(s.bids, 1, exchTs, localTs, EV_SNAPSHOT);
@@ -190,10 +198,18 @@ export async function readBinance(paths: string | string[]): Promise<ReplayData>
       if (line.length === 0) continue;
       records++;
       const sp = line.indexOf(' ');
-      const localTs = Number(line.slice(0, sp));
+      let localTs: number;
       let msg: { stream?: string; data?: Record<string, unknown>; lastUpdateId?: number };
       try {
-        if (sp <= 0 || !Number.isFinite(localTs)) throw new Error('expected "<local ns> <json>"');
+        const digits = line.slice(0, sp);
+        if (sp <= 0 || !/^\d+$/.test(digits)) throw new Error('expected "<local ns> <json>"');
+        // The receive time as an exact integer, relative to the epoch set by the first line.
+        const abs = BigInt(digits);
+        if (epoch === null) {
+          epoch = Epoch.midnightBefore(abs);
+          b.epoch = epoch;
+        }
+        localTs = epoch.fromAbs(abs);
         msg = JSON.parse(line.slice(sp + 1));
       } catch (e) {
         throw new UserError(`${where()}: not a recorded Binance message (${(e as Error).message})`);
@@ -211,17 +227,12 @@ export async function readBinance(paths: string | string[]): Promise<ReplayData>
         applyDiff(data as unknown as DepthDiff, localTs);
       } else if (stream.endsWith('@trade')) {
         stats.trades++;
+        const price = px(data.p as string);
+        const qty = qt(data.q as string);
         lastExchMs = data.T as number;
-        skew.push(localTs - lastExchMs * NS_PER_MS);
-        const side = data.m ? -1 : 1;
-        b.push(
-          MdKind.Trade,
-          side,
-          lastExchMs * NS_PER_MS,
-          localTs,
-          px(data.p as string),
-          qt(data.q as string),
-        );
+        const exchTs = msTs(lastExchMs);
+        skew.push(localTs - exchTs);
+        b.push(MdKind.Trade, data.m ? -1 : 1, exchTs, localTs, price, qty);
         b.endMessage();
       } else if (stream.endsWith('@bookTicker')) {
         stats.tickers++;

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { decompress } from 'fzstd';
 import { MdKind } from '../../contracts/market.ts';
+import { Epoch } from '../../core/clock.ts';
 import { UserError } from '../../core/errors.ts';
 import { EV_SNAPSHOT, EventColumnsBuilder } from './event-columns.ts';
 import { badFile, type ReplayData, readBytes } from './replay-data.ts';
@@ -25,7 +26,8 @@ interface Order {
  * price, size) turns each add/cancel/modify into Level events carrying the new aggregate size at the
  * price; T is a Trade (side = aggressor), R a Clear; F (fill) changes nothing, since Databento sends
  * the cancel that reduces the resting order. A snapshot (F_SNAPSHOT run) gets a Clear when it does not
- * start with R, and is closed as one message. exchTs = ts_event, localTs = ts_recv.
+ * start with R, and is closed as one message. exchTs = ts_event, localTs = ts_recv, exact (the
+ * columns' epoch is the UTC midnight before the first record's ts_recv).
  */
 export async function readDbn(path: string): Promise<ReplayData> {
   const file = basename(path);
@@ -50,6 +52,8 @@ export async function readDbn(path: string): Promise<ReplayData> {
   const symbol = firstSymbol(raw, dv, 8, metaLen);
 
   const b = new EventColumnsBuilder(((raw.length - first) / RECORD_LEN) * 1.2);
+  if (first + RECORD_LEN <= raw.length) b.epoch = Epoch.midnightBefore(dv.getBigUint64(first + 40, true));
+  const epoch = b.epoch;
   const orders = new Map<number | bigint, Order>();
   const levels = { 1: new Map<number, number>(), [-1]: new Map<number, number>() };
   const stats = { snapshotRecords: 0, liveRecords: 0, unknownOrders: 0, otherRecords: 0, overCancels: 0 };
@@ -75,7 +79,8 @@ export async function readDbn(path: string): Promise<ReplayData> {
     if (instrument < 0) instrument = inst;
     else if (inst !== instrument)
       throw new UserError(`${file}: several instruments (${instrument}, ${inst}); one expected`);
-    const exchTs = Number(dv.getBigUint64(off + 8, true));
+    // u64 times as two u32 halves, relative to the epoch: exact, no BigInt per record.
+    const exchTs = epoch.fromParts(dv.getUint32(off + 12, true), dv.getUint32(off + 8, true));
     const idBig = dv.getBigUint64(off + 16, true);
     const id = idBig <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(idBig) : idBig;
     const price = scalePrice(dv.getBigInt64(off + 24, true), file, off);
@@ -83,7 +88,7 @@ export async function readDbn(path: string): Promise<ReplayData> {
     const rflags = raw[off + 36];
     const action = raw[off + 38];
     const sideChar = raw[off + 39];
-    const localTs = Number(dv.getBigUint64(off + 40, true));
+    const localTs = epoch.fromParts(dv.getUint32(off + 44, true), dv.getUint32(off + 40, true));
     const side = sideChar === 0x42 ? 1 : sideChar === 0x41 ? -1 : 0; // 'B' / 'A' / 'N'
 
     const snap = (rflags & F_SNAPSHOT) !== 0;

@@ -1,5 +1,6 @@
 import { basename, dirname, join } from 'node:path';
 import { MdKind } from '../../contracts/market.ts';
+import { Epoch } from '../../core/clock.ts';
 import { UserError } from '../../core/errors.ts';
 import { BookChecksBuilder } from './book-checks.ts';
 import { EV_SNAPSHOT, EventColumnsBuilder } from './event-columns.ts';
@@ -18,8 +19,8 @@ const EMPTY = 9_999_999_999;
  * either path works). Each message is one exchange message: 1 submit adds size at the price,
  * 2 partial cancel / 3 delete / 4 visible execution remove it, 4 and 5 (hidden) are also a Trade
  * (aggressor = opposite of the resting order's direction), 6 cross is a Trade without side, 7 halt
- * emits nothing. Times are seconds after midnight America/New_York on the file's date;
- * localTs = exchTs + opts.feedLatencyNs (default 0).
+ * emits nothing. Times are seconds after midnight America/New_York on the file's date (the columns'
+ * epoch, so times are exact); localTs = exchTs + opts.feedLatencyNs (default 0).
  *
  * The messages only cover orders entered during the sample: orders resting from before it enter the
  * 10 visible levels without a message. So the reader starts from the first orderbook row (message 0
@@ -68,7 +69,7 @@ export async function readLobster(path: string, opts: ReadOptions = {}): Promise
     if (!ok || !Number.isInteger(price[i]) || (dir[i] !== 1 && dir[i] !== -1)) {
       throw new UserError(`${basename(msgPath)}: line ${i + 1}: bad message ${r.join(',')}`);
     }
-    time[i] = midnight + t;
+    time[i] = t;
   }
   // Truth rows: per level ask price, ask size, bid price, bid size.
   const truth = new BookChecksBuilder(L);
@@ -93,6 +94,7 @@ export async function readLobster(path: string, opts: ReadOptions = {}): Promise
 
   const start = startingBook(visible[0], type[0], size[0], price[0], dir[0]);
   const b = new EventColumnsBuilder(2 * n + 64);
+  b.epoch = new Epoch(midnight);
   const t0 = time[0];
   b.push(MdKind.Clear, 0, t0, t0 + latency, 0, 0, EV_SNAPSHOT);
   for (const side of [1, -1] as const) {
@@ -219,8 +221,8 @@ async function readCsv(path: string, columns: number): Promise<string[][]> {
   return rows;
 }
 
-/** Epoch ns of midnight in New York on `date` (yyyy-mm-dd), DST-aware. */
-function nyMidnightNs(date: string): number {
+/** ns since 1970 of midnight in New York on `date` (yyyy-mm-dd), DST-aware. */
+function nyMidnightNs(date: string): bigint {
   const [y, mo, d] = date.split('-').map(Number);
   const utc = Date.UTC(y, mo - 1, d);
   const offsetMs = (at: number) => {
@@ -234,5 +236,5 @@ function nyMidnightNs(date: string): number {
     return (sign === '-' ? -1 : 1) * (Number(h) * 3600_000 + Number(min ?? 0) * 60_000);
   };
   // Midnight local = utc - offset; look the offset up at that instant (handles DST switch days).
-  return (utc - offsetMs(utc - offsetMs(utc))) * 1e6;
+  return BigInt(utc - offsetMs(utc - offsetMs(utc))) * 1_000_000n;
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MdKind } from '../../contracts/market.ts';
+import { Epoch } from '../../core/clock.ts';
 import { UserError } from '../../core/errors.ts';
 import { openEmbeddedStore } from '../../recorder/store.ts';
 import { EV_SNAPSHOT, type EventColumns, EventColumnsBuilder } from './event-columns.ts';
@@ -19,9 +20,9 @@ export interface StoreData {
 export interface StoreQuery {
   /** Symbol codes to read; all symbols in the store when absent. */
   symbols?: string[];
-  /** Exchange-time range [fromNs, toNs). */
-  fromNs?: number;
-  toNs?: number;
+  /** Exchange-time range [fromNs, toNs), ns since 1970. */
+  fromNs?: bigint;
+  toNs?: bigint;
 }
 
 const CODE = /^[A-Za-z0-9._-]+$/;
@@ -29,7 +30,8 @@ const CODE = /^[A-Za-z0-9._-]+$/;
 /**
  * Reads what our recorder wrote to the embedded ClickHouse store in `dataDir`, one StoreData per
  * symbol, rows in receive order. A depth row becomes one snapshot message (a Clear and the row's
- * levels, flagged EV_SNAPSHOT), a trade row one Trade (the store keeps no aggressor side: 0).
+ * levels, flagged EV_SNAPSHOT), a trade row one Trade (the store keeps no aggressor side: 0). The Int64
+ * times are read exactly (as decimal strings), relative to the UTC midnight before the symbol's first row.
  * The store must not be open in another process: a running `hft run` locks it (UserError).
  */
 export async function readStore(dataDir: string, q: StoreQuery = {}): Promise<StoreData[]> {
@@ -44,10 +46,10 @@ export async function readStore(dataDir: string, q: StoreQuery = {}): Promise<St
     if (bad !== undefined) throw new UserError(`store ${dir}: bad symbol code '${bad}'`);
     where.push(`symbol IN (${q.symbols.map((s) => `'${s}'`).join(', ')})`);
   }
-  if (q.fromNs !== undefined) where.push(`exch_ts >= ${BigInt(Math.round(q.fromNs))}`);
-  if (q.toNs !== undefined) where.push(`exch_ts < ${BigInt(Math.round(q.toNs))}`);
+  if (q.fromNs !== undefined) where.push(`exch_ts >= ${q.fromNs}`);
+  if (q.toNs !== undefined) where.push(`exch_ts < ${q.toNs}`);
   const sql =
-    'SELECT symbol, type, exch_ts, ingest_ts, price, volume, bids_price, bids_vol, asks_price, asks_vol, ' +
+    'SELECT symbol, type, toString(exch_ts), toString(ingest_ts), price, volume, bids_price, bids_vol, asks_price, asks_vol, ' +
     `price_scale FROM hft.market_data ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ` +
     'ORDER BY symbol, ingest_ts, seq SETTINGS output_format_json_quote_64bit_integers = 0';
   const store = await openEmbeddedStore(dir);
@@ -67,11 +69,11 @@ export async function readStore(dataDir: string, q: StoreQuery = {}): Promise<St
   };
   for (const line of text.split('\n')) {
     if (line === '') continue;
-    const [symbol, type, exchTs, localTs, price, volume, bp, bv, ap, av, scale] = JSON.parse(line) as [
+    const [symbol, type, exchAbs, localAbs, price, volume, bp, bv, ap, av, scale] = JSON.parse(line) as [
       string,
       string,
-      number,
-      number,
+      string,
+      string,
       number,
       number,
       number[],
@@ -83,6 +85,7 @@ export async function readStore(dataDir: string, q: StoreQuery = {}): Promise<St
     if (cur === null || cur.symbol !== symbol) {
       flush();
       cur = { symbol, priceScale: scale, records: 0, b: new EventColumnsBuilder() };
+      cur.b.epoch = Epoch.midnightBefore(BigInt(localAbs));
     }
     if (scale !== cur.priceScale) {
       throw new UserError(
@@ -91,6 +94,8 @@ export async function readStore(dataDir: string, q: StoreQuery = {}): Promise<St
     }
     cur.records++;
     const b = cur.b;
+    const exchTs = b.epoch.fromAbs(BigInt(exchAbs));
+    const localTs = b.epoch.fromAbs(BigInt(localAbs));
     if (type === 'depth') {
       b.push(MdKind.Clear, 0, exchTs, localTs, 0, 0, EV_SNAPSHOT);
       for (let k = 0; k < bp.length; k++)

@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { decompress } from 'fzstd';
 import { parquetMetadata, parquetRead } from 'hyparquet';
 import { MdKind } from '../../contracts/market.ts';
+import { Epoch } from '../../core/clock.ts';
 import { UserError } from '../../core/errors.ts';
 import { EV_SNAPSHOT, EventColumnsBuilder } from './event-columns.ts';
 import { badFile, type ReadOptions, type ReplayData, readBytes } from './replay-data.ts';
@@ -20,7 +21,7 @@ const KIND_CLEAR = 3;
 /**
  * Reads a TAIFEX recording (`taifex-<code>-<yyyymmdd>.parquet`, hftbacktest layout ev/exch_ts/px/qty).
  * Events sharing one exch_ts form one message. The feed has no receive time: localTs = exchTs +
- * opts.feedLatencyNs (default 0).
+ * opts.feedLatencyNs (default 0). Times are exact, on the UTC midnight before the first event.
  */
 export async function readTaifex(path: string, opts: ReadOptions = {}): Promise<ReplayData> {
   const code = /^taifex-([a-z0-9]+)-\d{8}\.parquet$/i.exec(basename(path))?.[1]?.toUpperCase();
@@ -49,6 +50,7 @@ export async function readTaifex(path: string, opts: ReadOptions = {}): Promise<
   const px = new Float64Array(rows);
   const qty = new Float64Array(rows);
   const target: Record<string, Float64Array> = { ev, exch_ts: ts, px, qty };
+  let epoch: Epoch | null = null;
   try {
     await parquetRead({
       file,
@@ -57,7 +59,13 @@ export async function readTaifex(path: string, opts: ReadOptions = {}): Promise<
       compressors: { ZSTD: (input, length) => decompress(input, new Uint8Array(length)) },
       onChunk: ({ columnName, columnData, rowStart }) => {
         const out = target[columnName];
-        // int64 columns arrive as bigint; Number() is exact for ev and rounds ns like every Nanos.
+        if (columnName === 'exch_ts') {
+          // Int64 ns arrive as bigint: exact relative to the epoch of the first one seen.
+          if (columnData.length > 0) epoch ??= Epoch.midnightBefore(BigInt(columnData[0] as bigint));
+          for (let i = 0; i < columnData.length; i++)
+            out[rowStart + i] = epoch!.fromAbs(BigInt(columnData[i] as bigint));
+          return;
+        }
         for (let i = 0; i < columnData.length; i++) out[rowStart + i] = Number(columnData[i]);
       },
     });
@@ -66,6 +74,7 @@ export async function readTaifex(path: string, opts: ReadOptions = {}): Promise<
   }
 
   const b = new EventColumnsBuilder(rows + 1);
+  b.epoch = epoch ?? Epoch.ZERO;
   let inSnapshot = false;
   for (let i = 0; i < rows; i++) {
     const flags = ev[i] % 0x1_0000_0000; // low 32 bits; ev never exceeds them in this layout

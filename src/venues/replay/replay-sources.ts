@@ -1,7 +1,8 @@
 import { basename, resolve } from 'node:path';
 import type { SymbolSpec } from '../../contracts/symbols.ts';
+import { Epoch } from '../../core/clock.ts';
 import { UserError } from '../../core/errors.ts';
-import type { EventColumns } from './event-columns.ts';
+import { type EventColumns, firstAbs, rebase } from './event-columns.ts';
 import { readAny } from './read-any.ts';
 import { readBinance } from './read-binance.ts';
 import { readStore } from './read-store.ts';
@@ -32,6 +33,8 @@ export interface LoadedReplay {
   symbols: SymbolSpec[];
   streams: ReplayStream[];
   sources: ReplaySourceInfo[];
+  /** The run's epoch: the UTC midnight before the earliest first event; every stream's times are on it. */
+  epoch: Epoch;
 }
 
 /** The part of a reader's result the replay needs (ReplayData and StoreData both have it). */
@@ -50,7 +53,8 @@ interface Loaded {
  * of one market and symbol are read as one stream (a file may need its predecessor's snapshot); the
  * two files of a LOBSTER sample count once. Each data symbol is mapped to a symbol of `table`
  * (`symbolMap`, else its own name); prices are rescaled when the symbol's price_scale divides the
- * reader's exactly. Streams of one symbol must not overlap in time.
+ * reader's exactly. Streams of one symbol must not overlap in time. All streams are put on one epoch
+ * (exact integer shifts): the UTC midnight before the earliest first event.
  */
 export async function loadReplay(
   sources: readonly string[],
@@ -116,8 +120,10 @@ export async function loadReplay(
       gaps: d.stats?.gaps ?? 0,
     });
   }
+  const epoch = runEpoch(streams);
+  for (const st of streams) rebase(st.columns, epoch);
   checkOverlap(streams, symbols, info);
-  return { symbols, streams, sources: info };
+  return { symbols, streams, sources: info, epoch };
 }
 
 /** Brings the data's prices to the symbol's price scale (exactly), or fails. */
@@ -141,6 +147,16 @@ function rescale(d: Loaded, spec: SymbolSpec, label: string): void {
     px[i] = p;
   }
   d.priceScale = spec.priceScale;
+}
+
+/** The UTC midnight before the earliest first event of any stream (Epoch.ZERO when all are empty). */
+function runEpoch(streams: readonly ReplayStream[]): Epoch {
+  let first: bigint | null = null;
+  for (const st of streams) {
+    const t = firstAbs(st.columns);
+    if (t !== null && (first === null || t < first)) first = t;
+  }
+  return first === null ? Epoch.ZERO : Epoch.midnightBefore(first);
 }
 
 /** Two streams of one symbol would interleave two books into one: refused. */
@@ -171,15 +187,15 @@ function storeDir(src: string): string {
   return dir;
 }
 
-function storeQuery(src: string): { symbols?: string[]; fromNs?: number; toNs?: number } {
+function storeQuery(src: string): { symbols?: string[]; fromNs?: bigint; toNs?: bigint } {
   const q = src.indexOf('?');
   const params = new URLSearchParams(q < 0 ? '' : src.slice(q + 1));
-  const time = (key: string): number | undefined => {
+  const time = (key: string): bigint | undefined => {
     const v = params.get(key);
     if (v === null) return undefined;
     const ms = Date.parse(v);
     if (Number.isNaN(ms)) throw new UserError(`${src}: ${key}=${v} is not an ISO 8601 time`);
-    return ms * 1e6;
+    return BigInt(ms) * 1_000_000n;
   };
   for (const k of params.keys()) {
     if (k !== 'symbols' && k !== 'from' && k !== 'to')

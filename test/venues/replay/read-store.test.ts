@@ -95,7 +95,7 @@ describe('replay of our own recorder store', () => {
   test('a time range narrows the rows; an empty selection or a missing store is a clear error', async () => {
     const txf = data.find((d) => d.symbol === 'TXFD6')!.columns;
     const mid = txf.exchTs[Math.floor(txf.n / 2)];
-    const half = await readStore(dir, { symbols: ['TXFD6'], fromNs: mid });
+    const half = await readStore(dir, { symbols: ['TXFD6'], fromNs: txf.epoch.toAbs(mid) });
     assert.ok(half[0].columns.n < txf.n && half[0].columns.exchTs[0] >= mid);
     await assert.rejects(readStore(dir, { symbols: ['NOPE'] }), /no market data for NOPE/);
     await assert.rejects(readStore(dir, { symbols: ["x'; DROP"] }), UserError);
