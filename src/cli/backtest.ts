@@ -14,9 +14,10 @@ import {
 import { parseScalar } from '../config/loader.ts';
 import { UserError } from '../core/errors.ts';
 import { createLogger, flushLogRepeats, statusLine } from '../core/logger.ts';
-import { createStrategy } from '../services/strategy-registry.ts';
+import { prepareStrategy } from '../services/strategy-registry.ts';
 import { createQueueModel, QUEUE_FUNCS, type QueueFunc } from '../venues/sim/queue-model.ts';
 import { type ConfigFlags, loadAll } from './context.ts';
+import { cliPath } from './options.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -110,7 +111,7 @@ function load(flags: ModelFlags, extra: { key: string; value: unknown; label: st
     queue: flags.queue,
     queueFunc: flags.queueFunc as QueueFunc,
     queueN: n,
-    latencyFile: flags.latencyFile,
+    latencyFile: flags.latencyFile === undefined ? undefined : cliPath(flags.latencyFile),
   };
   return { cfg, models };
 }
@@ -180,7 +181,7 @@ export function registerBacktest(bt: Command): void {
       const log = createLogger(process.env.HFT_LOG_LEVEL ?? 'warn');
       const r = await runBacktest(cfg, {
         strategyId: flags.strategy,
-        data: flags.data,
+        data: flags.data.map(cliPath),
         models,
         params: params(flags.param),
         log,
@@ -206,7 +207,8 @@ export function registerBacktest(bt: Command): void {
         throw new UserError(`--workers expects a positive integer, got '${flags.workers}'`);
       const axes = parseGrid(flags.grid, parseScalar);
       const points = expandGrid(axes);
-      const tasks: SweepTask[] = points.map((p) => {
+      const tasks: SweepTask[] = [];
+      for (const p of points) {
         const { cfg, models } = load(
           flags,
           p.settings.map((s) => ({ ...s, label: `--grid ${s.key}` })),
@@ -214,17 +216,17 @@ export function registerBacktest(bt: Command): void {
         const sc = cfg.strategies.find((s) => s.id === flags.strategy);
         if (sc === undefined) throw new UserError(`unknown strategy '${flags.strategy}'`);
         // Fail on a bad parameter before starting any worker.
-        createStrategy(sc.class, sc.id, [], { ...sc.params, ...p.params });
-        return {
+        await prepareStrategy(sc, cfg.root, {}, p.params);
+        tasks.push({
           index: p.index,
           cfg,
           strategyId: flags.strategy,
-          data: flags.data,
+          data: flags.data.map(cliPath),
           models: checkModels({ ...models, ...p.models }),
           params: p.params,
           out: path.join(flags.out, `point-${String(p.index).padStart(3, '0')}`),
-        };
-      });
+        });
+      }
       process.stderr.write(
         `sweep: ${tasks.length} points on ${Math.min(workers, tasks.length)} worker threads\n`,
       );

@@ -1,5 +1,5 @@
 import { parseScalar } from '../config/loader.ts';
-import { loadProject, type Project } from '../config/project.ts';
+import { findProjectRoot, loadProject, type Project } from '../config/project.ts';
 import { UserError } from '../core/errors.ts';
 
 /** Flags every command that reads config accepts. */
@@ -25,7 +25,7 @@ export function loadAll(
   extra: { key: string; value: unknown; label: string }[] = [],
 ): Project {
   return loadProject({
-    root: process.cwd(),
+    root: findProjectRoot(process.cwd()),
     env: flags.env,
     configFile: flags.config,
     overrides: [...setOverrides(flags.set), ...extra],

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { computeFeatureFile } from '../features/compute-file.ts';
 import { FEATURE_SETS, LOB_CORE } from '../features/sets.ts';
 import { loadAll } from './context.ts';
+import { cliPath } from './options.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -24,7 +25,7 @@ export function registerFeatures(features: Command): void {
       const t0 = performance.now();
       const { settings, root, symbols } = loadAll({ env: flags.env, config: flags.config });
       const r = await computeFeatureFile({
-        data: flags.data,
+        data: flags.data.map(cliPath),
         out: flags.out,
         setId: flags.set,
         symbols,

@@ -9,6 +9,10 @@ import { ConfigError, UserError } from '../core/errors.ts';
  * A new command is one entry here and one module exporting `register(cmd)`.
  */
 const COMMANDS: Record<string, { description: string; load: () => Promise<(cmd: Command) => void> }> = {
+  init: {
+    description: 'create a project folder of your own (config, a plugin strategy)',
+    load: async () => (await import('./init.ts')).registerInit,
+  },
   run: {
     description: 'run the trading system',
     load: async () => (await import('./run.ts')).registerRun,

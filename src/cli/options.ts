@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 
 /** Commander's accumulator for a repeatable flag. */
@@ -13,4 +14,17 @@ export function configOptions(cmd: Command): Command {
       'override any config key, e.g. --set risk.max_position=5 (repeatable)',
       collect,
     );
+}
+
+/**
+ * A path given on the command line: relative to the working directory, as a shell user means it
+ * (paths inside config files are relative to the project root). `store:<dir>?…` keeps its form.
+ */
+export function cliPath(p: string): string {
+  if (p.startsWith('store:')) {
+    const q = p.indexOf('?');
+    const dir = q < 0 ? p.slice(6) : p.slice(6, q);
+    return `store:${path.resolve(dir)}${q < 0 ? '' : p.slice(q)}`;
+  }
+  return path.resolve(p);
 }

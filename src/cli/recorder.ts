@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { loadSettings } from '../config/loader.ts';
+import { findProjectRoot } from '../config/project.ts';
 import { UserError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
 import { type SinkTarget, sinkTarget } from '../recorder/config.ts';
@@ -23,7 +24,7 @@ function withConfig(cmd: Command): Command {
 }
 
 function target(flags: ConfigFlags): { t: SinkTarget; retryBaseMs: number; retryMaxMs: number } {
-  const root = process.cwd();
+  const root = findProjectRoot(process.cwd());
   const { settings } = loadSettings({
     root,
     env: flags.env,

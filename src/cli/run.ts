@@ -9,7 +9,7 @@ import { bindOps, type OpsListener, startOps } from '../services/ops-server.ts';
 import { formatSummary } from '../services/summary.ts';
 import { TradingSystem } from '../services/trading-system.ts';
 import { type ConfigFlags, loadAll } from './context.ts';
-import { configOptions } from './options.ts';
+import { cliPath, configOptions } from './options.ts';
 
 export interface RunFlags extends ConfigFlags {
   duration?: string;
@@ -38,7 +38,7 @@ function replayFlags(flags: RunFlags): { key: string; value: unknown; label: str
   if (flags.data !== undefined) {
     if (flags.feed === 'sim')
       throw new UserError('--data replays recorded data: it cannot be used with --feed sim');
-    out.push({ key: 'feed.data', value: flags.data, label: 'CLI flag --data' });
+    out.push({ key: 'feed.data', value: flags.data.map(cliPath), label: 'CLI flag --data' });
   }
   const feed = flags.feed ?? (flags.data !== undefined ? 'replay' : undefined);
   if (feed !== undefined) out.push({ key: 'feed.kind', value: feed, label: 'CLI flag --feed' });

@@ -1,13 +1,19 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
+import { PACKAGE_ROOT } from '../core/package-root.ts';
 import { type Settings, settingsSchema } from './schema.ts';
 
 export interface LoadOptions {
   /** Project root holding config/ (default: cwd). */
   root?: string;
+  /**
+   * The folder whose config/ lies under the project's: the platform's defaults (default: the
+   * installed package; null: none). The same folder as `root` is read once.
+   */
+  defaults?: string | null;
   /** Environment name; default HFT_ENV or 'dev'. */
   env?: string;
   /** Optional settings file layered after the env file. */
@@ -109,21 +115,49 @@ export function toConfigError(err: z.ZodError, sources: Map<string, string>, pre
   return new ConfigError(sourceOf(key, sources), key, reason);
 }
 
-/** Loads base -> env -> settings file -> HFT_* env vars -> CLI overrides, then validates. */
+const samePath = (a: string, b: string) =>
+  existsSync(a) && existsSync(b) ? realpathSync(a) === realpathSync(b) : path.resolve(a) === path.resolve(b);
+
+/**
+ * A config file setting (symbols_file, …): relative to the project root when the project has it,
+ * else the platform's own file (`defaults`); absolute as given.
+ */
+function configFile(file: string, root: string, defaults: string | null): string {
+  const own = path.resolve(root, file);
+  if (path.isAbsolute(file) || defaults === null || existsSync(own)) return own;
+  const shipped = path.resolve(defaults, file);
+  return existsSync(shipped) ? shipped : own;
+}
+
+/**
+ * Loads the layers, later wins: the platform's config/base.yaml and config/env/<env>.yaml, then
+ * the project's (each optional; the first base is required) -> settings file -> HFT_* env vars ->
+ * CLI overrides; then validates. The file settings (symbols_file, strategies_file,
+ * strategy_limits_file) come back absolute: the project's file, else the platform's.
+ */
 export function loadSettings(opts: LoadOptions = {}): LoadedSettings {
   const root = path.resolve(opts.root ?? process.cwd());
+  const defaults = opts.defaults === undefined ? PACKAGE_ROOT : opts.defaults;
   const envVars = opts.envVars ?? process.env;
   const sources = new Map<string, string>();
   const merged: Obj = {};
   const rel = (f: string) => path.relative(process.cwd(), f) || f;
 
-  const base = path.join(root, 'config', 'base.yaml');
-  merge(merged, readYaml(base), rel(base), '', sources);
-
+  const folders = defaults === null || samePath(defaults, root) ? [root] : [defaults, root];
   const env = opts.env ?? envVars.HFT_ENV ?? 'dev';
-  const envFile = path.join(root, 'config', 'env', `${env}.yaml`);
-  if (!existsSync(envFile)) throw new ConfigError(rel(envFile), 'env', `no config for environment '${env}'`);
-  merge(merged, readYaml(envFile), rel(envFile), '', sources);
+  let envFound = false;
+  for (const [i, dir] of folders.entries()) {
+    const base = path.join(dir, 'config', 'base.yaml');
+    if (i === 0 || existsSync(base)) merge(merged, readYaml(base), rel(base), '', sources);
+    const envFile = path.join(dir, 'config', 'env', `${env}.yaml`);
+    if (!existsSync(envFile)) continue;
+    merge(merged, readYaml(envFile), rel(envFile), '', sources);
+    envFound = true;
+  }
+  if (!envFound) {
+    const envFile = path.join(root, 'config', 'env', `${env}.yaml`);
+    throw new ConfigError(rel(envFile), 'env', `no config for environment '${env}'`);
+  }
 
   if (opts.configFile) {
     const f = path.resolve(opts.configFile);
@@ -144,5 +178,8 @@ export function loadSettings(opts: LoadOptions = {}): LoadedSettings {
 
   const parsed = settingsSchema.safeParse(merged);
   if (!parsed.success) throw toConfigError(parsed.error, sources);
-  return { settings: parsed.data, root, sources };
+  const settings = parsed.data;
+  for (const k of ['symbols_file', 'strategies_file', 'strategy_limits_file'] as const)
+    settings[k] = configFile(settings[k], root, defaults);
+  return { settings, root, sources };
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { SymbolSpec } from '../contracts/symbols.ts';
 import { type LoadOptions, loadSettings } from './loader.ts';
@@ -16,10 +17,23 @@ export interface Project {
 /** Loads settings (all layers), then the symbol and strategy files they name. */
 export function loadProject(opts: LoadOptions = {}): Project {
   const { settings, root } = loadSettings(opts);
-  const symbols = loadSymbols(path.resolve(root, settings.symbols_file));
-  const strategies = loadStrategies(
-    path.resolve(root, settings.strategies_file),
-    new Set(symbols.map((s) => s.code)),
-  );
+  const symbols = loadSymbols(settings.symbols_file);
+  const strategies = loadStrategies(settings.strategies_file, new Set(symbols.map((s) => s.code)));
   return { settings, root, symbols, strategies };
+}
+
+/** A project folder: it holds config/base.yaml or config/strategies.yaml (what `hft init` writes). */
+export function isProject(dir: string): boolean {
+  return ['base.yaml', 'strategies.yaml'].some((f) => existsSync(path.join(dir, 'config', f)));
+}
+
+/**
+ * The project the commands work in: the nearest folder from `cwd` upwards that is a project, as
+ * git finds its repository; none: `cwd` itself, with the platform's defaults only.
+ */
+export function findProjectRoot(cwd: string): string {
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    if (isProject(dir)) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(cwd);
+  }
 }

@@ -30,7 +30,7 @@ import { loadLimitsFile, resolveLimits, toLimits } from '../risk/limits.ts';
 import { RiskEngine } from '../risk/risk-engine.ts';
 import { guardThresholds, StormGuard } from '../risk/storm-guard.ts';
 import { StrategyRunner } from '../strategy/runner.ts';
-import type { StrategyFactory } from '../strategy/sdk.ts';
+import type { StrategyClass } from '../strategy/sdk.ts';
 import { type LoadedReplay, loadReplay } from '../venues/replay/replay-sources.ts';
 import { type ExchangeModel, ReplayVenue, replayStartTs } from '../venues/replay/replay-venue.ts';
 import { L2Exchange } from '../venues/sim/l2-exchange.ts';
@@ -39,7 +39,7 @@ import type { OrderFlowOptions } from '../venues/sim/order-flow-generator.ts';
 import { RiskAverseQueue } from '../venues/sim/queue-model.ts';
 import { SimVenue } from '../venues/sim/sim-venue.ts';
 import { MarketDataService } from './market-data.ts';
-import { createStrategy } from './strategy-registry.ts';
+import { buildStrategy, type PreparedStrategy, prepareStrategy } from './strategy-registry.ts';
 import { buildSummary, type RunSummary } from './summary.ts';
 
 export interface SystemOptions {
@@ -53,8 +53,8 @@ export interface SystemOptions {
   record?: boolean;
   /** Exchange model answering orders in a replay; default: L2Exchange, sim.latency, risk-averse queue. */
   exchange?: (symbols: SymbolSpec[], scheduler: Scheduler) => ExchangeModel;
-  /** Strategy classes beyond the shipped ones (tests), looked up first. */
-  strategyClasses?: Record<string, StrategyFactory>;
+  /** Strategy classes by name beyond the shipped ones and plugins (tests), looked up first. */
+  strategyClasses?: Record<string, StrategyClass>;
   /** Wraps the venue, e.g. to inject faults in tests (a stalled feed); reconciliation still asks the real one. */
   wrapVenue?: (venue: Venue, scheduler: Scheduler) => Venue;
   /** Write the dead-letter queue to orders.dlq_dir at the end of run() (default true). */
@@ -124,6 +124,8 @@ export class TradingSystem {
     readonly symbols: SymbolSpec[],
     /** Recorded data driving the run (feed.kind replay), else null: the simulated exchange. */
     replay: LoadedReplay | null,
+    /** The enabled strategies' classes and validated params, by id. */
+    prepared: ReadonlyMap<string, PreparedStrategy>,
   ) {
     const s = opts.settings;
     // Nanos are relative to the run's epoch (core/clock.ts): the data's for a replay, else the UTC
@@ -248,7 +250,7 @@ export class TradingSystem {
         opts.log.info({ strategy: sc.id }, 'strategy skipped: none of its symbols is traded in this run');
         continue;
       }
-      this.runner.add(createStrategy(sc.class, sc.id, syms, sc.params, opts.strategyClasses));
+      this.runner.add(buildStrategy(prepared.get(sc.id)!, syms));
       for (const spec of symbols)
         this.risk.setLimits(sc.id, spec.id, resolveLimits(s.risk, limits, sc.id, spec.code, sc.risk));
     }
@@ -293,6 +295,10 @@ export class TradingSystem {
   /** Builds the system; opens the recorder's store when recording is on. */
   static async create(opts: SystemOptions): Promise<TradingSystem> {
     const s = opts.settings;
+    // Strategy classes (plugins are imported here) and params are checked before any data is read.
+    const prepared = new Map<string, PreparedStrategy>();
+    for (const sc of opts.strategies)
+      if (sc.enabled) prepared.set(sc.id, await prepareStrategy(sc, opts.root, opts.strategyClasses));
     const byCode = new Map(opts.symbols.map((x) => [x.code, x]));
     const replay =
       s.feed.kind === 'replay' ? (opts.replay ?? (await loadReplayData(s, opts.symbols, opts.root))) : null;
@@ -312,7 +318,12 @@ export class TradingSystem {
     const recorder = record
       ? await Recorder.open(recorderOptions(s, opts.root, opts.log, s.sim.depth_levels))
       : null;
-    return new TradingSystem(opts, recorder, symbols, replay);
+    try {
+      return new TradingSystem(opts, recorder, symbols, replay, prepared);
+    } catch (err) {
+      await recorder?.close();
+      throw err;
+    }
   }
 
   /** Asks a running `run()` to stop at the next task boundary (Ctrl+C). */

@@ -38,12 +38,12 @@ interface Quotes {
  * self-chasing). A quote that drifted moves by cancel/replace, at most once per min_quote_life_ms.
  * While risk is reduce-only it quotes only the side that shrinks its inventory.
  */
-export class MarketMaker extends Strategy<MarketMakerParams> {
+export class MarketMaker extends Strategy.withParams(marketMakerParams) {
   private readonly quotes: Quotes[] = [];
   private readonly specs: SymbolSpec[] = [];
 
-  constructor(id: string, symbols: readonly SymbolSpec[], params: Record<string, unknown>) {
-    super(id, symbols, marketMakerParams.parse(params));
+  constructor(id: string, symbols: readonly SymbolSpec[], params: MarketMakerParams) {
+    super(id, symbols, params);
     for (const s of symbols) {
       this.quotes[s.id] = { bidId: 0, bidPx: 0, bidTs: 0, askId: 0, askPx: 0, askTs: 0 };
       this.specs[s.id] = s;

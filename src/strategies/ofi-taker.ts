@@ -30,7 +30,7 @@ export type OfiTakerParams = z.infer<typeof ofiTakerParams>;
  * by the book's depth, and crosses the spread with IOC orders in the direction of the flow.
  * A position is flattened (IOC at the touch) after hold_ms or when the flow turns against it.
  */
-export class OfiTaker extends Strategy<OfiTakerParams> {
+export class OfiTaker extends Strategy.withParams(ofiTakerParams) {
   override readonly featureSet = 'lob_core';
   private ofiIndex = -1;
   /** Per symbol: entry time of the current position, last entry and last order attempts, order in flight. */
@@ -40,8 +40,8 @@ export class OfiTaker extends Strategy<OfiTakerParams> {
   private readonly inFlight: number[] = [];
   private readonly lots: number[] = [];
 
-  constructor(id: string, symbols: readonly SymbolSpec[], params: Record<string, unknown>) {
-    super(id, symbols, ofiTakerParams.parse(params));
+  constructor(id: string, symbols: readonly SymbolSpec[], params: OfiTakerParams) {
+    super(id, symbols, params);
     for (const s of symbols) {
       if (this.params.order_qty % s.lotSize !== 0)
         throw new Error(

@@ -29,7 +29,7 @@ export type TwapParams = z.infer<typeof twapParams>;
  * still missing. With `catch_up`, a shortfall beyond one slice is taken at once with an IOC at
  * the far touch, and the last slice takes whatever remains.
  */
-export class Twap extends Strategy<TwapParams> {
+export class Twap extends Strategy.withParams(twapParams) {
   private readonly spec: SymbolSpec | undefined;
   private readonly side: 1 | -1;
   private readonly sliceNs: number;
@@ -39,8 +39,8 @@ export class Twap extends Strategy<TwapParams> {
   /** True once the parent is complete or the horizon is over. */
   done = false;
 
-  constructor(id: string, symbols: readonly SymbolSpec[], params: Record<string, unknown>) {
-    super(id, symbols, twapParams.parse(params));
+  constructor(id: string, symbols: readonly SymbolSpec[], params: TwapParams) {
+    super(id, symbols, params);
     if (symbols.length > 1) throw new Error('twap works one symbol');
     this.spec = symbols[0];
     this.side = this.params.side === 'buy' ? 1 : -1;

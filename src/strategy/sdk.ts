@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { LobStats, Side, TradeEvent } from '../contracts/market.ts';
 import type { ExecReport, TimeInForce } from '../contracts/orders.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
@@ -44,8 +45,30 @@ export interface StrategyContext {
   setTimer(delayNs: Nanos, tag?: number): void;
 }
 
-/** Base class of every strategy: override the callbacks you need. */
-export abstract class Strategy<P = Record<string, unknown>> {
+/** A parameter schema: a zod object (`z.object({...})`), checked against the strategies file's `params`. */
+export type ParamsSchema = z.ZodType<Record<string, unknown>>;
+
+/**
+ * Base class of every strategy: override the callbacks you need. A strategy with parameters
+ * extends `Strategy.withParams(schema)` instead, which types `this.params` from the schema and
+ * lets the loader validate the configured parameters before the run (see docs/strategies.md).
+ */
+export abstract class Strategy<P = unknown> {
+  /** The parameter schema; none: the strategy takes no parameters. */
+  static readonly params: ParamsSchema | undefined = undefined;
+
+  /**
+   * A base class whose `params` are the schema's output, with the schema as its static `params`:
+   * `class MyStrategy extends Strategy.withParams(z.object({ qty: z.number().int() })) {...}`.
+   */
+  static withParams<S extends ParamsSchema>(schema: S) {
+    abstract class WithParams extends Strategy<z.output<S>> {
+      static override readonly params: S = schema;
+    }
+    return WithParams;
+  }
+
+  /** `params` are already validated (and defaulted) by the schema when the loader builds the strategy. */
   constructor(
     readonly id: string,
     readonly symbols: readonly SymbolSpec[],
@@ -67,8 +90,8 @@ export abstract class Strategy<P = Record<string, unknown>> {
   onStop(_ctx: StrategyContext): void {}
 }
 
-export type StrategyFactory = (
-  id: string,
-  symbols: readonly SymbolSpec[],
-  params: Record<string, unknown>,
-) => Strategy;
+/** A strategy class as the loader sees it: built from validated params, with its schema (if any). */
+export interface StrategyClass {
+  new (id: string, symbols: readonly SymbolSpec[], params: never): Strategy;
+  readonly params: ParamsSchema | undefined;
+}

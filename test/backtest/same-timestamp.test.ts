@@ -105,7 +105,7 @@ describe('an order and a market event in the same nanosecond', () => {
       strategies: [{ id: 'lift', class: 'lifter', enabled: true, symbols: ['ESH4'], params: {}, risk: {} }],
       log: createLogger('silent'),
       record: false,
-      strategyClasses: { lifter: (id, syms, params) => new Lifter(id, syms, params) },
+      strategyClasses: { lifter: Lifter },
     });
     await sys.run(0);
     return [...reports];

@@ -87,7 +87,10 @@ describe('hft backtest sweep', requireData(), () => {
       ]);
     const r = await sweep('o', 'half_spread=1,2');
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /invalid params/);
+    assert.equal(
+      r.stderr.split('\n')[0],
+      "hft: strategy mm-txo: unknown parameter 'half_spread' (MarketMaker takes: order_qty, half_spread_ticks, max_inventory, skew_ticks_per_unit, requote_ticks, min_quote_life_ms)",
+    );
     const q = await sweep('q', 'queue=fifo');
     assert.equal(q.code, 2);
     assert.match(q.stderr, /queue: expected risk_averse or prob, got 'fifo'/);

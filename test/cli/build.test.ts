@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { appendFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import { readCsv, TXO, tmpDir, txoStrategies } from '../backtest/helpers.ts';
 import { repoRoot } from '../helpers/symbols.ts';
 import { requireData } from '../venues/replay/data-dir.ts';
@@ -22,7 +24,7 @@ describe('the built CLI', () => {
   test('hft --help and --version run the built code and load none of the platform', async () => {
     const r = await runLogged(bin, ['--help'], tmpDir('hft-cwd-'));
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /Commands:\n\s+run\s/);
+    assert.match(r.stdout, /Commands:\n\s+init\s+create a project/);
     assert.match(r.stdout, /backtest\s+tick-level backtests/);
     const files = r.modules.filter((u) => u.startsWith('file:'));
     assert.ok(
@@ -94,5 +96,50 @@ describe('the built CLI on recorded data', requireData(), () => {
     );
     assert.equal(q.code, 0, q.stderr);
     assert.equal(Number(q.stdout.trim()), fills, 'the recorder worker stored every fill');
+  });
+});
+
+/** A strategy whose constructor tells the class-field semantics it was compiled with apart. */
+const PROBE = `import { Strategy, type SymbolSpec } from 'hft-platform';
+
+export class Probe extends Strategy {
+  // Assigned by Strategy's constructor; compiled with define semantics this declaration resets it.
+  override readonly featureSet!: string | null;
+
+  constructor(id: string, symbols: readonly SymbolSpec[], params: unknown) {
+    super(id, symbols, params);
+    if (this.featureSet !== null) throw new Error('class fields are defined, not assigned');
+  }
+}
+`;
+
+describe('a project made by the built hft init', requireData(), () => {
+  test('its TypeScript strategy loads (tsx only now), compiles as the platform does and typechecks against dist/', async () => {
+    const parent = tmpDir('hft-built-init-');
+    const init = await runLogged(bin, ['init', 'desk'], parent);
+    assert.equal(init.code, 0, init.stderr);
+    const dir = path.join(parent, 'desk');
+    writeFileSync(path.join(dir, 'strategies/probe.ts'), PROBE);
+    appendFileSync(
+      path.join(dir, 'config/strategies.yaml'),
+      '  - { id: probe, class: ./strategies/probe.ts#Probe, symbols: [TXO35000Q6] }\n',
+    );
+    const r = await runLogged(
+      bin,
+      ['backtest', 'run', '--strategy', 'probe', '--data', TXO, '--out', 'bt/p'],
+      dir,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^backtest probe on TXO35000Q6/);
+    assert.ok(
+      r.modules.some((u) => u.includes('/node_modules/tsx/')),
+      'tsx registered for the TypeScript plugin',
+    );
+
+    // What `npm install` in the project does: node_modules/hft-platform links the platform.
+    mkdirSync(path.join(dir, 'node_modules'));
+    symlinkSync(pkg, path.join(dir, 'node_modules/hft-platform'), 'dir');
+    const tsc = path.join(repoRoot, 'node_modules/typescript/bin/tsc');
+    await promisify(execFile)(process.execPath, [tsc, '-p', path.join(dir, 'tsconfig.json')]);
   });
 });

@@ -9,7 +9,7 @@ const exec = promisify(execFile);
 
 /**
  * Builds the package as `npm run build` does, into a temporary folder laid out like an installed
- * package (bin/, dist/, config/, package.json; node_modules linked, no src/), so `bin/hft.mjs`
+ * package (bin/, dist/, config/, examples/, package.json; node_modules linked, no src/), so `bin/hft.mjs`
  * there can only run the built JavaScript. Returns that folder.
  */
 export async function buildPackage(): Promise<string> {
@@ -20,7 +20,8 @@ export async function buildPackage(): Promise<string> {
   mkdirSync(path.join(pkg, 'bin'));
   copyFileSync(path.join(repoRoot, 'bin/hft.mjs'), path.join(pkg, 'bin/hft.mjs'));
   for (const f of ['package.json', 'tsconfig.json']) copyFileSync(path.join(repoRoot, f), path.join(pkg, f));
-  cpSync(path.join(repoRoot, 'config'), path.join(pkg, 'config'), { recursive: true });
+  for (const d of ['config', 'examples'])
+    cpSync(path.join(repoRoot, d), path.join(pkg, d), { recursive: true });
   symlinkSync(path.join(repoRoot, 'node_modules'), path.join(pkg, 'node_modules'), 'dir');
   return pkg;
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { z } from 'zod';
 import { loadProject } from '../../src/config/project.ts';
 import type { LobStats } from '../../src/contracts/market.ts';
 import type { Venue, VenueHandlers } from '../../src/contracts/venue.ts';
@@ -15,7 +16,7 @@ import { Strategy, type StrategyContext } from '../../src/strategy/sdk.ts';
 import { repoRoot } from '../helpers/symbols.ts';
 
 /** Trades nothing; from `throw_after_s` into the run every book update throws. */
-class Thrower extends Strategy<{ throw_after_s: number }> {
+class Thrower extends Strategy.withParams(z.object({ throw_after_s: z.number() })) {
   private t0 = 0;
   override onStart(ctx: StrategyContext): void {
     this.t0 = ctx.now();
@@ -26,7 +27,7 @@ class Thrower extends Strategy<{ throw_after_s: number }> {
 }
 
 /** Ignores the risk state: from `from_s` into the run it tries to buy one lot every second. */
-class Pinger extends Strategy<{ from_s: number }> {
+class Pinger extends Strategy.withParams(z.object({ from_s: z.number() })) {
   private t0 = 0;
   private last = 0;
   override onStart(ctx: StrategyContext): void {
@@ -94,10 +95,7 @@ test('a strategy throws, the feed stalls, reconciliation finds a mismatch: HALT,
     strategies,
     log: createLogger('silent'),
     record: false,
-    strategyClasses: {
-      thrower: (id, syms, params) => new Thrower(id, syms, params as { throw_after_s: number }),
-      pinger: (id, syms, params) => new Pinger(id, syms, params as { from_s: number }),
-    },
+    strategyClasses: { thrower: Thrower, pinger: Pinger },
     wrapVenue: stallFeed(40, 45),
   });
   const start = sys.clock.nowNs();

@@ -1,3 +1,4 @@
+import type { StrategyConfig } from '../../src/config/strategies.ts';
 import type { LobStats, Side } from '../../src/contracts/market.ts';
 import type { ExecReport, TimeInForce } from '../../src/contracts/orders.ts';
 import type { SymbolSpec } from '../../src/contracts/symbols.ts';
@@ -6,9 +7,22 @@ import { createLogger } from '../../src/core/logger.ts';
 import type { FeatureView } from '../../src/features/feature-engine.ts';
 import type { OrderBook } from '../../src/lob/order-book.ts';
 import type { OrderState } from '../../src/order/order-state.ts';
-import type { Strategy, StrategyContext } from '../../src/strategy/sdk.ts';
+import { buildStrategy } from '../../src/services/strategy-registry.ts';
+import { parseParams } from '../../src/strategy/params.ts';
+import type { Strategy, StrategyClass, StrategyContext } from '../../src/strategy/sdk.ts';
 
 export const T0 = 1_775_610_000_000_000_000;
+
+/** Builds a strategy as a run does: params validated and defaulted by the class's schema. */
+export function build<T extends Strategy>(
+  cls: StrategyClass & (new (id: string, symbols: readonly SymbolSpec[], params: never) => T),
+  id: string,
+  symbols: readonly SymbolSpec[],
+  params: Record<string, unknown>,
+): T {
+  const config = { id, class: cls.name, enabled: true, symbols: [], params, risk: {} } as StrategyConfig;
+  return buildStrategy({ config, cls, params: parseParams(cls, id, params) }, symbols) as T;
+}
 
 /** A StrategyContext that records what the strategy does; the test plays the market and the venue. */
 export class FakeContext implements StrategyContext {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { NS_PER_MS } from '../../src/core/clock.ts';
 import { MarketMaker } from '../../src/strategies/market-maker.ts';
 import { symbolByCode } from '../helpers/symbols.ts';
-import { FakeContext } from './fake-context.ts';
+import { build, FakeContext } from './fake-context.ts';
 
 const txf = { ...symbolByCode('TXFD6'), id: 0 };
 const PARAMS = {
@@ -17,7 +17,7 @@ const PARAMS = {
 
 function setup() {
   const ctx = new FakeContext([txf]);
-  const mm = new MarketMaker('mm', [txf], PARAMS);
+  const mm = build(MarketMaker, 'mm', [txf], PARAMS);
   return { ctx, mm };
 }
 

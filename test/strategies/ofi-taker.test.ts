@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { NS_PER_MS } from '../../src/core/clock.ts';
 import { OfiTaker } from '../../src/strategies/ofi-taker.ts';
 import { symbolByCode } from '../helpers/symbols.ts';
-import { FakeContext } from './fake-context.ts';
+import { build, FakeContext } from './fake-context.ts';
 
 const txf = { ...symbolByCode('TXFD6'), id: 0 };
 const PARAMS = {
@@ -21,7 +21,7 @@ const ASK = 33_001_00;
 
 function setup() {
   const ctx = new FakeContext([txf]);
-  const s = new OfiTaker('ofi', [txf], PARAMS);
+  const s = build(OfiTaker, 'ofi', [txf], PARAMS);
   /** One book update with OFI = `ofi` (depth 50 a side: normalized = ofi / 50), `dtMs` later. */
   const book = (ofi: number, dtMs = 0) => {
     ctx.t += dtMs * NS_PER_MS;
@@ -79,5 +79,8 @@ test('a refused order is not retried at every update; an IOC that did not fill f
   ctx.expire(s, 1);
   book(60, 1100);
   assert.equal(ctx.actions.length, 3);
-  assert.throws(() => new OfiTaker('x', [txf], { ...PARAMS, order_qty: 0 }));
+  assert.throws(
+    () => build(OfiTaker, 'x', [txf], { ...PARAMS, order_qty: 0 }),
+    /^UserError: strategy x: parameter 'order_qty' = 0: Too small/,
+  );
 });

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { NS_PER_S } from '../../src/core/clock.ts';
 import { Twap } from '../../src/strategies/twap.ts';
 import { symbolByCode } from '../helpers/symbols.ts';
-import { FakeContext, T0 } from './fake-context.ts';
+import { build, FakeContext, T0 } from './fake-context.ts';
 
 const tsmc = { ...symbolByCode('2330'), id: 0 };
 const BID = 1850_00;
@@ -11,7 +11,7 @@ const ASK = 1855_00;
 
 function setup(over: Record<string, unknown> = {}) {
   const ctx = new FakeContext([tsmc]);
-  const twap = new Twap('twap', [tsmc], {
+  const twap = build(Twap, 'twap', [tsmc], {
     side: 'buy',
     total_qty: 10_000,
     horizon_s: 40,

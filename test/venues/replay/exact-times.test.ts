@@ -159,7 +159,7 @@ describe('exact timestamps', requireData(), () => {
         strategies: [{ id: 'q', class: 'quoter', enabled: true, symbols: ['ESH4'], params: {}, risk: {} }],
         log: createLogger('silent'),
         record: true,
-        strategyClasses: { quoter: (id, syms, params) => new Quoter(id, syms, params) },
+        strategyClasses: { quoter: Quoter },
       });
       await sys.run(0);
       const recv = new Set(recs.map((r) => r.tsRecv.toString()));

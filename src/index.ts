@@ -1,0 +1,17 @@
+/**
+ * The platform's public API, imported as 'hft-platform' by strategies that live in a project
+ * folder (plugins, see docs/strategies.md): the strategy SDK, the types its callbacks receive,
+ * tick and time helpers, and zod's `z` for parameter schemas (so a project needs no zod of its own).
+ */
+export { z } from 'zod';
+export type { LobStats, Side, TradeEvent } from './contracts/market.ts';
+export { BUY, SELL } from './contracts/market.ts';
+export type { ExecReport, ExecType, RejectReason, TimeInForce } from './contracts/orders.ts';
+export type { SymbolSpec } from './contracts/symbols.ts';
+export { type Nanos, NS_PER_MS, NS_PER_S, NS_PER_US } from './core/clock.ts';
+export type { Logger } from './core/logger.ts';
+export { roundToTick, tickAt, tickDown, tickUp } from './core/ticks.ts';
+export type { FeatureView } from './features/feature-engine.ts';
+export type { OrderBook } from './lob/order-book.ts';
+export type { OrderState } from './order/order-state.ts';
+export { type ParamsSchema, Strategy, type StrategyClass, type StrategyContext } from './strategy/sdk.ts';
