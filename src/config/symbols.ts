@@ -20,6 +20,13 @@ const symbolSchema = z.strictObject({
   ticks: z
     .array(z.strictObject({ below: z.number().positive().nullable(), tick: z.number().positive() }))
     .min(1),
+  /** One quantity unit is 1/qty_scale of a contract, share or coin (a power of ten). */
+  qty_scale: z
+    .number()
+    .int()
+    .positive()
+    .refine((s) => Number.isInteger(Math.log10(s)), 'must be a power of ten')
+    .default(1),
   lot_size: z.number().int().positive(),
   multiplier: z.number().positive(),
   currency: z.string().default('TWD'),
@@ -86,6 +93,7 @@ export function loadSymbols(file: string): SymbolSpec[] {
       exchange: s.exchange,
       type: s.type,
       priceScale: s.price_scale,
+      qtyScale: s.qty_scale,
       ticks,
       lotSize: s.lot_size,
       multiplier: s.multiplier,

@@ -32,7 +32,12 @@ export interface SymbolSpec {
   priceScale: number;
   /** Tick ladder, ascending by `below`; the last band has below = Infinity. */
   ticks: TickBand[];
-  /** Minimum order quantity step (contracts, or shares for stocks). */
+  /**
+   * Quantities are integers counting units of 1/qtyScale of a contract, share or coin (1 for
+   * contracts and shares; crypto: 1000 = 0.001 BTC). Replayed data must count the same units.
+   */
+  qtyScale: number;
+  /** Minimum order quantity step, in quantity units (contracts, or shares for stocks). */
   lotSize: number;
   /** Money per 1.0 of price per unit of quantity (TXF: 200 NTD per point). */
   multiplier: number;

@@ -7,7 +7,7 @@ export interface NormalizerCounters {
   depth: number;
   trade: number;
   unknownSymbol: number;
-  /** Structurally broken: not an object, missing/short arrays, non-finite numbers, off-grid prices, unsorted levels, unknown type or kind. */
+  /** Structurally broken: not an object, missing/short arrays, non-finite or beyond-2^53 numbers, off-grid prices, unsorted levels, unknown type or kind. */
   malformed: number;
   /** Zero or negative prices or sizes where they must be positive. */
   badValue: number;
@@ -17,7 +17,15 @@ export interface NormalizerCounters {
   staleDropped: number;
   /** Sequence numbers skipped (sum of the sizes of the gaps). */
   seqGaps: number;
+  /**
+   * Broker payloads whose exchange time lies more than an hour ahead of their receive time: a broken
+   * value (one would make every later depth snapshot look stale), refused.
+   */
+  badTime: number;
 }
+
+/** How far a broker's exchange time may run ahead of our receive clock before it is not a time. */
+const MAX_AHEAD_NS = 3600e9;
 
 /**
  * Market-data entry checks of the feed plane.
@@ -48,6 +56,7 @@ export class Normalizer {
     outOfOrder: 0,
     staleDropped: 0,
     seqGaps: 0,
+    badTime: 0,
   };
 
   constructor(
@@ -105,8 +114,13 @@ export class Normalizer {
       this.counters.malformed++;
       return null;
     }
-    if (q.type === 'bidask') return this.depthOf(q, spec);
-    if (q.type === 'tick') return this.tradeOf(q, spec);
+    const now = this.now();
+    if (q.ts - now > MAX_AHEAD_NS) {
+      this.counters.badTime++;
+      return null;
+    }
+    if (q.type === 'bidask') return this.depthOf(q, spec, now);
+    if (q.type === 'tick') return this.tradeOf(q, spec, now);
     this.counters.malformed++;
     return null;
   }
@@ -124,8 +138,8 @@ export class Normalizer {
         const { price, qty, aggressor } = ev;
         if (
           !(
-            Number.isInteger(price) &&
-            Number.isInteger(qty) &&
+            Number.isSafeInteger(price) &&
+            Number.isSafeInteger(qty) &&
             (aggressor === 0 || aggressor === 1 || aggressor === -1)
           )
         ) {
@@ -192,7 +206,7 @@ export class Normalizer {
     else this.lastBookTs[id] = ts;
   }
 
-  private depthOf(q: RawQuote & { type: 'bidask' }, spec: SymbolSpec): DepthEvent | null {
+  private depthOf(q: RawQuote & { type: 'bidask' }, spec: SymbolSpec, now: number): DepthEvent | null {
     const { bidPrice, bidVolume, askPrice, askVolume } = q;
     if (
       !(
@@ -226,7 +240,7 @@ export class Normalizer {
       const bv = bidVolume[i];
       const av = askVolume[i];
       // NaN (off-grid, non-numeric) or fractional sizes: broken payload.
-      if (Number.isNaN(bp) || Number.isNaN(ap) || !Number.isInteger(bv) || !Number.isInteger(av)) {
+      if (Number.isNaN(bp) || Number.isNaN(ap) || !Number.isSafeInteger(bv) || !Number.isSafeInteger(av)) {
         this.counters.malformed++;
         return null;
       }
@@ -252,16 +266,16 @@ export class Normalizer {
     this.lastBookTs[id] = q.ts;
     ev.levels = n;
     ev.exchTs = q.ts;
-    ev.localTs = this.now();
+    ev.localTs = now;
     ev.seq = ++this.seq[id];
     this.counters.depth++;
     return ev;
   }
 
-  private tradeOf(q: RawQuote & { type: 'tick' }, spec: SymbolSpec): TradeEvent | null {
+  private tradeOf(q: RawQuote & { type: 'tick' }, spec: SymbolSpec, now: number): TradeEvent | null {
     const price = scaled(q.close, spec.priceScale);
     const tt = q.tickType;
-    if (Number.isNaN(price) || !Number.isInteger(q.volume) || !(tt === 0 || tt === 1 || tt === 2)) {
+    if (Number.isNaN(price) || !Number.isSafeInteger(q.volume) || !(tt === 0 || tt === 1 || tt === 2)) {
       this.counters.malformed++;
       return null;
     }
@@ -277,7 +291,7 @@ export class Normalizer {
     ev.qty = q.volume;
     ev.aggressor = tt === 1 ? 1 : tt === 2 ? -1 : 0;
     ev.exchTs = q.ts;
-    ev.localTs = this.now();
+    ev.localTs = now;
     ev.seq = ++this.seq[id];
     this.counters.trade++;
     return ev;
@@ -289,10 +303,10 @@ export class Normalizer {
   }
 }
 
-/** Decimal price -> scaled integer; NaN when not a finite number on the 1/scale grid. */
+/** Decimal price -> scaled integer; NaN when not a number on the 1/scale grid within 2^53. */
 function scaled(price: number, scale: number): number {
   if (typeof price !== 'number') return Number.NaN;
   const v = price * scale;
   const r = Math.round(v);
-  return Math.abs(v - r) <= 1e-9 * Math.max(1, Math.abs(v)) ? r : Number.NaN;
+  return Number.isSafeInteger(r) && Math.abs(v - r) <= 1e-9 * Math.max(1, Math.abs(v)) ? r : Number.NaN;
 }

@@ -42,6 +42,8 @@ export interface RunSummary {
   feed: {
     malformed: number;
     bad_values: number;
+    /** Broker payloads whose exchange time ran more than an hour ahead of the receive clock. */
+    bad_time: number;
     unknown_symbol: number;
     out_of_order: number;
     stale_dropped: number;
@@ -199,6 +201,7 @@ function feedSummary(sys: TradingSystem): RunSummary['feed'] {
   return {
     malformed: n.malformed,
     bad_values: n.badValue,
+    bad_time: n.badTime,
     unknown_symbol: n.unknownSymbol + lob.unknownSymbol,
     out_of_order: n.outOfOrder,
     stale_dropped: n.staleDropped,
@@ -214,7 +217,7 @@ function feedSummary(sys: TradingSystem): RunSummary['feed'] {
 function formatFeed(f: RunSummary['feed']): string {
   const replay = f.replay ? `replayed ${f.replay.events} events in ${f.replay.messages} messages; ` : '';
   return (
-    `  feed: ${replay}refused: malformed ${f.malformed}, bad values ${f.bad_values}, unknown symbol ${f.unknown_symbol}, ` +
+    `  feed: ${replay}refused: malformed ${f.malformed}, bad values ${f.bad_values}, bad time ${f.bad_time}, unknown symbol ${f.unknown_symbol}, ` +
     `book ${f.lob_rejected}, stale ${f.stale_dropped}; out of order ${f.out_of_order}, seq gaps ${f.seq_gaps}; ` +
     `crossed books ${f.crossed_books} (repaired ${f.repaired_books}, pruned levels ${f.pruned_levels})`
   );

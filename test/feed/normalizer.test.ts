@@ -38,7 +38,7 @@ const tick = (ts: number, close: number, volume: number, tickType: 0 | 1 | 2 = 1
 /** Every payload is either accepted (depth/trade) or refused under exactly one reason. */
 function accounted(n: Normalizer): number {
   const c = n.counters;
-  return c.depth + c.trade + c.unknownSymbol + c.malformed + c.badValue + c.staleDropped;
+  return c.depth + c.trade + c.unknownSymbol + c.malformed + c.badValue + c.staleDropped + c.badTime;
 }
 
 test('a broker quote becomes a depth event with scaled prices and a per-symbol sequence', () => {
@@ -130,6 +130,25 @@ test('out-of-order time: a stale snapshot is dropped, a late trade is counted an
   assert.ok(n.normalize(bidask(101, [[34500, 1]], [[34501, 1]])));
   assert.ok(n.normalize(tick(100, 34500, 1)));
   assert.equal(n.counters.outOfOrder, 2);
+});
+
+test('an exchange time years ahead of the receive clock is refused, and does not make later updates stale', () => {
+  const n = normalizer();
+  const now = 1_775_608_200_000_000_000;
+  let t = now;
+  const live = new Normalizer([TXF], 5, () => (t += 1000));
+  // A flipped high byte in the broker's timestamp: 2^56 ns (2.3 years) ahead.
+  assert.equal(live.normalize(bidask(now + 2 ** 56, [[34500, 1]], [[34501, 1]])), null);
+  assert.equal(live.counters.badTime, 1);
+  assert.ok(
+    live.normalize(bidask(now + 5_000, [[34500, 2]], [[34501, 1]])),
+    'the next snapshot is not stale',
+  );
+  assert.equal(live.counters.staleDropped, 0);
+  // Sizes beyond 2^53 are not exact integers: refused like any broken number.
+  assert.equal(live.normalize(tick(now + 6_000, 34500, 2 ** 53 + 2)), null);
+  assert.equal(live.counters.malformed, 1);
+  assert.equal(accounted(n), 0);
 });
 
 test('normalized events: sequence gaps, replays, unknown symbols, bad trades and kinds are counted', () => {

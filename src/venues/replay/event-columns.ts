@@ -1,5 +1,6 @@
 import type { MdKind } from '../../contracts/market.ts';
 import { Epoch } from '../../core/clock.ts';
+import type { BookChecks } from './book-checks.ts';
 
 /** Flag bit: last event of one exchange message; apply every event of a message before reading the book. */
 export const EV_LAST = 1;
@@ -127,6 +128,43 @@ export function rebase(c: EventColumns, to: Epoch): void {
 /** Absolute ns of the earliest time (exchange or receive) of the first event; null when empty. */
 export function firstAbs(c: EventColumns): bigint | null {
   return c.n === 0 ? null : c.epoch.toAbs(Math.min(c.exchTs[0], c.localTs[0]));
+}
+
+/**
+ * The columns without the events where drop[i] !== 0, compacted in place (the arrays are views of the
+ * same buffers); a dropped message end moves to the kept event before it. `truth` check points are
+ * renumbered to the last kept event at or before theirs.
+ */
+export function dropEvents(c: EventColumns, drop: Uint8Array, truth?: BookChecks): EventColumns {
+  const newIndex = new Int32Array(c.n); // last kept event at or before i, in the new numbering
+  let k = 0;
+  for (let i = 0; i < c.n; i++) {
+    if (drop[i] === 0) {
+      c.kind[k] = c.kind[i];
+      c.side[k] = c.side[i];
+      c.exchTs[k] = c.exchTs[i];
+      c.localTs[k] = c.localTs[i];
+      c.price[k] = c.price[i];
+      c.qty[k] = c.qty[i];
+      c.flags[k] = c.flags[i];
+      k++;
+    } else if (c.flags[i] & EV_LAST && k > 0) {
+      c.flags[k - 1] |= EV_LAST;
+    }
+    newIndex[i] = k - 1;
+  }
+  if (truth) for (let r = 0; r < truth.n; r++) truth.eventIndex[r] = newIndex[truth.eventIndex[r]];
+  return {
+    n: k,
+    epoch: c.epoch,
+    kind: c.kind.subarray(0, k),
+    side: c.side.subarray(0, k),
+    exchTs: c.exchTs.subarray(0, k),
+    localTs: c.localTs.subarray(0, k),
+    price: c.price.subarray(0, k),
+    qty: c.qty.subarray(0, k),
+    flags: c.flags.subarray(0, k),
+  };
 }
 
 function resize<T extends Uint8Array | Int8Array | Float64Array>(from: T, to: T): T {

@@ -3,7 +3,8 @@ import { MdKind } from '../../contracts/market.ts';
 import { EV_LAST, EV_SNAPSHOT } from './event-columns.ts';
 import { readAny } from './read-any.ts';
 import { ReferenceBook, verifyTruth } from './reference-book.ts';
-import type { ReadOptions, ReplayData, ReplayFormat } from './replay-data.ts';
+import type { MessagesOnlyCheck, ReadOptions, ReplayData, ReplayFormat } from './replay-data.ts';
+import { duration, iso, type TimeReport } from './time-screen.ts';
 
 const BOOK_LEVELS = 5;
 
@@ -36,10 +37,27 @@ export interface InspectSummary {
   maxDepth: { bid: number; ask: number };
   /** Messages after which best bid >= best ask. */
   crossedMessages: number;
+  /** Level and Trade events whose price is off the reader's (finest) tick. */
+  offTick: number;
+  /** Records or events refused (dropped), by reason, with the first places. */
+  rejected: { total: number; byReason: Record<string, number>; examples: string[] };
+  /** What the time screen found: outliers dropped, backward steps and long gaps kept. */
+  time: TimeReport | null;
   /** After the first message that leaves both sides non-empty. */
   firstBook: BookView | null;
   lastBook: BookView | null;
-  truth: { points: number; levels: number; mismatches: number; firstMismatch: string } | null;
+  /**
+   * The replayed book against the states the file publishes. `independent` is false where the
+   * reader fits its book to those states (LOBSTER): see messagesOnly for the independent figure.
+   */
+  truth: {
+    points: number;
+    levels: number;
+    mismatches: number;
+    firstMismatch: string;
+    independent: boolean;
+  } | null;
+  messagesOnly: MessagesOnlyCheck | null;
   stats: Record<string, number>;
   notes: string[];
 }
@@ -61,10 +79,12 @@ export function summarize(d: ReplayData): InspectSummary {
   let bookPrice: { min: number; max: number } | null = null;
   let tradePrice: { min: number; max: number } | null = null;
   let firstBook: BookView | null = null;
+  let offTick = 0;
   for (let i = 0; i < c.n; i++) {
     book.apply(c, i);
     const kind = c.kind[i];
     const p = c.price[i];
+    if (kind !== MdKind.Clear && p % d.tick !== 0) offTick++;
     if (kind === MdKind.Level) {
       byKind.level++;
       if (c.qty[i] > 0) bookPrice = widen(bookPrice, p);
@@ -83,7 +103,7 @@ export function summarize(d: ReplayData): InspectSummary {
       const ask = book.best(-1);
       if (bid > 0 && ask > 0) {
         if (bid >= ask) crossed++;
-        firstBook ??= view(book, c.epoch.toIso(c.exchTs[i]), i);
+        firstBook ??= view(book, iso(c.epoch, c.exchTs[i]), i);
       }
     }
   }
@@ -95,6 +115,7 @@ export function summarize(d: ReplayData): InspectSummary {
       levels: d.truth.levels,
       mismatches: bad.length,
       firstMismatch: bad.length > 0 ? `check ${bad[0].row}: ${bad[0].reason}` : '',
+      independent: d.truthIndependent !== false,
     };
   }
   return {
@@ -109,15 +130,19 @@ export function summarize(d: ReplayData): InspectSummary {
     byKind,
     messages,
     snapshotEvents,
-    firstExchTs: c.n > 0 ? c.epoch.toIso(c.exchTs[0]) : null,
-    lastExchTs: c.n > 0 ? c.epoch.toIso(c.exchTs[c.n - 1]) : null,
+    firstExchTs: c.n > 0 ? iso(c.epoch, c.exchTs[0]) : null,
+    lastExchTs: c.n > 0 ? iso(c.epoch, c.exchTs[c.n - 1]) : null,
     bookPrice,
     tradePrice,
     maxDepth,
     crossedMessages: crossed,
+    offTick,
+    rejected: d.rejects.toJSON(),
+    time: d.time ?? null,
     firstBook,
-    lastBook: c.n > 0 ? view(book, c.epoch.toIso(c.exchTs[c.n - 1]), c.n - 1) : null,
+    lastBook: c.n > 0 ? view(book, iso(c.epoch, c.exchTs[c.n - 1]), c.n - 1) : null,
     truth,
+    messagesOnly: d.messagesOnly ?? null,
     stats: d.stats,
     notes: d.notes,
   };
@@ -134,14 +159,29 @@ export function formatInspect(s: InspectSummary): string {
     `symbol      ${s.symbol}   tick ${px(s.tick)}   price scale ${s.priceScale}   qty scale ${s.qtyScale}`,
     `records     ${n(s.records)}   events ${n(s.events)} (level ${n(s.byKind.level)}, trade ${n(s.byKind.trade)}, ` +
       `clear ${n(s.byKind.clear)}; ${n(s.snapshotEvents)} from snapshots)   messages ${n(s.messages)}`,
-    `time        ${s.firstExchTs ?? '-'} .. ${s.lastExchTs ?? '-'} (exchange)`,
-    `prices      book ${range(s.bookPrice)}   trades ${range(s.tradePrice)}`,
+    `time        ${s.firstExchTs ?? '-'} .. ${s.lastExchTs ?? '-'} (exchange)${timeNote(s.time)}`,
+    `prices      book ${range(s.bookPrice)}   trades ${range(s.tradePrice)}` +
+      (s.offTick > 0 ? `   ${n(s.offTick)} events off the ${px(s.tick)} tick` : ''),
     `max depth   bid ${n(s.maxDepth.bid)} levels, ask ${n(s.maxDepth.ask)} levels   crossed after ${n(s.crossedMessages)} messages`,
   ];
+  const r = s.rejected;
+  if (r.total > 0) {
+    const reasons = Object.entries(r.byReason).map(([k, v]) => `${k} ${n(v)}`);
+    lines.push(`refused     ${n(r.total)} (${reasons.join(', ')}); first: ${r.examples[0]}`);
+  }
   if (s.truth) {
     lines.push(
       `truth       ${n(s.truth.points)} check points x ${s.truth.levels} levels: ${n(s.truth.mismatches)} mismatches` +
-        (s.truth.firstMismatch ? ` (first: ${s.truth.firstMismatch})` : ''),
+        (s.truth.firstMismatch ? ` (first: ${s.truth.firstMismatch})` : '') +
+        (s.truth.independent ? '' : ' (not independent: the reader fits its book to these states)'),
+    );
+  }
+  const m = s.messagesOnly;
+  if (m) {
+    lines.push(
+      `independent book from the messages alone: best bid/ask differ from the published states at ${n(m.bboMismatches)} ` +
+        `of ${n(m.points)}, the ${s.truth?.levels ?? ''} levels at ${n(m.mismatches)}` +
+        (m.firstBboMismatch ? ` (first best bid/ask difference: ${m.firstBboMismatch})` : ''),
     );
   }
   const stats = Object.entries(s.stats).map(([k, v]) => `${k} ${n(v)}`);
@@ -177,6 +217,16 @@ function widen(r: { min: number; max: number } | null, v: number): { min: number
   if (v < r.min) r.min = v;
   if (v > r.max) r.max = v;
   return r;
+}
+
+/** What the time screen found, for the `time` line ('' when nothing). */
+function timeNote(t: TimeReport | null): string {
+  if (t === null) return '';
+  const parts: string[] = [];
+  if (t.longGaps > 0) parts.push(`${t.longGaps} gap(s) over 1 h (longest ${duration(t.maxGapNs)})`);
+  if (t.backSteps > 0) parts.push(`${t.backSteps} backward steps (largest ${duration(t.maxBackStepNs)})`);
+  if (t.dropped > 0) parts.push(`${t.dropped} outlier event(s) dropped`);
+  return parts.length > 0 ? `; ${parts.join('; ')}` : '';
 }
 
 /** Scaled integer -> decimal string, exactly (scale is a power of ten). */

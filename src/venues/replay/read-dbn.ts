@@ -1,10 +1,11 @@
 import { basename } from 'node:path';
-import { decompress } from 'fzstd';
 import { MdKind } from '../../contracts/market.ts';
 import { Epoch } from '../../core/clock.ts';
 import { UserError } from '../../core/errors.ts';
 import { EV_SNAPSHOT, EventColumnsBuilder } from './event-columns.ts';
-import { badFile, type ReplayData, readBytes } from './replay-data.ts';
+import { badFile, Rejects, type ReplayData, readBytes } from './replay-data.ts';
+import { plausibleAbs } from './time-screen.ts';
+import { zstdDecompress } from './zstd.ts';
 
 const RECORD_LEN = 56;
 const RTYPE_MBO = 0xa0;
@@ -21,20 +22,32 @@ interface Order {
   size: number;
 }
 
+/** Reads a Databento DBN v1 MBO file (see parseDbn). */
+export async function readDbn(path: string): Promise<ReplayData> {
+  return parseDbn(await readBytes(path), path);
+}
+
+/** A zstd frame's magic number, little-endian. */
+export function isZstd(b: Uint8Array): boolean {
+  return b.length >= 4 && b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd;
+}
+
 /**
- * Reads a Databento DBN v1 MBO file (zstd or plain) into L2 events: an L3 book (order id -> side,
+ * Parses a Databento DBN v1 MBO file (zstd-compressed or plain, told by its magic) into L2 events: an L3 book (order id -> side,
  * price, size) turns each add/cancel/modify into Level events carrying the new aggregate size at the
  * price; T is a Trade (side = aggressor), R a Clear; F (fill) changes nothing, since Databento sends
  * the cancel that reduces the resting order. A snapshot (F_SNAPSHOT run) gets a Clear when it does not
  * start with R, and is closed as one message. exchTs = ts_event, localTs = ts_recv, exact (the
- * columns' epoch is the UTC midnight before the first record's ts_recv).
+ * columns' epoch is the UTC midnight before the first plausible ts_recv). A record with a price off the 0.01 grid or not positive, an add without a side or size, or an
+ * unknown action is dropped and counted in `rejects` (its order is then unknown to later records).
  */
-export async function readDbn(path: string): Promise<ReplayData> {
+export function parseDbn(bytes: Uint8Array, path: string): ReplayData {
   const file = basename(path);
-  let raw = await readBytes(path);
-  if (path.endsWith('.zst')) {
+  let raw = bytes;
+  if (isZstd(raw)) {
     try {
-      raw = decompress(raw);
+      // DBN compresses a few times over; far more than that is a corrupt header, not data.
+      raw = zstdDecompress(raw, Math.min(2 ** 31 - 1, 256 * raw.length + (1 << 20)));
     } catch (e) {
       throw badFile(path, 'not a complete zstd stream', e);
     }
@@ -52,11 +65,16 @@ export async function readDbn(path: string): Promise<ReplayData> {
   const symbol = firstSymbol(raw, dv, 8, metaLen);
 
   const b = new EventColumnsBuilder(((raw.length - first) / RECORD_LEN) * 1.2);
-  if (first + RECORD_LEN <= raw.length) b.epoch = Epoch.midnightBefore(dv.getBigUint64(first + 40, true));
+  for (let off = first; off + RECORD_LEN <= raw.length && off < first + 64 * RECORD_LEN; off += RECORD_LEN) {
+    const recv = dv.getBigUint64(off + 40, true);
+    if (b.epoch === Epoch.ZERO || plausibleAbs(recv)) b.epoch = Epoch.midnightBefore(recv);
+    if (plausibleAbs(recv)) break;
+  }
   const epoch = b.epoch;
   const orders = new Map<number | bigint, Order>();
   const levels = { 1: new Map<number, number>(), [-1]: new Map<number, number>() };
   const stats = { snapshotRecords: 0, liveRecords: 0, unknownOrders: 0, otherRecords: 0, overCancels: 0 };
+  const rejects = new Rejects();
   let instrument = -1;
   let inSnapshot = false;
 
@@ -83,13 +101,24 @@ export async function readDbn(path: string): Promise<ReplayData> {
     const exchTs = epoch.fromParts(dv.getUint32(off + 12, true), dv.getUint32(off + 8, true));
     const idBig = dv.getBigUint64(off + 16, true);
     const id = idBig <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(idBig) : idBig;
-    const price = scalePrice(dv.getBigInt64(off + 24, true), file, off);
+    const rawPrice = dv.getBigInt64(off + 24, true);
+    const price = scalePrice(rawPrice);
     const size = dv.getUint32(off + 32, true);
     const rflags = raw[off + 36];
     const action = raw[off + 38];
     const sideChar = raw[off + 39];
     const localTs = epoch.fromParts(dv.getUint32(off + 44, true), dv.getUint32(off + 40, true));
     const side = sideChar === 0x42 ? 1 : sideChar === 0x41 ? -1 : 0; // 'B' / 'A' / 'N'
+    const why = refusal(action, price, size, side);
+    if (why !== '') {
+      rejects.add(
+        why,
+        `byte ${off}`,
+        `action ${String.fromCharCode(action)}, price ${rawPrice}, size ${size}`,
+      );
+      if (rflags & F_LAST) b.endMessage();
+      continue;
+    }
 
     const snap = (rflags & F_SNAPSHOT) !== 0;
     if (snap) stats.snapshotRecords++;
@@ -107,8 +136,7 @@ export async function readDbn(path: string): Promise<ReplayData> {
     switch (action) {
       case 0x41: {
         // A: add
-        if (side === 0) throw new UserError(`${file}: add without a side at byte ${off}`);
-        const o: Order = { side, price, size };
+        const o: Order = { side: side as 1 | -1, price, size };
         orders.set(id, o);
         level(o, size, exchTs, localTs, flags);
         break;
@@ -175,16 +203,40 @@ export async function readDbn(path: string): Promise<ReplayData> {
     tick: 25,
     records: stats.snapshotRecords + stats.liveRecords + stats.otherRecords,
     columns: b.finish(),
+    rejects,
     stats,
     notes: ['L3 (order by order) folded into L2 Level events', 'exchTs = ts_event, localTs = ts_recv'],
   };
 }
 
-/** 1e-9 units -> scaled by PRICE_SCALE, exactly; 0 for the undefined-price sentinel. */
-function scalePrice(p: bigint, file: string, off: number): number {
+/** 1e-9 units -> scaled by PRICE_SCALE, exactly; 0 for the undefined-price sentinel, NaN off the grid. */
+function scalePrice(p: bigint): number {
   if (p === UNDEF_PRICE) return 0;
-  if (p % PRICE_DIV !== 0n) throw new UserError(`${file}: price ${p} at byte ${off} is finer than 0.01`);
+  if (p % PRICE_DIV !== 0n) return Number.NaN;
   return Number(p / PRICE_DIV);
+}
+
+/** Why a record cannot be used ('' when it can): the actions that carry a price need a good one. */
+function refusal(action: number, price: number, size: number, side: number): string {
+  switch (action) {
+    case 0x41: // A
+    case 0x4d: // M
+      if (Number.isNaN(price)) return 'price finer than 0.01';
+      if (!(price > 0)) return 'price not positive';
+      if (side === 0) return 'order without a side';
+      if (action === 0x41 && size === 0) return 'add of size 0';
+      return '';
+    case 0x54: // T (the undefined price, 0, is a trade without a price: skipped)
+      if (Number.isNaN(price)) return 'price finer than 0.01';
+      return price !== 0 && (price < 0 || size === 0) ? 'trade without a size or a positive price' : '';
+    case 0x43: // C
+    case 0x52: // R
+    case 0x46: // F
+    case 0x4e: // N
+      return '';
+    default:
+      return 'unknown action';
+  }
 }
 
 /** The first requested symbol of a v1 metadata block (22-byte C strings after a fixed 104-byte head). */

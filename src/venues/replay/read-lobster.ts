@@ -4,8 +4,7 @@ import { Epoch } from '../../core/clock.ts';
 import { UserError } from '../../core/errors.ts';
 import { BookChecksBuilder } from './book-checks.ts';
 import { EV_SNAPSHOT, EventColumnsBuilder } from './event-columns.ts';
-import type { ReadOptions, ReplayData } from './replay-data.ts';
-import { readBytes } from './replay-data.ts';
+import { type ReadOptions, Rejects, type ReplayData, readBytes } from './replay-data.ts';
 import { parseSecondsToNs } from './scaled-decimal.ts';
 
 const NAME = /^([A-Za-z0-9.]+)_(\d{4}-\d{2}-\d{2})_\d+_\d+_(message|orderbook)_(\d+)\.csv$/;
@@ -14,98 +13,142 @@ const PRICE_SCALE = 10_000;
 /** Orderbook placeholder for an empty level (±9999999999, size 0). */
 const EMPTY = 9_999_999_999;
 
+/** Reads a LOBSTER sample from either of its two paths (see parseLobster). */
+export async function readLobster(path: string, opts: ReadOptions = {}): Promise<ReplayData> {
+  const { msgPath, bookPath } = lobsterPair(path);
+  const text = async (p: string) => new TextDecoder().decode(await readBytes(p));
+  return parseLobster(await text(msgPath), await text(bookPath), msgPath, bookPath, opts);
+}
+
+/** The message and orderbook paths of a LOBSTER sample, from either one's name. */
+export function lobsterPair(path: string): { msgPath: string; bookPath: string; levels: number } {
+  const m = NAME.exec(basename(path));
+  if (!m)
+    throw new UserError(
+      `${basename(path)}: expected a LOBSTER name like AAPL_2012-06-21_34200000_57600000_message_10.csv`,
+    );
+  const L = Number(m[4]);
+  const stem = basename(path).replace(/_(message|orderbook)_\d+\.csv$/, '');
+  return {
+    msgPath: join(dirname(path), `${stem}_message_${L}.csv`),
+    bookPath: join(dirname(path), `${stem}_orderbook_${L}.csv`),
+    levels: L,
+  };
+}
+
 /**
- * Reads a LOBSTER sample (`<SYM>_<date>_<start>_<end>_message_<L>.csv` plus its `_orderbook_<L>.csv`;
- * either path works). Each message is one exchange message: 1 submit adds size at the price,
- * 2 partial cancel / 3 delete / 4 visible execution remove it, 4 and 5 (hidden) are also a Trade
- * (aggressor = opposite of the resting order's direction), 6 cross is a Trade without side, 7 halt
- * emits nothing. Times are seconds after midnight America/New_York on the file's date (the columns'
- * epoch, so times are exact); localTs = exchTs + opts.feedLatencyNs (default 0).
+ * Parses a LOBSTER sample (`<SYM>_<date>_<start>_<end>_message_<L>.csv` and its
+ * `_orderbook_<L>.csv`: symbol, date and L come from the names). Each message is one exchange
+ * message: 1 submit adds size at the price, 2 partial cancel / 3 delete / 4 visible execution remove
+ * it, 4 and 5 (hidden) are also a Trade (aggressor = opposite of the resting order's direction),
+ * 6 cross is a Trade without side, 7 halt emits nothing. Times are seconds after midnight
+ * America/New_York on the file's date (the columns' epoch, so times are exact); localTs = exchTs +
+ * opts.feedLatencyNs (default 0).
  *
  * The messages only cover orders entered during the sample: orders resting from before it enter the
  * 10 visible levels without a message. So the reader starts from the first orderbook row (message 0
  * undone) and, after each message, emits the Level events (flagged EV_SNAPSHOT) that bring the visible
  * levels to the orderbook row: counted as `reveals` when the level came from beyond the previous row's
  * deepest level, else as `anomalies` (a change no message explains). The orderbook file is returned
- * as truth: the L levels after every message.
+ * as truth (the L levels after every message) but it is not independent of the replayed book, which
+ * is fitted to it: `messagesOnly` gives the independent figure, a book built from the messages alone
+ * (from the same start) compared with the orderbook file after every message.
+ *
+ * Bad rows (not L integers within 2^53, an unknown type or direction, a visible order's price off
+ * the 0.01 tick) are dropped and counted in `rejects`; a bad orderbook row is not used.
  */
-export async function readLobster(path: string, opts: ReadOptions = {}): Promise<ReplayData> {
-  const m = NAME.exec(basename(path));
-  if (!m)
-    throw new UserError(
-      `${basename(path)}: expected a LOBSTER name like AAPL_2012-06-21_34200000_57600000_message_10.csv`,
-    );
+export function parseLobster(
+  msgText: string,
+  bookText: string,
+  msgPath: string,
+  bookPath: string,
+  opts: ReadOptions = {},
+): ReplayData {
+  const m = NAME.exec(basename(msgPath));
+  if (!m) throw new UserError(`${basename(msgPath)}: expected a LOBSTER message file name`);
   const [, symbol, date, , levelsText] = m;
   const L = Number(levelsText);
-  const stem = basename(path).replace(/_(message|orderbook)_\d+\.csv$/, '');
-  const msgPath = join(dirname(path), `${stem}_message_${L}.csv`);
-  const bookPath = join(dirname(path), `${stem}_orderbook_${L}.csv`);
   const latency = opts.feedLatencyNs ?? 0;
   const midnight = nyMidnightNs(date);
+  const rejects = new Rejects();
+  const msgName = basename(msgPath);
+  const bookName = basename(bookPath);
 
-  const msgRows = await readCsv(msgPath, 6);
-  const bookRows = await readCsv(bookPath, 4 * L);
+  const msgRows = csvRows(msgText);
+  const bookRows = csvRows(bookText);
   const n = msgRows.length;
-  if (n === 0) throw new UserError(`${basename(msgPath)}: no messages`);
+  if (n === 0) throw new UserError(`${msgName}: no messages`);
   if (bookRows.length !== n) {
-    throw new UserError(
-      `${basename(bookPath)}: ${bookRows.length} rows for ${n} messages in ${basename(msgPath)}`,
-    );
+    throw new UserError(`${bookName}: ${bookRows.length} rows for ${n} messages in ${msgName}`);
   }
   const time = new Float64Array(n);
-  const type = new Int8Array(n);
+  const type = new Int8Array(n); // 0: refused
   const size = new Float64Array(n);
   const price = new Float64Array(n);
   const dir = new Int8Array(n);
   for (let i = 0; i < n; i++) {
-    const r = msgRows[i];
-    const t = parseSecondsToNs(r[0]);
+    const { line, fields: r } = msgRows[i];
+    const why = badMessage(r);
+    if (why !== '') {
+      rejects.add(why, `${msgName}: line ${line}`, r.join(',').slice(0, 80));
+      continue;
+    }
     type[i] = Number(r[1]);
     size[i] = Number(r[3]);
     price[i] = Number(r[4]);
     dir[i] = Number(r[5]);
-    const ok =
-      Number.isFinite(t) && type[i] >= 1 && type[i] <= 7 && Number.isInteger(size[i]) && size[i] >= 0;
-    if (!ok || !Number.isInteger(price[i]) || (dir[i] !== 1 && dir[i] !== -1)) {
-      throw new UserError(`${basename(msgPath)}: line ${i + 1}: bad message ${r.join(',')}`);
-    }
-    time[i] = t;
+    time[i] = parseSecondsToNs(r[0]); // on the midnight epoch: exact
   }
-  // Truth rows: per level ask price, ask size, bid price, bid size.
+  // Truth rows: per level ask price, ask size, bid price, bid size. A bad row repeats the last good one.
   const truth = new BookChecksBuilder(L);
-  const bp = new Float64Array(L);
-  const bq = new Float64Array(L);
-  const ap = new Float64Array(L);
-  const aq = new Float64Array(L);
-  const visible: Visible[] = [];
+  const visible: (Visible | null)[] = [];
   for (let i = 0; i < n; i++) {
-    const r = bookRows[i];
-    for (let k = 0; k < L; k++) {
-      const v = [r[4 * k], r[4 * k + 1], r[4 * k + 2], r[4 * k + 3]].map(Number);
-      if (v.some((x) => !Number.isInteger(x)))
-        throw new UserError(`${basename(bookPath)}: line ${i + 1}: not integers`);
-      ap[k] = Math.abs(v[0]) === EMPTY ? 0 : v[0];
-      aq[k] = ap[k] === 0 ? 0 : v[1];
-      bp[k] = Math.abs(v[2]) === EMPTY ? 0 : v[2];
-      bq[k] = bp[k] === 0 ? 0 : v[3];
+    const { line, fields: r } = bookRows[i];
+    const v = r.length === 4 * L ? r.map(Number) : [];
+    if (
+      v.length === 0 ||
+      v.some((x, k) => !Number.isSafeInteger(x) || (k % 2 === 1 ? x < 0 : x <= 0 && x !== -EMPTY))
+    ) {
+      rejects.add('bad orderbook row', `${bookName}: line ${line}`, r.join(',').slice(0, 80));
+      visible.push(null);
+      continue;
     }
-    visible.push({ bid: bp.slice(), bidQty: bq.slice(), ask: ap.slice(), askQty: aq.slice() });
+    const row: Visible = {
+      bid: new Float64Array(L),
+      bidQty: new Float64Array(L),
+      ask: new Float64Array(L),
+      askQty: new Float64Array(L),
+    };
+    for (let k = 0; k < L; k++) {
+      row.ask[k] = Math.abs(v[4 * k]) === EMPTY ? 0 : v[4 * k];
+      row.askQty[k] = row.ask[k] === 0 ? 0 : v[4 * k + 1];
+      row.bid[k] = Math.abs(v[4 * k + 2]) === EMPTY ? 0 : v[4 * k + 2];
+      row.bidQty[k] = row.bid[k] === 0 ? 0 : v[4 * k + 3];
+    }
+    visible.push(row);
   }
+  const row0 = visible.find((v) => v !== null);
+  if (row0 === undefined) throw new UserError(`${bookName}: no usable orderbook row`);
 
-  const start = startingBook(visible[0], type[0], size[0], price[0], dir[0]);
+  const start = startingBook(row0, visible[0] === null ? 0 : type[0], size[0], price[0], dir[0]);
   const b = new EventColumnsBuilder(2 * n + 64);
   b.epoch = new Epoch(midnight);
-  const t0 = time[0];
+  const firstGood = type.findIndex((ty) => ty !== 0);
+  const t0 = firstGood < 0 ? 0 : time[firstGood];
   b.push(MdKind.Clear, 0, t0, t0 + latency, 0, 0, EV_SNAPSHOT);
   for (const side of [1, -1] as const) {
     for (const [p, q] of start[side]) b.push(MdKind.Level, side, t0, t0 + latency, p, q, EV_SNAPSHOT);
   }
   b.endMessage();
   const book = start;
+  const alone = startingBook(row0, visible[0] === null ? 0 : type[0], size[0], price[0], dir[0]);
+  const only = { points: 0, mismatches: 0, firstMismatch: '', bboMismatches: 0, firstBboMismatch: '' };
   const stats = { hiddenExecutions: 0, crosses: 0, halts: 0, reveals: 0, anomalies: 0 };
+  let prev: Visible = row0;
+  let t = t0;
   for (let i = 0; i < n; i++) {
-    const t = time[i];
     const ty = type[i];
+    if (ty !== 0) t = time[i]; // a refused message keeps the last good time
     const side = dir[i] as 1 | -1;
     if (ty === 4 || ty === 5) b.push(MdKind.Trade, -side, t, t + latency, price[i], size[i]);
     if (ty === 5) stats.hiddenExecutions++;
@@ -115,23 +158,29 @@ export async function readLobster(path: string, opts: ReadOptions = {}): Promise
     }
     if (ty === 7) stats.halts++;
     if (ty >= 1 && ty <= 4) {
-      const lv = book[side];
-      // Below zero only where the level holds orders from before the sample that we cannot see yet.
-      const q = Math.max(0, (lv.get(price[i]) ?? 0) + (ty === 1 ? size[i] : -size[i]));
-      if (q > 0) lv.set(price[i], q);
-      else lv.delete(price[i]);
-      b.push(MdKind.Level, side, t, t + latency, price[i], q);
+      b.push(MdKind.Level, side, t, t + latency, price[i], applyMessage(book[side], ty, price[i], size[i]));
+      applyMessage(alone[side], ty, price[i], size[i]);
     }
-    for (const s of [1, -1] as const) {
-      reconcile(book[s], s, visible[i], i > 0 ? visible[i - 1] : visible[0], (p, q, reveal) => {
-        if (reveal) stats.reveals++;
-        else stats.anomalies++;
-        b.push(MdKind.Level, s, t, t + latency, p, q, EV_SNAPSHOT);
-      });
+    const v = visible[i];
+    if (v !== null) {
+      for (const s of [1, -1] as const) {
+        reconcile(book[s], s, v, prev, (p, q, reveal) => {
+          if (reveal) stats.reveals++;
+          else stats.anomalies++;
+          b.push(MdKind.Level, s, t, t + latency, p, q, EV_SNAPSHOT);
+        });
+      }
+      only.points++;
+      const diff = compareTop(alone, v);
+      if (diff !== '' && only.mismatches++ === 0) only.firstMismatch = `message ${i + 1}: ${diff}`;
+      const l1 = compareTop(alone, v, 1);
+      if (l1 !== '' && only.bboMismatches++ === 0) only.firstBboMismatch = `message ${i + 1}: ${l1}`;
     }
     b.endMessage();
-    const v = visible[i];
-    truth.push(b.n - 1, t + latency, v.bid, v.bidQty, v.ask, v.askQty);
+    if (v !== null) {
+      truth.push(b.n - 1, t + latency, v.bid, v.bidQty, v.ask, v.askQty);
+      prev = v;
+    }
   }
   return {
     format: 'lobster',
@@ -143,12 +192,57 @@ export async function readLobster(path: string, opts: ReadOptions = {}): Promise
     records: n,
     columns: b.finish(),
     truth: truth.finish(),
+    truthIndependent: false,
+    messagesOnly: only,
+    rejects,
     stats,
     notes: [
       'starting book and levels entering the visible window without a message taken from the orderbook file',
       `no receive time in the source: localTs = exchTs + ${latency} ns (feedLatencyNs)`,
     ],
   };
+}
+
+/** Why a message row cannot be used ('' when it can). */
+function badMessage(r: string[]): string {
+  if (r.length !== 6) return `${r.length} columns, expected 6`;
+  const t = parseSecondsToNs(r[0]);
+  const v = r.slice(1).map(Number);
+  if (!Number.isFinite(t)) return 'bad time';
+  if (v.some((x) => !Number.isSafeInteger(x))) return 'not integers within 2^53';
+  const [type, , size, price, dir] = v;
+  if (type < 1 || type > 7) return `unknown type ${type}`;
+  if (dir !== 1 && dir !== -1) return `unknown direction ${dir}`;
+  if (type === 7) return '';
+  if (size <= 0 || price <= 0) return 'size or price not positive';
+  if (type <= 4 && price % 100 !== 0) return 'price off the 0.01 tick';
+  return '';
+}
+
+/** Applies a visible-order message (1 submit, 2-4 remove) to one side; returns the level's new size. */
+function applyMessage(lv: Map<number, number>, type: number, price: number, size: number): number {
+  // Below zero only where the level holds orders from before the sample that we cannot see yet.
+  const q = Math.max(0, (lv.get(price) ?? 0) + (type === 1 ? size : -size));
+  if (q > 0) lv.set(price, q);
+  else lv.delete(price);
+  return q;
+}
+
+/** First difference between a book's top `depth` levels and an orderbook row ('' when equal). */
+function compareTop(book: Record<1 | -1, Map<number, number>>, row: Visible, depth = row.bid.length): string {
+  for (const side of [1, -1] as const) {
+    const px = side > 0 ? row.bid : row.ask;
+    const qty = side > 0 ? row.bidQty : row.askQty;
+    const top = [...book[side].keys()].sort(side > 0 ? (a, b) => b - a : (a, b) => a - b);
+    for (let k = 0; k < depth; k++) {
+      const p = top[k] ?? 0;
+      const q = p === 0 ? 0 : (book[side].get(p) as number);
+      if (p !== px[k] || q !== qty[k]) {
+        return `${side > 0 ? 'bid' : 'ask'} level ${k}: messages ${q}@${p}, orderbook ${qty[k]}@${px[k]}`;
+      }
+    }
+  }
+  return '';
 }
 
 type Visible = { bid: Float64Array; bidQty: Float64Array; ask: Float64Array; askQty: Float64Array };
@@ -204,19 +298,13 @@ function reconcile(
   }
 }
 
-/** Reads a comma-separated file whose every line has `columns` fields. */
-async function readCsv(path: string, columns: number): Promise<string[][]> {
-  const text = new TextDecoder().decode(await readBytes(path));
-  const rows: string[][] = [];
+/** Non-empty lines of a comma-separated text, with their line numbers. */
+function csvRows(text: string): { line: number; fields: string[] }[] {
+  const rows: { line: number; fields: string[] }[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim();
-    if (line === '') continue;
-    const r = line.split(',');
-    if (r.length !== columns) {
-      throw new UserError(`${basename(path)}: line ${i + 1} has ${r.length} columns, expected ${columns}`);
-    }
-    rows.push(r);
+    if (line !== '') rows.push({ line: i + 1, fields: line.split(',') });
   }
   return rows;
 }

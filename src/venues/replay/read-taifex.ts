@@ -1,11 +1,11 @@
 import { basename } from 'node:path';
-import { decompress } from 'fzstd';
-import { parquetMetadata, parquetRead } from 'hyparquet';
 import { MdKind } from '../../contracts/market.ts';
 import { Epoch } from '../../core/clock.ts';
 import { UserError } from '../../core/errors.ts';
 import { EV_SNAPSHOT, EventColumnsBuilder } from './event-columns.ts';
-import { badFile, type ReadOptions, type ReplayData, readBytes } from './replay-data.ts';
+import { ParquetError, readParquetColumns } from './parquet-columns.ts';
+import { type ReadOptions, Rejects, type ReplayData, readBytes } from './replay-data.ts';
+import { plausibleAbs } from './time-screen.ts';
 
 /** Index points -> scaled: 100 makes TXO's 0.1-point ticks integers too. */
 const PRICE_SCALE = 100;
@@ -18,90 +18,82 @@ const KIND_DEPTH = 1;
 const KIND_TRADE = 2;
 const KIND_CLEAR = 3;
 
-/**
- * Reads a TAIFEX recording (`taifex-<code>-<yyyymmdd>.parquet`, hftbacktest layout ev/exch_ts/px/qty).
- * Events sharing one exch_ts form one message. The feed has no receive time: localTs = exchTs +
- * opts.feedLatencyNs (default 0). Times are exact, on the UTC midnight before the first event.
- */
+/** Reads a TAIFEX recording (see parseTaifex). */
 export async function readTaifex(path: string, opts: ReadOptions = {}): Promise<ReplayData> {
-  const code = /^taifex-([a-z0-9]+)-\d{8}\.parquet$/i.exec(basename(path))?.[1]?.toUpperCase();
-  if (!code) throw new UserError(`${basename(path)}: expected a name like taifex-<code>-<yyyymmdd>.parquet`);
-  const latency = opts.feedLatencyNs ?? 0;
-  const bytes = await readBytes(path);
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  return parseTaifex(await readBytes(path), path, opts);
+}
 
-  let metadata: ReturnType<typeof parquetMetadata>;
+/**
+ * Parses a TAIFEX recording (hftbacktest layout ev/exch_ts/px/qty in Parquet; the symbol comes from
+ * a name like `taifex-<code>-<yyyymmdd>.parquet`, else from the file's stem). Events sharing one
+ * exch_ts form one message. The feed has no receive time: localTs = exchTs + opts.feedLatencyNs
+ * (default 0). Times are exact, on the UTC midnight before the first (plausible) event. A row with
+ * an unknown ev value, a price off the instrument's tick or a bad quantity
+ * is dropped and counted in `rejects`; a structurally broken file is refused.
+ */
+export function parseTaifex(bytes: Uint8Array, path: string, opts: ReadOptions = {}): ReplayData {
+  const name = basename(path);
+  const code = (
+    /^taifex-([a-z0-9]+)-\d{8}\.parquet$/i.exec(name)?.[1] ?? name.replace(/[.-].*$/, '')
+  ).toUpperCase();
+  const latency = opts.feedLatencyNs ?? 0;
+  let cols: ReturnType<typeof readParquetColumns>;
   try {
-    metadata = parquetMetadata(file);
+    cols = readParquetColumns(bytes, COLUMNS, { relative: { exch_ts: plausibleAbs } });
   } catch (e) {
-    throw badFile(path, 'not a readable parquet file', e);
+    // ParquetError says where (column, row group, byte); anything else is a decoder failure.
+    const why = e instanceof ParquetError ? e.message : `decoder failed: ${(e as Error).message}`;
+    throw new UserError(`${name}: not a readable parquet file (${why})`);
   }
-  const names = new Set(metadata.schema.slice(1).map((s) => s.name));
-  const missing = COLUMNS.filter((c) => !names.has(c));
+  const missing = COLUMNS.filter((c) => !cols.columns.has(c));
   if (missing.length > 0) {
     throw new UserError(
-      `${basename(path)}: not an hftbacktest event file: missing column(s) ${missing.join(', ')} ` +
-        `(has ${[...names].join(', ')})`,
+      `${name}: not an hftbacktest event file: missing column(s) ${missing.join(', ')} ` +
+        `(has ${cols.schema.join(', ')})`,
     );
   }
-  const rows = Number(metadata.num_rows);
-  const ev = new Float64Array(rows);
-  const ts = new Float64Array(rows);
-  const px = new Float64Array(rows);
-  const qty = new Float64Array(rows);
-  const target: Record<string, Float64Array> = { ev, exch_ts: ts, px, qty };
-  let epoch: Epoch | null = null;
-  try {
-    await parquetRead({
-      file,
-      metadata,
-      columns: [...COLUMNS],
-      compressors: { ZSTD: (input, length) => decompress(input, new Uint8Array(length)) },
-      onChunk: ({ columnName, columnData, rowStart }) => {
-        const out = target[columnName];
-        if (columnName === 'exch_ts') {
-          // Int64 ns arrive as bigint: exact relative to the epoch of the first one seen.
-          if (columnData.length > 0) epoch ??= Epoch.midnightBefore(BigInt(columnData[0] as bigint));
-          for (let i = 0; i < columnData.length; i++)
-            out[rowStart + i] = epoch!.fromAbs(BigInt(columnData[i] as bigint));
-          return;
-        }
-        for (let i = 0; i < columnData.length; i++) out[rowStart + i] = Number(columnData[i]);
-      },
-    });
-  } catch (e) {
-    throw badFile(path, 'cannot decode parquet data', e);
-  }
+  const rows = cols.rows;
+  const ev = cols.columns.get('ev') as Float64Array;
+  const ts = cols.columns.get('exch_ts') as Float64Array;
+  const px = cols.columns.get('px') as Float64Array;
+  const qty = cols.columns.get('qty') as Float64Array;
+  const isOption = code.startsWith('TXO');
+  const tickAt = isOption ? optionTick : () => 100;
+  const rejects = new Rejects();
+  const reject = (i: number, why: string) => rejects.add(why, `row ${i}`);
 
   const b = new EventColumnsBuilder(rows + 1);
-  b.epoch = epoch ?? Epoch.ZERO;
+  b.epoch = cols.epochs.get('exch_ts') ?? Epoch.ZERO;
   let inSnapshot = false;
   for (let i = 0; i < rows; i++) {
-    const flags = ev[i] % 0x1_0000_0000; // low 32 bits; ev never exceeds them in this layout
+    const flags = ev[i] % 0x1_0000_0000; // low 32 bits (NaN for a null)
     const kindByte = flags & 0xff;
     const side = flags & BUY_BIT ? 1 : flags & SELL_BIT ? -1 : 0;
     const t = ts[i];
-    if (kindByte === KIND_CLEAR) {
+    if (kindByte === KIND_CLEAR && Number.isFinite(flags)) {
       inSnapshot = true;
       b.push(MdKind.Clear, 0, t, t + latency, 0, 0, EV_SNAPSHOT);
     } else {
       const kind = kindByte === KIND_DEPTH ? MdKind.Level : kindByte === KIND_TRADE ? MdKind.Trade : 0;
       const p = Math.round(px[i] * PRICE_SCALE);
       const q = qty[i];
-      if (kind === 0 || (kind === MdKind.Level && side === 0)) {
-        throw new UserError(`${basename(path)}: row ${i}: unknown ev value 0x${flags.toString(16)}`);
+      if (kind === 0 || !Number.isFinite(flags) || (kind === MdKind.Level && side === 0)) {
+        reject(i, `unknown ev value ${Number.isFinite(ev[i]) ? `0x${flags.toString(16)}` : ev[i]}`);
+      } else if (!Number.isSafeInteger(p) || Math.abs(p - px[i] * PRICE_SCALE) > 1e-6 || p < 0) {
+        reject(i, `price ${px[i]} not on the 0.01 grid`);
+      } else if (!Number.isSafeInteger(q) || q < 0 || (kind === MdKind.Trade && q === 0)) {
+        reject(i, `bad quantity ${q}`);
+      } else if (p === 0 ? q > 0 || kind === MdKind.Trade : p % tickAt(p) !== 0) {
+        reject(i, `price ${px[i]} off the ${code} tick`);
+      } else {
+        b.push(kind, side, t, t + latency, p, q, inSnapshot && kind === MdKind.Level ? EV_SNAPSHOT : 0);
       }
-      if (Math.abs(p - px[i] * PRICE_SCALE) > 1e-6 || !Number.isInteger(q) || q < 0) {
-        throw new UserError(`${basename(path)}: row ${i}: price ${px[i]} / qty ${q} not on the 0.01/1 grid`);
-      }
-      b.push(kind, side, t, t + latency, p, q, inSnapshot && kind === MdKind.Level ? EV_SNAPSHOT : 0);
     }
     if (i === rows - 1 || ts[i + 1] !== t) {
       b.endMessage();
       inSnapshot = false;
     }
   }
-  const isOption = code.startsWith('TXO');
   return {
     format: 'taifex-parquet',
     paths: [path],
@@ -112,10 +104,16 @@ export async function readTaifex(path: string, opts: ReadOptions = {}): Promise<
     tick: isOption ? 10 : 100,
     records: rows,
     columns: b.finish(),
+    rejects,
     stats: {},
     notes: [
       `no receive time in the source: localTs = exchTs + ${latency} ns (feedLatencyNs)`,
       'events sharing one exch_ts are one message',
     ],
   };
+}
+
+/** TAIFEX option premium ladder (scaled by 100): 0.1 below 10, 0.5 below 50, 1 below 500, 5 below 1000, else 10. */
+function optionTick(p: number): number {
+  return p < 1000 ? 10 : p < 5000 ? 50 : p < 50_000 ? 100 : p < 100_000 ? 500 : 1000;
 }

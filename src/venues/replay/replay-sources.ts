@@ -1,12 +1,18 @@
+import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { MdKind } from '../../contracts/market.ts';
 import type { SymbolSpec } from '../../contracts/symbols.ts';
 import { Epoch } from '../../core/clock.ts';
 import { UserError } from '../../core/errors.ts';
-import { type EventColumns, firstAbs, rebase } from './event-columns.ts';
-import { readAny } from './read-any.ts';
-import { readBinance } from './read-binance.ts';
+import { tickAt } from '../../core/ticks.ts';
+import { dropEvents, type EventColumns, firstAbs, rebase } from './event-columns.ts';
+import { binanceMarket, detectFormat, finishRead, readAny } from './read-any.ts';
+import { type BinanceFile, gunzipRecording, parseBinance, sniffBinance } from './read-binance.ts';
+import { lobsterPair } from './read-lobster.ts';
 import { readStore } from './read-store.ts';
+import { Rejects, type ReplayFormat, readBytes } from './replay-data.ts';
 import type { ReplayStream } from './replay-venue.ts';
+import { screenTimes } from './time-screen.ts';
 
 export interface ReplaySourceOptions {
   /** Project root: relative paths resolve against it. */
@@ -15,6 +21,8 @@ export interface ReplaySourceOptions {
   symbolMap: Record<string, string>;
   /** Modelled feed latency for sources without a receive time (TAIFEX, LOBSTER). */
   feedLatencyNs: number;
+  /** Format of every data file (default: detected from each file's content). */
+  format?: ReplayFormat;
 }
 
 /** What was loaded from one source, for logs and checks. */
@@ -26,6 +34,8 @@ export interface ReplaySourceInfo {
   events: number;
   /** Sequence gaps the reader found (Binance update-id chain breaks; the book is cleared at each). */
   gaps: number;
+  /** Records or events refused by the reader and the shared checks (time outliers, off-tick prices). */
+  rejected: number;
 }
 
 export interface LoadedReplay {
@@ -43,18 +53,24 @@ interface Loaded {
   paths: string[];
   symbol: string;
   priceScale: number;
+  /** Quantity scale of the data; absent for our store (its quantities are the symbol's already). */
+  qtyScale?: number;
   columns: EventColumns;
   stats?: Record<string, number>;
+  rejects: Rejects;
 }
 
 /**
  * Reads replay sources (`feed.data`): data files in any format readAny knows, and `store:<dir>`
- * (our recorder's store; `?symbols=A,B&from=<iso>&to=<iso>` narrows it). Consecutive Binance files
- * of one market and symbol are read as one stream (a file may need its predecessor's snapshot); the
- * two files of a LOBSTER sample count once. Each data symbol is mapped to a symbol of `table`
- * (`symbolMap`, else its own name); prices are rescaled when the symbol's price_scale divides the
- * reader's exactly. Streams of one symbol must not overlap in time. All streams are put on one epoch
- * (exact integer shifts): the UTC midnight before the earliest first event.
+ * (our recorder's store; `?symbols=A,B&from=<iso>&to=<iso>` narrows it). Every file is checked to
+ * exist before any is read. Binance files of one market and symbol (told by their content) are read
+ * as one stream, in the order of their first receive time (a file may need its predecessor's
+ * snapshot); the two files of a LOBSTER sample count once. Each data symbol is mapped to a symbol of
+ * `table` (`symbolMap`, else its own name); prices are rescaled when the symbol's price_scale divides
+ * the reader's exactly, quantities must already be in the symbol's units (qty_scale), and prices off
+ * the symbol's tick ladder are dropped and counted. Streams of one symbol must not overlap in time.
+ * All streams are put on one epoch (exact integer shifts): the UTC midnight before the earliest
+ * first event.
  */
 export async function loadReplay(
   sources: readonly string[],
@@ -62,32 +78,56 @@ export async function loadReplay(
   opts: ReplaySourceOptions,
 ): Promise<LoadedReplay> {
   if (sources.length === 0) throw new UserError('replay: no data given (--data <path...> or feed.data)');
+  const files = sources.filter((s) => !s.startsWith('store:')).map((s) => resolve(opts.root, s));
+  for (const path of files) checkDataPath(path);
   const loaded: Loaded[] = [];
-  const binance = new Map<string, string[]>();
+  const binance = new Map<string, { files: BinanceFile[]; first: number[] }>();
   const lobster = new Set<string>();
   for (const src of sources) {
     if (src.startsWith('store:')) {
-      loaded.push(...(await readStore(resolve(opts.root, storeDir(src)), storeQuery(src))));
+      for (const d of await readStore(resolve(opts.root, storeDir(src)), storeQuery(src))) {
+        const rejects = new Rejects();
+        d.columns = screenTimes(d.columns, `${src} ${d.symbol}`, rejects).columns;
+        loaded.push({ ...d, rejects });
+      }
       continue;
     }
     const path = resolve(opts.root, src);
-    const name = basename(path);
-    const bn = /^(binance-(?:usdm|spot)-[a-z0-9]+)-/i.exec(name);
-    if (bn) {
-      const group = binance.get(bn[1]) ?? [];
-      if (group.length === 0) binance.set(bn[1], group);
-      if (!group.includes(path)) group.push(path);
+    const bytes = await readBytes(path);
+    const format = opts.format ?? detectFormat(bytes, path);
+    if (format === 'binance' || format.startsWith('binance-')) {
+      const file = gunzipRecording(bytes, path);
+      const sniffed = sniffBinance(file.text);
+      const market = binanceMarket(opts.format) ?? sniffed?.market ?? 'unknown';
+      const key = `${market}:${sniffed?.symbol ?? basename(path)}`;
+      const group = binance.get(key) ?? { files: [], first: [] };
+      if (group.files.length === 0) binance.set(key, group);
+      if (!group.files.some((f) => f.path === path)) {
+        group.files.push(file);
+        group.first.push(Number(/^\d+/.exec(file.text)?.[0] ?? 0));
+      }
       continue;
     }
-    const stem = path.replace(/_(message|orderbook)_\d+\.csv$/, '');
-    if (stem !== path) {
+    if (format === 'lobster') {
+      const stem = lobsterPair(path).msgPath;
       if (lobster.has(stem)) continue;
       lobster.add(stem);
     }
-    loaded.push(await readAny(path, { feedLatencyNs: opts.feedLatencyNs }));
+    loaded.push(await readAny(path, { feedLatencyNs: opts.feedLatencyNs, format: opts.format }));
   }
-  // File names carry the date: sorted names are consecutive files.
-  for (const group of binance.values()) loaded.push(await readBinance(group.sort()));
+  for (const { files: group, first } of binance.values()) {
+    const order = group
+      .map((_, i) => i)
+      .sort((a, b) => first[a] - first[b] || (group[a].path < group[b].path ? -1 : 1));
+    loaded.push(
+      finishRead(
+        parseBinance(
+          order.map((i) => group[i]),
+          binanceMarket(opts.format),
+        ),
+      ),
+    );
+  }
 
   const byCode = new Map(table.map((s) => [s.code, s]));
   const symbols: SymbolSpec[] = [];
@@ -104,7 +144,9 @@ export async function loadReplay(
           `add it to symbols.yaml or map it with --set feed.symbols.${d.symbol}=<code>`,
       );
     }
+    checkUnits(d, spec, label);
     rescale(d, spec, label);
+    d.columns = dropOffTick(d.columns, spec, d.rejects);
     let id = symbols.findIndex((s) => s.code === code);
     if (id < 0) {
       id = symbols.length;
@@ -118,12 +160,64 @@ export async function loadReplay(
       symbol: code,
       events: d.columns.n,
       gaps: d.stats?.gaps ?? 0,
+      rejected: d.rejects.total,
     });
   }
   const epoch = runEpoch(streams);
   for (const st of streams) rebase(st.columns, epoch);
   checkOverlap(streams, symbols, info);
   return { symbols, streams, sources: info, epoch };
+}
+
+/** The UTC midnight before the earliest first event of any stream (Epoch.ZERO when all are empty). */
+function runEpoch(streams: readonly ReplayStream[]): Epoch {
+  let first: bigint | null = null;
+  for (const st of streams) {
+    const t = firstAbs(st.columns);
+    if (t !== null && (first === null || t < first)) first = t;
+  }
+  return first === null ? Epoch.ZERO : Epoch.midnightBefore(first);
+}
+
+/** A data path must exist and be a file: checked for every path before any is read. */
+function checkDataPath(path: string): void {
+  let isFile = false;
+  try {
+    isFile = statSync(path).isFile();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(code === 'ENOENT' ? `${path}: not found` : `${path}: cannot read (${code})`);
+  }
+  if (!isFile) throw new UserError(`${path}: not a data file (a directory?)`);
+}
+
+/**
+ * Quantities must be in the symbol's units: one unit of the data is 1/qtyScale of a contract, share
+ * or coin, one unit of the symbol 1/qty_scale. Different units would be money off by their ratio
+ * (a USDⓈ-M file, 0.001 BTC, replayed as spot BTCUSDT, 1e-8 BTC: 10^5).
+ */
+function checkUnits(d: Loaded, spec: SymbolSpec, label: string): void {
+  if (d.qtyScale === undefined || d.qtyScale === spec.qtyScale) return;
+  const unit = (scale: number) => (scale === 1 ? '1' : `1/${scale}`);
+  throw new UserError(
+    `${label}: quantities count units of ${unit(d.qtyScale)} (${d.format}), ${spec.code} counts units of ` +
+      `${unit(spec.qtyScale)} (qty_scale ${spec.qtyScale}): map the data to a symbol with the same units ` +
+      `(feed.symbols) or fix qty_scale in the symbol table`,
+  );
+}
+
+/** Drops (and counts) Level and Trade events whose price is off the symbol's tick ladder. */
+function dropOffTick(c: EventColumns, spec: SymbolSpec, rejects: Rejects): EventColumns {
+  let drop: Uint8Array | null = null;
+  for (let i = 0; i < c.n; i++) {
+    const p = c.price[i];
+    if (p === 0 || c.kind[i] === MdKind.Clear) continue;
+    if (p % tickAt(spec, p) === 0) continue;
+    drop ??= new Uint8Array(c.n);
+    drop[i] = 1;
+    rejects.add(`price off the ${spec.code} tick`, `event ${i}`, `price ${p / spec.priceScale}`);
+  }
+  return drop === null ? c : dropEvents(c, drop);
 }
 
 /** Brings the data's prices to the symbol's price scale (exactly), or fails. */
@@ -147,16 +241,6 @@ function rescale(d: Loaded, spec: SymbolSpec, label: string): void {
     px[i] = p;
   }
   d.priceScale = spec.priceScale;
-}
-
-/** The UTC midnight before the earliest first event of any stream (Epoch.ZERO when all are empty). */
-function runEpoch(streams: readonly ReplayStream[]): Epoch {
-  let first: bigint | null = null;
-  for (const st of streams) {
-    const t = firstAbs(st.columns);
-    if (t !== null && (first === null || t < first)) first = t;
-  }
-  return first === null ? Epoch.ZERO : Epoch.midnightBefore(first);
 }
 
 /** Two streams of one symbol would interleave two books into one: refused. */

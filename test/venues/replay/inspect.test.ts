@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { formatInspect, type InspectSummary, inspectFile } from '../../../src/venues/replay/inspect.ts';
 import { dataFile, requireData } from './data-dir.ts';
@@ -57,7 +60,53 @@ describe('inspect on TAIFEX TXF 2026-04-08', requireData(), () => {
 describe('inspect with truth', requireData(), () => {
   test('LOBSTER: the reference book matches all 999 orderbook rows', async () => {
     const s = await inspectFile(dataFile('AAPL_2012-06-21_34200000_57600000_message_10.csv'));
-    assert.deepEqual(s.truth, { points: 999, levels: 10, mismatches: 0, firstMismatch: '' });
+    assert.deepEqual(s.truth, {
+      points: 999,
+      levels: 10,
+      mismatches: 0,
+      firstMismatch: '',
+      independent: false,
+    });
     assert.match(formatInspect(s), /999 check points x 10 levels: 0 mismatches/);
+  });
+
+  test('LOBSTER: the independent figure is a book from the messages alone against every orderbook row', async () => {
+    // The reader fits its book to the orderbook file (0 mismatches above by construction); from the
+    // messages alone the best bid/ask agree with it except after 2 changes no message explains
+    // (message 441 on), and the 10 levels as soon as orders resting before the sample come into view.
+    const s = await inspectFile(dataFile('AAPL_2012-06-21_34200000_57600000_message_10.csv'));
+    assert.equal(s.truth?.independent, false);
+    assert.deepEqual(s.messagesOnly, {
+      points: 999,
+      mismatches: 886,
+      firstMismatch: 'message 13: ask level 9: messages 1160@5876500, orderbook 500@5879000',
+      bboMismatches: 44,
+      firstBboMismatch: 'message 441: bid level 0: messages 230@5853000, orderbook 50@5854000',
+    });
+    assert.match(
+      formatInspect(s),
+      /independent book from the messages alone: best bid\/ask differ .* at 44 of 999/,
+    );
+  });
+
+  test('LOBSTER: the independent check sees a message that is wrong, the fitted one does not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hft-lobster-'));
+    try {
+      const stem = 'AAPL_2012-06-21_34200000_57600000';
+      const msgs = readFileSync(dataFile(`${stem}_message_10.csv`), 'utf8').split('\n');
+      // Message 2 submits 18 shares at 585.32: make it 19.
+      msgs[1] = msgs[1].replace(/,18,5853200,/, ',19,5853200,');
+      writeFileSync(join(dir, `${stem}_message_10.csv`), msgs.join('\n'));
+      copyFileSync(dataFile(`${stem}_orderbook_10.csv`), join(dir, `${stem}_orderbook_10.csv`));
+      const s = await inspectFile(join(dir, `${stem}_message_10.csv`));
+      assert.equal(s.truth?.mismatches, 0);
+      assert.ok((s.messagesOnly?.mismatches ?? 0) > 886, `${s.messagesOnly?.mismatches}`);
+      assert.match(
+        s.messagesOnly?.firstMismatch ?? '',
+        /^message 2: bid level \d: messages 19@5853200, orderbook 18@5853200/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { UserError } from '../../../src/core/errors.ts';
 import { readAny } from '../../../src/venues/replay/read-any.ts';
 import { loadReplay } from '../../../src/venues/replay/replay-sources.ts';
+import { binanceGz, binanceUsdmLines, dbnFile, dbnRecords } from '../../helpers/market-files.ts';
 import { repoRoot, shippedSymbols } from '../../helpers/symbols.ts';
 import { dataFile, requireData } from './data-dir.ts';
 
@@ -98,5 +102,72 @@ describe('replay sources: files -> symbols of the run and streams', requireData(
     await assert.rejects(loadReplay([], table, opts), /no data given/);
     await assert.rejects(loadReplay(['store:'], table, opts), /expected store:<dir>/);
     await assert.rejects(loadReplay(['store:/tmp?when=now'], table, opts), /unknown parameter 'when'/);
+  });
+});
+
+describe('replay sources: formats by content, units and ticks of the symbol', () => {
+  let dir = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hft-sources-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('a missing file is "not found", before any other file is read', async () => {
+    await assert.rejects(
+      loadReplay([dataFile('taifex-txf-20260408.parquet'), join(dir, 'nope.parquet')], table, opts),
+      (e: unknown) => e instanceof UserError && e.message === `${join(dir, 'nope.parquet')}: not found`,
+    );
+  });
+
+  test('Binance files are told by their content, whatever their names; the format can be forced', async () => {
+    writeFileSync(join(dir, 'recording.gz'), binanceGz(binanceUsdmLines(30)));
+    const d = await readAny(join(dir, 'recording.gz'));
+    assert.equal(d.format, 'binance-usdm');
+    assert.equal(d.symbol, 'BTCUSDT');
+    const r = await loadReplay([join(dir, 'recording.gz')], table, opts);
+    assert.equal(r.symbols[0].code, 'BTCUSDT-PERP');
+    // Forced to spot, the same futures file is a spot recording (no pu chain): the user's choice.
+    assert.equal(
+      (await readAny(join(dir, 'recording.gz'), { format: 'binance-spot' })).format,
+      'binance-spot',
+    );
+  });
+
+  test('COIN-M futures are read (not refused by name): contracts, a delivery-suffixed symbol', async () => {
+    const lines = binanceUsdmLines(30).map(([t, m]) => {
+      const s = JSON.stringify(m)
+        .replaceAll('btcusdt@', 'btcusd_perp@')
+        .replaceAll('"BTCUSDT"', '"BTCUSD_PERP"')
+        .replace(/"(\d+)\.(\d)\d\d"/g, (_, a) => `"${a}"`); // quantities in whole contracts
+      return [t, JSON.parse(s)] as [number, unknown];
+    });
+    writeFileSync(join(dir, 'binance-coinm-btcusd_perp-20240808.gz'), binanceGz(lines));
+    const d = await readAny(join(dir, 'binance-coinm-btcusd_perp-20240808.gz'));
+    assert.equal(d.format, 'binance-coinm');
+    assert.equal(d.symbol, 'BTCUSD_PERP');
+    assert.equal(d.qtyScale, 1);
+    assert.ok(d.columns.n > 30);
+  });
+
+  test('quantities in other units than the symbol’s are refused (USDⓈ-M 0.001 BTC as spot 1e-8 BTC)', async () => {
+    await assert.rejects(
+      loadReplay([dataFile('binance-usdm-btcusdt-20240808.gz')], table, { ...opts, symbolMap: {} }),
+      (e: unknown) =>
+        e instanceof UserError &&
+        e.message ===
+          'binance-usdm-btcusdt-20240808.gz: quantities count units of 1/1000 (binance-usdm), BTCUSDT counts units ' +
+            'of 1/100000000 (qty_scale 100000000): map the data to a symbol with the same units (feed.symbols) or ' +
+            'fix qty_scale in the symbol table',
+    );
+  });
+
+  test('prices off the symbol’s tick ladder are dropped and counted', async () => {
+    const recs = dbnRecords(40);
+    recs[6].price += 100_000_000n; // +0.10: on the reader's 0.01 grid, off ESH4's 0.25 tick
+    writeFileSync(join(dir, 'es.mbo.dbn'), dbnFile(recs));
+    const r = await loadReplay([join(dir, 'es.mbo.dbn')], table, { ...opts, symbolMap: { UNKNOWN: 'ESH4' } });
+    assert.equal(r.sources[0].rejected, 1);
+    const c = r.streams[0].columns;
+    for (let i = 0; i < c.n; i++) assert.equal(c.price[i] % 25, 0, `event ${i}`);
   });
 });
