@@ -115,3 +115,18 @@ export function sortino(changes: readonly number[], perYear: number): number {
   const dd = Math.sqrt(down / n);
   return dd > 0 ? (sum / n / dd) * Math.sqrt(perYear) : 0;
 }
+
+/** [start, end] of each stretch of `ts` (sorted) without a step of `breakNs` or more. */
+export function sessionsOf(ts: readonly number[], breakNs: number): [number, number][] {
+  const out: [number, number][] = [];
+  if (ts.length === 0) return out;
+  let start = ts[0];
+  for (let i = 1; i < ts.length; i++) {
+    if (ts[i] - ts[i - 1] >= breakNs) {
+      out.push([start, ts[i - 1]]);
+      start = ts[i];
+    }
+  }
+  out.push([start, ts[ts.length - 1]]);
+  return out;
+}

@@ -8,7 +8,7 @@ import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { DeadLetter } from '../order/dead-letter-queue.ts';
 import type { RunSummary } from '../services/summary.ts';
-import { loadReplayData, TradingSystem } from '../services/trading-system.ts';
+import { type GuardMode, loadReplayData, TradingSystem } from '../services/trading-system.ts';
 import type { LoadedReplay } from '../venues/replay/replay-sources.ts';
 import type { ReplayVenue } from '../venues/replay/replay-venue.ts';
 import { L2Exchange } from '../venues/sim/l2-exchange.ts';
@@ -48,6 +48,11 @@ export interface BacktestOptions {
   onProgress?: (done: number, total: number) => void;
   /** `data` already read (loadBacktestData), reused instead of reading the files again. */
   replay?: LoadedReplay;
+  /**
+   * StormGuard (default observe): a backtest measures the strategy, so the live guard is
+   * evaluated and reported but gates nothing; `on` applies it as live trading would, `off` skips it.
+   */
+  guard?: GuardMode;
 }
 
 export interface BacktestResult {
@@ -82,6 +87,7 @@ export async function runBacktest(cfg: BacktestConfig, opts: BacktestOptions): P
     // A backtest's dead letters belong to its report, not to the live dead-letter directory.
     flushDeadLetters: false,
     replay: opts.replay,
+    guard: opts.guard ?? 'observe',
     exchange: (symbols, scheduler) =>
       new L2Exchange({
         symbols,
@@ -121,6 +127,7 @@ export async function runBacktest(cfg: BacktestConfig, opts: BacktestOptions): P
     run,
     positionLimitHits: sys.risk.counters.byReason.MAX_POSITION ?? 0,
     epoch: sys.clock.epoch,
+    guard: { mode: sys.guardMode, evaluations: sys.stormGuard.evaluations },
   });
   return {
     summary,

@@ -34,6 +34,11 @@ export class SampleLog {
     return this.chunks[Math.floor(row / CHUNK_ROWS)][(row % CHUNK_ROWS) * this.width + col];
   }
 
+  /** Sets value `col` of row `row`. */
+  set(row: number, col: number, v: number): void {
+    this.chunks[Math.floor(row / CHUNK_ROWS)][(row % CHUNK_ROWS) * this.width + col] = v;
+  }
+
   /** Column `col` of every row, as a plain array. */
   column(col: number): number[] {
     const out = new Array<number>(this.length);

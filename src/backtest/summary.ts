@@ -3,10 +3,13 @@ import type { StrategyConfig } from '../config/strategies.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
 import type { Epoch } from '../core/clock.ts';
 import { MONEY_SCALE } from '../core/money.ts';
+import { GUARD_STATES } from '../risk/storm-guard.ts';
 import type { RunSummary } from '../services/summary.ts';
-import { bucketReturns, drawdown, periodsPerYear, sharpe, sortino } from './metrics.ts';
+import type { GuardMode } from '../services/trading-system.ts';
+import { bucketReturns, drawdown, periodsPerYear, sessionsOf, sharpe, sortino } from './metrics.ts';
 import type { ModelOptions } from './runner.ts';
 import type { BacktestTracker } from './tracker.ts';
+import type { HoldingStats, MarkoutStats } from './trade-stats.ts';
 
 /** Sharpe and Sortino use equity changes over buckets of this many seconds of data time. */
 export const RATIO_BUCKET_S = 60;
@@ -48,7 +51,29 @@ export interface BacktestSummary {
   /** Orders refused by risk for the position limit. */
   position_limit_hits: number;
   final_position: Record<string, number>;
+  /** Stretches of data between breaks of at least SESSION_BREAK_S without market data. */
+  sessions: { start: string; end: string }[];
+  /** What StormGuard did (mode on) or would have done (observe) in this run. */
+  guard: GuardSummary;
+  /** Orders refused before the venue (risk limits, rate limiter, breaker, guard), by reason. */
+  refused: { total: number; by_reason: Record<string, { count: number; first: string; last: string }> };
+  /** Per-trade statistics: markouts against the mid after each fill, holding times (FIFO). */
+  markout: MarkoutStats[];
+  holding: HoldingStats;
   run: DeterministicRunSummary;
+}
+
+export interface GuardSummary {
+  /** on: applied (gated orders); observe: evaluated on the live config, nothing gated; off: not evaluated. */
+  mode: GuardMode;
+  /** Capital the drawdown thresholds are measured against (storm_guard.capital). */
+  capital: number;
+  evaluations: number;
+  /** Highest state reached. */
+  worst: string;
+  /** Data seconds spent in each state (the period's span, gaps included). */
+  seconds_in: Record<string, number>;
+  transitions: { time: string; from: string; to: string; reason: string }[];
 }
 
 export interface SummaryInput {
@@ -62,7 +87,11 @@ export interface SummaryInput {
   positionLimitHits: number;
   /** The run clock's epoch (the tracker's times are on it). */
   epoch: Epoch;
+  guard: { mode: GuardMode; evaluations: number };
 }
+
+/** A stretch without market data at least this long separates sessions (TAIFEX: 13:45 -> 14:50). */
+export const SESSION_BREAK_S = 1800;
 
 const money = (v: number) => v / MONEY_SCALE;
 const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
@@ -130,6 +159,55 @@ export function summarize(x: SummaryInput): BacktestSummary {
     taker_share: r6(ratio(t.takerQty, t.filledQty)),
     position_limit_hits: x.positionLimitHits,
     final_position: finalPosition,
+    sessions: sessionsOf(e.ts, SESSION_BREAK_S * 1e9).map(([a, b]) => ({
+      start: x.epoch.toIso(a),
+      end: x.epoch.toIso(b),
+    })),
+    guard: guardSummary(x),
+    refused: refusedSummary(x),
+    markout: t.trades.markoutStats(),
+    holding: t.trades.holdingStats(),
     run,
   };
+}
+
+function guardSummary(x: SummaryInput): GuardSummary {
+  const t = x.tracker;
+  const seconds: Record<string, number> = Object.fromEntries(GUARD_STATES.map((s) => [s, 0]));
+  let worst = 0;
+  let level = 0;
+  let since = t.startTs;
+  for (const c of t.guard) {
+    seconds[GUARD_STATES[level]] += c.ts - since;
+    level = c.level;
+    since = c.ts;
+    if (level > worst) worst = level;
+  }
+  if (!Number.isNaN(since)) seconds[GUARD_STATES[level]] += t.endTs - since;
+  for (const k of GUARD_STATES) seconds[k] = Math.round(seconds[k] / 1e6) / 1e3;
+  return {
+    mode: x.guard.mode,
+    capital: x.settings.storm_guard.capital,
+    evaluations: x.guard.evaluations,
+    worst: GUARD_STATES[worst],
+    seconds_in: seconds,
+    transitions: t.guard.map((c) => ({
+      time: x.epoch.toIso(c.ts),
+      from: GUARD_STATES[c.from],
+      to: GUARD_STATES[c.level],
+      reason: c.reason,
+    })),
+  };
+}
+
+function refusedSummary(x: SummaryInput): BacktestSummary['refused'] {
+  const by: BacktestSummary['refused']['by_reason'] = {};
+  let total = 0;
+  for (const [reason, r] of [...x.tracker.refusals].sort(
+    (a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1),
+  )) {
+    by[reason] = { count: r.count, first: x.epoch.toIso(r.first), last: x.epoch.toIso(r.last) };
+    total += r.count;
+  }
+  return { total, by_reason: by };
 }

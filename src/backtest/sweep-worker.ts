@@ -24,6 +24,7 @@ port.on('message', async (t: SweepTask) => {
       data: t.data,
       models: t.models,
       params: t.params,
+      guard: t.guard,
       log,
       replay: await loaded.replay,
     });

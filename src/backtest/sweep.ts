@@ -4,6 +4,8 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../core/errors.ts';
 import { workerUrl } from '../core/worker-url.ts';
+import type { GuardMode } from '../services/trading-system.ts';
+import { taipeiIso } from './format.ts';
 import type { BacktestConfig, ModelOptions } from './runner.ts';
 import type { BacktestSummary } from './summary.ts';
 
@@ -30,6 +32,8 @@ export interface GridPoint {
   /** Settings overrides (dotted keys, as --set takes them). */
   settings: { key: string; value: unknown }[];
   models: Partial<ModelOptions>;
+  /** StormGuard mode of this point (grid key `guard`), else the --guard flag's. */
+  guard?: unknown;
 }
 
 /** Parses `key=v1,v2,...` flags; values are YAML scalars via `parse` (numbers, booleans, strings). */
@@ -68,7 +72,8 @@ export function expandGrid(axes: readonly GridAxis[]): GridPoint[] {
       rest = Math.floor(rest / ax.values.length);
       p.values[ax.key] = v;
       const model = MODEL_KEYS[ax.key];
-      if (model !== undefined) (p.models as Record<string, unknown>)[model] = v;
+      if (ax.key === 'guard') p.guard = v;
+      else if (model !== undefined) (p.models as Record<string, unknown>)[model] = v;
       else if (ax.key.includes('.')) p.settings.push({ key: ax.key, value: v });
       else p.params[ax.key] = v;
     }
@@ -86,6 +91,7 @@ export interface SweepTask {
   data: string[];
   models: ModelOptions;
   params: Record<string, unknown>;
+  guard: GuardMode;
   /** Report folder of this point. */
   out: string;
 }
@@ -155,7 +161,26 @@ const METRICS: [string, (s: BacktestSummary) => number][] = [
   ['turnover', (s) => s.turnover],
   ['fees', (s) => s.pnl.fees + s.pnl.taxes],
   ['position_limit_hits', (s) => s.position_limit_hits],
+  ['refused', (s) => s.refused.total],
 ];
+
+/**
+ * What StormGuard did at a point: its mode, the worst state and when it was reached (Taipei
+ * time): `observe:STORM@2026-04-08 13:05:38` would have gone STORM there (not applied),
+ * `on:STORM@...` did (reduce-only from then), `observe:NORMAL` never left NORMAL.
+ */
+function guardCell(s: BacktestSummary): string {
+  const g = s.guard;
+  if (g.mode === 'off') return 'off';
+  const first = g.transitions.find((t) => t.to === g.worst);
+  return `${g.mode}:${g.worst}${first ? `@${taipeiIso(first.time)}` : ''}`;
+}
+
+/** The most frequent refusal reason and its count, or ''. */
+function topRefusal(s: BacktestSummary): string {
+  const [k, v] = Object.entries(s.refused.by_reason)[0] ?? [];
+  return k === undefined ? '' : `${k}:${v.count}`;
+}
 
 /** Tabulates the results: writes results.csv into `out` and returns the table for the terminal. */
 export function tabulate(
@@ -165,13 +190,27 @@ export function tabulate(
   results: readonly SweepReply[],
 ): string {
   mkdirSync(out, { recursive: true });
-  const header = ['point', ...axes.map((a) => a.key), ...METRICS.map(([k]) => k), 'error'];
+  const header = [
+    'point',
+    ...axes.map((a) => a.key),
+    ...METRICS.map(([k]) => k),
+    'top_refusal',
+    'guard',
+    'error',
+  ];
   const rows = points.map((p, i) => {
     const r = results[i];
     const grid = axes.map((a) => String(p.values[a.key]));
     if (r === undefined || 'error' in r)
-      return [String(i), ...grid, ...METRICS.map(() => ''), r ? r.error : 'not run'];
-    return [String(i), ...grid, ...METRICS.map(([, f]) => fmt(f(r.summary))), ''];
+      return [String(i), ...grid, ...METRICS.map(() => ''), '', '', r ? r.error : 'not run'];
+    return [
+      String(i),
+      ...grid,
+      ...METRICS.map(([, f]) => fmt(f(r.summary))),
+      topRefusal(r.summary),
+      guardCell(r.summary),
+      '',
+    ];
   });
   const csvCell = (c: string) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c);
   const csv = [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n');

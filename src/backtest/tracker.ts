@@ -1,10 +1,12 @@
 import type { Side } from '../contracts/market.ts';
 import type { TaskSource } from '../core/scheduler.ts';
 import { moneyFactor } from '../execution/fees.ts';
+import { GUARD_STATES, type GuardLevel } from '../risk/storm-guard.ts';
 import type { TradingSystem } from '../services/trading-system.ts';
 import type { EquitySeries } from './metrics.ts';
 import { OrderLog } from './order-log.ts';
 import { SampleLog } from './sample-log.ts';
+import { TradeStats } from './trade-stats.ts';
 
 /** One own fill, as the execution plane reported it. Prices scaled, money in MONEY_SCALE units. */
 export interface FillRow {
@@ -33,14 +35,35 @@ export interface EquityColumns extends EquitySeries {
   realized: number[];
   unrealized: number[];
   fees: number[];
+  /** Orders refused before the venue so far (risk and order adapter), cumulative. */
+  refused: number[];
   /** Net position per symbol id. */
   position: number[][];
 }
 
+/** Orders refused before the venue for one reason: how many, first and last time (run clock). */
+export interface RefusalStats {
+  count: number;
+  first: number;
+  last: number;
+}
+
+/** A StormGuard state change: time (run clock), new level, reason. */
+export interface GuardChange {
+  ts: number;
+  from: GuardLevel;
+  level: GuardLevel;
+  reason: string;
+}
+
 /**
  * Watches a running TradingSystem from the outside: every order event and fill (through the
- * execution router and the order adapter) and the equity (net PnL marked at the book's mid) every
- * `sampleNs` of data time and after each fill. It only reads, so the run it watches is unchanged.
+ * execution router and the order adapter), the equity (net PnL marked at the book's mid) every
+ * `sampleNs` of data time in which market data arrived and after each fill, StormGuard's state
+ * changes, the orders refused before the venue by reason, and per-trade statistics (TradeStats).
+ * It only reads, so the run it watches is unchanged. Its periodic sample is a background source:
+ * across a stretch without market data (the night between two sessions) it takes no rows and
+ * jumps to the next work, so memory and time follow the data, not the calendar span.
  */
 export class BacktestTracker {
   readonly fills: FillRow[] = [];
@@ -55,6 +78,15 @@ export class BacktestTracker {
   taxes = 0;
   /** Traded value, money units. */
   turnover = 0;
+  /** StormGuard's state changes in time order (applied or observed, per the run's guard mode). */
+  readonly guard: GuardChange[] = [];
+  /** Orders refused before the venue, by reason (risk engine and order adapter). */
+  readonly refusals = new Map<string, RefusalStats>();
+  readonly trades: TradeStats;
+  /** Run-clock time of the first and last sample. */
+  startTs = Number.NaN;
+  endTs = Number.NaN;
+  private refusedTotal = 0;
   private readonly marks: number[];
   /** Money per price unit per quantity unit, per symbol id. */
   private readonly factors: number[];
@@ -69,8 +101,17 @@ export class BacktestTracker {
     const n = sys.symbols.length;
     this.marks = new Array<number>(n).fill(0);
     this.factors = sys.symbols.map(moneyFactor);
-    this.samples = new SampleLog(6 + n);
+    this.samples = new SampleLog(COLS + n);
     this.equity = columnsOf(this.samples, n);
+    this.trades = new TradeStats(sys.symbols, sys.scheduler, (id) => this.markAt(id));
+    sys.stormGuard.onTransition((t) =>
+      this.guard.push({
+        ts: t.ts,
+        from: GUARD_STATES.indexOf(t.from) as GuardLevel,
+        level: GUARD_STATES.indexOf(t.to) as GuardLevel,
+        reason: t.reason,
+      }),
+    );
     const prevSent = sys.orders.onSent;
     sys.orders.onSent = (o) => {
       prevSent?.(o);
@@ -97,6 +138,7 @@ export class BacktestTracker {
       this.taxes += r.tax;
       this.turnover += r.lastPx * r.lastQty * this.factors[r.symbolId];
       const equity = this.sample(r.localTs);
+      this.trades.onFill(r.localTs, r.strategyId, r.symbolId, r.side, r.lastPx, r.lastQty);
       this.fills.push({
         exchTs: r.exchTs,
         localTs: r.localTs,
@@ -118,8 +160,9 @@ export class BacktestTracker {
   /** Starts the periodic samples at the next whole `sampleNs` of the run's clock. */
   start(): void {
     const now = this.sys.clock.nowNs();
+    this.startTs = now;
     this.ticker.nextTs = Math.ceil(now / this.sampleNs) * this.sampleNs;
-    this.sys.scheduler.addSource(this.ticker);
+    this.sys.scheduler.addSource(this.ticker, true);
   }
 
   /** Takes the closing sample (call after the run). */
@@ -129,26 +172,40 @@ export class BacktestTracker {
     this.equity = columnsOf(this.samples, this.marks.length);
   }
 
-  /** The periodic sample, as a scheduler source (no heap task per sample). */
+  /**
+   * The periodic sample, as a background scheduler source (no heap task per sample): a row when
+   * market data arrived since the last one; without any, the next sample waits for the next work
+   * of the run (none: the data is over).
+   */
   private readonly ticker: TaskSource = {
     nextTs: Number.POSITIVE_INFINITY,
     run: () => {
       const sched = this.sys.scheduler;
-      this.sample(sched.clock.nowNs());
-      // Only while the run has other work (`pending` counts this source): a drained scheduler
-      // means the data is over.
-      this.ticker.nextTs = sched.pending > 1 ? this.ticker.nextTs + this.sampleNs : Number.POSITIVE_INFINITY;
+      const t = this.ticker;
+      const step = this.sampleNs;
+      let next = t.nextTs + step;
+      if (this.sys.marketData.events !== this.lastEvents) this.sample(sched.clock.nowNs());
+      else {
+        const work = sched.nextWorkTs();
+        if (work === Number.POSITIVE_INFINITY) next = work;
+        else if (work > next) next = Math.ceil(work / step) * step;
+      }
+      t.nextTs = next;
     },
   };
+
+  /** The mark of a symbol: its mid now, else the last valid one. */
+  private markAt(id: number): number {
+    const mid = this.sys.lob.stats(id).mid;
+    if (mid > 0) this.marks[id] = mid;
+    return this.marks[id];
+  }
 
   /** Records one equity sample at `ts`; returns the equity. */
   private sample(ts: number): number {
     const sys = this.sys;
     const marks = this.marks;
-    for (let i = 0; i < marks.length; i++) {
-      const mid = sys.lob.stats(i).mid;
-      if (mid > 0) marks[i] = mid;
-    }
+    for (let i = 0; i < marks.length; i++) this.markAt(i);
     let realized = 0;
     let unrealized = 0;
     let fees = 0;
@@ -161,6 +218,7 @@ export class BacktestTracker {
     }
     const equity = realized + unrealized - fees;
     const events = sys.marketData.events;
+    this.countRefusals(ts);
     const off = this.samples.add();
     const row = this.samples.chunk;
     row[off] = ts;
@@ -169,11 +227,44 @@ export class BacktestTracker {
     row[off + 3] = realized;
     row[off + 4] = unrealized;
     row[off + 5] = fees;
-    for (let i = 0; i < marks.length; i++) row[off + 6 + i] = sys.positions.netQty(i);
+    row[off + 6] = this.refusedTotal;
+    for (let i = 0; i < marks.length; i++) row[off + COLS + i] = sys.positions.netQty(i);
     this.lastEvents = events;
+    if (Number.isNaN(this.startTs)) this.startTs = ts;
+    this.endTs = ts;
     return equity;
   }
+
+  /** Folds the refusals counted since the last sample into `refusals` (times to the sample). */
+  private countRefusals(ts: number): void {
+    const risk = this.sys.risk.counters;
+    const adapter = this.sys.orders.counters;
+    const total = risk.rejected + adapter.rejected;
+    if (total === this.refusedTotal) return;
+    this.refusedTotal = total;
+    const seen = this.seenByReason;
+    for (const by of [risk.byReason, adapter.byReason] as Record<string, number>[]) {
+      for (const reason in by) {
+        const n = by[reason];
+        const key = by === risk.byReason ? reason : `adapter:${reason}`;
+        const before = seen.get(key) ?? 0;
+        if (n === before) continue;
+        seen.set(key, n);
+        const r = this.refusals.get(reason);
+        if (r === undefined) this.refusals.set(reason, { count: n - before, first: ts, last: ts });
+        else {
+          r.count += n - before;
+          r.last = ts;
+        }
+      }
+    }
+  }
+
+  private readonly seenByReason = new Map<string, number>();
 }
+
+/** Columns before the positions: ts, equity, active, realized, unrealized, fees, refused. */
+const COLS = 7;
 
 function columnsOf(log: SampleLog, symbols: number): EquityColumns {
   return {
@@ -183,6 +274,7 @@ function columnsOf(log: SampleLog, symbols: number): EquityColumns {
     realized: log.column(3),
     unrealized: log.column(4),
     fees: log.column(5),
-    position: Array.from({ length: symbols }, (_, i) => log.column(6 + i)),
+    refused: log.column(6),
+    position: Array.from({ length: symbols }, (_, i) => log.column(COLS + i)),
   };
 }

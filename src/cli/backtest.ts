@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { type Command, Option } from 'commander';
+import { duration, grouped, guardLine, money, refusedLine } from '../backtest/format.ts';
 import { writeReport } from '../backtest/report-files.ts';
 import { type BacktestConfig, DEFAULT_MODELS, type ModelOptions, runBacktest } from '../backtest/runner.ts';
 import type { BacktestSummary } from '../backtest/summary.ts';
@@ -15,6 +16,7 @@ import { parseScalar } from '../config/loader.ts';
 import { UserError } from '../core/errors.ts';
 import { createLogger, flushLogRepeats, statusLine } from '../core/logger.ts';
 import { prepareStrategy } from '../services/strategy-registry.ts';
+import { GUARD_MODES, type GuardMode } from '../services/trading-system.ts';
 import { createQueueModel, QUEUE_FUNCS, type QueueFunc } from '../venues/sim/queue-model.ts';
 import { type ConfigFlags, loadAll } from './context.ts';
 import { cliPath } from './options.ts';
@@ -32,6 +34,7 @@ interface ModelFlags extends ConfigFlags {
   latencyResponseUs?: string;
   latencyFile?: string;
   feedLatencyUs?: string;
+  guard: GuardMode;
 }
 
 interface RunFlags extends ModelFlags {
@@ -52,6 +55,14 @@ function common(cmd: Command): Command {
       'recorded data: taifex-*.parquet, binance-*.gz, *.dbn[.zst], LOBSTER *_message_<N>.csv, or store:<dir>[?...]',
     )
     .requiredOption('--out <dir>', 'report folder (created)')
+    .addOption(
+      new Option(
+        '--guard <mode>',
+        'StormGuard: observe (evaluate the live config and report, gate nothing), on (apply it), off',
+      )
+        .choices(GUARD_MODES)
+        .default('observe'),
+    )
     .addOption(
       new Option('--queue <model>', 'queue-position model of resting orders')
         .choices(['risk_averse', 'prob'])
@@ -129,6 +140,13 @@ function checkModels(m: ModelOptions): ModelOptions {
   return m;
 }
 
+/** A guard mode that came from a sweep grid (the flag is checked by commander). */
+function checkGuard(g: unknown): GuardMode {
+  if (!GUARD_MODES.includes(g as GuardMode))
+    throw new UserError(`guard: expected ${GUARD_MODES.join(', ')}, got '${String(g)}'`);
+  return g as GuardMode;
+}
+
 /** Parses --param key=value flags (YAML scalars). */
 function params(flags: readonly string[] = []): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -154,13 +172,18 @@ function progressBar(): ((done: number, total: number) => void) | undefined {
   };
 }
 
-function formatResult(s: BacktestSummary, out: string): string {
+function formatResult(s: BacktestSummary, out: string, currency: string): string {
   const r = s.run;
+  const mo = s.markout.map((m) => `${m.horizon_s} s ${m.avg_ticks.toFixed(2)}`).join('  ');
+  const h = s.holding;
   return [
-    `backtest ${s.strategy.id} on ${s.symbols.join(', ')}: ${r.events} events, ${s.period.data_s.toFixed(0)} s of data`,
-    `  net PnL ${s.pnl.net.toFixed(2)} (realized ${s.pnl.realized.toFixed(2)}, unrealized ${s.pnl.unrealized.toFixed(2)}, fees ${s.pnl.fees.toFixed(2)}, taxes ${s.pnl.taxes.toFixed(2)})`,
-    `  Sharpe ${s.sharpe.toFixed(2)}  Sortino ${s.sortino.toFixed(2)}  max drawdown ${s.max_drawdown.toFixed(2)}`,
-    `  orders ${s.orders}  fills ${s.trades}  fill ratio ${(s.fill_ratio * 100).toFixed(1)}%  maker ${(s.maker_share * 100).toFixed(1)}%  turnover ${s.turnover.toFixed(0)}  position-limit hits ${s.position_limit_hits}`,
+    `backtest ${s.strategy.id} on ${s.symbols.join(', ')}: ${grouped(r.events, 0)} events, ${duration(s.period.data_s)} of data in ${s.sessions.length} session${s.sessions.length === 1 ? '' : 's'}`,
+    `  net PnL ${money(s.pnl.net, currency)} (realized ${grouped(s.pnl.realized)}, unrealized ${grouped(s.pnl.unrealized)}, fees ${grouped(s.pnl.fees)}, taxes ${grouped(s.pnl.taxes)})`,
+    `  Sharpe ${s.sharpe.toFixed(2)}  Sortino ${s.sortino.toFixed(2)}  max drawdown ${grouped(s.max_drawdown)}`,
+    `  orders ${grouped(s.orders, 0)}  fills ${grouped(s.trades, 0)}  fill ratio ${(s.fill_ratio * 100).toFixed(1)}%  maker ${(s.maker_share * 100).toFixed(1)}%  turnover ${grouped(s.turnover, 0)}`,
+    `  markout per fill vs mid (ticks): ${mo}   holding time: median ${duration(h.median_s)}, mean ${duration(h.avg_s)} (${grouped(h.closed_qty, 0)} closed)`,
+    `  ${guardLine(s.guard)}`,
+    `  refused before the venue: ${refusedLine(s.refused)}`,
     `report written to ${out}`,
   ].join('\n');
 }
@@ -186,10 +209,11 @@ export function registerBacktest(bt: Command): void {
         params: params(flags.param),
         log,
         onProgress: progressBar(),
+        guard: flags.guard,
       });
       flushLogRepeats();
       writeReport(flags.out, r);
-      process.stdout.write(`${formatResult(r.summary, flags.out)}\n`);
+      process.stdout.write(`${formatResult(r.summary, flags.out, r.symbols[0]?.currency ?? '')}\n`);
     });
 
   common(
@@ -197,7 +221,7 @@ export function registerBacktest(bt: Command): void {
   )
     .requiredOption(
       '--grid <key=v1,v2,...>',
-      'a parameter and its values (repeatable): strategy param, dotted config key, or queue/queue_func/queue_n/latency_file',
+      'a parameter and its values (repeatable): strategy param, dotted config key, or queue/queue_func/queue_n/latency_file/guard',
       collect,
     )
     .option('--workers <n>', 'worker threads (default: both cores)')
@@ -224,6 +248,7 @@ export function registerBacktest(bt: Command): void {
           data: flags.data.map(cliPath),
           models: checkModels({ ...models, ...p.models }),
           params: p.params,
+          guard: checkGuard(p.guard ?? flags.guard),
           out: path.join(flags.out, `point-${String(p.index).padStart(3, '0')}`),
         });
       }
@@ -234,10 +259,13 @@ export function registerBacktest(bt: Command): void {
         const what =
           'error' in r
             ? `failed: ${r.error}`
-            : `net PnL ${r.summary.pnl.net.toFixed(2)} in ${r.wallS.toFixed(1)} s`;
+            : `net PnL ${grouped(r.summary.pnl.net)} in ${r.wallS.toFixed(1)} s; ${guardLine(r.summary.guard)}`;
         process.stderr.write(`  [${done}/${tasks.length}] point ${r.index}: ${what}\n`);
       });
       process.stdout.write(`${tabulate(flags.out, axes, points, results)}\n`);
+      process.stdout.write(
+        'guard: observe = the live StormGuard evaluated, not applied (the state it would have reached, and when, Taipei time); on = applied; refused: orders stopped before the venue (risk limits, rate limiter, guard)\n',
+      );
       process.stdout.write(`results written to ${path.join(flags.out, 'results.csv')}\n`);
       if (results.some((r) => 'error' in r)) process.exitCode = 1;
     });

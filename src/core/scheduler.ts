@@ -30,6 +30,8 @@ export class Scheduler {
   private pool: Task[] = [];
   private seq = 0;
   private readonly sources: TaskSource[] = [];
+  /** Per source: an observer (periodic samples, evaluations) rather than work (see addSource). */
+  private readonly background: boolean[] = [];
   private interrupted = false;
 
   constructor(readonly clock: Clock) {}
@@ -42,9 +44,23 @@ export class Scheduler {
     return n;
   }
 
-  /** Merges a source into the run order (scanned linearly: meant for a few streams). */
-  addSource(src: TaskSource): void {
+  /**
+   * Merges a source into the run order (scanned linearly: meant for a few streams). A
+   * `background` source observes the run (a periodic sample or evaluation) and is not itself
+   * work: `nextWorkTs` leaves it out, so observers can skip a stretch of simulated time in
+   * which nothing else happens (the night between two recorded sessions).
+   */
+  addSource(src: TaskSource, background = false): void {
     this.sources.push(src);
+    this.background.push(background);
+  }
+
+  /** Time of the earliest task or non-background source item, or Infinity. */
+  nextWorkTs(): Nanos {
+    let t = this.heap.length === 0 ? Number.POSITIVE_INFINITY : this.heap[0].ts;
+    for (let i = 0; i < this.sources.length; i++)
+      if (!this.background[i] && this.sources[i].nextTs < t) t = this.sources[i].nextTs;
+    return t;
   }
 
   /** Runs `fn(arg)` at absolute time `ts` (ns). */

@@ -63,6 +63,9 @@ export class GuardSampler implements GuardInputSource {
   private lastEvents = 0;
   private lastEventTs = Number.NaN;
   private lastErrors = 0;
+  private lastEquity = Number.NaN;
+  /** Consecutive evaluations in which no counter moved. */
+  private idleEvals = 0;
   /** Run-clock time of the first sample (the grace period counts from it). */
   private firstTs = Number.NaN;
   /** The last `sustain` wall lags, ns (a ring). */
@@ -117,7 +120,8 @@ export class GuardSampler implements GuardInputSource {
     o.rejectRate = n >= this.minIntents ? r / n : Number.NaN;
 
     const events = s.marketEvents();
-    if (events !== this.lastEvents) {
+    const moved = events !== this.lastEvents;
+    if (moved) {
       this.lastEvents = events;
       this.lastEventTs = now;
     }
@@ -125,8 +129,18 @@ export class GuardSampler implements GuardInputSource {
     o.latencyUs = this.wallLagUs(now, lagNs);
     const errors = s.strategyErrors();
     o.strategyErrors = errors - this.lastErrors;
+    this.idleEvals =
+      moved || eq !== this.lastEquity || di !== 0 || dr !== 0 || errors !== this.lastErrors
+        ? 0
+        : this.idleEvals + 1;
     this.lastErrors = errors;
+    this.lastEquity = eq;
     return o;
+  }
+
+  /** Nothing moved for a whole reject window: the next inputs equal these until other work runs. */
+  idle(): boolean {
+    return this.idleEvals >= this.dIntents.length;
   }
 
   /** Sustained wall-clock lag in us (LagOptions), NaN when not judged (simulated time, grace, too few samples). */

@@ -72,6 +72,8 @@ export interface GuardInputSource {
   sample(now: Nanos, lagNs: number): GuardInputs;
   /** After a manual reset: measure drawdown from here. */
   rebase(): void;
+  /** True when the inputs cannot change until other work runs (nothing moved for a whole window). */
+  idle?(): boolean;
 }
 
 const HISTORY = 1000;
@@ -159,7 +161,7 @@ export class StormGuard implements TaskSource {
     if (this.scheduler !== scheduler) {
       if (this.scheduler !== null) throw new Error('StormGuard: started on a second scheduler');
       this.scheduler = scheduler;
-      scheduler.addSource(this);
+      scheduler.addSource(this, true);
     }
     this.running = true;
     this.nextTs = scheduler.clock.nowNs() + intervalNs;
@@ -172,11 +174,29 @@ export class StormGuard implements TaskSource {
 
   /** One timed evaluation (the scheduler calls it when `nextTs` is due). */
   run(): void {
-    const now = this.scheduler!.clock.nowNs();
+    const sched = this.scheduler!;
+    const now = sched.clock.nowNs();
     const due = this.nextTs;
     this.update(this.source!.sample(now, Math.max(0, now - due)));
     let next = due + this.intervalNs;
     if (next <= now) next = now + this.intervalNs; // fell behind: skip, do not burst
+    // Simulated time with nothing to do until the next work item (two recorded sessions months
+    // apart): settled on idle inputs, the evaluations in between would change nothing, so the
+    // guard resumes on its grid at that item (exact; a day of data no longer costs a year of
+    // evaluations). Not with a feed-gap threshold: there the gap itself is an input.
+    if (
+      sched.clock.simulated &&
+      this.state === this.inputLevel &&
+      this.th.feedGapStormS === 0 &&
+      this.source!.idle?.() === true
+    ) {
+      const work = sched.nextWorkTs();
+      if (work > next)
+        next =
+          work === Number.POSITIVE_INFINITY
+            ? work
+            : due + Math.ceil((work - due) / this.intervalNs) * this.intervalNs;
+    }
     // A transition's listener may have stopped the guard.
     if (this.running) this.nextTs = next;
   }

@@ -66,7 +66,16 @@ export interface SystemOptions {
   replay?: LoadedReplay;
   /** Wall time in ms for real-clock runs (default performance.now); tests stall the loop with it. */
   wallMs?: () => number;
+  /**
+   * StormGuard: `on` gates orders (default); `observe` evaluates and records every transition
+   * without gating anything (a backtest measures the strategy, and still says what the live
+   * guard would have done); `off` does not evaluate it.
+   */
+  guard?: GuardMode;
 }
+
+export type GuardMode = 'on' | 'observe' | 'off';
+export const GUARD_MODES: readonly GuardMode[] = ['on', 'observe', 'off'];
 
 /** Reads feed.data as a replay run would (see SystemOptions.replay). */
 export function loadReplayData(
@@ -103,8 +112,9 @@ export class TradingSystem {
   /** Feature plane: the feature sets the strategies declared, updated after the LOB. */
   readonly features: FeatureHub;
   readonly venue: Venue;
-  /** Safety state machine (NORMAL/WARM/STORM/HALT) gating risk and the order adapter. */
+  /** Safety state machine (NORMAL/WARM/STORM/HALT) gating risk and the order adapter (guardMode on). */
   readonly stormGuard: StormGuard;
+  readonly guardMode: GuardMode;
   /** Local vs venue positions and orders (null when off or the venue has no account view). */
   readonly reconciler: Reconciler | null;
   readonly intentLatency: LatencyHistogram;
@@ -187,11 +197,20 @@ export class TradingSystem {
     const thresholds = guardThresholds(s.storm_guard);
     // Quiet stretches in recorded data are the market, not a failing feed: no feed-gap input in replays.
     if (replay !== null) thresholds.feedGapStormS = 0;
-    this.stormGuard = new StormGuard(thresholds, this.clock, opts.log, {
-      gates: [this.risk, this.orders],
-      reducer: this.risk,
-      cancelAll: () => this.orders.cancelAll(),
-    });
+    this.guardMode = opts.guard ?? 'on';
+    this.stormGuard =
+      this.guardMode === 'on'
+        ? new StormGuard(thresholds, this.clock, opts.log, {
+            gates: [this.risk, this.orders],
+            reducer: this.risk,
+            cancelAll: () => this.orders.cancelAll(),
+          })
+        : // Observed (or off): transitions are recorded and logged, nothing is gated or cancelled.
+          new StormGuard(thresholds, this.clock, observedLog(opts.log, this.guardMode), {
+            gates: [],
+            reducer: { reduceOnly: false },
+            cancelAll: () => 0,
+          });
     // A venue failing orders is a STORM (reduce-only) until the breaker closes again.
     this.orders.breaker.onChange((_from, to) => {
       if (to === 'open') this.stormGuard.raise(2, 'circuit_breaker_open');
@@ -379,7 +398,7 @@ export class TradingSystem {
   private startGuards(): void {
     const g = this.opts.settings.storm_guard;
     this.reconciler?.start();
-    if (!g.enabled) return;
+    if (!g.enabled || this.guardMode === 'off') return;
     const marks = new Float64Array(this.symbols.length);
     const sampler = new GuardSampler(
       {
@@ -546,6 +565,13 @@ function defaultExchange(s: Settings): NonNullable<SystemOptions['exchange']> {
   );
   return (symbols, scheduler) =>
     new L2Exchange({ symbols, scheduler, latency, queue: new RiskAverseQueue() });
+}
+
+/** The log of an observed guard: its state changes are information (nothing was gated), not warnings. */
+function observedLog(log: Logger, mode: GuardMode): Logger {
+  const child = log.child({ guard: mode });
+  child.warn = child.info;
+  return child;
 }
 
 function isVenueAccount(v: unknown): v is VenueAccount {

@@ -62,7 +62,20 @@ describe('hft backtest run over a real TAIFEX recording', requireData(), () => {
     );
     assert.ok(Math.abs(s.maker_share + s.taker_share - 1) < 1e-9);
     const equity = readCsv(path.join(out('a'), 'equity.csv'));
-    assert.ok(equity.length > s.period.data_s * 0.9, `one sample per second at least (${equity.length})`);
+    // A row per second in which market data arrived and after each fill, none across the break
+    // between the day and the night session.
+    assert.ok(
+      equity.length > s.trades && equity.length <= s.period.data_s + s.trades + 1,
+      `${equity.length} rows`,
+    );
+    assert.equal(s.sessions.length, 2, 'the day and the night session');
+    const breakStart = Date.parse(s.sessions[0].end) * 1e6;
+    const breakEnd = Date.parse(s.sessions[1].start) * 1e6;
+    assert.ok(breakEnd - breakStart >= 1800e9);
+    assert.ok(
+      equity.every((r) => Number(r.ts) <= breakStart + 1e6 || Number(r.ts) >= breakEnd - 1e6),
+      'no row inside the break',
+    );
     assert.equal(Number(equity[equity.length - 1].equity), s.pnl.net);
     const orders = readCsv(path.join(out('a'), 'orders.csv'));
     assert.equal(orders.filter((o) => o.event === 'new').length, s.orders);
@@ -75,6 +88,46 @@ describe('hft backtest run over a real TAIFEX recording', requireData(), () => {
       /<script|https?:\/\/|<link /,
       'self-contained: no script, no external resource',
     );
+  });
+
+  test('per-trade statistics: markouts at 1, 10 and 60 s against the mid, and holding times', () => {
+    const s = summary('a');
+    assert.deepEqual(
+      s.markout.map((m: { horizon_s: number }) => m.horizon_s),
+      [1, 10, 60],
+    );
+    const fills = readCsv(path.join(out('a'), 'fills.csv'));
+    for (const [k, m] of s.markout.entries()) {
+      const col = `markout_${m.horizon_s}s_ticks`;
+      const measured = fills.filter((f) => f[col] !== '');
+      assert.equal(measured.length, m.fills, `${col}: the fills measured`);
+      assert.ok(m.fills > 0 && m.fills <= s.trades);
+      // The mean in summary.json is the quantity-weighted mean of the per-fill column.
+      const q = measured.reduce((n, f) => n + Number(f.qty), 0);
+      const mean = measured.reduce((n, f) => n + Number(f[col]) * Number(f.qty), 0) / q;
+      assert.ok(Math.abs(mean - m.avg_ticks) < 1e-3, `${col}: ${mean} vs ${m.avg_ticks} (${k})`);
+    }
+    const h = s.holding;
+    assert.ok(h.closed_qty > 0 && h.avg_s > 0 && h.median_s <= h.max_s);
+    // Everything bought was sold or is still open (FIFO per strategy and symbol).
+    const bought = fills.filter((f) => f.side === 'buy').reduce((n, f) => n + Number(f.qty), 0);
+    const sold = fills.filter((f) => f.side === 'sell').reduce((n, f) => n + Number(f.qty), 0);
+    assert.equal(h.closed_qty, Math.min(bought, sold));
+    assert.equal(h.open_qty, Math.abs(bought - sold));
+  });
+
+  test('the report reads in Taipei time with the session break, grouped numbers and currency', () => {
+    const s = summary('a');
+    const html = readFileSync(path.join(out('a'), 'report.html'), 'utf8');
+    // The recording starts with the pre-open at 08:30 Taipei (00:30 UTC); the night session at 14:55.
+    assert.match(html, />04-17 08:30</, 'axis labels in Taipei time');
+    assert.match(html, />14:55</);
+    assert.match(html, /⫽ [\d.]+ (min|h)</, 'the break between the sessions is marked with its length');
+    assert.match(html, /<div>Net PnL<b>-?[\d,]+\.\d\d TWD<\/b><\/div>/);
+    assert.match(html, /<div>Orders<b>\d{1,3}(,\d{3})+<\/b><\/div>/, `${s.orders} orders, grouped`);
+    assert.match(html, /<th>time \(Taipei\)<\/th>/);
+    assert.match(html, /<td>1 s<\/td><td>[\d,]+<\/td><td>-?\d+\.\d\d<\/td>/, 'markout table');
+    assert.match(html, /Holding time \(FIFO/);
   });
 
   test('same data, strategy and models give byte-identical reports', () => {

@@ -67,6 +67,44 @@ describe('hft backtest sweep', requireData(), () => {
     assert.notEqual(rows[0].net_pnl, rows[2].net_pnl, 'the parameter changes the result');
   });
 
+  test('the table says what StormGuard and the limits did at each point (grid key guard)', async () => {
+    const dir = tmpDir('hft-sweep-guard-');
+    const strategies = txoStrategies(dir);
+    const out = path.join(dir, 'sweep');
+    const r = await hft([
+      'backtest',
+      'sweep',
+      '--strategy',
+      'mm-txo',
+      '--data',
+      TXO,
+      '--set',
+      `strategies_file=${strategies}`,
+      '--set',
+      'storm_guard.capital=1000000',
+      '--out',
+      out,
+      '--grid',
+      'guard=observe,on',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const [observed, applied] = readCsv(path.join(out, 'results.csv'));
+    assert.match(
+      observed.guard,
+      /^observe:HALT@2026-04-1\d \d\d:\d\d:\d\d$/,
+      'would have halted, not applied',
+    );
+    assert.match(applied.guard, /^on:HALT@2026-04-1\d \d\d:\d\d:\d\d$/);
+    assert.ok(
+      Number(applied.refused) > Number(observed.refused),
+      `${applied.refused} vs ${observed.refused}`,
+    );
+    assert.match(applied.top_refusal, /^(HALTED|REDUCE_ONLY):\d+$/);
+    assert.notEqual(applied.net_pnl, observed.net_pnl, 'the applied guard changed the result');
+    assert.match(r.stdout, /\bguard\b/);
+    assert.match(r.stdout, /observe = /, 'the table explains the guard column');
+  });
+
   test('a bad grid key or model fails before any worker starts', async () => {
     const dir = tmpDir('hft-sweep-bad-');
     const strategies = txoStrategies(dir);

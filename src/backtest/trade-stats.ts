@@ -1,0 +1,197 @@
+import type { Side } from '../contracts/market.ts';
+import type { SymbolSpec } from '../contracts/symbols.ts';
+import { NS_PER_S } from '../core/clock.ts';
+import type { Scheduler, TaskSource } from '../core/scheduler.ts';
+import { tickAt } from '../core/ticks.ts';
+import { moneyFactor } from '../execution/fees.ts';
+import { SampleLog } from './sample-log.ts';
+
+/** Markout horizons after each fill, seconds of data time. */
+export const MARKOUT_HORIZONS_S = [1, 10, 60] as const;
+
+/** Markout of the fills at one horizon. */
+export interface MarkoutStats {
+  horizon_s: number;
+  /** Fills measured (a horizon past the end of the data is not). */
+  fills: number;
+  /** Quantity-weighted mean, ticks (positive: the mid moved our way). */
+  avg_ticks: number;
+  /** Sum over the fills of side x (mid - price) x qty, currency units. */
+  total: number;
+}
+
+/** Time from opening a quantity to closing it (FIFO per strategy and symbol), seconds, weighted by quantity. */
+export interface HoldingStats {
+  closed_qty: number;
+  avg_s: number;
+  median_s: number;
+  max_s: number;
+  /** Still open at the end of the data. */
+  open_qty: number;
+}
+
+/** FIFO open lots of one strategy in one symbol. */
+interface Lots {
+  ts: number[];
+  qty: number[];
+  head: number;
+  /** Sign of the open lots (+1 long, -1 short, 0 flat). */
+  side: number;
+}
+
+/**
+ * Per-trade statistics of a backtest: the markout of every fill against the book's mid 1 s, 10 s
+ * and 60 s later (data time, measured by a background scheduler source in time order, no task
+ * per fill), and holding times by FIFO matching of each strategy's fills per symbol.
+ */
+export class TradeStats {
+  /** Per fill: markout in ticks at each horizon (NaN: not measured). */
+  readonly markouts = new SampleLog(MARKOUT_HORIZONS_S.length);
+  /** Per fill: symbol, side, price, qty, time (for the pending markouts). */
+  private readonly fills = new SampleLog(5);
+  /** Per horizon: index of the next fill whose markout is pending. */
+  private readonly next = new Array<number>(MARKOUT_HORIZONS_S.length).fill(0);
+  private readonly sums = MARKOUT_HORIZONS_S.map(() => ({ n: 0, qty: 0, ticksQty: 0, money: 0 }));
+  private readonly lots = new Map<string, Lots>();
+  /** Matched quantities and their holding times. */
+  private readonly held = new SampleLog(2);
+  private readonly factors: number[];
+
+  /** The source that measures pending markouts when they are due. */
+  readonly source: TaskSource = { nextTs: Number.POSITIVE_INFINITY, run: () => this.measure() };
+
+  constructor(
+    private readonly symbols: readonly SymbolSpec[],
+    private readonly scheduler: Scheduler,
+    /** Mid of a symbol now (the last valid one when the book is one-sided). */
+    private readonly mid: (symbolId: number) => number,
+  ) {
+    this.factors = symbols.map(moneyFactor);
+    scheduler.addSource(this.source, true);
+  }
+
+  /** Records one fill (in time order). */
+  onFill(ts: number, strategy: string, symbolId: number, side: Side, price: number, qty: number): void {
+    const off = this.fills.add();
+    const c = this.fills.chunk;
+    c[off] = symbolId;
+    c[off + 1] = side;
+    c[off + 2] = price;
+    c[off + 3] = qty;
+    c[off + 4] = ts;
+    const m = this.markouts.add();
+    this.markouts.chunk.fill(Number.NaN, m, m + MARKOUT_HORIZONS_S.length);
+    const due = ts + MARKOUT_HORIZONS_S[0] * NS_PER_S;
+    if (due < this.source.nextTs) this.source.nextTs = due;
+    this.hold(ts, `${strategy}\u0000${symbolId}`, side, qty);
+  }
+
+  /** Markouts at each horizon. */
+  markoutStats(): MarkoutStats[] {
+    return MARKOUT_HORIZONS_S.map((h, k) => {
+      const s = this.sums[k];
+      return {
+        horizon_s: h,
+        fills: s.n,
+        avg_ticks: s.qty > 0 ? Math.round((s.ticksQty / s.qty) * 1e4) / 1e4 : 0,
+        total: Math.round(s.money) / 1e4,
+      };
+    });
+  }
+
+  holdingStats(): HoldingStats {
+    const n = this.held.length;
+    const rows: [number, number][] = [];
+    let qty = 0;
+    let sum = 0;
+    let max = 0;
+    for (let i = 0; i < n; i++) {
+      const q = this.held.get(i, 0);
+      const s = this.held.get(i, 1) / NS_PER_S;
+      rows.push([s, q]);
+      qty += q;
+      sum += s * q;
+      if (s > max) max = s;
+    }
+    rows.sort((a, b) => a[0] - b[0]);
+    let median = 0;
+    for (let i = 0, acc = 0; i < rows.length; i++) {
+      acc += rows[i][1];
+      if (acc * 2 >= qty) {
+        median = rows[i][0];
+        break;
+      }
+    }
+    let open = 0;
+    for (const l of this.lots.values()) for (let i = l.head; i < l.qty.length; i++) open += l.qty[i];
+    const r3 = (v: number) => Math.round(v * 1000) / 1000;
+    return {
+      closed_qty: qty,
+      avg_s: qty > 0 ? r3(sum / qty) : 0,
+      median_s: r3(median),
+      max_s: r3(max),
+      open_qty: open,
+    };
+  }
+
+  /** Measures every markout due by now, in time order. */
+  private measure(): void {
+    const now = this.scheduler.clock.nowNs();
+    const f = this.fills;
+    let nextTs = Number.POSITIVE_INFINITY;
+    for (let k = 0; k < MARKOUT_HORIZONS_S.length; k++) {
+      const h = MARKOUT_HORIZONS_S[k] * NS_PER_S;
+      let i = this.next[k];
+      for (; i < f.length && f.get(i, 4) + h <= now; i++) {
+        const sym = f.get(i, 0);
+        const side = f.get(i, 1);
+        const price = f.get(i, 2);
+        const qty = f.get(i, 3);
+        const mid = this.mid(sym);
+        if (!(mid > 0)) continue;
+        const spec = this.symbols[sym];
+        const edge = side * (mid - price);
+        const ticks = edge / tickAt(spec, price);
+        this.markouts.set(i, k, ticks);
+        const s = this.sums[k];
+        s.n++;
+        s.qty += qty;
+        s.ticksQty += ticks * qty;
+        s.money += edge * qty * this.factors[sym];
+      }
+      this.next[k] = i;
+      if (i < f.length) nextTs = Math.min(nextTs, f.get(i, 4) + h);
+    }
+    this.source.nextTs = nextTs;
+  }
+
+  /** FIFO matching: a fill against open lots of the other side closes them, the rest opens a lot. */
+  private hold(ts: number, key: string, side: number, qty: number): void {
+    let l = this.lots.get(key);
+    if (l === undefined) {
+      l = { ts: [], qty: [], head: 0, side: 0 };
+      this.lots.set(key, l);
+    }
+    let rest = qty;
+    while (rest > 0 && l.side === -side && l.head < l.qty.length) {
+      const q = Math.min(rest, l.qty[l.head]);
+      const off = this.held.add();
+      this.held.chunk[off] = q;
+      this.held.chunk[off + 1] = ts - l.ts[l.head];
+      rest -= q;
+      l.qty[l.head] -= q;
+      if (l.qty[l.head] === 0) l.head++;
+    }
+    if (l.head === l.qty.length) {
+      l.ts.length = 0;
+      l.qty.length = 0;
+      l.head = 0;
+      l.side = 0;
+    }
+    if (rest > 0) {
+      l.ts.push(ts);
+      l.qty.push(rest);
+      l.side = side;
+    }
+  }
+}
