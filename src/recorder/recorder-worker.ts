@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import type { Logger } from '../core/logger.ts';
 import { Persister, type PersisterConfig, type PersisterEvent } from './persister.ts';
 import { SharedStats } from './shared-stats.ts';
+import { DiskFaults, useDiskFaults } from './wal/disk-io.ts';
 
 /** Passed as workerData. */
 export interface RecorderWorkerData {
@@ -11,6 +12,8 @@ export interface RecorderWorkerData {
   rings: SharedArrayBuffer[];
   stats: SharedArrayBuffer;
   logLevel: string;
+  /** Injected disk faults (tests): the memory of a DiskFaults. */
+  diskFaults: SharedArrayBuffer | null;
 }
 
 /** Messages the trading thread sends. */
@@ -35,36 +38,55 @@ const logger: Logger = pino(
   { write: (line: string) => send({ op: 'log', line }) },
 );
 
-const persister = new Persister(data.config, data.rings, new SharedStats(data.stats), logger, send);
-try {
-  await persister.start();
-  send({ op: 'ready' });
-} catch (err) {
-  const e = err as Error;
-  send({ op: 'failed', name: e.name, message: e.message });
-  port.close();
+if (data.diskFaults !== null) useDiskFaults(new DiskFaults(data.diskFaults));
+
+/** Opens the sink; null (after telling the trading thread why) when it cannot. */
+async function open(): Promise<Persister | null> {
+  try {
+    const p = new Persister(data.config, data.rings, new SharedStats(data.stats), logger, send);
+    await p.start();
+    send({ op: 'ready' });
+    return p;
+  } catch (err) {
+    const e = err as Error;
+    send({ op: 'failed', name: e.name, message: e.message });
+    port.close();
+    return null;
+  }
 }
 
-/** Requests run one at a time, in arrival order, so 'closed' comes after every earlier 'synced'. */
-let chain: Promise<unknown> = Promise.resolve();
-port.on('message', (msg: ToRecorderWorker) => {
-  if (msg.op === 'flush') {
-    persister.flushNow();
-    return;
-  }
-  chain = chain.then(async () => {
-    if (msg.op === 'sync') {
-      await persister.sync();
-      send({ op: 'synced', id: msg.id });
-    } else {
-      let error: string | null = null;
-      try {
-        error = await persister.close();
-      } catch (err) {
-        error = (err as Error).message;
-      }
-      send({ op: 'closed', error });
-      port.close();
+/**
+ * Requests run one at a time, in arrival order, so 'closed' comes after every earlier 'synced'. A request
+ * that throws (a bug) is answered anyway, so the trading thread never waits forever.
+ */
+function serve(persister: Persister): void {
+  let chain: Promise<unknown> = Promise.resolve();
+  port.on('message', (msg: ToRecorderWorker) => {
+    if (msg.op === 'flush') {
+      persister.flushNow();
+      return;
     }
+    chain = chain.then(async () => {
+      if (msg.op === 'sync') {
+        try {
+          await persister.sync();
+        } catch (err) {
+          logger.error({ err: (err as Error).stack }, 'recorder sync failed');
+        }
+        send({ op: 'synced', id: msg.id });
+      } else {
+        let error: string | null = null;
+        try {
+          error = await persister.close();
+        } catch (err) {
+          error = (err as Error).message;
+        }
+        send({ op: 'closed', error });
+        port.close();
+      }
+    });
   });
-});
+}
+
+const persister = await open();
+if (persister !== null) serve(persister);

@@ -7,7 +7,7 @@ import { Epoch } from '../core/clock.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { workerUrl } from '../core/worker-url.ts';
-import { createRingMemory, RingProducer } from './byte-ring.ts';
+import { createRingMemory, RingConsumer, RingProducer } from './byte-ring.ts';
 import { KIND_DEPTH, KIND_TRADE, MAX_LEVELS, marketRowBound, writeMarketRow } from './market-layout.ts';
 import type { PersisterConfig, RecorderMode } from './persister.ts';
 import type { FromRecorderWorker, RecorderWorkerData, ToRecorderWorker } from './recorder-worker.ts';
@@ -31,6 +31,7 @@ import {
 import type { ServerOptions } from './server-store.ts';
 import { SharedStats } from './shared-stats.ts';
 import { TOPIC_BY_NAME, TOPICS, type TopicCounts, type TopicName, topicCounts } from './topics.ts';
+import type { DiskFaults } from './wal/disk-io.ts';
 import { DISK_LEVELS, type DiskLevel, type DiskReading } from './wal/disk-monitor.ts';
 import type { WalWriterOptions } from './wal/writer.ts';
 
@@ -60,11 +61,24 @@ export interface RecorderOptions {
   retryMaxMs?: number;
   loaderPollMs?: number;
   closeTimeoutMs?: number;
+  /** Rows of never-shed tables the trading thread may keep while their ring is full, MiB; beyond, they are lost (counted). Default 64. */
+  spillLimitMb?: number;
   /** Called on every change of the WAL disk level. */
   onDiskLevel?: (r: DiskReading) => void;
-  /** Called when the WAL disk reaches HALT: the trading system raises StormGuard HALT here. */
-  onDiskHalt?: (r: DiskReading) => void;
+  /**
+   * Called with a reason when trading must halt for the recorder's sake (WAL disk at its HALT level, orders
+   * or fills that nothing can store, a dead worker, the spill limit) and with null once none holds any more:
+   * the trading system holds StormGuard HALT while it does.
+   */
+  onHold?: (reason: string | null) => void;
+  /** Worker restarts after a crash before the recorder gives up (stays down, HALT held). Default 3. */
+  maxRestarts?: number;
+  /** Injected disk faults (tests): every disk write of the worker sees them. */
+  diskFaults?: DiskFaults;
 }
+
+/** The worker thread: up, being restarted after a crash, dead for good, or closed. */
+export type WorkerState = 'up' | 'restarting' | 'dead' | 'closed';
 
 export interface RecorderStats {
   mode: RecorderMode;
@@ -101,6 +115,14 @@ export interface RecorderStats {
   disk: { level: number; free_bytes: number };
   /** Segment files waiting in the WAL directory and their size. */
   wal: { backlog_files: number; backlog_bytes: number };
+  /** Rows of never-shed tables waiting in the worker's memory: neither the sink nor the WAL takes them. */
+  held_rows: number;
+  worker: { state: WorkerState; restarts: number };
+  /** Why trading is held for the recorder (see onHold), or null. */
+  hold: string | null;
+  /** How long close() took, ms (null before it ran): part of a run's wall time. */
+  close_ms: number | null;
+  /** The last error with its time, and when it recovered ("...; recovered at ...") if nothing fails now. */
   lastError: string | null;
 }
 
@@ -152,10 +174,10 @@ function workerReady(worker: Worker): Promise<void> {
  * dropped: their rows wait in this thread's memory until the ring has room.
  */
 export class Recorder {
-  /** Replaceable after open (the trading system wires StormGuard HALT here). */
-  onDiskHalt: ((r: DiskReading) => void) | null;
   onDiskLevel: ((r: DiskReading) => void) | null;
+  private holdListener: ((reason: string | null) => void) | null;
   private readonly lanes: Lane[];
+  private readonly rings: SharedArrayBuffer[];
   private scratch = new RowWriter(new ArrayBuffer(MIB));
   private readonly enqueued = topicCounts();
   private readonly shedRing = topicCounts();
@@ -169,7 +191,21 @@ export class Recorder {
   private readonly syncs = new Map<number, () => void>();
   private closing: Promise<RecorderStats> | null = null;
   private onClosed: (() => void) | null = null;
+  /** True while no worker answers requests (dead, restarting or closed). */
   private workerGone = false;
+  private workerState: WorkerState = 'up';
+  private restarts = 0;
+  private readonly maxRestarts: number;
+  /** What holds trading for the recorder, by condition. */
+  private readonly holds = new Map<'disk' | 'held' | 'worker' | 'spill', string>();
+  private holdReason: string | null = null;
+  /** Rows lost on this thread (spill limit, a dead worker's memory), per topic. */
+  private readonly lostHere = topicCounts();
+  /** Per topic, rows of dead workers already counted lost (so the next death counts only its own). */
+  private readonly settledOffset = topicCounts();
+  private spillBytes = 0;
+  private readonly spillLimitBytes: number;
+  private closeMs: number | null = null;
   private readonly depthLevels: number;
   /** Most bytes of one market-data row (layout: market-layout.ts). */
   private readonly marketBytes: number;
@@ -177,24 +213,32 @@ export class Recorder {
   private epoch = Epoch.ZERO;
 
   private constructor(
-    private readonly worker: Worker,
+    private worker: Worker,
     private readonly stats_: SharedStats,
     rings: SharedArrayBuffer[],
     private readonly mode: RecorderMode,
     private readonly logger: Logger,
     opts: RecorderOptions,
     early: FromRecorderWorker[],
+    private readonly workerData: RecorderWorkerData,
+    private readonly closeTimeoutMs: number,
   ) {
     this.lanes = rings.map((m) => ({ p: new RingProducer(m), spill: [] }));
+    this.rings = rings;
     this.depthLevels = Math.min(opts.depthLevels ?? 10, MAX_LEVELS);
     this.marketBytes = marketRowBound(this.depthLevels);
-    this.onDiskHalt = opts.onDiskHalt ?? null;
+    this.holdListener = opts.onHold ?? null;
     this.onDiskLevel = opts.onDiskLevel ?? null;
+    this.maxRestarts = opts.maxRestarts ?? 3;
+    this.spillLimitBytes = (opts.spillLimitMb ?? 64) * MIB;
     this.sink = { kind: opts.server ? 'server' : 'chdb', version: '', degraded: [] };
-    worker.on('message', (msg: FromRecorderWorker) => this.onMessage(msg));
-    worker.on('error', (err) => this.onWorkerGone(`recorder worker crashed: ${err.message}`));
-    worker.on('exit', (code) => this.onWorkerGone(`recorder worker exited (code ${code})`));
-    for (const msg of early) if (msg.op !== 'ready') this.onMessage(msg);
+    this.attach(worker, early);
+  }
+
+  /** Replaceable after open (the trading system holds StormGuard HALT here); hears a hold already in force at once. */
+  set onHold(fn: ((reason: string | null) => void) | null) {
+    this.holdListener = fn;
+    if (fn !== null && this.holdReason !== null) fn(this.holdReason);
   }
 
   /** Starts the worker (opening the sink, applying the schema, replaying WAL backlog) and returns a ready recorder. */
@@ -227,22 +271,15 @@ export class Recorder {
       loaderPollMs: opts.loaderPollMs ?? 100,
       closeTimeoutMs: opts.closeTimeoutMs ?? 10_000,
     };
-    const data: RecorderWorkerData = { config, rings, stats: stats.memory, logLevel: opts.logger.level };
-    const worker = new Worker(workerUrl('recorder-worker', import.meta.url), { workerData: data });
-    // Everything the worker says before the recorder exists (logs, sink info) is kept and replayed to it.
-    const early: FromRecorderWorker[] = [];
-    const collect = (msg: FromRecorderWorker) => early.push(msg);
-    worker.on('message', collect);
-    try {
-      await workerReady(worker);
-    } catch (err) {
-      for (const msg of early) if (msg.op === 'log') relog(opts.logger, msg.line);
-      await worker.terminate();
-      throw err;
-    }
-    const rec = new Recorder(worker, stats, rings, mode, opts.logger, opts, early);
-    worker.off('message', collect);
-    return rec;
+    const data: RecorderWorkerData = {
+      config,
+      rings,
+      stats: stats.memory,
+      logLevel: opts.logger.level,
+      diskFaults: opts.diskFaults?.memory ?? null,
+    };
+    const { worker, early } = await startWorker(data, opts.logger);
+    return new Recorder(worker, stats, rings, mode, opts.logger, opts, early, data, config.closeTimeoutMs);
   }
 
   /**
@@ -432,6 +469,8 @@ export class Recorder {
     const shed = per('shed');
     for (const t of TOPICS) shed[t.name] += this.shedRing[t.name];
     const sum = (c: TopicCounts) => Object.values(c).reduce((a, b) => a + b, 0);
+    const lost = per('lost');
+    for (const t of TOPICS) lost[t.name] += this.lostHere[t.name];
     return {
       mode: this.mode,
       sink: this.sink,
@@ -443,8 +482,8 @@ export class Recorder {
       shed_market_data: shed.market_data,
       failed_batches: s.global('failed_batches'),
       diverted_rows: sum(per('diverted')),
-      failed_rows: sum(per('lost')),
-      lost_orders_trades: s.get(ORDERS, 'lost') + s.get(TRADES, 'lost'),
+      failed_rows: sum(lost),
+      lost_orders_trades: lost.orders + lost.trades,
       found_records: s.global('found'),
       batches: sum(per('batches')),
       pending: s.global('pending_batches'),
@@ -453,6 +492,10 @@ export class Recorder {
       disk_level: DISK_LEVELS[s.global('disk_level')] ?? this.diskLevel,
       disk: { level: s.global('disk_level'), free_bytes: s.global('disk_free_bytes') },
       wal: { backlog_files: s.global('wal_files'), backlog_bytes: s.global('wal_bytes') },
+      held_rows: this.workerState === 'up' ? s.global('held_rows') : 0,
+      worker: { state: this.workerState, restarts: this.restarts },
+      hold: this.holdReason,
+      close_ms: this.closeMs,
       lastError: this.lastError,
     };
   }
@@ -464,16 +507,40 @@ export class Recorder {
   }
 
   private async shutdown(): Promise<RecorderStats> {
+    const t0 = performance.now();
     await this.pumpSpills(true);
     if (this.spillTimer) clearTimeout(this.spillTimer);
+    if (this.workerGone) this.loseUnread('the recorder closed with no worker to take them');
     if (!this.workerGone) {
-      // The worker handles requests in order: 'closed' comes after everything was shipped.
-      await new Promise<void>((resolve) => {
-        this.onClosed = resolve;
-        this.post({ op: 'close' });
-      });
+      // The worker handles requests in order: 'closed' comes after everything was shipped. It bounds its own
+      // close by closeTimeoutMs; a worker that does not answer well after that (a hung sink call) is stopped.
+      let timer: NodeJS.Timeout | undefined;
+      const answered = await Promise.race([
+        new Promise<boolean>((resolve) => {
+          this.onClosed = () => resolve(true);
+          this.post({ op: 'close' });
+        }),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), this.closeTimeoutMs + CLOSE_GRACE_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!answered) {
+        this.logger.error(
+          { close_timeout_ms: this.closeTimeoutMs, grace_ms: CLOSE_GRACE_MS },
+          'recorder worker did not close in time: stopped (rows in its memory counted lost)',
+        );
+        this.workerState = 'closed';
+        this.workerGone = true;
+        await this.worker.terminate();
+        this.countWorkerLoss();
+        this.loseUnread('the recorder worker was stopped at close');
+      }
     }
+    this.workerState = 'closed';
+    this.holds.clear();
     await this.worker.terminate();
+    this.closeMs = Math.round(performance.now() - t0);
     return this.stats();
   }
 
@@ -509,19 +576,31 @@ export class Recorder {
     this.scratch.invalid = false;
   }
 
-  /** Keeps the row in the scratch writer until its ring has room (allocates: only when the ring is full). */
+  /**
+   * Keeps the row in the scratch writer until its ring has room (allocates: only when the ring is full).
+   * Beyond spillLimitMb the row is lost (counted) and trading is held: memory stays bounded.
+   */
   private keep(topicId: number, lane: Lane): void {
     if (this.scratch.invalid) {
       this.invalidRows++;
       return;
     }
+    const name = TOPICS[topicId].name;
+    this.enqueued[name]++;
+    if (this.spillBytes + this.scratch.pos > this.spillLimitBytes) {
+      if (this.lostHere[name]++ === 0 || this.lostHere[name] % 10_000 === 0) {
+        this.logger.error(
+          { table: name, lost: this.lostHere[name], limit_mb: this.spillLimitBytes / MIB },
+          'recorder spill limit reached: rows lost',
+        );
+      }
+      this.setHold('spill', `recorder spill limit reached (${this.spillLimitBytes / MIB} MiB): rows lost`);
+      return;
+    }
+    this.spillBytes += this.scratch.pos;
     lane.spill.push(Buffer.from(this.scratch.bytes.subarray(0, this.scratch.pos)));
-    this.enqueued[TOPICS[topicId].name]++;
     if (++this.spills === 1 || this.spills % 10_000 === 0) {
-      this.logger.warn(
-        { table: TOPICS[topicId].name, spills: this.spills },
-        'recorder ring full: rows wait in memory',
-      );
+      this.logger.warn({ table: name, spills: this.spills }, 'recorder ring full: rows wait in memory');
     }
     this.spillTimer ??= setTimeout(() => {
       this.spillTimer = null;
@@ -536,6 +615,26 @@ export class Recorder {
       lane.p.w.raw(row);
       lane.p.commit();
       lane.spill.shift();
+      this.spillBytes -= row.length;
+    }
+    if (this.spillBytes === 0 && this.holds.has('spill')) this.setHold('spill', null);
+  }
+
+  /** Counts the rows in the rings and spills as lost: no worker will take them (call with no worker running). */
+  private loseUnread(why: string): void {
+    for (const t of TOPICS) {
+      const lane = this.lanes[t.id];
+      const ring = new RingConsumer(this.rings[t.id]);
+      let n = lane.spill.length;
+      for (let len = ring.next(); len >= 0; len = ring.next()) {
+        ring.advance(len);
+        n++;
+      }
+      for (const row of lane.spill) this.spillBytes -= row.length;
+      lane.spill.length = 0;
+      if (n === 0) continue;
+      this.lostHere[t.name] += n;
+      this.logger.error({ table: t.name, rows: n }, `recorder lost rows: ${why}`);
     }
   }
 
@@ -576,12 +675,20 @@ export class Recorder {
         this.sink = { kind: msg.kind as 'chdb' | 'server', version: msg.version, degraded: msg.degraded };
         break;
       case 'disk': {
-        const before = this.diskLevel;
-        this.diskLevel = msg.reading.level;
-        this.onDiskLevel?.(msg.reading);
-        if (msg.reading.level === 'halt' && before !== 'halt') this.onDiskHalt?.(msg.reading);
+        const r = msg.reading;
+        this.diskLevel = r.level;
+        this.onDiskLevel?.(r);
+        this.setHold(
+          'disk',
+          r.level === 'halt'
+            ? `recorder disk at HALT level (${r.usedPct.toFixed(1)}% used, WAL ${r.walBytes} B)`
+            : null,
+        );
         break;
       }
+      case 'held':
+        this.setHold('held', msg.reason);
+        break;
       case 'synced':
         this.syncs.get(msg.id)?.();
         this.syncs.delete(msg.id);
@@ -589,21 +696,125 @@ export class Recorder {
       case 'closed':
         if (msg.error !== null) this.lastError = msg.error;
         this.workerGone = true;
+        this.workerState = 'closed';
         this.onClosed?.();
         break;
     }
   }
 
-  /** The worker died: pending sync/close waiters are released; rows still in rings are lost. */
-  private onWorkerGone(reason: string): void {
-    if (this.workerGone) return;
+  /** Listens to a (new) worker; `early` holds what it said before it was attached. */
+  private attach(worker: Worker, early: FromRecorderWorker[]): void {
+    this.worker = worker;
+    worker.on('message', (msg: FromRecorderWorker) => {
+      if (worker === this.worker) this.onMessage(msg);
+    });
+    worker.on('error', (err) => this.onWorkerDied(worker, `recorder worker crashed: ${err.message}`));
+    worker.on('exit', (code) => this.onWorkerDied(worker, `recorder worker exited (code ${code})`));
+    for (const msg of early) if (msg.op !== 'ready') this.onMessage(msg);
+  }
+
+  /**
+   * The worker died (a bug: disk and sink failures are handled inside it). Waiters are released, what it
+   * held in memory is counted lost, trading is held, and a new worker takes over the same rings (their
+   * rows are intact) and the dead one's WAL segments.
+   */
+  private onWorkerDied(worker: Worker, reason: string): void {
+    if (worker !== this.worker || this.workerState !== 'up') return;
     this.workerGone = true;
-    this.lastError = reason;
+    this.lastError = `${reason} (at ${new Date().toISOString()})`;
     this.logger.error({ err: reason }, 'recorder worker is gone');
     for (const resolve of this.syncs.values()) resolve();
     this.syncs.clear();
-    this.onClosed?.();
+    this.countWorkerLoss();
+    this.holds.delete('disk'); // the next worker reports the disk again
+    this.holds.delete('held');
+    if (this.closing !== null) {
+      this.workerState = 'dead';
+      this.onClosed?.();
+      return;
+    }
+    if (this.restarts >= this.maxRestarts) {
+      this.workerState = 'dead';
+      this.setHold('worker', `${reason}; not restarted (${this.restarts} restarts already)`);
+      return;
+    }
+    this.workerState = 'restarting';
+    this.setHold('worker', `${reason}; restarting it`);
+    void this.restart();
   }
+
+  /** Rows the dead worker had taken from the rings and not yet stored anywhere: counted lost. */
+  private countWorkerLoss(): void {
+    const s = this.stats_;
+    for (const t of TOPICS) {
+      const inFlight = s.get(t.id, 'drained') - s.get(t.id, 'settled') - this.settledOffset[t.name];
+      if (inFlight <= 0) continue;
+      this.settledOffset[t.name] += inFlight;
+      this.lostHere[t.name] += inFlight;
+      this.logger.error(
+        { table: t.name, rows: inFlight },
+        'recorder lost rows: in the memory of a dead worker',
+      );
+    }
+  }
+
+  private async restart(): Promise<void> {
+    this.restarts++;
+    const data = { ...this.workerData, config: { ...this.workerData.config, restarted: true } };
+    for (let attempt = 1; this.closing === null; attempt++) {
+      try {
+        await this.worker.terminate();
+        const { worker, early } = await startWorker(data, this.logger);
+        if (this.closing !== null) {
+          await worker.terminate();
+          return;
+        }
+        this.workerGone = false;
+        this.workerState = 'up';
+        this.attach(worker, early);
+        this.logger.warn({ restarts: this.restarts }, 'recorder worker restarted');
+        this.setHold('worker', null);
+        return;
+      } catch (err) {
+        this.logger.error({ err: (err as Error).message, attempt }, 'recorder worker restart failed');
+        await new Promise((r) => setTimeout(r, Math.min(10_000, 200 * 2 ** attempt)));
+      }
+    }
+  }
+
+  /** Sets or clears one reason to hold trading; onHold hears the combined reason when it changes. */
+  private setHold(kind: 'disk' | 'held' | 'worker' | 'spill', reason: string | null): void {
+    if (reason === null) this.holds.delete(kind);
+    else this.holds.set(kind, reason);
+    const combined = this.holds.size === 0 ? null : [...this.holds.values()].join('; ');
+    if (combined === this.holdReason) return;
+    this.holdReason = combined;
+    this.holdListener?.(combined);
+  }
+}
+
+/** After close() asked the worker to finish, how much longer than closeTimeoutMs it may take. */
+const CLOSE_GRACE_MS = 30_000;
+
+/** Starts a worker and waits until it has opened the sink; returns it with what it said before. */
+async function startWorker(
+  data: RecorderWorkerData,
+  logger: Logger,
+): Promise<{ worker: Worker; early: FromRecorderWorker[] }> {
+  const worker = new Worker(workerUrl('recorder-worker', import.meta.url), { workerData: data });
+  // Everything the worker says before the recorder listens (logs, sink info) is kept and replayed to it.
+  const early: FromRecorderWorker[] = [];
+  const collect = (msg: FromRecorderWorker) => early.push(msg);
+  worker.on('message', collect);
+  try {
+    await workerReady(worker);
+  } catch (err) {
+    for (const msg of early) if (msg.op === 'log') relog(logger, msg.line);
+    await worker.terminate();
+    throw err;
+  }
+  worker.off('message', collect);
+  return { worker, early };
 }
 
 /** Writes a worker log line through `logger` at its level. */

@@ -9,6 +9,10 @@ export const TOPIC_STATS = [
   'diverted',
   'lost',
   'batches',
+  /** Rows taken from the ring into the worker's memory. */
+  'drained',
+  /** Rows whose first destination is decided: inserted, appended to the WAL, shed or lost. */
+  'settled',
 ] as const;
 /** Worker-wide values. */
 export const GLOBAL_STATS = [
@@ -20,6 +24,8 @@ export const GLOBAL_STATS = [
   'wal_bytes',
   'wal_files',
   'found',
+  /** Rows of never-shed tables waiting in the worker's memory because neither WAL nor sink takes them. */
+  'held_rows',
 ] as const;
 
 export type TopicStat = (typeof TOPIC_STATS)[number];

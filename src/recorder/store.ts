@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { drainPending, Session } from 'chdb';
@@ -7,6 +7,7 @@ import type { Logger } from '../core/logger.ts';
 import { CURRENT_FEATURES, type Features, type SqlRunner } from './features.ts';
 import { applySchema } from './schema.ts';
 import type { WireType } from './topics.ts';
+import * as io from './wal/disk-io.ts';
 
 export type Columns = readonly (readonly [string, WireType])[];
 
@@ -111,15 +112,18 @@ class EmbeddedStore implements Store {
     return false;
   }
 
-  /** Writes the payload file; a full tmpfs (containers often have 64 MiB) moves staging to the temp dir. */
+  /**
+   * Writes the payload file; a full tmpfs (containers often have 64 MiB) moves staging to the temp dir.
+   * A failure throws: the insert fails like any other (the batch goes to the WAL, or is held).
+   */
   private stage(payload: Uint8Array): void {
     try {
-      writeFileSync(this.staging, payload);
+      io.writeFile(this.staging, payload);
     } catch (err) {
       if (this.staging.startsWith(tmpdir())) throw err;
-      rmSync(this.staging, { force: true });
+      removeQuietly(this.staging);
       this.staging = join(tmpdir(), this.stagingName);
-      writeFileSync(this.staging, payload);
+      io.writeFile(this.staging, payload);
     }
   }
 
@@ -127,11 +131,11 @@ class EmbeddedStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.inserting;
-    rmSync(this.staging, { force: true });
+    removeQuietly(this.staging);
     this.session.close();
     // The engine binds one directory per process: wait until it is really released.
     await drainPending();
-    if (this.ownsMarker) rmSync(join(this.location, OWNER_FILE), { force: true });
+    if (this.ownsMarker) removeQuietly(join(this.location, OWNER_FILE));
   }
 }
 
@@ -141,7 +145,7 @@ class EmbeddedStore implements Store {
  */
 export async function openEmbeddedStore(dataDir: string, logger?: Logger): Promise<Store> {
   const dir = resolve(dataDir);
-  mkdirSync(dir, { recursive: true });
+  io.mkdirp(dir);
   let session: Session;
   try {
     session = new Session(dir);
@@ -172,8 +176,17 @@ export function readOwner(dataDir: string): OwnerInfo | null {
 function claimOwnerMarker(dir: string): boolean {
   if (readOwner(dir)?.pid === process.pid) return false;
   const info: OwnerInfo = { pid: process.pid, startedAt: new Date().toISOString() };
-  writeFileSync(join(dir, OWNER_FILE), `${JSON.stringify(info)}\n`);
+  io.writeFile(join(dir, OWNER_FILE), `${JSON.stringify(info)}\n`);
   return true;
+}
+
+/** Removes a file of ours that only costs space if left (a failing disk must not fail a close). */
+function removeQuietly(path: string): void {
+  try {
+    io.remove(path);
+  } catch {
+    // left behind
+  }
 }
 
 /**

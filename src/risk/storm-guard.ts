@@ -82,11 +82,13 @@ const HISTORY = 1000;
  * StormGuard: the safety state machine NORMAL -> WARM -> STORM -> HALT. Each evaluation maps
  * the inputs to a target state (drawdown, reject rate, feed gap, latency, strategy errors);
  * other planes raise reasons directly (`raise`, e.g. the supervisor's loop lag) and
- * reconciliation or an operator latch HALT (`halt`). Escalation is immediate; de-escalation
- * goes one level at a time after `deEscalateAfter` consecutive calmer evaluations and the
- * state's cooldown, and never out of HALT while a latch holds. HALT blocks every new order at
- * once and cancels working ones; STORM is reduce-only. `resume` is the manual reset. Every
- * transition is logged, kept in `history` and passed to `onTransition` listeners.
+ * an operator latches HALT (`halt`), and safety conditions hold it while they are true
+ * (`hold`: the recorder's disk, a reconciliation mismatch). Escalation is immediate;
+ * de-escalation goes one level at a time after `deEscalateAfter` consecutive calmer evaluations
+ * and the state's cooldown, and never out of HALT while a latch or condition holds. HALT blocks
+ * every new order at once and cancels working ones; STORM is reduce-only. `resume` is the
+ * manual reset, refused while a condition still holds. Every transition is logged, kept in
+ * `history` and passed to `onTransition` listeners.
  */
 export class StormGuard implements TaskSource {
   /** Time of the next evaluation on the scheduler (Infinity: not running). */
@@ -94,8 +96,10 @@ export class StormGuard implements TaskSource {
   private state: GuardLevel = NORMAL;
   private enteredAt: Nanos;
   private calm = 0;
-  /** HALT latches (recon, drawdown, manual) and the reason that set each. */
+  /** HALT latches (drawdown, manual, raised HALTs) and the reason that set each: a manual reset lifts them. */
   private readonly latches = new Map<string, string>();
+  /** Conditions holding HALT while they are true, by name: only their owner lifts them (release). */
+  private readonly conditions = new Map<string, string>();
   /** Levels raised from outside, by reason. */
   private readonly external = new Map<string, GuardLevel>();
   private inputLevel: GuardLevel = NORMAL;
@@ -142,7 +146,7 @@ export class StormGuard implements TaskSource {
 
   /** What holds the current state: latches, raised reasons, and the inputs' reason. */
   get reasons(): readonly string[] {
-    const r = [...this.latches.values(), ...this.external.keys()];
+    const r = [...this.conditions.values(), ...this.latches.values(), ...this.external.keys()];
     if (this.inputCause !== Cause.None) r.push(this.inputReason());
     return r;
   }
@@ -268,19 +272,39 @@ export class StormGuard implements TaskSource {
     if (this.state !== HALT) this.transition(HALT, reason);
   }
 
-  /** Lifts one HALT latch (e.g. reconciliation is clean again); HALT then de-escalates by hysteresis. */
-  release(latch: string): void {
-    this.latches.delete(latch);
+  /**
+   * HALT while `condition` holds (e.g. 'disk', 'recon'); a later call updates its reason. Unlike a
+   * latch, a manual reset does not lift it: only `release(condition)`, from its owner, once the
+   * condition no longer holds.
+   */
+  hold(condition: string, reason: string): void {
+    this.conditions.set(condition, reason);
+    if (this.state !== HALT) this.transition(HALT, reason);
   }
 
-  /** Manual reset: clears every latch and raised reason and returns to NORMAL. */
-  resume(reason = 'manual reset'): void {
+  /** Lifts one condition or latch (e.g. reconciliation is clean again); HALT then de-escalates by hysteresis. */
+  release(name: string): void {
+    this.conditions.delete(name);
+    this.latches.delete(name);
+  }
+
+  /**
+   * Manual reset: clears every latch and raised reason and returns to NORMAL. Refused (nothing
+   * changes) while a condition still holds: returns the reasons that hold HALT, empty when it resumed.
+   */
+  resume(reason = 'manual reset'): readonly string[] {
+    if (this.conditions.size > 0) {
+      const held = [...this.conditions.values()];
+      this.log.warn({ held }, 'StormGuard resume refused: HALT is held by conditions that still hold');
+      return held;
+    }
     this.latches.clear();
     this.external.clear();
     this.inputLevel = NORMAL;
     this.inputCause = Cause.None;
     this.source?.rebase();
     if (this.state !== NORMAL) this.transition(NORMAL, reason);
+    return [];
   }
 
   /**
@@ -305,9 +329,9 @@ export class StormGuard implements TaskSource {
         }
       }
     }
-    if (this.latches.size > 0) {
+    if (this.latches.size > 0 || this.conditions.size > 0) {
       target = HALT;
-      why = this.latches.values().next().value!;
+      why = (this.conditions.size > 0 ? this.conditions : this.latches).values().next().value!;
     }
     if (target > this.state) {
       this.transition(target, why ?? this.inputReason());

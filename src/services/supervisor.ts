@@ -467,7 +467,7 @@ export class Supervisor implements SupervisionView {
   }
 }
 
-/** The recorder as the supervisor sees it: progress while it has work, idle is healthy. */
+/** The recorder as the supervisor sees it: progress while it has work, idle is healthy, a dead worker is down. */
 interface RecorderLike {
   stats(): {
     written: Record<string, number>;
@@ -476,6 +476,11 @@ interface RecorderLike {
     pending: number;
     /** Rows stored nowhere. */
     failed_rows: number;
+    /** Rows nothing takes, waiting in the worker's memory. */
+    held_rows?: number;
+    /** The worker thread ('up', 'restarting', 'dead', 'closed'). */
+    worker?: { state: string; restarts: number };
+    lastError?: string | null;
   };
 }
 
@@ -535,15 +540,21 @@ export function systemServices(sys: SupervisedSystem, now: () => number): Servic
         const st = rec.stats();
         const rows = sum(st.written) + sum(st.wal_rows);
         const t = now();
-        // Rows reaching the store or the WAL are progress; nothing pending and nothing lost is idle, not dead.
-        if (rows !== stored || (st.pending === 0 && st.failed_rows === failed)) beat = t;
+        const held = st.held_rows ?? 0;
+        // Rows reaching the store or the WAL are progress; nothing pending, held or lost is idle, not dead.
+        // A dead worker's counters stand still too: its state says it is down, whatever they show.
+        if (rows !== stored || (st.pending === 0 && held === 0 && st.failed_rows === failed)) beat = t;
         stored = rows;
         failed = st.failed_rows;
-        return {
-          alive: true,
-          lastBeatMs: beat,
-          detail: st.failed_rows > 0 ? `${st.failed_rows} rows lost` : '',
-        };
+        const state = st.worker?.state ?? 'up';
+        const detail = [
+          state === 'up' || state === 'closed'
+            ? ''
+            : `worker ${state}${st.lastError ? `: ${st.lastError}` : ''}`,
+          held > 0 ? `${held} rows held (nothing takes them)` : '',
+          st.failed_rows > 0 ? `${st.failed_rows} rows lost` : '',
+        ].filter((x) => x !== '');
+        return { alive: state === 'up' || state === 'closed', lastBeatMs: beat, detail: detail.join('; ') };
       },
     });
   }

@@ -25,6 +25,7 @@ import { adapterOptions, OrderAdapter } from '../order/order-adapter.ts';
 import { recorderOptions } from '../recorder/config.ts';
 import { Recorder } from '../recorder/recorder.ts';
 import type { FillRecord, OrderRecord } from '../recorder/rows.ts';
+import type { DiskFaults } from '../recorder/wal/disk-io.ts';
 import { GuardSampler } from '../risk/guard-sampler.ts';
 import { loadLimitsFile, resolveLimits, toLimits } from '../risk/limits.ts';
 import { RiskEngine } from '../risk/risk-engine.ts';
@@ -59,6 +60,8 @@ export interface SystemOptions {
   wrapVenue?: (venue: Venue, scheduler: Scheduler) => Venue;
   /** Write the dead-letter queue to orders.dlq_dir at the end of run() (default true). */
   flushDeadLetters?: boolean;
+  /** Disk faults injected under the recorder (tests: a full disk). */
+  recorderFaults?: DiskFaults;
   /**
    * feed.data already read (loadReplay with these settings' feed.symbols and feed.latency_us),
    * e.g. shared by the runs of a sweep; runs only read it.
@@ -292,7 +295,7 @@ export class TradingSystem {
             reconOptions(s.reconciliation),
             opts.log,
             {
-              onCritical: (reason) => this.stormGuard.halt(reason, 'recon'),
+              onCritical: (reason) => this.stormGuard.hold('recon', reason),
               onClean: () => this.stormGuard.release('recon'),
             },
           )
@@ -335,7 +338,10 @@ export class TradingSystem {
         symbols[i] = withDayTradeTax(symbols[i], s.fees.stock_day_trade_tax_rate);
     const record = opts.record ?? s.recorder.enabled;
     const recorder = record
-      ? await Recorder.open(recorderOptions(s, opts.root, opts.log, s.sim.depth_levels))
+      ? await Recorder.open({
+          ...recorderOptions(s, opts.root, opts.log, s.sim.depth_levels),
+          diskFaults: opts.recorderFaults,
+        })
       : null;
     try {
       return new TradingSystem(opts, recorder, symbols, replay, prepared);
@@ -457,12 +463,10 @@ export class TradingSystem {
 
   private wireRecorder(rec: Recorder): void {
     rec.setEpoch(this.clock.epoch);
-    // A WAL disk at HALT level halts trading; every StormGuard transition is recorded.
-    rec.onDiskHalt = (r) =>
-      this.stormGuard.halt(
-        `recorder disk at HALT level (${r.usedPct.toFixed(1)}% used, WAL ${r.walBytes} B)`,
-        'disk',
-      );
+    // Trading halts while the recorder cannot keep what it records (its WAL disk at the HALT level, orders
+    // or fills nothing can store, a dead worker); every StormGuard transition is recorded.
+    rec.onHold = (reason) =>
+      reason === null ? this.stormGuard.release('recorder') : this.stormGuard.hold('recorder', reason);
     this.stormGuard.onTransition((t) => rec.recordRiskEvent(t.ts, 'storm_guard', t.from, t.to, t.reason));
     const lat = this.latency;
     if (lat !== null) {

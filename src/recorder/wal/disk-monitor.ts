@@ -1,5 +1,6 @@
-import { statfsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { diskSpace } from './disk-io.ts';
 import { listSegments } from './segments.ts';
 
 export const DISK_LEVELS = ['ok', 'warn', 'critical', 'halt'] as const;
@@ -28,11 +29,7 @@ export interface DiskReading {
 /** Filesystem capacity and free space of the WAL's disk (replaceable in tests). */
 export type DiskProbe = (dir: string) => { total: number; available: number };
 
-export const statfsProbe: DiskProbe = (dir) => {
-  const s = statfsSync(dir);
-  const used = (s.blocks - s.bfree) * s.bsize;
-  return { total: used + s.bavail * s.bsize, available: s.bavail * s.bsize };
-};
+export const statfsProbe: DiskProbe = diskSpace;
 
 /** Segment files in `dir` and the bytes they hold. */
 export function walSize(dir: string): { files: number; bytes: number } {

@@ -20,6 +20,8 @@ export const MAX_FRAME_BYTES = 1 << 30;
 
 /** Frame flag: the sink was tried first and failed (the rows may have landed anyway). */
 export const FLAG_ATTEMPTED = 1;
+/** Frame flag: a second copy of a record whose first segment failed to sync (whichever loads first counts). */
+export const FLAG_COPY = 2;
 
 export function segmentHeader(topicId: number): Buffer {
   const b = Buffer.alloc(SEGMENT_HEADER_BYTES);

@@ -1,24 +1,13 @@
-import {
-  appendFileSync,
-  closeSync,
-  fsyncSync,
-  ftruncateSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../core/logger.ts';
 import { insertBatch } from '../insert-batch.ts';
 import { RowWriter, strBound } from '../row-writer.ts';
 import type { Columns, Store } from '../store.ts';
 import { TOPICS, type TopicCounts, type TopicName, type TopicSpec, topicCounts } from '../topics.ts';
-import { ridString, scanSegment, type WalRecord } from './format.ts';
+import * as io from './disk-io.ts';
+import { FLAG_COPY, ridString, scanSegment, type WalRecord } from './format.ts';
 import { listSegments, ownerAlive, parseSegment, SELF_OWNER, type SegmentName } from './segments.ts';
-import { syncDir } from './writer.ts';
 
 const MANIFEST_COLUMNS: Columns = [
   ['segment', 'String'],
@@ -61,6 +50,14 @@ export interface LoadResult {
   cutBytes: number;
 }
 
+/** Rows of `topic` just inserted, and rows (records) found already in the sink: called as the load goes. */
+export type LoadProgress = (
+  topic: TopicSpec,
+  inserted: number,
+  foundRows: number,
+  foundRecords: number,
+) => void;
+
 export function emptyLoadResult(): LoadResult {
   return { segments: 0, records: 0, rows: topicCounts(), foundRecords: 0, found: topicCounts(), cutBytes: 0 };
 }
@@ -83,6 +80,10 @@ const nowNs = () => Math.round((performance.timeOrigin + performance.now()) * 1e
 export class WalLoader {
   /** Per unfinished segment, the record ids this loader inserted (a retry finds them: not counted twice). */
   private readonly mine = new Map<string, Set<string>>();
+  /** Told about every insert as it happens (the recorder's counters move during a long load). */
+  onProgress: LoadProgress | null = null;
+  /** Whether loaded.jsonl could not be written (warned once per streak). */
+  private manifestFailing = false;
 
   constructor(
     private readonly store: Store,
@@ -91,30 +92,38 @@ export class WalLoader {
   ) {}
 
   /**
-   * Loads every segment it can claim now, oldest first per topic, claiming none after `deadline` (epoch ms).
-   * Throws on the first sink failure; the segment stays claimed and is resumed by the next call. What was
-   * loaded before a failure is in `res` (pass one in to keep it).
+   * Loads every segment it can claim now, oldest first per topic, until `deadline` (epoch ms, or a function
+   * returning it, read before every insert: a segment may be left half-loaded, claimed, and is resumed by
+   * the next call or given back by releaseClaims). Throws on the first sink failure; the segment stays
+   * claimed and is resumed by the next call. What was loaded before a failure is in `res` (pass one in to
+   * keep it).
    */
   async loadAvailable(
-    deadline = Number.POSITIVE_INFINITY,
+    deadline: number | (() => number) = Number.POSITIVE_INFINITY,
     res: LoadResult = emptyLoadResult(),
   ): Promise<LoadResult> {
+    const until = typeof deadline === 'number' ? () => deadline : deadline;
     for (const topic of TOPICS) {
-      while (Date.now() < deadline) {
+      while (Date.now() < until()) {
         const seg = this.claimNext(topic.name);
         if (seg === null) break;
-        await this.loadSegment(topic, seg, res);
+        if (!(await this.loadSegment(topic, seg, res, until))) return res;
         res.segments++;
       }
     }
     return res;
   }
 
-  /** Gives back segments this process claimed but did not finish (they are sealed again). */
+  /** Gives back segments this process claimed but did not finish (they are sealed again); never throws. */
   releaseClaims(): void {
     for (const s of listSegments(this.dir)) {
-      if (s.state === 'loading' && s.owner === SELF_OWNER)
-        renameSync(join(this.dir, s.file), join(this.dir, `${s.id}.wal`));
+      if (s.state !== 'loading' || s.owner !== SELF_OWNER) continue;
+      try {
+        io.rename(join(this.dir, s.file), join(this.dir, `${s.id}.wal`));
+      } catch (err) {
+        // Still claimed by this process: once it has exited, any loader takes the segment over.
+        this.logger.warn({ segment: s.file, err: (err as Error).message }, 'WAL: claim not given back');
+      }
     }
   }
 
@@ -126,7 +135,7 @@ export class WalLoader {
     if (first.state === 'loading' && first.owner === SELF_OWNER) return mine;
     if (first.state !== 'sealed' && ownerAlive(first.owner)) return null;
     try {
-      renameSync(join(this.dir, first.file), join(this.dir, mine));
+      io.rename(join(this.dir, first.file), join(this.dir, mine));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null; // another loader was faster
       throw err;
@@ -136,7 +145,13 @@ export class WalLoader {
     return mine;
   }
 
-  private async loadSegment(topic: TopicSpec, file: string, res: LoadResult): Promise<void> {
+  /** Loads one claimed segment; false when `until` passed before it was done (it stays claimed). */
+  private async loadSegment(
+    topic: TopicSpec,
+    file: string,
+    res: LoadResult,
+    until: () => number,
+  ): Promise<boolean> {
     const path = join(this.dir, file);
     const seg = parseSegment(file) as SegmentName;
     const buf = readFileSync(path);
@@ -202,6 +217,7 @@ export class WalLoader {
       line.rows += runRows;
       res.records += run.length;
       res.rows[topic.name] += runRows;
+      this.onProgress?.(topic, runRows, 0, 0);
       run = [];
       runRows = 0;
       runBytes = 0;
@@ -213,9 +229,11 @@ export class WalLoader {
         await flush();
         note(r, true);
         line.found++;
-        if (!mine.has(rid)) {
+        // A second copy (FLAG_COPY) found in the sink is the first one, already counted.
+        if (!mine.has(rid) && (r.flags & FLAG_COPY) === 0) {
           res.foundRecords++;
           res.found[topic.name] += r.rows;
+          this.onProgress?.(topic, 0, r.rows, 1);
         }
         if (have !== r.rows) {
           this.logger.error(
@@ -226,7 +244,10 @@ export class WalLoader {
         continue;
       }
       const full = runRows + r.rows > MAX_INSERT_ROWS || runBytes + r.payload.length > MAX_INSERT_BYTES;
-      if (run.length > 0 && full) await flush();
+      if (run.length > 0 && full) {
+        await flush();
+        if (Date.now() >= until()) return false;
+      }
       run.push(r);
       runRows += r.rows;
       runBytes += r.payload.length;
@@ -235,10 +256,30 @@ export class WalLoader {
     if (records.length > 0)
       await this.store.insert('hft.wal_manifest', MANIFEST_COLUMNS, manifest.subarray(0, w.pos), null);
     line.loaded_at = new Date().toISOString();
-    appendFileSync(join(this.dir, LOCAL_MANIFEST), `${JSON.stringify(line)}\n`);
-    rmSync(path);
+    this.noteLoaded(line);
+    io.remove(path);
     this.mine.delete(seg.id);
-    syncDir(this.dir);
+    try {
+      io.syncDir(this.dir);
+    } catch {
+      // the removal may come undone in a crash: the segment is then loaded again and found in the sink
+    }
+    return true;
+  }
+
+  /**
+   * Appends the segment's line to loaded.jsonl. Best effort: the sink's hft.wal_manifest is the record of
+   * what was loaded, and on a full disk removing the loaded segment (which frees space) matters more.
+   */
+  private noteLoaded(line: ManifestLine): void {
+    try {
+      io.appendFile(join(this.dir, LOCAL_MANIFEST), `${JSON.stringify(line)}\n`);
+      this.manifestFailing = false;
+    } catch (err) {
+      if (!this.manifestFailing)
+        this.logger.warn({ err: (err as Error).message }, `WAL: ${LOCAL_MANIFEST} not written`);
+      this.manifestFailing = true;
+    }
   }
 
   /** Rows already in the table per record id of `records` (one range query per segment). */
@@ -271,15 +312,17 @@ export class WalLoader {
   private cutTail(file: string, buf: Buffer, validEnd: number): number {
     const tail = buf.subarray(validEnd);
     if (tail.length === 0) return 0;
+    // The tail is cut only once its copy is safe: on a full disk the segment waits (claimed) for space.
     const q = join(this.dir, 'quarantine');
-    mkdirSync(q, { recursive: true });
-    writeFileSync(join(q, `${file.replace(/\.l-.*$/, '')}.${validEnd}.tail`), tail);
-    const fd = openSync(join(this.dir, file), 'r+');
+    io.mkdirp(q);
+    io.writeFile(join(q, `${file.replace(/\.l-.*$/, '')}.${validEnd}.tail`), tail);
+    const path = join(this.dir, file);
+    const fd = io.openForUpdate(path);
     try {
-      ftruncateSync(fd, validEnd);
-      fsyncSync(fd);
+      io.ftruncate(fd, validEnd, path);
+      io.fsync(fd, path);
     } finally {
-      closeSync(fd);
+      io.closeQuietly(fd);
     }
     return tail.length;
   }

@@ -1,5 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { TOPIC_NAMES, type TopicName } from '../topics.ts';
+import * as io from './disk-io.ts';
 
 /**
  * Segment files and who owns them. A segment's state is in its name, and every change of state is a
@@ -91,4 +93,22 @@ export function ownerAlive(owner: string): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * Seals the segments this process was writing (after its recorder worker died: nobody writes them any
+ * more, and as this process still runs no loader would take them over); returns how many.
+ */
+export function adoptOwnSegments(dir: string): number {
+  let n = 0;
+  for (const s of listSegments(dir)) {
+    if (s.state !== 'writing' || s.owner !== SELF_OWNER) continue;
+    try {
+      io.rename(join(dir, s.file), join(dir, `${s.id}.wal`));
+      n++;
+    } catch {
+      // left for a loader of another process once this one has exited
+    }
+  }
+  return n;
 }
