@@ -48,25 +48,33 @@ interface TopicBacklog {
   torn: number;
 }
 
-/** What `hft recorder status` reports (also its --json output). */
-export interface WalStatus {
+/** One recorder using the WAL directory, from its status file. */
+export interface RecorderLine {
+  pid: number;
+  /** False: the process is gone (killed or crashed); its status file is removed as it is shown. */
+  alive: boolean;
+  /** The mode it runs in (not the configuration's). */
   mode: string;
   sink: string;
+  sink_up: boolean;
+  updated_at: string;
+  disk: string;
+  topics_on_wal: string[];
+  held_rows: number;
+  lost_rows: number;
+  last_error: string | null;
+}
+
+/** What `hft recorder status` reports (also its --json output). */
+export interface WalStatus {
+  /** What the configuration says (a recorder started now would use it). */
+  configured: { mode: string; sink: string };
   wal_dir: string;
   backlog: Record<string, TopicBacklog>;
   segments: number;
   bytes: number;
   rows: number;
-  recorders: {
-    pid: number;
-    alive: boolean;
-    mode: string;
-    sink: string;
-    updated_at: string;
-    disk: string;
-    topics_on_wal: string[];
-    last_error: string | null;
-  }[];
+  recorders: RecorderLine[];
   last_loaded: ManifestLine | null;
   last_error: string | null;
 }
@@ -105,16 +113,22 @@ export function walStatus(t: SinkTarget): WalStatus {
     bytes += buf.length;
   }
   for (const b of Object.values(backlog)) rows += b.rows;
-  const recorders = readStatuses(t.walDir).map((s) => ({
-    pid: s.pid,
-    alive: s.alive,
-    mode: s.mode,
-    sink: `${s.sink.kind} ${s.sink.location}${s.sink.version ? ` (${s.sink.version})` : ''}${s.sink.up ? '' : ' DOWN'}`,
-    updated_at: s.updated_at,
-    disk: `${s.disk.level} (${s.disk.used_pct}% used)`,
-    topics_on_wal: s.topics_on_wal,
-    last_error: s.last_error,
-  }));
+  const sum = (c: Record<string, number> | undefined) => Object.values(c ?? {}).reduce((a, b) => a + b, 0);
+  const recorders = readStatuses(t.walDir).map(
+    (s): RecorderLine => ({
+      pid: s.pid,
+      alive: s.alive,
+      mode: s.mode,
+      sink: `${s.sink.kind} ${s.sink.location}${s.sink.version ? ` (${s.sink.version})` : ''}`,
+      sink_up: s.sink.up,
+      updated_at: s.updated_at,
+      disk: `${s.disk.level} (${s.disk.used_pct}% used)`,
+      topics_on_wal: s.topics_on_wal,
+      held_rows: s.held_rows ?? 0,
+      lost_rows: sum(s.lost),
+      last_error: s.last_error,
+    }),
+  );
   let lastLoaded: ManifestLine | null = null;
   try {
     const lines = readFileSync(join(t.walDir, LOCAL_MANIFEST), 'utf8').trimEnd().split('\n');
@@ -123,8 +137,7 @@ export function walStatus(t: SinkTarget): WalStatus {
     // nothing loaded yet
   }
   return {
-    mode: t.mode,
-    sink: t.server ? `server ${t.server.url}` : `embedded ${t.dataDir}`,
+    configured: { mode: t.mode, sink: t.server ? `server ${t.server.url}` : `embedded ${t.dataDir}` },
     wal_dir: t.walDir,
     backlog,
     segments: segs.length,
@@ -136,11 +149,9 @@ export function walStatus(t: SinkTarget): WalStatus {
   };
 }
 
-function formatStatus(s: WalStatus): string {
-  const out = [
-    `mode ${s.mode}   sink ${s.sink}`,
-    `WAL ${s.wal_dir}: ${s.segments} segments, ${s.bytes} bytes, ${s.rows} rows waiting`,
-  ];
+/** The text of `hft recorder status`. */
+export function formatStatus(s: WalStatus): string {
+  const out = [`WAL ${s.wal_dir}: ${s.segments} segments, ${s.bytes} bytes, ${s.rows} rows waiting`];
   for (const [topic, b] of Object.entries(s.backlog)) {
     const notes = [
       b.writing ? `${b.writing} open` : '',
@@ -153,13 +164,17 @@ function formatStatus(s: WalStatus): string {
       `  ${topic.padEnd(20)} ${String(b.segments).padStart(4)} seg ${String(b.rows).padStart(10)} rows ${String(b.bytes).padStart(12)} B${notes ? `  (${notes})` : ''}`,
     );
   }
-  if (s.recorders.length === 0) out.push('recorders: none');
   for (const r of s.recorders) {
+    const state = r.alive ? 'running' : 'gone (killed or crashed; its last status, shown once)';
     out.push(
-      `recorder pid ${r.pid} ${r.alive ? 'running' : 'gone'}: ${r.mode}, ${r.sink}, disk ${r.disk}, updated ${r.updated_at}` +
-        (r.topics_on_wal.length ? `, on WAL: ${r.topics_on_wal.join(' ')}` : ''),
+      `recorder pid ${r.pid} ${state}: mode ${r.mode}, sink ${r.sink} ${r.sink_up ? 'up' : 'DOWN'}, disk ${r.disk}, updated ${r.updated_at}` +
+        (r.topics_on_wal.length ? `, on WAL: ${r.topics_on_wal.join(' ')}` : '') +
+        (r.held_rows ? `, ${r.held_rows} rows held in memory (nothing takes them: trading halted)` : '') +
+        (r.lost_rows ? `, ${r.lost_rows} rows lost` : ''),
     );
   }
+  if (!s.recorders.some((r) => r.alive))
+    out.push(`no recorder running; configured: mode ${s.configured.mode}, sink ${s.configured.sink}`);
   if (s.last_loaded) {
     const l = s.last_loaded;
     out.push(

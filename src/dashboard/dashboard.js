@@ -329,6 +329,14 @@
             r.wal ? `${int(r.wal.backlog_files)} files, ${int(r.wal.backlog_bytes)} bytes` : 'n/a',
           ],
           ['disk level', r.disk ? String(r.disk.level) : 'n/a'],
+          [
+            'worker',
+            r.worker
+              ? `${r.worker.state}${r.worker.restarts ? ` (${r.worker.restarts} restarts)` : ''}`
+              : 'n/a',
+          ],
+          ['held rows (nothing takes them)', int(r.held_rows ?? 0)],
+          ['holds trading', r.hold ?? 'no'],
           ['last error', r.lastError ?? '–'],
         ]
       : [['recorder', 'off']];

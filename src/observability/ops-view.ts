@@ -111,6 +111,12 @@ export interface RecorderStatsView {
   wal: { backlog_bytes: number; backlog_files: number };
   /** Disk pressure of the WAL's filesystem: level 0 ok, 1 warn, 2 critical, 3 halt. */
   disk: { level: number; free_bytes: number };
+  /** Rows nothing takes (sink and WAL refuse them), waiting in memory while trading is held. */
+  held_rows: number;
+  /** The worker thread: 'up', 'restarting', 'dead' or 'closed'. */
+  worker: { state: string; restarts: number };
+  /** Why the recorder holds trading (HALT), or null. */
+  hold: string | null;
 }
 
 /** Safety state (StormGuard levels): 0 NORMAL, 1 WARM, 2 STORM, 3 HALT. */

@@ -363,6 +363,30 @@ export function createMetricsRegistry(view: OpsView): Registry {
   );
   gauge(
     reg,
+    'hft_recorder_held_rows',
+    'Orders, fills and other never-shed rows neither the store nor the WAL takes, held in memory (trading halted).',
+    rec((r) => r.held_rows),
+  );
+  gauge(
+    reg,
+    'hft_recorder_worker_up',
+    'The recorder worker thread runs (0: dead or being restarted after a crash).',
+    rec((r) => (r.worker.state === 'up' || r.worker.state === 'closed' ? 1 : 0)),
+  );
+  gauge(
+    reg,
+    'hft_recorder_holding_trading',
+    'The recorder holds StormGuard HALT (disk at its HALT level, held rows, dead worker).',
+    rec((r) => (r.hold === null ? 0 : 1)),
+  );
+  counter(
+    reg,
+    'hft_recorder_lost_orders_trades_total',
+    'Orders and fills stored nowhere (also in hft_recorder_failed_rows_total).',
+    rec((r) => r.lost_orders_trades),
+  );
+  gauge(
+    reg,
     'hft_recorder_disk_free_bytes',
     'Free bytes on the data volume.',
     rec((r) => r.disk.free_bytes),

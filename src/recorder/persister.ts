@@ -240,6 +240,7 @@ export class Persister {
       this.loader.releaseClaims();
     }
     await this.step('wal', () => this.wal.close());
+    this.checkDisk(Date.now()); // the backlog gauges say what is left for the next start
     await this.step('status', () => {
       removeStatus(this.cfg.wal.dir, SELF_OWNER);
       this.recovered('status');

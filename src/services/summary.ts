@@ -226,7 +226,8 @@ function formatFeed(f: RunSummary['feed']): string {
 /** Human-readable summary printed at exit. */
 export function formatSummary(s: RunSummary): string {
   const lines = [
-    `run finished: ${s.duration_s.toFixed(1)} s of ${s.clock} time in ${s.wall_s.toFixed(1)} s wall`,
+    `run finished: ${s.duration_s.toFixed(1)} s of ${s.clock} time in ${s.wall_s.toFixed(1)} s wall` +
+      (s.recorder?.close_ms ? ` (recorder close ${(s.recorder.close_ms / 1000).toFixed(1)} s of it)` : ''),
     `  events ${s.events}  orders ${s.orders}  fills ${s.fills}  cancels ${s.cancels}  rejects ${s.rejects.total} (risk ${s.rejects.risk}, venue ${s.rejects.venue})`,
     `  latency event->intent: p50 ${s.latency_us.p50} us  p99 ${s.latency_us.p99} us  (n=${s.latency_us.count})`,
     `  LOB update: p50 ${s.lob_update_ns.p50} ns  p99 ${s.lob_update_ns.p99} ns`,
@@ -243,10 +244,21 @@ export function formatSummary(s: RunSummary): string {
   lines.push(`  PnL total (net of fees and taxes): ${s.pnl.total.toFixed(2)}`);
   if (s.rejects.total > 0) lines.push(`  rejects by reason: ${JSON.stringify(s.rejects.by_reason)}`);
   lines.push(...formatRisk(s.risk));
-  if (s.recorder && (s.recorder.failed_rows > 0 || s.recorder.shed_market_data > 0)) {
-    lines.push(
-      `  recorder: shed ${s.recorder.shed_market_data} market-data rows, failed ${s.recorder.failed_rows} rows`,
-    );
-  }
+  if (s.recorder) lines.push(...formatRecorder(s.recorder));
   return lines.join('\n');
+}
+
+/** The recorder's line: only when something needs saying (rows shed or lost, backlog left, an error). */
+function formatRecorder(r: RecorderStats): string[] {
+  const notes = [
+    r.shed_market_data > 0 ? `shed ${r.shed_market_data} market-data rows` : '',
+    r.failed_rows > 0 ? `lost ${r.failed_rows} rows (${r.lost_orders_trades} orders/fills)` : '',
+    r.wal.backlog_files > 0
+      ? `WAL backlog left for the next start: ${r.wal.backlog_files} segments (${r.wal.backlog_bytes} bytes)`
+      : '',
+    r.worker.restarts > 0 ? `worker restarted ${r.worker.restarts} times` : '',
+  ].filter((x) => x !== '');
+  const out = notes.length > 0 ? [`  recorder: ${notes.join(', ')}`] : [];
+  if (r.lastError !== null) out.push(`  recorder last error: ${r.lastError}`);
+  return out;
 }

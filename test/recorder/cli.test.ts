@@ -40,9 +40,12 @@ test('hft recorder status shows the WAL backlog, replay loads it, db query sees 
   assert.equal(s.rows, 240);
   assert.equal(s.backlog.market_data.records, 12);
   assert.ok(s.backlog.market_data.segments > 1);
-  assert.equal(s.mode, 'fallback');
-  assert.match(s.sink, /^embedded /);
-  assert.match((await run(['recorder', 'status', ...store])).stdout, /market_data .* 240 rows/);
+  assert.deepEqual(s.recorders, []);
+  assert.equal(s.configured.mode, 'fallback');
+  assert.match(s.configured.sink, /^embedded /);
+  const text = (await run(['recorder', 'status', ...store])).stdout;
+  assert.match(text, /market_data .* 240 rows/);
+  assert.match(text, /no recorder running; configured: mode fallback, sink embedded /);
 
   const replay = await run(['recorder', 'replay', ...store]);
   assert.equal(replay.code, 0, replay.stderr);

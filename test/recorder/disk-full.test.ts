@@ -9,7 +9,6 @@ import { loadProject } from '../../src/config/project.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import type { RecorderMode } from '../../src/recorder/persister.ts';
 import { Recorder, type RecorderStats } from '../../src/recorder/recorder.ts';
-import { readStatuses } from '../../src/recorder/status.ts';
 import { openEmbeddedStore } from '../../src/recorder/store.ts';
 import { DiskFaults } from '../../src/recorder/wal/disk-io.ts';
 import { systemServices } from '../../src/services/supervisor.ts';
@@ -329,25 +328,6 @@ test('a worker that dies for good (no restarts left) holds trading and shows as 
   assert.equal(svc.health().alive, false);
   const closed = await rec.close();
   assert.equal(closed.written.orders, 10);
-});
-
-test('status files of recorders that were killed are shown once, as gone, and removed', async () => {
-  const dataDir = tempDataDir();
-  const walDir = join(dataDir, 'wal');
-  mkdirSync(join(walDir, 'status'), { recursive: true });
-  const dead = { owner: '4194305-1', pid: 4194305, mode: 'fallback', updated_at: '2026-01-01T00:00:00Z' };
-  const file = join(walDir, 'status', `${dead.owner}.json`);
-  const { writeFileSync } = await import('node:fs');
-  writeFileSync(file, JSON.stringify(dead));
-  const first = readStatuses(walDir);
-  assert.equal(first.length, 1);
-  assert.equal(first[0].alive, false);
-  assert.deepEqual(readStatuses(walDir), [], 'shown once');
-  // A starting recorder also removes them.
-  writeFileSync(file, JSON.stringify(dead));
-  const rec = await Recorder.open({ dataDir, logger: captureLogger().logger });
-  assert.ok(!readdirSync(join(walDir, 'status')).includes(`${dead.owner}.json`));
-  await rec.close();
 });
 
 test('every disk write of the recorder goes through wal/disk-io.ts (so a full disk is handled on every path)', () => {

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { walStatus } from '../../src/cli/recorder.ts';
 import type { Side } from '../../src/contracts/market.ts';
 import type { RecorderMode } from '../../src/recorder/persister.ts';
 import { runQuery } from '../../src/recorder/query.ts';
@@ -15,7 +16,7 @@ import type { LoadResult } from '../../src/recorder/wal/loader.ts';
 import { listSegments } from '../../src/recorder/wal/segments.ts';
 import { WalWriter } from '../../src/recorder/wal/writer.ts';
 import { ClickHouseServer, findClickHouseServer, serverSkip } from './clickhouse-server.ts';
-import { captureLogger, rows, tempDataDir } from './helpers.ts';
+import { captureLogger, rows, tempDataDir, until } from './helpers.ts';
 import { appendSpans, appendTrades } from './wal-fixtures.ts';
 
 const skip = serverSkip();
@@ -179,9 +180,28 @@ for (const mode of ['fallback', 'wal_first'] as RecorderMode[]) {
           wal: { segmentMs: 300 },
           retryBaseMs: 50,
           retryMaxMs: 400,
-          closeTimeoutMs: 60_000,
+          closeTimeoutMs: 600_000, // only a hang reaches it
         });
         const sent = await recordThroughOutage(rec, server, 4500);
+        // Recovery is seen before the end: the error says it recovered, the status file says the sink is up.
+        await until(() => /recovered at/.test(rec.stats().lastError ?? ''), 'last error recovered');
+        assert.match(rec.stats().lastError ?? '', /ECONNREFUSED|socket|connect|failed/i);
+        const target = { mode: 'fallback' as const, server: { url: server.url }, dataDir, walDir };
+        await until(() => {
+          const r = walStatus(target).recorders[0];
+          return r?.sink_up === true && /recovered at/.test(r.last_error ?? '');
+        }, 'status file: sink up, error recovered');
+        assert.equal(
+          walStatus(target).recorders[0].mode,
+          mode,
+          'the mode it runs in, whatever the config says',
+        );
+        if (mode === 'fallback') {
+          await until(
+            () => lines.some((l) => l.msg === 'WAL backlog loaded: direct inserts resume'),
+            'direct inserts resume',
+          );
+        }
         const stats = await rec.close();
         assert.equal(stats.written.market_data, sent.md);
         assert.equal(stats.written.orders, sent.orders);
@@ -192,7 +212,6 @@ for (const mode of ['fallback', 'wal_first'] as RecorderMode[]) {
             stats.failed_batches > 0 && stats.diverted_rows > 0,
             'the outage made direct inserts fail',
           );
-          assert.ok(lines.some((l) => l.msg === 'WAL backlog loaded: direct inserts resume'));
         } else assert.equal(stats.wal_rows.market_data, sent.md, 'wal_first: every row went through the WAL');
         assert.equal(listSegments(walDir).length, 0, 'nothing left in the WAL');
 

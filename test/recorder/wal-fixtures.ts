@@ -1,6 +1,6 @@
 import { KIND_TRADE, marketRowBound, writeMarketRow } from '../../src/recorder/market-layout.ts';
 import { RowWriter } from '../../src/recorder/row-writer.ts';
-import { writeSpan } from '../../src/recorder/rows.ts';
+import { writeOrder, writeSpan } from '../../src/recorder/rows.ts';
 import { TOPIC_BY_NAME } from '../../src/recorder/topics.ts';
 import type { WalWriter } from '../../src/recorder/wal/writer.ts';
 
@@ -64,5 +64,33 @@ export function appendSpans(wal: WalWriter, first: number, rows: number): { hi: 
     w.u64Parts(hi, lo);
   }
   wal.append(SPANS, hi, lo, 0, rows, buf.subarray(0, w.pos));
+  return { hi, lo };
+}
+
+/** Appends one orders batch (order ids first .. first+rows-1); returns its record id. */
+export function appendOrders(wal: WalWriter, first: number, rows: number): { hi: number; lo: number } {
+  const lo = wal.nextRid();
+  const hi = wal.ridHi;
+  const buf = Buffer.alloc(rows * 128);
+  const w = new RowWriter(buf.buffer, buf.byteOffset, buf.length);
+  for (let i = first; i < first + rows; i++) {
+    writeOrder(w, {
+      ts: 1024 * i,
+      orderId: i,
+      venueOrderId: `V${i}`,
+      strategyId: 'mm',
+      symbol: 'TXFD6',
+      event: 'new',
+      side: 1,
+      price: 3_300_000,
+      qty: 1,
+      cumQty: 0,
+      leavesQty: 1,
+      reason: '',
+      priceScale: 100,
+    });
+    w.u64Parts(hi, lo);
+  }
+  wal.append(ORDERS, hi, lo, 0, rows, buf.subarray(0, w.pos));
   return { hi, lo };
 }

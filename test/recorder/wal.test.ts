@@ -5,13 +5,19 @@ import { test } from 'node:test';
 import { Rng } from '../../src/core/rng.ts';
 import { createRingMemory, RingConsumer, RingProducer } from '../../src/recorder/byte-ring.ts';
 import { openEmbeddedStore } from '../../src/recorder/store.ts';
+import { DiskFaults, useDiskFaults } from '../../src/recorder/wal/disk-io.ts';
 import { mustShed, readDisk } from '../../src/recorder/wal/disk-monitor.ts';
-import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, scanSegment } from '../../src/recorder/wal/format.ts';
+import {
+  FLAG_COPY,
+  FRAME_HEADER_BYTES,
+  SEGMENT_HEADER_BYTES,
+  scanSegment,
+} from '../../src/recorder/wal/format.ts';
 import { LOCAL_MANIFEST, topicDrained, WalLoader } from '../../src/recorder/wal/loader.ts';
 import { listSegments, SELF_OWNER } from '../../src/recorder/wal/segments.ts';
 import { WalWriter } from '../../src/recorder/wal/writer.ts';
 import { captureLogger, rows, tempDataDir } from './helpers.ts';
-import { appendTrades, ORDERS, tradeBatch } from './wal-fixtures.ts';
+import { appendOrders, appendTrades, ORDERS, tradeBatch } from './wal-fixtures.ts';
 
 /** A pid that is not running (pid_max on Linux is at most 2^22). */
 const DEAD = '4194305-1';
@@ -235,4 +241,54 @@ test('disk levels follow filesystem use and the WAL quota; sheddable topics shed
   );
   assert.equal(mustShed('halt', null), false, 'never-shed topics are never shed');
   wal.close();
+});
+
+test('a segment whose fsync fails is given up (sealed as it is) and its orders come back as copies; loading both copies stores each row once', async () => {
+  const dir = tempDataDir();
+  const walDir = join(dir, 'wal');
+  const faults = new DiskFaults();
+  useDiskFaults(faults);
+  try {
+    const errors: string[] = [];
+    const wal = new WalWriter({ dir: walDir });
+    wal.onIoError = (what, err) => errors.push(`${what}: ${err.message}`);
+    appendOrders(wal, 1, 10);
+    appendOrders(wal, 11, 10);
+    faults.fail('ENOSPC', walDir);
+    assert.equal(wal.sync(), false);
+    assert.equal(wal.healthy, false);
+    assert.match(errors[0], /^fdatasync: ENOSPC/);
+    assert.equal(wal.orphans.length, 2, 'both records: their durability is unknown');
+    assert.ok(wal.orphans.every((o) => (o.flags & FLAG_COPY) !== 0));
+    assert.deepEqual(
+      listSegments(walDir).map((s) => s.state),
+      ['sealed'],
+      'given up: sealed for loading, nothing more written to it',
+    );
+    assert.throws(() => appendOrders(wal, 21, 10), /ENOSPC/);
+    faults.heal();
+    for (const o of wal.orphans.splice(0)) wal.append(o.topic, o.ridHi, o.ridLo, o.flags, o.rows, o.payload);
+    appendOrders(wal, 21, 10);
+    assert.equal(wal.sync(), true);
+    assert.equal(wal.healthy, true);
+    wal.close();
+
+    const store = await openEmbeddedStore(dir);
+    try {
+      const res = await new WalLoader(store, walDir, captureLogger().logger).loadAvailable();
+      assert.equal(res.rows.orders, 30, 'the first copies and the later batch are inserted');
+      assert.equal(res.foundRecords, 0, 'second copies found in the table are not counted again');
+      const [r] = rows(
+        await store.query(
+          'SELECT count() AS n, uniqExact(order_id) AS u FROM hft.orders SETTINGS output_format_json_quote_64bit_integers = 0',
+          'JSONEachRow',
+        ),
+      );
+      assert.deepEqual(r, { n: 30, u: 30 });
+    } finally {
+      await store.close();
+    }
+  } finally {
+    useDiskFaults(null);
+  }
 });

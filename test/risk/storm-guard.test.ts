@@ -287,3 +287,39 @@ test('the sampler: drawdown from the equity peak, venue reject rate over the win
   assert.equal(tick().strategyErrors, 3);
   assert.equal(tick().strategyErrors, 0);
 });
+
+test('a condition (recorder disk, reconciliation) holds HALT while it is true: a manual resume is refused with its reason; released, resume works', () => {
+  const { guard, feed, risk, seen } = setup({ cooldownNs: [0, 0, 0, 0] });
+  guard.halt('operator HALT');
+  guard.hold('recorder', 'recorder disk at HALT level (99.0% used, WAL 10 B)');
+  guard.hold('recon', 'recon_mismatch TXFD6: local 2 venue 3');
+  const n = seen.length;
+  const held = guard.resume('operator resume');
+  assert.deepEqual(held, [
+    'recorder disk at HALT level (99.0% used, WAL 10 B)',
+    'recon_mismatch TXFD6: local 2 venue 3',
+  ]);
+  assert.equal(guard.stateName, 'HALT', 'refused: nothing changes');
+  assert.equal(risk.halted, true);
+  assert.equal(seen.length, n, 'no transition');
+  assert.ok(
+    guard.reasons.includes('operator HALT'),
+    'a refused resume lifts nothing, not even the manual latch',
+  );
+  feed({}, 50);
+  assert.equal(guard.stateName, 'HALT', 'calm inputs do not lift a held condition');
+  guard.hold('recorder', 'recorder cannot store orders/fills');
+  assert.equal(seen.length, n, 'a new reason for a held condition is no new transition');
+  assert.ok(guard.reasons.includes('recorder cannot store orders/fills'));
+
+  guard.release('recorder');
+  assert.deepEqual(guard.resume(), ['recon_mismatch TXFD6: local 2 venue 3']);
+  guard.release('recon');
+  assert.deepEqual(guard.resume('operator resume'), []);
+  assert.equal(guard.stateName, 'NORMAL');
+  assert.equal(risk.halted, false);
+  assert.deepEqual(guard.reasons, []);
+  // A condition coming back re-asserts HALT at once.
+  guard.hold('recorder', 'recorder disk at HALT level (99.5% used, WAL 10 B)');
+  assert.equal(guard.stateName, 'HALT');
+});
