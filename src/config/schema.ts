@@ -137,6 +137,7 @@ export const settingsSchema = z.strictObject({
     batch_rows: positiveInt,
     ring_mb: positiveInt,
     memory_limit_mb: positiveInt,
+    spill_limit_mb: positiveInt,
     close_timeout_ms: nonNegative,
     clickhouse: z.strictObject({
       url: z.string(),

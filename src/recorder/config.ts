@@ -78,6 +78,7 @@ export function recorderOptions(
     batchRows: r.batch_rows,
     ringMb: r.ring_mb,
     memoryLimitMb: r.memory_limit_mb,
+    spillLimitMb: r.spill_limit_mb,
     depthLevels,
     disk: {
       checkIntervalMs: r.disk.check_interval_ms,
