@@ -426,7 +426,15 @@ export class OpsServer implements Service {
       res,
       200,
       'application/json',
-      JSON.stringify({ ok: true, action, level: ctl.level, halted: ctl.halted, cancels }),
+      // `reasons`: what holds the state (a Resume refused while a safety condition holds says why).
+      JSON.stringify({
+        ok: true,
+        action,
+        level: ctl.level,
+        halted: ctl.halted,
+        cancels,
+        reasons: ctl.reasons,
+      }),
     );
   }
 
