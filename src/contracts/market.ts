@@ -80,4 +80,12 @@ export interface LobStats {
   /** Total quantity over the book's tracked levels per side. */
   bidDepth: number;
   askDepth: number;
+  /**
+   * Best bid >= best ask: the market's own crossed or locked book (a pre-open or auction state of
+   * an L3 or snapshot feed), published as it is; spread is then <= 0 and mid lies between the two
+   * crossing prices. Strategies decide what to do (the shipped quoters and takers wait); risk
+   * checks run as on any book (docs/strategies.md). Never true for L2 diff feeds without
+   * snapshots, whose crossed books the LOB repairs.
+   */
+  crossed: boolean;
 }

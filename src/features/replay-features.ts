@@ -31,6 +31,7 @@ export function replayFeatures(
   lob: LobEngine = new LobEngine(1),
 ): ReplayCounts {
   const counts: ReplayCounts = { books: 0, trades: 0, resets: 0 };
+  lob.setRepair(0, c.repairCrossed);
   const clear: ClearEvent = { kind: MdKind.Clear, symbolId: 0, exchTs: 0, localTs: 0, seq: 0 };
   const book = lob.book(0);
   let lastLevel = -1;

@@ -16,11 +16,11 @@ export interface LobCounters {
   applied: number;
   /** Book events refused: zero/negative/non-integer price or size, bad side, unsorted depth, unknown kind. */
   rejected: number;
-  /** Times a book was found crossed or locked at the end of a message. */
+  /** Times a book became crossed or locked at the end of a message (published flagged, or repaired). */
   crossed: number;
   /** Crossed books repaired: by pruning stale levels, by a later snapshot/clear, or by a later update. */
   repaired: number;
-  /** Stale levels removed by the prune rule (incremental feeds, see LobEngine). */
+  /** Stale levels removed by the prune rule (L2 diff feeds without snapshots, see LobEngine). */
   prunedLevels: number;
   unknownSymbol: number;
 }
@@ -29,21 +29,29 @@ export interface LobCounters {
  * Per-symbol books and their statistics. `apply` updates one book and refreshes its stats object
  * in place (no allocation); the caller reads `stats(symbolId)`.
  *
- * Updates are checked at the end of each exchange message (`endOfMessage`): a crossed or locked
- * book is never published. Repair rule:
+ * Updates are checked at the end of each exchange message (`endOfMessage`). A crossed or locked
+ * book is the market's own state where the feed carries its book itself: an L3 feed (order by
+ * order), a snapshot (Depth, or a Clear and its levels), a sequence-checked full-depth diff stream.
+ * It is published as it is, flagged `stats.crossed` (CME pre-open, auctions). Only where levels can
+ * go stale, an L2 diff feed without snapshots whose removal of a level can be lost (TAIFEX's 5-level
+ * diffs; `setRepair(symbol, true)`, the default), is a crossed book repaired:
  * - A level set in the current message beats an older level it crosses: when exactly one side's
  *   best level was set in this message, the opposite side's levels at or through it are stale and
- *   are removed (counted in `prunedLevels`). This is what repairs feeds without snapshots (TAIFEX,
- *   a lost level removal): the exchange cannot show a crossed book, so the older level is gone.
- * - Otherwise (a crossed snapshot, or both sides fresh) the book is marked broken: its stats keep
- *   the last good values and no update is published until a snapshot, a clear or an update
- *   uncrosses it.
+ *   are removed (counted in `prunedLevels`): the exchange cannot show a crossed book there.
+ * - Otherwise (both sides fresh) the book is marked broken: its stats keep the last good values
+ *   and no update is published until a snapshot, a clear or an update uncrosses it.
  */
 export class LobEngine {
   readonly books: OrderBook[] = [];
   private readonly statsBySymbol: LobStats[] = [];
-  /** Books currently known to be crossed: their stats are stale until repaired. */
+  /** 1: a crossed book of this symbol is repaired (stale levels possible), 0: published flagged. */
+  private readonly repair: Uint8Array;
+  /** The open message replaced the book (Depth or Clear): what follows is the feed's own state. */
+  private readonly snapshotInMessage: Uint8Array;
+  /** Books currently known to be crossed: their stats are stale until repaired (repair mode). */
   private readonly broken: Uint8Array;
+  /** Books currently published crossed (the feed's own state). */
+  private readonly crossedNow: Uint8Array;
   /** Book changed since the last message end. */
   private readonly dirty: Uint8Array;
   /** Best bid/ask price set (qty > 0) by a Level event in the open message; 0 = none. */
@@ -59,7 +67,10 @@ export class LobEngine {
   };
 
   constructor(symbolCount: number, capacity = 64) {
+    this.repair = new Uint8Array(symbolCount).fill(1);
+    this.snapshotInMessage = new Uint8Array(symbolCount);
     this.broken = new Uint8Array(symbolCount);
+    this.crossedNow = new Uint8Array(symbolCount);
     this.dirty = new Uint8Array(symbolCount);
     this.freshBid = new Float64Array(symbolCount);
     this.freshAsk = new Float64Array(symbolCount);
@@ -78,8 +89,18 @@ export class LobEngine {
         imbalance: 0,
         bidDepth: 0,
         askDepth: 0,
+        crossed: false,
       });
     }
+  }
+
+  /**
+   * Whether a crossed book of `symbolId` is repaired (true, the default: an L2 diff feed without
+   * snapshots, where a level's removal can be lost) or is the market's own state, published
+   * flagged (false: L3, snapshot or sequence-checked full-depth feeds).
+   */
+  setRepair(symbolId: number, on: boolean): void {
+    this.repair[symbolId] = on ? 1 : 0;
   }
 
   book(symbolId: number): OrderBook {
@@ -193,10 +214,11 @@ export class LobEngine {
     this.counters.applied++;
   }
 
-  /** A snapshot or clear: levels set before it in the message are no longer "fresh". */
+  /** A snapshot or clear: the book is the feed's own; levels set before it are no longer "fresh". */
   private snapshot(sym: number): void {
     this.freshBid[sym] = 0;
     this.freshAsk[sym] = 0;
+    this.snapshotInMessage[sym] = 1;
     this.changed(sym);
   }
 
@@ -206,11 +228,17 @@ export class LobEngine {
     const freshAsk = this.freshAsk[sym];
     this.freshBid[sym] = 0;
     this.freshAsk[sym] = 0;
-    if (book.crossed) {
-      if (this.broken[sym] === 0) {
-        this.broken[sym] = 1;
-        this.counters.crossed++;
-      }
+    const own = this.repair[sym] === 0 || this.snapshotInMessage[sym] === 1;
+    this.snapshotInMessage[sym] = 0;
+    if (!book.crossed) this.crossedNow[sym] = 0;
+    else if (own) {
+      // The market's own crossed book: published, flagged.
+      if (this.crossedNow[sym] === 0 && this.broken[sym] === 0) this.counters.crossed++;
+      this.crossedNow[sym] = 1;
+    } else {
+      if (this.broken[sym] === 0 && this.crossedNow[sym] === 0) this.counters.crossed++;
+      this.broken[sym] = 1;
+      this.crossedNow[sym] = 0;
       const bidFresh = freshBid !== 0 && book.bestBid === freshBid;
       const askFresh = freshAsk !== 0 && book.bestAsk === freshAsk;
       if (bidFresh && !askFresh) this.counters.prunedLevels += book.asks.removeThrough(book.bestBid);
@@ -242,6 +270,7 @@ export class LobEngine {
     s.imbalance = bq + aq > 0 ? (bq - aq) / (bq + aq) : 0;
     s.bidDepth = book.depth(1, STATS_LEVELS);
     s.askDepth = book.depth(-1, STATS_LEVELS);
+    s.crossed = both && bb >= ba;
   }
 }
 

@@ -162,6 +162,14 @@ export class TradingSystem {
     this.tape = s.metrics.enabled ? new TradeTape(symbols.length) : null;
     this.intentLatency = this.latency ? new StageTappedHistogram(this.latency) : new LatencyHistogram();
     this.lob = new LobEngine(symbols.length);
+    // A crossed book is repaired only where the data can hold stale levels (EventColumns.repairCrossed).
+    for (const st of replay?.streams ?? []) {
+      const sym = st.symbolId;
+      this.lob.setRepair(
+        sym,
+        replay!.streams.some((o) => o.symbolId === sym && o.columns.repairCrossed),
+      );
+    }
     this.bus = new EventBus(s.bus.capacity, s.bus.overflow);
     this.normalizer = new Normalizer(symbols, s.sim.depth_levels, () => this.clock.nowNs());
     this.positions = new PositionStore(symbols);

@@ -52,7 +52,8 @@ export class MarketMaker extends Strategy.withParams(marketMakerParams) {
 
   override onBook(ctx: StrategyContext, st: LobStats): void {
     const q = this.quotes[st.symbolId];
-    if (q === undefined || !(st.mid > 0)) return;
+    // A crossed book (pre-open, auction) has no touch to quote at: wait for the market to uncross.
+    if (q === undefined || !(st.mid > 0) || st.crossed) return;
     const spec = this.specs[st.symbolId];
     const p = this.params;
     const tick = tickAt(spec, st.mid);

@@ -57,8 +57,9 @@ export class OfiTaker extends Strategy.withParams(ofiTakerParams) {
 
   override onBook(ctx: StrategyContext, st: LobStats): void {
     const sym = st.symbolId;
-    if (this.lots[sym] === undefined || this.inFlight[sym] !== 0 || st.bestBid === 0 || st.bestAsk === 0)
-      return;
+    // A crossed book (pre-open, auction) has no far touch to take: wait for the market to uncross.
+    const twoSided = st.bestBid !== 0 && st.bestAsk !== 0 && !st.crossed;
+    if (this.lots[sym] === undefined || this.inFlight[sym] !== 0 || !twoSided) return;
     const view = ctx.features(sym);
     if (this.ofiIndex < 0) this.ofiIndex = view.index(this.params.feature);
     const depth = (st.bidDepth + st.askDepth) / 2;

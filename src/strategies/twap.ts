@@ -85,7 +85,8 @@ export class Twap extends Strategy.withParams(twapParams) {
     if (spec === undefined) return;
     const p = this.params;
     const st = ctx.stats(spec.id);
-    if (st.bestBid === 0 || st.bestAsk === 0) return; // no two-sided book: try at the next slice
+    // No two-sided book, or a crossed one (pre-open, auction): try at the next slice.
+    if (st.bestBid === 0 || st.bestAsk === 0 || st.crossed) return;
     const lot = spec.lotSize;
     const lots = p.total_qty / lot;
     const target = Math.floor((lots * this.slice) / p.slices) * lot;

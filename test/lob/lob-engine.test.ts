@@ -164,23 +164,54 @@ test('a crossing level beats the older level it crosses: stale levels are pruned
   assert.equal(lob.counters.crossed - lob.counters.repaired, 0);
 });
 
-test('a crossed snapshot stays broken (no stats) until the next snapshot; a clear also repairs', () => {
+test("a crossed snapshot is the market's book: published and flagged, never pruned", () => {
   const lob = new LobEngine(1);
   lob.apply(depth([[100, 1]], [[101, 1]]));
-  assert.equal(lob.apply(depth([[105, 1]], [[104, 1]])), false);
-  assert.equal(lob.isBroken(0), true);
-  assert.equal(lob.counters.prunedLevels, 0, 'a snapshot is not pruned');
-  assert.equal(lob.stats(0).bestBid, 100, 'last good stats kept');
-  // An incremental update that leaves it crossed publishes nothing either.
-  assert.equal(lob.apply(level(1, 99, 1)), false);
-  assert.equal(lob.counters.crossed, 1, 'one crossing episode');
-  assert.equal(lob.apply(depth([[103, 1]], [[104, 1]])), true);
-  assert.equal(lob.counters.repaired, 1);
-  lob.apply(depth([[105, 1]], [[104, 1]]));
-  assert.equal(lob.apply({ kind: MdKind.Clear, symbolId: 0, exchTs: 9, localTs: 9, seq: 0 }), true);
+  assert.equal(lob.stats(0).crossed, false);
+  assert.equal(lob.apply(depth([[105, 1]], [[104, 2]])), true, 'published');
+  const st = lob.stats(0);
+  assert.deepEqual([st.bestBid, st.bestAsk, st.spread, st.mid, st.crossed], [105, 104, -1, 104.5, true]);
   assert.equal(lob.isBroken(0), false);
-  assert.equal(lob.counters.repaired, 2);
-  assert.ok(Number.isNaN(lob.stats(0).mid), 'an empty book has no mid');
+  assert.equal(lob.counters.prunedLevels, 0, 'a snapshot is not pruned');
+  assert.equal(lob.counters.crossed, 1);
+  // Locked is flagged too; still the same episode.
+  assert.equal(lob.apply(depth([[104, 1]], [[104, 2]])), true);
+  assert.equal(lob.stats(0).crossed, true);
+  assert.equal(lob.counters.crossed, 1);
+  // The market uncrosses: nothing was repaired.
+  assert.equal(lob.apply(depth([[103, 1]], [[104, 1]])), true);
+  assert.equal(lob.stats(0).crossed, false);
+  assert.equal(lob.counters.repaired, 0);
+  // A Clear and its levels are a snapshot too, even where level diffs are repaired.
+  lob.apply({ kind: MdKind.Clear, symbolId: 0, exchTs: 9, localTs: 9, seq: 0 }, false);
+  lob.apply(level(1, 110, 1), false);
+  assert.equal(lob.apply(level(-1, 109, 1), true), true);
+  assert.deepEqual([lob.book(0).bestBid, lob.book(0).bestAsk, lob.stats(0).crossed], [110, 109, true]);
+  assert.equal(lob.counters.crossed, 2);
+});
+
+test('without repair (L3 and full-depth feeds) crossing level updates are published flagged, nothing pruned', () => {
+  const lob = new LobEngine(2);
+  lob.setRepair(0, false);
+  for (const sym of [0, 1]) {
+    lob.apply({ ...depth([[100, 1]], [[101, 1]]), symbolId: sym });
+    lob.apply({ ...level(-1, 102, 4), symbolId: sym }, true);
+  }
+  // The same update: symbol 0 keeps the ask at 101 (the feed says it is there), symbol 1 prunes it.
+  assert.equal(lob.apply({ ...level(1, 101, 2), symbolId: 0 }, true), true);
+  assert.equal(lob.apply({ ...level(1, 101, 2), symbolId: 1 }, true), true);
+  assert.deepEqual([lob.book(0).bestBid, lob.book(0).bestAsk, lob.stats(0).crossed], [101, 101, true]);
+  assert.deepEqual([lob.book(1).bestBid, lob.book(1).bestAsk, lob.stats(1).crossed], [101, 102, false]);
+  assert.equal(lob.counters.prunedLevels, 1, 'only the repaired symbol');
+  // Both sides fresh and crossed: published for symbol 0, held back (broken) for symbol 1.
+  lob.apply({ ...level(1, 105, 1), symbolId: 0 }, false);
+  assert.equal(lob.apply({ ...level(-1, 100, 1), symbolId: 0 }, true), true);
+  lob.apply({ ...level(1, 105, 1), symbolId: 1 }, false);
+  assert.equal(lob.apply({ ...level(-1, 100, 1), symbolId: 1 }, true), false);
+  assert.equal(lob.isBroken(0), false);
+  assert.equal(lob.isBroken(1), true);
+  assert.equal(lob.stats(0).bestBid, 105);
+  assert.equal(lob.stats(1).bestBid, 101, 'last good stats kept');
 });
 
 test('zero, negative, fractional and non-finite book values and bad sides are refused and counted', () => {

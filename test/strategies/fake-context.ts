@@ -114,6 +114,7 @@ export class FakeContext implements StrategyContext {
       imbalance: 0,
       bidDepth: depth,
       askDepth: depth,
+      crossed: bid > 0 && ask > 0 && bid >= ask,
     };
     this.st.set(symbolId, s);
     return s;

@@ -19,6 +19,13 @@ export interface EventColumns {
   n: number;
   /** Absolute origin of exchTs and localTs. */
   epoch: Epoch;
+  /**
+   * True for L2 diff data without snapshots (TAIFEX): a level's removal can be lost, so a crossed
+   * book means stale levels, which the LOB repairs. False where the data carries its book itself
+   * (L3, snapshots, sequence-checked full-depth diffs): a crossed book is the market's, published
+   * flagged (LobStats.crossed).
+   */
+  repairCrossed: boolean;
   kind: Uint8Array;
   side: Int8Array;
   exchTs: Float64Array;
@@ -33,6 +40,8 @@ export class EventColumnsBuilder {
   n = 0;
   /** Origin of the times pushed (set it before the first push). */
   epoch: Epoch = Epoch.ZERO;
+  /** See EventColumns.repairCrossed. */
+  repairCrossed = true;
   private cap: number;
   private kind: Uint8Array;
   private side: Int8Array;
@@ -89,6 +98,7 @@ export class EventColumnsBuilder {
     return {
       n,
       epoch: this.epoch,
+      repairCrossed: this.repairCrossed,
       kind: this.kind.slice(0, n),
       side: this.side.slice(0, n),
       exchTs: this.exchTs.slice(0, n),
@@ -157,6 +167,7 @@ export function dropEvents(c: EventColumns, drop: Uint8Array, truth?: BookChecks
   return {
     n: k,
     epoch: c.epoch,
+    repairCrossed: c.repairCrossed,
     kind: c.kind.subarray(0, k),
     side: c.side.subarray(0, k),
     exchTs: c.exchTs.subarray(0, k),

@@ -142,6 +142,7 @@ export function parseBinance(files: readonly BinanceFile[], market?: BinanceMark
   const b = new EventColumnsBuilder(files.reduce((n, f) => n + f.text.length, 0) / 40);
   const epoch = receiveEpoch(files[0].text);
   b.epoch = epoch;
+  b.repairCrossed = false; // a snapshot and sequence-checked full-depth diffs: the exchange's own book
   const stats = {
     snapshots: 0,
     appliedDiffs: 0,

@@ -71,6 +71,7 @@ export function parseDbn(bytes: Uint8Array, path: string): ReplayData {
     if (plausibleAbs(recv)) break;
   }
   const epoch = b.epoch;
+  b.repairCrossed = false; // order by order: a crossed book is the market's (pre-open)
   const orders = new Map<number | bigint, Order>();
   const levels = { 1: new Map<number, number>(), [-1]: new Map<number, number>() };
   const stats = { snapshotRecords: 0, liveRecords: 0, unknownOrders: 0, otherRecords: 0, overCancels: 0 };

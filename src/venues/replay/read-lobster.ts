@@ -133,6 +133,7 @@ export function parseLobster(
   const start = startingBook(row0, visible[0] === null ? 0 : type[0], size[0], price[0], dir[0]);
   const b = new EventColumnsBuilder(2 * n + 64);
   b.epoch = new Epoch(midnight);
+  b.repairCrossed = false; // order by order
   const firstGood = type.findIndex((ty) => ty !== 0);
   const t0 = firstGood < 0 ? 0 : time[firstGood];
   b.push(MdKind.Clear, 0, t0, t0 + latency, 0, 0, EV_SNAPSHOT);

@@ -86,6 +86,7 @@ export async function readStore(dataDir: string, q: StoreQuery = {}): Promise<St
       flush();
       cur = { symbol, priceScale: scale, records: 0, b: new EventColumnsBuilder() };
       cur.b.epoch = Epoch.midnightBefore(BigInt(localAbs));
+      cur.b.repairCrossed = false; // every row a snapshot
     }
     if (scale !== cur.priceScale) {
       throw new UserError(
