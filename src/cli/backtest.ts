@@ -18,7 +18,7 @@ import { createLogger, flushLogRepeats, statusLine } from '../core/logger.ts';
 import { prepareStrategy } from '../services/strategy-registry.ts';
 import { GUARD_MODES, type GuardMode } from '../services/trading-system.ts';
 import { createQueueModel, QUEUE_FUNCS, type QueueFunc } from '../venues/sim/queue-model.ts';
-import { type ConfigFlags, loadAll } from './context.ts';
+import { type ConfigFlags, checkInputFile, checkOutputDir, loadAll } from './context.ts';
 import { cliPath } from './options.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -94,6 +94,9 @@ function nonNegative(flag: string, v: string): number {
 
 /** Loads config with the model flags as overrides; returns it and the model options. */
 function load(flags: ModelFlags, extra: { key: string; value: unknown; label: string }[] = []) {
+  // Paths first: a run must not compute for minutes and then fail to read or write one.
+  checkOutputDir('--out', flags.out);
+  if (flags.latencyFile !== undefined) checkInputFile('--latency-file', flags.latencyFile);
   const over = [...extra];
   if (flags.latencyOrderUs !== undefined)
     over.push({

@@ -1,3 +1,5 @@
+import { accessSync, constants, type Stats, statSync } from 'node:fs';
+import path from 'node:path';
 import { parseScalar } from '../config/loader.ts';
 import { findProjectRoot, loadProject, type Project } from '../config/project.ts';
 import { UserError } from '../core/errors.ts';
@@ -30,4 +32,62 @@ export function loadAll(
     configFile: flags.config,
     overrides: [...setOverrides(flags.set), ...extra],
   });
+}
+
+/**
+ * Output and input paths given on the command line, checked before any work is done (a run must not
+ * compute for an hour and then fail to write its summary): each returns the absolute path or
+ * throws a UserError naming the flag, the path and the reason.
+ */
+export function checkOutputFile(flag: string, file: string): string {
+  const p = path.resolve(file);
+  const st = statOrNull(p);
+  if (st?.isDirectory()) throw new UserError(`${flag} ${file}: is a directory, expected a file name`);
+  const dir = path.dirname(p);
+  const ds = statOrNull(dir);
+  if (ds === null) throw new UserError(`${flag} ${file}: folder ${dir} does not exist`);
+  if (!ds.isDirectory()) throw new UserError(`${flag} ${file}: ${dir} is not a directory`);
+  writable(flag, file, st === null ? dir : p);
+  return p;
+}
+
+/** A folder to write into: it exists as a directory, or can be created under its nearest existing ancestor. */
+export function checkOutputDir(flag: string, dir: string): string {
+  const p = path.resolve(dir);
+  for (let q = p; ; q = path.dirname(q)) {
+    const st = statOrNull(q);
+    if (st !== null) {
+      if (!st.isDirectory()) {
+        throw new UserError(`${flag} ${dir}: ${q === p ? 'is not a directory' : `${q} is not a directory`}`);
+      }
+      writable(flag, dir, q);
+      return p;
+    }
+    if (path.dirname(q) === q) return p;
+  }
+}
+
+/** A file to read: it exists and is a regular file. */
+export function checkInputFile(flag: string, file: string): string {
+  const p = path.resolve(file);
+  const st = statOrNull(p);
+  if (st === null) throw new UserError(`${flag} ${file}: not found`);
+  if (!st.isFile()) throw new UserError(`${flag} ${file}: not a regular file`);
+  return p;
+}
+
+function statOrNull(p: string): Stats | null {
+  try {
+    return statSync(p);
+  } catch {
+    return null;
+  }
+}
+
+function writable(flag: string, given: string, p: string): void {
+  try {
+    accessSync(p, constants.W_OK);
+  } catch (e) {
+    throw new UserError(`${flag} ${given}: ${p} is not writable (${(e as NodeJS.ErrnoException).code})`);
+  }
 }

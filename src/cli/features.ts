@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { computeFeatureFile } from '../features/compute-file.ts';
 import { FEATURE_SETS, LOB_CORE } from '../features/sets.ts';
-import { loadAll } from './context.ts';
+import { checkOutputFile, loadAll } from './context.ts';
 import { cliPath } from './options.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -23,10 +23,11 @@ export function registerFeatures(features: Command): void {
     .option('--config <file>', 'settings file layered over base and env')
     .action(async (flags: { data: string[]; out: string; set: string; env?: string; config?: string }) => {
       const t0 = performance.now();
+      const out = checkOutputFile('--out', flags.out);
       const { settings, root, symbols } = loadAll({ env: flags.env, config: flags.config });
       const r = await computeFeatureFile({
         data: flags.data.map(cliPath),
-        out: flags.out,
+        out,
         setId: flags.set,
         symbols,
         symbolMap: settings.feed.symbols,

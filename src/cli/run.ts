@@ -8,7 +8,7 @@ import { advertiseStoreApi } from '../recorder/query.ts';
 import { bindOps, type OpsListener, startOps } from '../services/ops-server.ts';
 import { formatSummary } from '../services/summary.ts';
 import { TradingSystem } from '../services/trading-system.ts';
-import { type ConfigFlags, loadAll } from './context.ts';
+import { type ConfigFlags, checkOutputFile, loadAll } from './context.ts';
 import { cliPath, configOptions } from './options.ts';
 
 export interface RunFlags extends ConfigFlags {
@@ -118,6 +118,8 @@ export async function runSim(flags: RunFlags): Promise<void> {
   if (flags.clock !== undefined)
     extra.push({ key: 'run.clock', value: flags.clock, label: 'CLI flag --clock' });
   extra.push(...replayFlags(flags));
+  const summaryJson =
+    flags.summaryJson === undefined ? undefined : checkOutputFile('--summary-json', flags.summaryJson);
   const loaded = loadAll(flags, extra);
   const log = createLogger(process.env.HFT_LOG_LEVEL ?? loaded.settings.log_level);
   // The ops port before anything else: a taken port must not cost an opened store.
@@ -181,8 +183,8 @@ export async function runSim(flags: RunFlags): Promise<void> {
   process.off('SIGTERM', onSignal);
   flushLogRepeats();
   process.stdout.write(`${formatSummary(summary)}\n`);
-  if (flags.summaryJson) {
-    writeFileSync(flags.summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
+  if (summaryJson) {
+    writeFileSync(summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
     process.stdout.write(`summary written to ${flags.summaryJson}\n`);
   }
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
@@ -35,12 +35,34 @@ type Obj = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Reads and parses one YAML file; syntax errors name the file and line. */
+/** Config files are small; anything larger is not one (a device, a data file given by mistake). */
+const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads and parses one YAML file. Every failure is a ConfigError naming the file and the reason:
+ * not found, a directory or device, too large, unreadable, a syntax error (with its line), or an
+ * alias bomb (the YAML library's resource limit).
+ */
 export function readYaml(file: string): unknown {
-  if (!existsSync(file)) throw new ConfigError(file, '', 'file not found');
-  const doc = YAML.parseDocument(readFileSync(file, 'utf8'), { prettyErrors: true });
-  if (doc.errors.length > 0) throw new ConfigError(file, '', doc.errors[0].message.split('\n')[0]);
-  return doc.toJS() ?? {};
+  let text: string;
+  try {
+    const st = statSync(file);
+    if (st.isDirectory()) throw new ConfigError(file, '', 'is a directory, expected a YAML file');
+    if (!st.isFile()) throw new ConfigError(file, '', 'not a regular file, expected a YAML file');
+    if (st.size > MAX_CONFIG_BYTES) throw new ConfigError(file, '', `${st.size} bytes: not a config file`);
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(file, '', code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? e})`);
+  }
+  try {
+    const doc = YAML.parseDocument(text, { prettyErrors: true });
+    if (doc.errors.length > 0) throw new Error(doc.errors[0].message);
+    return doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (e) {
+    throw new ConfigError(file, '', `not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
 }
 
 function merge(
@@ -94,12 +116,12 @@ export function parseScalar(raw: string): unknown {
 }
 
 /** Finds which layer is responsible for `key` (or its nearest parent). */
-function sourceOf(key: string, sources: Map<string, string>): string {
+export function sourceOf(key: string, sources: Map<string, string>): string {
   for (let k = key; k; k = k.includes('.') ? k.slice(0, k.lastIndexOf('.')) : '') {
     const s = sources.get(k);
     if (s) return s;
   }
-  for (const [k, s] of sources) if (k.startsWith(`${key}.`)) return s;
+  for (const [k, s] of sources) if (key === '' || k.startsWith(`${key}.`)) return s;
   return 'merged config (key missing from every layer)';
 }
 
@@ -164,13 +186,10 @@ export function loadSettings(opts: LoadOptions = {}): LoadedSettings {
     merge(merged, readYaml(f), rel(f), '', sources);
   }
 
-  // HFT_RISK__MAX_POSITION=5 -> risk.max_position; variables that name no config section are not ours.
-  const topKeys = new Set(Object.keys(settingsSchema.shape));
   for (const [name, raw] of Object.entries(envVars)) {
-    if (!name.startsWith('HFT_') || raw === undefined || name === 'HFT_ENV') continue;
-    const key = name.slice(4).toLowerCase().split('__').join('.');
-    if (!topKeys.has(key.split('.')[0])) continue;
-    setPath(merged, key, parseScalar(raw), `environment variable ${name}`, sources);
+    const key = envKey(name);
+    if (key !== null && raw !== undefined)
+      setPath(merged, key, parseScalar(raw), `environment variable ${name}`, sources);
   }
 
   for (const o of opts.overrides ?? []) setPath(merged, o.key, o.value, o.label, sources);
@@ -179,7 +198,128 @@ export function loadSettings(opts: LoadOptions = {}): LoadedSettings {
   const parsed = settingsSchema.safeParse(merged);
   if (!parsed.success) throw toConfigError(parsed.error, sources);
   const settings = parsed.data;
-  for (const k of ['symbols_file', 'strategies_file', 'strategy_limits_file'] as const)
+  for (const k of ['symbols_file', 'strategies_file', 'strategy_limits_file'] as const) {
     settings[k] = configFile(settings[k], root, defaults);
+    checkFile(settings[k], k, sources);
+  }
+  checkDirs(settings, root, sources);
   return { settings, root, sources };
+}
+
+/** Platform variables that are not `section__key` config paths (aliases, switches). */
+const PLATFORM_VARIABLES = new Set([
+  'HFT_ENV',
+  'HFT_LOG_FORMAT',
+  'HFT_DATA_DIR',
+  'HFT_RECORDER_MODE',
+  'HFT_CLICKHOUSE_URL',
+]);
+
+/**
+ * The config key an environment variable sets, or null when it is not a config variable.
+ * HFT_RISK__MAX_POSITION=5 -> risk.max_position; HFT_LOG_LEVEL -> log_level (a top-level key). A
+ * trading system must not run on a misspelt override, so `HFT_<X>__…` with no section X, and
+ * `HFT_<SECTION>_<KEY>` (one underscore where two belong), are ConfigErrors; other HFT_ variables
+ * (HFT_ENV, HFT_DATA_DIR, the documented aliases, anything else) are not config.
+ */
+export function envKey(name: string): string | null {
+  if (!name.startsWith('HFT_') || PLATFORM_VARIABLES.has(name)) return null;
+  const rest = name.slice(4).toLowerCase();
+  const sections = Object.keys(settingsSchema.shape);
+  if (rest.includes('__')) {
+    const section = rest.slice(0, rest.indexOf('__'));
+    if (!sections.includes(section)) {
+      const near = sections.find((s) => editDistance(s, section) <= 2);
+      throw new ConfigError(
+        `environment variable ${name}`,
+        '',
+        `no config section '${section}'${near ? ` (did you mean HFT_${near.toUpperCase()}__…?)` : ''}`,
+      );
+    }
+    return rest.split('__').join('.');
+  }
+  if (sections.includes(rest)) return rest;
+  const section = sections.find((s) => rest.startsWith(`${s}_`));
+  if (section !== undefined) {
+    const fixed = `HFT_${section.toUpperCase()}__${rest.slice(section.length + 1).toUpperCase()}`;
+    throw new ConfigError(
+      `environment variable ${name}`,
+      '',
+      `a config override separates the section with a double underscore: ${fixed}`,
+    );
+  }
+  return null;
+}
+
+/** Levenshtein distance (short strings: section names). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** What each file setting must hold at its top level (a key it needs, or '' for any mapping). */
+const FILE_SHAPES = {
+  symbols_file: ['symbols', 'a symbol table'],
+  strategies_file: ['strategies', 'a strategies file'],
+  strategy_limits_file: ['', 'a strategy limits file'],
+} as const;
+
+/**
+ * A file setting must name an existing YAML file holding a mapping of the expected kind: checked at
+ * start, and the error names the setting and where it was set (`--set symbols_file=/etc/passwd`).
+ */
+function checkFile(file: string, key: keyof typeof FILE_SHAPES, sources: Map<string, string>): void {
+  const via = `${key}, set in ${sourceOf(key, sources)}`;
+  let raw: unknown;
+  try {
+    raw = readYaml(file);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    throw new ConfigError(`${file} (${via})`, '', e.reason);
+  }
+  const [top, what] = FILE_SHAPES[key];
+  if (!isObj(raw) || (top !== '' && !(top in raw))) {
+    const need = top === '' ? 'a mapping' : `a mapping with '${top}:'`;
+    throw new ConfigError(`${file} (${via})`, '', `not ${what}: expected ${need}`);
+  }
+}
+
+/**
+ * Directory settings must name a directory, or a path one can be created at (its nearest existing
+ * ancestor is a directory): checked at start, so a file given by mistake is a one-line error
+ * naming the key instead of ENOTDIR deep in the recorder.
+ */
+function checkDirs(s: Settings, root: string, sources: Map<string, string>): void {
+  const dirs: [string, string][] = [
+    ['store.path', s.store.path],
+    ['recorder.wal.dir', s.recorder.wal.dir],
+    ['orders.dlq_dir', s.orders.dlq_dir],
+  ];
+  for (const [key, value] of dirs) {
+    if (value === '') continue;
+    const dir = path.resolve(root, value);
+    for (let p = dir; ; p = path.dirname(p)) {
+      let st: ReturnType<typeof statSync> | undefined;
+      try {
+        st = statSync(p);
+      } catch {
+        // not there yet: it will be created under the nearest existing ancestor
+      }
+      if (st !== undefined) {
+        if (!st.isDirectory()) {
+          const what = p === dir ? 'is not a directory' : `cannot be created: ${p} is not a directory`;
+          throw new ConfigError(sourceOf(key, sources), key, `${dir} ${what}`);
+        }
+        break;
+      }
+      if (path.dirname(p) === p) break;
+    }
+  }
 }

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { SymbolSpec } from '../contracts/symbols.ts';
-import { type LoadOptions, loadSettings } from './loader.ts';
+import { ConfigError } from '../core/errors.ts';
+import { type LoadOptions, loadSettings, sourceOf } from './loader.ts';
 import type { Settings } from './schema.ts';
 import { loadStrategies, type StrategyConfig } from './strategies.ts';
 import { loadSymbols } from './symbols.ts';
@@ -14,11 +15,24 @@ export interface Project {
   strategies: StrategyConfig[];
 }
 
-/** Loads settings (all layers), then the symbol and strategy files they name. */
+/**
+ * Loads settings (all layers), then the symbol and strategy files they name. An error in one of
+ * those files also says which setting named it, and where that was set.
+ */
 export function loadProject(opts: LoadOptions = {}): Project {
-  const { settings, root } = loadSettings(opts);
-  const symbols = loadSymbols(settings.symbols_file);
-  const strategies = loadStrategies(settings.strategies_file, new Set(symbols.map((s) => s.code)));
+  const { settings, root, sources } = loadSettings(opts);
+  const named = <T>(key: 'symbols_file' | 'strategies_file', load: () => T): T => {
+    try {
+      return load();
+    } catch (e) {
+      if (!(e instanceof ConfigError) || e.source.includes(`(${key}`)) throw e;
+      throw new ConfigError(`${e.source} (${key}, set in ${sourceOf(key, sources)})`, e.key, e.reason);
+    }
+  };
+  const symbols = named('symbols_file', () => loadSymbols(settings.symbols_file));
+  const strategies = named('strategies_file', () =>
+    loadStrategies(settings.strategies_file, new Set(symbols.map((s) => s.code))),
+  );
   return { settings, root, symbols, strategies };
 }
 

@@ -4,16 +4,49 @@ const positiveInt = z.number().int().positive();
 const nonNegative = z.number().nonnegative();
 const powerOfTwo = positiveInt.refine((n) => (n & (n - 1)) === 0, 'must be a power of two');
 
+/**
+ * Thresholds that escalate (warm < storm < halt) must ascend: an ordering mistake would skip a state
+ * or never reach one. `zeroIsOff`: a 0 turns that threshold off and takes no part in the order;
+ * `strict` false allows equal neighbours (a retry base may equal its maximum).
+ */
+function ascending<T extends Record<string, unknown>>(
+  keys: (keyof T & string)[],
+  zeroIsOff: boolean,
+  strict = true,
+) {
+  return (o: T, ctx: z.RefinementCtx) => {
+    let prev: string | null = null;
+    for (const k of keys) {
+      const v = o[k] as number;
+      if (zeroIsOff && v === 0) continue;
+      if (prev !== null) {
+        const p = o[prev] as number;
+        if (strict ? v <= p : v < p) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [k],
+            message:
+              `${v} is ${strict ? 'not above' : 'below'} ${prev} (${p}): ${keys.join(strict ? ' < ' : ' <= ')} ` +
+              `must ascend${zeroIsOff ? ' (0 turns one off)' : ''}`,
+          });
+          return;
+        }
+      }
+      prev = k;
+    }
+  };
+}
+
 /** Order-flow generator parameters of one simulated symbol (see venues/sim/order-flow-generator.ts). */
 const generatorSchema = z.strictObject({
   ref_price: z.number().positive(),
   limit_rate: nonNegative.optional(),
   market_rate: nonNegative.optional(),
   cancel_rate: nonNegative.optional(),
-  max_distance_ticks: positiveInt.optional(),
+  max_distance_ticks: positiveInt.max(10_000).optional(),
   alpha: nonNegative.optional(),
   mean_lots: z.number().min(1).optional(),
-  initial_levels: positiveInt.optional(),
+  initial_levels: positiveInt.max(1000).optional(),
 });
 
 /** Pre-trade limits (defaults in `risk`, per symbol / strategy in strategy_limits_file). 0 = check off where noted. */
@@ -33,31 +66,35 @@ export const riskLimitsSchema = z.strictObject({
 });
 
 /** StormGuard thresholds (defaults from the original system) and hysteresis. */
-const stormGuardSchema = z.strictObject({
-  enabled: z.boolean(),
-  eval_interval_ms: positiveInt,
-  /** Capital the drawdown in bps is measured against, currency units. */
-  capital: z.number().positive(),
-  drawdown_warm_bps: nonNegative,
-  drawdown_storm_bps: nonNegative,
-  drawdown_halt_bps: nonNegative,
-  reject_rate_warm: z.number().min(0).max(1),
-  reject_rate_storm: z.number().min(0).max(1),
-  reject_window_s: z.number().positive(),
-  reject_min_orders: positiveInt,
-  feed_gap_storm_s: z.number().positive(),
-  latency_warm_us: z.number().positive(),
-  latency_storm_us: z.number().positive(),
-  /** Evaluations in a row that must all be late for the latency input (one hiccup is not a stall). */
-  latency_sustain: positiveInt,
-  strategy_errors_warm: z.boolean(),
-  de_escalate_after: positiveInt,
-  cooldown_warm_s: nonNegative,
-  cooldown_storm_s: nonNegative,
-  cooldown_halt_s: nonNegative,
-  storm_reduce_only: z.boolean(),
-  cancel_on_halt: z.boolean(),
-});
+const stormGuardSchema = z
+  .strictObject({
+    enabled: z.boolean(),
+    eval_interval_ms: positiveInt,
+    /** Capital the drawdown in bps is measured against, currency units. */
+    capital: z.number().positive(),
+    drawdown_warm_bps: nonNegative,
+    drawdown_storm_bps: nonNegative,
+    drawdown_halt_bps: nonNegative,
+    reject_rate_warm: z.number().min(0).max(1),
+    reject_rate_storm: z.number().min(0).max(1),
+    reject_window_s: z.number().positive(),
+    reject_min_orders: positiveInt,
+    feed_gap_storm_s: z.number().positive(),
+    latency_warm_us: z.number().positive(),
+    latency_storm_us: z.number().positive(),
+    /** Evaluations in a row that must all be late for the latency input (one hiccup is not a stall). */
+    latency_sustain: positiveInt,
+    strategy_errors_warm: z.boolean(),
+    de_escalate_after: positiveInt,
+    cooldown_warm_s: nonNegative,
+    cooldown_storm_s: nonNegative,
+    cooldown_halt_s: nonNegative,
+    storm_reduce_only: z.boolean(),
+    cancel_on_halt: z.boolean(),
+  })
+  .superRefine(ascending(['drawdown_warm_bps', 'drawdown_storm_bps', 'drawdown_halt_bps'], true))
+  .superRefine(ascending(['reject_rate_warm', 'reject_rate_storm'], true))
+  .superRefine(ascending(['latency_warm_us', 'latency_storm_us'], false));
 
 /** The whole runtime configuration after layering. Unknown keys are errors (typos fail at start). */
 export const settingsSchema = z.strictObject({
@@ -92,7 +129,8 @@ export const settingsSchema = z.strictObject({
     symbols: z.record(z.string(), z.string().min(1)),
   }),
   bus: z.strictObject({
-    capacity: powerOfTwo,
+    // Slots are allocated up front.
+    capacity: powerOfTwo.max(1 << 20),
     overflow: z.enum(['drop_oldest', 'reject']),
   }),
   risk: riskLimitsSchema,
@@ -107,13 +145,13 @@ export const settingsSchema = z.strictObject({
     global_burst: positiveInt,
     symbol_per_s: nonNegative,
     symbol_burst: positiveInt,
-    max_queued: positiveInt,
+    max_queued: positiveInt.max(100_000),
     max_queue_ms: positiveInt,
     ack_timeout_ms: z.number().int().nonnegative(),
     breaker_failures: z.number().int().nonnegative(),
     breaker_open_s: z.number().positive(),
     breaker_half_open_probes: positiveInt,
-    dlq_capacity: positiveInt,
+    dlq_capacity: positiveInt.max(1_000_000),
     dlq_dir: z.string().min(1),
   }),
   reconciliation: z.strictObject({
@@ -134,10 +172,11 @@ export const settingsSchema = z.strictObject({
     enabled: z.boolean(),
     mode: z.enum(['fallback', 'wal_first']),
     flush_interval_ms: positiveInt,
-    batch_rows: positiveInt,
-    ring_mb: positiveInt,
-    memory_limit_mb: positiveInt,
-    spill_limit_mb: positiveInt,
+    batch_rows: positiveInt.max(1_000_000),
+    // Shared memory allocated at start, split between the topics' rings (each under 2 GiB).
+    ring_mb: positiveInt.max(1024),
+    memory_limit_mb: positiveInt.max(65_536),
+    spill_limit_mb: positiveInt.max(65_536),
     close_timeout_ms: nonNegative,
     clickhouse: z.strictObject({
       url: z.string(),
@@ -145,16 +184,18 @@ export const settingsSchema = z.strictObject({
       password: z.string(),
       request_timeout_ms: positiveInt,
     }),
-    wal: z.strictObject({
-      dir: z.string(),
-      fsync: z.enum(['batch', 'interval', 'off']),
-      fsync_interval_ms: positiveInt,
-      segment_mb: positiveInt,
-      segment_ms: positiveInt,
-      writer_id: z.number().int().min(0).max(255),
-      retry_base_ms: positiveInt,
-      retry_max_ms: positiveInt,
-    }),
+    wal: z
+      .strictObject({
+        dir: z.string(),
+        fsync: z.enum(['batch', 'interval', 'off']),
+        fsync_interval_ms: positiveInt,
+        segment_mb: positiveInt.max(1024),
+        segment_ms: positiveInt,
+        writer_id: z.number().int().min(0).max(255),
+        retry_base_ms: positiveInt,
+        retry_max_ms: positiveInt,
+      })
+      .superRefine(ascending(['retry_base_ms', 'retry_max_ms'], false, false)),
     disk: z
       .strictObject({
         check_interval_ms: positiveInt,
@@ -196,19 +237,21 @@ export const settingsSchema = z.strictObject({
     span_sample_every: positiveInt,
     sim_time_every: positiveInt,
   }),
-  supervisor: z.strictObject({
-    enabled: z.boolean(),
-    interval_ms: positiveInt,
-    loop_lag_warn_ms: z.number().positive(),
-    loop_lag_storm_ms: z.number().positive(),
-    loop_lag_sustain: positiveInt,
-    queue_high_ratio: z.number().gt(0).max(1),
-    heartbeat_timeout_ms: positiveInt,
-    services: z.record(
-      z.string(),
-      z.strictObject({ restarts: z.number().int().nonnegative(), escalate: z.boolean() }),
-    ),
-  }),
+  supervisor: z
+    .strictObject({
+      enabled: z.boolean(),
+      interval_ms: positiveInt,
+      loop_lag_warn_ms: z.number().positive(),
+      loop_lag_storm_ms: z.number().positive(),
+      loop_lag_sustain: positiveInt,
+      queue_high_ratio: z.number().gt(0).max(1),
+      heartbeat_timeout_ms: positiveInt,
+      services: z.record(
+        z.string(),
+        z.strictObject({ restarts: z.number().int().nonnegative(), escalate: z.boolean() }),
+      ),
+    })
+    .superRefine(ascending(['loop_lag_warn_ms', 'loop_lag_storm_ms'], false)),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -62,6 +62,9 @@ function exact(value: number, scale: number, file: string, key: string): number 
 export function loadSymbols(file: string): SymbolSpec[] {
   const label = path.relative(process.cwd(), file) || file;
   const raw = readYaml(file);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || !('symbols' in raw)) {
+    throw new ConfigError(label, '', "not a symbol table: expected a mapping with a 'symbols:' list");
+  }
   const parsed = fileSchema.safeParse(raw);
   if (!parsed.success) throw toConfigError(parsed.error, new Map([['symbols', label]]));
   const seen = new Set<string>();

@@ -195,6 +195,6 @@ describe('hft backtest run over a real TAIFEX recording', requireData(), () => {
     assert.match(unknown.stderr, /unknown strategy 'nope'/);
     const lat = await run('z', '--latency-file', path.join(dir, 'missing.csv'));
     assert.equal(lat.code, 2);
-    assert.match(lat.stderr, /latency file .*missing\.csv: ENOENT/);
+    assert.match(lat.stderr, /--latency-file .*missing\.csv: not found/);
   });
 });
