@@ -45,27 +45,42 @@
   tokenInput.value = sessionStorage.getItem('hft-token') ?? '';
   tokenInput.addEventListener('change', () => sessionStorage.setItem('hft-token', tokenInput.value.trim()));
 
-  async function control(action, label) {
+  /** POSTs a control with the token; says in #control-msg what came of it (`done` words a success). */
+  async function post(path, label, done) {
     const token = tokenInput.value.trim();
     const headers = token ? { authorization: `Bearer ${token}` } : {};
     const msg = $('control-msg');
     try {
-      const res = await fetch(`/api/control/${action}`, { method: 'POST', headers });
+      const res = await fetch(path, { method: 'POST', headers });
       const body = await res.json().catch(() => ({}));
       if (res.status === 401) {
         msg.textContent = `${label} refused: control token required (401)`;
         msg.className = 'neg';
       } else if (!res.ok) {
-        msg.textContent = `${label} failed: HTTP ${res.status}`;
+        msg.textContent = `${label} failed: ${body.error ?? `HTTP ${res.status}`}`;
         msg.className = 'neg';
       } else {
-        msg.textContent = `${label} accepted${body.cancels ? `, ${body.cancels} cancels sent` : ''}`;
+        msg.textContent = `${label} accepted${done(body)}`;
         msg.className = 'pos';
       }
     } catch (err) {
       msg.textContent = `${label} failed: ${err}`;
       msg.className = 'neg';
     }
+  }
+  const cancels = (n) => (n ? `, ${n} cancel${n === 1 ? '' : 's'} sent` : '');
+  const control = (action, label) => post(`/api/control/${action}`, label, (b) => cancels(b.cancels));
+
+  /** enable / disable / flatten one strategy; flatten lists each reducing order or why risk refused it. */
+  function strategyControl(id, action) {
+    return post(`/api/strategy/${encodeURIComponent(id)}/${action}`, `${id} ${action}`, (b) => {
+      const orders = (b.orders ?? []).map(
+        (o) =>
+          `${o.side > 0 ? 'buy' : 'sell'} ${int(o.qty)} ${o.symbol}: ${o.orderId ? `sent #${o.orderId}` : `refused ${o.reason}`}`,
+      );
+      const flat = action === 'flatten' && orders.length === 0 ? '; no position' : '';
+      return `${cancels(b.cancels)}${orders.length ? `; ${orders.join('; ')}` : ''}${flat}`;
+    });
   }
   $('btn-halt').addEventListener('click', () => control('halt', 'HALT'));
   $('btn-resume').addEventListener('click', () => control('resume', 'Resume'));
@@ -148,13 +163,17 @@
     );
   }
 
-  /** Line chart on a canvas: `series` = [{ label, values, color }] over timestamps `t`. */
-  function chart(canvasId, t, series, unit) {
-    const canvas = $(canvasId);
+  /**
+   * Line chart on a canvas over timestamps `t`: `series` = [{ values, color, width }] (a null
+   * value leaves a gap), `fmt` labels the axis, `marks` = [{ t, v, side }] are drawn as triangles
+   * (buy up, sell down). `zero` keeps 0 on the axis. Returns the axis range and the marks drawn.
+   */
+  function chart(canvas, t, series, fmt, opts = {}) {
+    const marks = opts.marks ?? [];
     const dpr = window.devicePixelRatio || 1;
     const w = canvas.clientWidth || canvas.width;
     const h = canvas.clientHeight || canvas.height;
-    if (canvas.width !== w * dpr) {
+    if (canvas.width !== w * dpr || canvas.height !== h * dpr) {
       canvas.width = w * dpr;
       canvas.height = h * dpr;
     }
@@ -165,55 +184,107 @@
     if (t.length < 2) {
       ctx.fillStyle = '#7d8895';
       ctx.fillText('collecting…', 8, 16);
-      return;
+      return null;
     }
-    let lo = 0;
-    let hi = 0;
-    for (const s of series)
-      for (const v of s.values) {
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
-      }
-    if (hi === lo) hi = lo + 1;
-    const pad = { l: 66, r: 8, t: 8, b: 16 };
-    const x = (i) => pad.l + ((t[i] - t[0]) / (t[t.length - 1] - t[0] || 1)) * (w - pad.l - pad.r);
+    let lo = opts.zero ? 0 : Number.POSITIVE_INFINITY;
+    let hi = opts.zero ? 0 : Number.NEGATIVE_INFINITY;
+    const take = (v) => {
+      if (v === null || !Number.isFinite(v)) return;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    };
+    for (const s of series) for (const v of s.values) take(v);
+    for (const m of marks) take(m.v);
+    if (!Number.isFinite(lo)) return null;
+    if (hi === lo) {
+      hi += opts.zero ? 1 : Math.max(1e-9, Math.abs(hi) * 1e-4);
+      if (!opts.zero) lo -= hi - lo;
+    }
+    const pad = { l: 74, r: 8, t: 8, b: 16 };
+    const t0 = t[0];
+    const span = t[t.length - 1] - t0 || 1;
+    const xt = (ts) => pad.l + ((ts - t0) / span) * (w - pad.l - pad.r);
     const y = (v) => pad.t + (1 - (v - lo) / (hi - lo)) * (h - pad.t - pad.b);
-    ctx.strokeStyle = '#2a323c';
-    ctx.beginPath();
-    ctx.moveTo(pad.l, y(0));
-    ctx.lineTo(w - pad.r, y(0));
-    ctx.stroke();
+    if (lo <= 0 && hi >= 0) {
+      ctx.strokeStyle = '#2a323c';
+      ctx.beginPath();
+      ctx.moveTo(pad.l, y(0));
+      ctx.lineTo(w - pad.r, y(0));
+      ctx.stroke();
+    }
     ctx.fillStyle = '#7d8895';
-    ctx.fillText(`${num(hi, unit ? 0 : 2)}${unit}`, 4, pad.t + 8);
-    ctx.fillText(`${num(lo, unit ? 0 : 2)}${unit}`, 4, h - pad.b);
-    ctx.fillText(time(t[0]), pad.l, h - 3);
+    ctx.fillText(fmt(hi), 4, pad.t + 8);
+    ctx.fillText(fmt(lo), 4, h - pad.b);
+    ctx.fillText(time(t0), pad.l, h - 3);
     const last = time(t[t.length - 1]);
     ctx.fillText(last, w - pad.r - ctx.measureText(last).width, h - 3);
     for (const s of series) {
       ctx.strokeStyle = s.color;
       ctx.lineWidth = s.width ?? 1.5;
       ctx.beginPath();
-      for (let i = 0; i < s.values.length; i++) {
-        if (i === 0) ctx.moveTo(x(i), y(s.values[i]));
-        else ctx.lineTo(x(i), y(s.values[i]));
+      let pen = false;
+      for (let i = 0; i < s.values.length && i < t.length; i++) {
+        const v = s.values[i];
+        if (v === null || !Number.isFinite(v)) {
+          pen = false;
+          continue;
+        }
+        if (pen) ctx.lineTo(xt(t[i]), y(v));
+        else ctx.moveTo(xt(t[i]), y(v));
+        pen = true;
       }
       ctx.stroke();
     }
+    let drawn = 0;
+    for (const m of marks) {
+      if (m.t < t0 || m.t > t[t.length - 1] + 1000) continue;
+      const x = Math.min(xt(m.t), w - pad.r);
+      const yy = y(m.v);
+      const d = m.side > 0 ? 1 : -1;
+      ctx.fillStyle = m.side > 0 ? '#3fb27f' : '#e5534b';
+      ctx.beginPath();
+      ctx.moveTo(x, yy - 5 * d);
+      ctx.lineTo(x - 4, yy + 3 * d);
+      ctx.lineTo(x + 4, yy + 3 * d);
+      ctx.closePath();
+      ctx.fill();
+      drawn++;
+    }
+    return { lo, hi, drawn };
+  }
+
+  /** Short form of a quantity unit for axis labels. */
+  const unitShort = (unit) => (unit === 'shares' ? 'sh' : unit === 'contracts' ? 'ct' : '');
+  const qtyText = (q, unit) => `${int(q)} ${unitShort(unit)}`.trim();
+
+  /** The figure (caption + canvas) of one symbol's position chart, created once. */
+  function positionFigure(code, unit) {
+    const box = $('pos-charts');
+    for (const f of box.children) if (f.dataset.symbol === code) return f;
+    const fig = document.createElement('figure');
+    fig.dataset.symbol = code;
+    const cap = document.createElement('figcaption');
+    cap.textContent = `${code} · net position (${unit})`;
+    const canvas = document.createElement('canvas');
+    canvas.width = 280;
+    canvas.height = 90;
+    canvas.setAttribute('aria-label', `${code} net position in ${unit}`);
+    fig.append(cap, canvas);
+    box.appendChild(fig);
+    return fig;
   }
 
   function renderPnl(s) {
     const hist = view.history;
     if (!hist) return;
-    const symbols = Object.keys(hist.bySymbol);
+    const units = new Map(s.symbols.map((x) => [x.code, x.unit]));
     const pnlSeries = [{ label: 'total', values: hist.total, color: '#ffffff', width: 2 }];
-    const posSeries = [];
-    symbols.forEach((code, i) => {
-      const color = COLORS[i % COLORS.length];
-      pnlSeries.push({ label: code, values: hist.bySymbol[code].pnl, color });
-      posSeries.push({ label: code, values: hist.bySymbol[code].pos, color });
+    // In the run's symbol order (an object's integer-like keys such as "2330" would come first).
+    const codes = s.symbols.map((x) => x.code).filter((code) => hist.bySymbol[code]);
+    codes.forEach((code, i) => {
+      pnlSeries.push({ label: code, values: hist.bySymbol[code].pnl, color: COLORS[i % COLORS.length] });
     });
-    chart('pnl-chart', hist.t, pnlSeries, '');
-    chart('pos-chart', hist.t, posSeries, ' lots');
+    chart($('pnl-chart'), hist.t, pnlSeries, (v) => num(v), { zero: true });
     const legend = $('chart-legend');
     legend.dataset.points = String(hist.t.length);
     legend.replaceChildren(
@@ -225,10 +296,24 @@
         return span;
       }),
     );
+    // One chart per symbol, each on its own axis in its own unit: 1 contract and 3,000 shares
+    // never share a scale.
+    codes.forEach((code, i) => {
+      const unit = units.get(code) ?? '';
+      const fig = positionFigure(code, unit);
+      const canvas = fig.querySelector('canvas');
+      const series = [{ values: hist.bySymbol[code].pos, color: COLORS[i % COLORS.length] }];
+      const r = chart(canvas, hist.t, series, (v) => qtyText(v, unit), { zero: true });
+      canvas.dataset.unit = unit;
+      if (r) {
+        canvas.dataset.lo = String(r.lo);
+        canvas.dataset.hi = String(r.hi);
+      }
+    });
     rows('positions', s.positions, (p) => [
       p.strategy,
       p.symbol,
-      [int(p.qty), sign(p.qty)],
+      [qtyText(p.qty, units.get(p.symbol) ?? ''), sign(p.qty)],
       num(p.avg),
       [num(p.realized), sign(p.realized)],
       [num(p.unrealized), sign(p.unrealized)],
@@ -236,6 +321,67 @@
       [num(p.net), sign(p.net)],
     ]);
   }
+
+  /** Mid price of the selected symbol, with our own fills on it. */
+  function renderPrice(s) {
+    const hist = view.history;
+    const sym = s.symbols.find((x) => x.code === view.symbol);
+    if (!hist || !sym || !hist.bySymbol[sym.code]) return;
+    const marks = hist.fills
+      .filter((f) => f.symbol === sym.code)
+      .map((f) => ({ t: f.t, v: f.price, side: f.side }));
+    const canvas = $('price-chart');
+    const mids = hist.bySymbol[sym.code].mid;
+    const r = chart(canvas, hist.t, [{ values: mids, color: '#539bf5' }], (v) => num(v, sym.decimals + 1), {
+      marks,
+    });
+    canvas.dataset.symbol = sym.code;
+    canvas.dataset.points = String(mids.filter((v) => v !== null).length);
+    canvas.dataset.fills = String(r ? r.drawn : 0);
+    const buys = marks.filter((m) => m.side > 0).length;
+    text('price-legend', `${sym.code} mid · ▲ ${buys} own buys · ▼ ${marks.length - buys} own sells`);
+  }
+
+  /** One row per strategy, updated in place (its buttons stay the same elements). */
+  function renderStrategies(s) {
+    const body = $('strategies').tBodies[0];
+    const units = new Map(s.symbols.map((x) => [x.code, x.unit]));
+    for (const st of s.strategies) {
+      let tr = [...body.rows].find((r) => r.dataset.strategy === st.id);
+      if (!tr) {
+        tr = document.createElement('tr');
+        tr.dataset.strategy = st.id;
+        for (let i = 0; i < 6; i++) tr.appendChild(document.createElement('td'));
+        tr.cells[0].textContent = st.id;
+        tr.cells[5].className = 'actions';
+        for (const [action, label] of [
+          ['enable', 'Enable'],
+          ['disable', 'Disable'],
+          ['flatten', 'Flatten'],
+        ]) {
+          const b = document.createElement('button');
+          b.type = 'button';
+          b.dataset.action = action;
+          b.textContent = label;
+          if (action === 'flatten') b.className = 'danger';
+          tr.cells[5].appendChild(b);
+        }
+        body.appendChild(tr);
+      }
+      tr.className = st.enabled ? '' : 'off';
+      tr.cells[1].textContent = st.symbols.join(', ');
+      tr.cells[2].textContent = st.enabled ? 'enabled' : 'disabled';
+      tr.cells[3].textContent = int(st.errors);
+      const pos = s.positions
+        .filter((p) => p.strategy === st.id && p.qty !== 0)
+        .map((p) => `${p.symbol} ${qtyText(p.qty, units.get(p.symbol) ?? '')}`);
+      tr.cells[4].textContent = pos.length ? pos.join(', ') : 'flat';
+    }
+  }
+  $('strategies').addEventListener('click', (e) => {
+    const b = e.target.closest('button[data-action]');
+    if (b) strategyControl(b.closest('tr').dataset.strategy, b.dataset.action);
+  });
 
   function renderOrders(s) {
     text('open-count', `${s.openOrders.length} shown`);
@@ -363,6 +509,8 @@
     renderTabs(s);
     renderBook(s);
     renderPnl(s);
+    renderPrice(s);
+    renderStrategies(s);
     renderOrders(s);
     renderRejections(s);
     renderGuard(s);

@@ -1,4 +1,5 @@
 import type { ExecReport } from '../contracts/orders.ts';
+import type { SymbolSpec } from '../contracts/symbols.ts';
 import { MONEY_SCALE } from '../core/money.ts';
 import { STAGE_NAMES, type StageId } from '../observability/latency-stages.ts';
 import { type OpsView, SAFETY_LEVELS } from '../observability/ops-view.ts';
@@ -9,8 +10,10 @@ const TRADES = 25;
 const FILLS = 40;
 const REJECTIONS = 40;
 const OPEN_ORDERS = 100;
-/** PnL/position history: one point a second, ten minutes. */
+/** PnL/position/price history: one point a second, ten minutes. */
 const HISTORY = 600;
+/** Own fills kept for the price chart's marks (within the history window). */
+const FILL_MARKS = 1000;
 /** Latency bars: counts between these bounds (ns), plus one above the last. */
 const BAR_BOUNDS_NS = [1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 export const LATENCY_BARS = ['<1µs', '1-10µs', '10-100µs', '0.1-1ms', '1-10ms', '10-100ms', '0.1-1s', '≥1s'];
@@ -34,10 +37,23 @@ export interface RejectRow {
   detail: string;
 }
 
+/** An own fill as the price chart marks it. */
+export interface FillMark {
+  t: number;
+  symbol: string;
+  strategy: string;
+  side: 1 | -1;
+  price: number;
+  qty: number;
+}
+
 export interface PnlHistory {
   t: number[];
   total: number[];
-  bySymbol: Record<string, { pnl: number[]; pos: number[] }>;
+  /** Net PnL, net position (in the symbol's quantity unit) and mid price (null: no two-sided book). */
+  bySymbol: Record<string, { pnl: number[]; pos: number[]; mid: (number | null)[] }>;
+  /** Own fills since the first point, oldest first. */
+  fills: FillMark[];
 }
 
 export interface LatencyRow {
@@ -69,6 +85,10 @@ export interface DashboardSnapshot {
   symbols: {
     code: string;
     decimals: number;
+    /** What one unit of quantity is: 'contracts', 'shares', or 'units of <size>'. */
+    unit: string;
+    /** Order quantity step (a stock's board lot, e.g. 1,000 shares). */
+    lot: number;
     mid: number | null;
     spread: number;
     bids: [number, number, number][];
@@ -86,6 +106,8 @@ export interface DashboardSnapshot {
     net: number;
   }[];
   pnlTotal: number;
+  /** Every strategy with its state, for the per-strategy controls. */
+  strategies: { id: string; symbols: string[]; enabled: boolean; errors: number }[];
   /** Present when it changed since the previous update (a point a second), and in the first one. */
   history?: PnlHistory;
   openOrders: {
@@ -110,6 +132,13 @@ export interface DashboardSnapshot {
 }
 
 const decimalsOf = (scale: number) => Math.max(0, Math.round(Math.log10(scale)));
+
+/** What one unit of a symbol's quantity is (stock quantities are shares, not board lots). */
+export function quantityUnit(spec: SymbolSpec): string {
+  if (spec.type === 'stock') return 'shares';
+  if (spec.type === 'future' || spec.type === 'option') return 'contracts';
+  return `units of ${spec.multiplier}`;
+}
 const money = (v: number) => Math.round(v) / MONEY_SCALE;
 const us = (ns: number) => Math.round(ns / 10) / 100;
 
@@ -121,7 +150,7 @@ const us = (ns: number) => Math.round(ns / 10) / 100;
 export class SnapshotBuilder {
   private readonly fills: FillRow[] = [];
   private readonly rejects: RejectRow[] = [];
-  private readonly history: PnlHistory = { t: [], total: [], bySymbol: {} };
+  private readonly history: PnlHistory = { t: [], total: [], bySymbol: {}, fills: [] };
   private historyVersion = 0;
   private sentVersion = -1;
   private seq = 0;
@@ -142,6 +171,14 @@ export class SnapshotBuilder {
     const spec = this.view.sys.symbols[r.symbolId];
     if (spec === undefined) return;
     if (r.type === 'fill' || r.type === 'partial') {
+      push(this.history.fills, FILL_MARKS, {
+        t: this.now(),
+        symbol: spec.code,
+        strategy: r.strategyId,
+        side: r.side,
+        price: r.lastPx / spec.priceScale,
+        qty: r.lastQty,
+      });
       push(this.fills, FILLS, {
         at: this.now(),
         strategy: r.strategyId,
@@ -188,13 +225,17 @@ export class SnapshotBuilder {
       }
     }
     h.total.push(money(total));
-    for (const [code, v] of bySym) {
-      const series = (h.bySymbol[code] ??= {
+    for (const spec of sys.symbols) {
+      const v = bySym.get(spec.code)!;
+      const series = (h.bySymbol[spec.code] ??= {
         pnl: new Array(h.t.length - 1).fill(0),
         pos: new Array(h.t.length - 1).fill(0),
+        mid: new Array(h.t.length - 1).fill(null),
       });
+      const mid = sys.lob.stats(spec.id).mid;
       series.pnl.push(money(v.pnl));
       series.pos.push(v.pos);
+      series.mid.push(mid > 0 ? mid / spec.priceScale : null);
     }
     if (h.t.length > HISTORY) {
       h.t.shift();
@@ -202,8 +243,10 @@ export class SnapshotBuilder {
       for (const s of Object.values(h.bySymbol)) {
         s.pnl.shift();
         s.pos.shift();
+        s.mid.shift();
       }
     }
+    while (h.fills.length > 0 && h.fills[0].t < h.t[0]) h.fills.shift();
     this.historyVersion++;
     this.feedRejects('risk', sys.risk.counters.byReason, this.riskSeen, t);
     this.feedRejects('order', sys.orders.counters.byReason, this.orderSeen, t);
@@ -266,6 +309,10 @@ export class SnapshotBuilder {
       symbols: this.books(),
       positions,
       pnlTotal: positions.reduce((a, p) => a + p.net, 0),
+      strategies: sys.runner.status().map((st) => ({
+        ...st,
+        symbols: sys.runner.strategies.find((x) => x.id === st.id)?.symbols.map((x) => x.code) ?? [],
+      })),
       history: withHistory ? this.history : undefined,
       openOrders: this.openOrders(nowNs),
       fills: this.fills.slice().reverse(),
@@ -320,6 +367,8 @@ export class SnapshotBuilder {
       return {
         code: spec.code,
         decimals: decimalsOf(spec.priceScale),
+        unit: quantityUnit(spec),
+        lot: spec.lotSize,
         mid: st.mid > 0 ? st.mid / spec.priceScale : null,
         spread: st.spread / spec.priceScale,
         bids: side(1),

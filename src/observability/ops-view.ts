@@ -30,8 +30,9 @@ export interface SystemView {
   };
   readonly runner: {
     readonly counters: { intents: number; errors: number };
-    readonly strategies: readonly { readonly id: string }[];
+    readonly strategies: readonly { readonly id: string; readonly symbols: readonly SymbolSpec[] }[];
     isEnabled(strategyId: string): boolean;
+    status(): readonly { id: string; enabled: boolean; errors: number }[];
   };
   readonly risk: {
     readonly counters: { checked: number; rejected: number; byReason: Partial<Record<string, number>> };

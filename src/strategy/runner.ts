@@ -44,6 +44,7 @@ export interface RunnerCounters {
 /** An order sent to take a position toward flat (see `reduce`): `orderId` 0 = refused for `reason`. */
 export interface ReduceOrder {
   symbolId: number;
+  symbol: string;
   side: Side;
   qty: number;
   /** Scaled price (the opposite best), 0 when that side of the book is empty. */
@@ -224,7 +225,15 @@ export class StrategyRunner {
       const max = this.d.risk.limits(strategyId, spec.id).maxOrderQty;
       const lot = Math.max(1, spec.lotSize);
       const qty = Math.floor(Math.min(Math.abs(pos), max) / lot) * lot;
-      const order: ReduceOrder = { symbolId: spec.id, side, qty, price, orderId: 0, reason: '' };
+      const order: ReduceOrder = {
+        symbolId: spec.id,
+        symbol: spec.code,
+        side,
+        qty,
+        price,
+        orderId: 0,
+        reason: '',
+      };
       if (price <= 0) order.reason = 'NO_REFERENCE_PRICE';
       else if (qty <= 0) order.reason = 'MAX_ORDER_QTY';
       else {

@@ -28,7 +28,7 @@ async function until(fn: () => boolean, ms: number, what: string): Promise<void>
   }
 }
 
-test('dashboard in headless Chromium: book and PnL update live; HALT needs the token and stops orders', async (t) => {
+test('dashboard in headless Chromium: book, PnL, positions per symbol and price with fills update live; HALT and strategy controls need the token', async (t) => {
   const executablePath = requireBinary(t, CHROMIUM, 'chromium');
   if (executablePath === null) return;
   const settings = testSettings([
@@ -79,6 +79,46 @@ test('dashboard in headless Chromium: book and PnL update live; HALT needs the t
       { timeout: 15_000 },
     );
     await page.waitForFunction(() => document.querySelectorAll('#latency tbody tr').length === 9);
+
+    // Positions: one chart per symbol, each on its own axis, in the symbol's own unit.
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('#pos-charts figure canvas[data-hi]').length === n,
+      sys.symbols.length,
+    );
+    const captions = await page.$$eval('#pos-charts figcaption', (els) => els.map((e) => e.textContent));
+    assert.deepEqual(
+      captions,
+      sys.symbols.map((x) => `${x.code} · net position (${x.type === 'stock' ? 'shares' : 'contracts'})`),
+    );
+    assert.ok(captions.includes('2330 · net position (shares)'));
+    // Once 2330 holds shares, its axis spans thousands while TXFD6's stays within its contracts.
+    await page.waitForFunction(
+      () => {
+        const c = document.querySelector<HTMLCanvasElement>('#pos-charts figure[data-symbol="2330"] canvas')!;
+        return Math.max(Math.abs(Number(c.dataset.hi)), Math.abs(Number(c.dataset.lo))) >= 1000;
+      },
+      null,
+      { timeout: 90_000 },
+    );
+    const txfAxis = await page.$eval('#pos-charts figure[data-symbol="TXFD6"] canvas', (c) => [
+      Number((c as HTMLCanvasElement).dataset.lo),
+      Number((c as HTMLCanvasElement).dataset.hi),
+    ]);
+    assert.ok(Math.max(...txfAxis.map(Math.abs)) <= 40, `TXFD6 axis in contracts: ${txfAxis}`);
+    assert.match((await page.textContent('#positions tbody')) ?? '', /2330[\s\S]*\d sh/);
+    // Price: the selected symbol's mid over time with our own fills marked on it.
+    await page.waitForFunction(
+      () => {
+        const c = document.querySelector<HTMLCanvasElement>('#price-chart')!;
+        return c.dataset.symbol === 'TXFD6' && Number(c.dataset.points) >= 3 && Number(c.dataset.fills) >= 1;
+      },
+      null,
+      { timeout: 30_000 },
+    );
+    assert.match(
+      (await page.textContent('#price-legend')) ?? '',
+      /TXFD6 mid · ▲ \d+ own buys · ▼ \d+ own sells/,
+    );
     await page.screenshot({ path: path.join(os.tmpdir(), 'hft-dashboard-running.png'), fullPage: true });
 
     // HALT without the token is refused, and trading goes on.
@@ -122,6 +162,34 @@ test('dashboard in headless Chromium: book and PnL update live; HALT needs the t
     await page.click('#btn-resume');
     await page.waitForFunction(() => document.querySelector('#state')!.getAttribute('data-level') !== 'HALT');
     await until(() => sys.orders.counters.sent > halted, 30_000, 'orders after resume');
+
+    // Per-strategy controls: disable, enable, flatten with the token; nothing without it.
+    const row = (id: string) => `#strategies tr[data-strategy="${id}"]`;
+    const msg = async (re: RegExp) => {
+      await page.waitForFunction(
+        (src) => new RegExp(src).test(document.querySelector('#control-msg')!.textContent ?? ''),
+        re.source,
+        { timeout: 15_000 },
+      );
+    };
+    await page.click(`${row('mm-txf')} button[data-action="disable"]`);
+    await msg(/mm-txf disable accepted/);
+    assert.equal(sys.runner.isEnabled('mm-txf'), false);
+    await page.waitForFunction(
+      (sel) => document.querySelector(sel)!.textContent!.includes('disabled'),
+      row('mm-txf'),
+    );
+    await page.click(`${row('mm-txf')} button[data-action="enable"]`);
+    await msg(/mm-txf enable accepted/);
+    assert.equal(sys.runner.isEnabled('mm-txf'), true);
+    await page.click(`${row('mm-txf')} button[data-action="flatten"]`);
+    await msg(/mm-txf flatten accepted/);
+    assert.equal(sys.runner.isEnabled('mm-txf'), false, 'flatten turns the strategy off');
+    await page.fill('#token', '');
+    await page.click(`${row('mm-2330')} button[data-action="disable"]`);
+    await msg(/mm-2330 disable refused: control token required \(401\)/);
+    assert.equal(sys.runner.isEnabled('mm-2330'), true);
+    await page.screenshot({ path: path.join(os.tmpdir(), 'hft-dashboard-strategies.png'), fullPage: true });
     assert.deepEqual(pageErrors, [], 'no errors in the page');
   } finally {
     await browser.close();
