@@ -3,7 +3,9 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const COLORS = ['#539bf5', '#f2cc60', '#c297ff', '#3fb27f', '#ff8f6b', '#56d4dd'];
-  const view = { snap: null, history: null, symbol: null };
+  // `drawn*`: what the charts show now; they are redrawn only when the history (a point a second)
+  // or the selected symbol changed, not on every update.
+  const view = { snap: null, history: null, symbol: null, drawnPnl: null, drawnPrice: [null, ''] };
 
   const time = (ms) => new Date(ms).toLocaleTimeString([], { hour12: false });
   const num = (v, d = 2) => (v === null || v === undefined || Number.isNaN(v) ? '–' : Number(v).toFixed(d));
@@ -284,7 +286,9 @@
     codes.forEach((code, i) => {
       pnlSeries.push({ label: code, values: hist.bySymbol[code].pnl, color: COLORS[i % COLORS.length] });
     });
-    chart($('pnl-chart'), hist.t, pnlSeries, (v) => num(v), { zero: true });
+    const redraw = view.drawnPnl !== hist;
+    view.drawnPnl = hist;
+    if (redraw) chart($('pnl-chart'), hist.t, pnlSeries, (v) => num(v), { zero: true });
     const legend = $('chart-legend');
     legend.dataset.points = String(hist.t.length);
     legend.replaceChildren(
@@ -299,6 +303,7 @@
     // One chart per symbol, each on its own axis in its own unit: 1 contract and 3,000 shares
     // never share a scale.
     codes.forEach((code, i) => {
+      if (!redraw) return;
       const unit = units.get(code) ?? '';
       const fig = positionFigure(code, unit);
       const canvas = fig.querySelector('canvas');
@@ -327,6 +332,8 @@
     const hist = view.history;
     const sym = s.symbols.find((x) => x.code === view.symbol);
     if (!hist || !sym || !hist.bySymbol[sym.code]) return;
+    if (view.drawnPrice[0] === hist && view.drawnPrice[1] === sym.code) return;
+    view.drawnPrice = [hist, sym.code];
     const marks = hist.fills
       .filter((f) => f.symbol === sym.code)
       .map((f) => ({ t: f.t, v: f.price, side: f.side }));

@@ -446,9 +446,9 @@ export class OpsServer implements Service {
       return;
     }
     const cut = rest.lastIndexOf('/');
-    const id = decodeURIComponent(rest.slice(0, Math.max(0, cut)));
+    const id = decodePath(rest.slice(0, Math.max(0, cut)));
     const action = rest.slice(cut + 1) as StrategyAction;
-    if (cut <= 0 || !STRATEGY_ACTIONS.includes(action)) {
+    if (cut <= 0 || id === null || !STRATEGY_ACTIONS.includes(action)) {
       send(
         res,
         404,
@@ -480,6 +480,15 @@ export class OpsServer implements Service {
         send(res, 500, 'application/json', JSON.stringify({ ok: false, error: err.message }));
       },
     );
+  }
+}
+
+/** A percent-encoded path segment, or null when it is malformed. */
+function decodePath(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
   }
 }
 

@@ -69,6 +69,7 @@ test('strategy controls need the control token; the read token and no token are 
   assert.equal(sys.runner.isEnabled('mm-txf'), true, 'refused requests change nothing');
   assert.equal((await control('no-such-strategy', 'disable')).status, 404);
   assert.equal((await control('mm-txf', 'explode')).status, 404);
+  assert.equal((await control('%E0%A4%A', 'disable')).status, 404, 'a malformed id is not a server error');
   assert.equal(ops.control.requests['strategy-disable:refused'], 2);
 });
 
