@@ -19,6 +19,9 @@ const ARGS = [
   '--disable-sync',
 ];
 
+/** Bound of every wait: generous, it only fires on a real hang (the machine may run several suites). */
+const WAIT = 120_000;
+
 /** Polls `fn` until it is true (or fails after `ms`). */
 async function until(fn: () => boolean, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;
@@ -50,33 +53,34 @@ test('dashboard in headless Chromium: book, PnL, positions per symbol and price 
   const pageErrors: string[] = [];
   try {
     const page = await browser.newPage({ viewport: { width: 1500, height: 1250 } });
+    page.setDefaultTimeout(WAIT);
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('console', (m) => {
       // The refused HALT below is an expected 401.
       if (m.type() === 'error' && !m.text().includes('status of 401')) pageErrors.push(m.text());
     });
     await page.goto(ops.url!);
-    await page.waitForSelector('#conn.up', { timeout: 15_000 });
+    await page.waitForSelector('#conn.up', { timeout: WAIT });
 
     // The ladder fills and changes as quotes arrive.
     await page.waitForFunction(() => document.querySelectorAll('#ladder tbody td.px').length >= 6, null, {
-      timeout: 15_000,
+      timeout: WAIT,
     });
     const ladder0 = await page.textContent('#ladder tbody');
     await page.waitForFunction(
       (prev) => document.querySelector('#ladder tbody')!.textContent !== prev,
       ladder0,
-      { timeout: 20_000 },
+      { timeout: WAIT },
     );
     // PnL: after the first fill the net PnL moves off zero, the positions table and the chart fill.
     await page.waitForFunction(() => document.querySelector('#pnl-total')!.textContent !== '0.00', null, {
-      timeout: 30_000,
+      timeout: WAIT,
     });
     await page.waitForFunction(() => document.querySelectorAll('#positions tbody tr').length > 0);
     await page.waitForFunction(
       () => Number((document.querySelector('#chart-legend') as HTMLElement).dataset.points) >= 3,
       null,
-      { timeout: 15_000 },
+      { timeout: WAIT },
     );
     await page.waitForFunction(() => document.querySelectorAll('#latency tbody tr').length === 9);
 
@@ -98,7 +102,7 @@ test('dashboard in headless Chromium: book, PnL, positions per symbol and price 
         return Math.max(Math.abs(Number(c.dataset.hi)), Math.abs(Number(c.dataset.lo))) >= 1000;
       },
       null,
-      { timeout: 90_000 },
+      { timeout: WAIT },
     );
     const txfAxis = await page.$eval('#pos-charts figure[data-symbol="TXFD6"] canvas', (c) => [
       Number((c as HTMLCanvasElement).dataset.lo),
@@ -113,7 +117,7 @@ test('dashboard in headless Chromium: book, PnL, positions per symbol and price 
         return c.dataset.symbol === 'TXFD6' && Number(c.dataset.points) >= 3 && Number(c.dataset.fills) >= 1;
       },
       null,
-      { timeout: 30_000 },
+      { timeout: WAIT },
     );
     assert.match(
       (await page.textContent('#price-legend')) ?? '',
@@ -134,19 +138,19 @@ test('dashboard in headless Chromium: book, PnL, positions per symbol and price 
     assert.notEqual(await page.getAttribute('#state', 'data-level'), 'HALT');
     assert.equal(ops.control.requests['halt:refused'], 1);
     const before = sys.orders.counters.sent;
-    await until(() => sys.orders.counters.sent > before, 30_000, 'orders after the refused HALT');
+    await until(() => sys.orders.counters.sent > before, WAIT, 'orders after the refused HALT');
 
     // With the token HALT takes effect: the state shows HALT and the orders counter stops.
     await page.fill('#token', ops.token);
     await page.click('#btn-halt');
-    await page.waitForSelector('#state[data-level="HALT"]', { timeout: 5000 });
+    await page.waitForSelector('#state[data-level="HALT"]', { timeout: WAIT });
     const halted = sys.orders.counters.sent;
     const events = sys.marketData.events;
-    await until(() => sys.marketData.events > events + 60, 30_000, 'market data during HALT');
+    await until(() => sys.marketData.events > events + 60, WAIT, 'market data during HALT');
     await page.waitForFunction(
       (n) => document.querySelector('#c-orders')!.textContent === n.toLocaleString('en-US'),
       halted,
-      { timeout: 5000 },
+      { timeout: WAIT },
     );
     await page.waitForTimeout(600); // a few more pushes: the counter must not move
     assert.equal(await page.textContent('#c-orders'), halted.toLocaleString('en-US'));
@@ -154,14 +158,14 @@ test('dashboard in headless Chromium: book, PnL, positions per symbol and price 
     assert.match((await page.textContent('#guard-history tbody tr')) ?? '', /NORMAL|WARM/);
     assert.match((await page.textContent('#guard-history tbody tr')) ?? '', /HALT/);
     await page.waitForFunction(() => document.querySelector('#c-open')!.textContent === '0', null, {
-      timeout: 10_000,
+      timeout: WAIT,
     });
     await page.screenshot({ path: path.join(os.tmpdir(), 'hft-dashboard-halted.png'), fullPage: true });
 
     // Resume brings orders back.
     await page.click('#btn-resume');
     await page.waitForFunction(() => document.querySelector('#state')!.getAttribute('data-level') !== 'HALT');
-    await until(() => sys.orders.counters.sent > halted, 30_000, 'orders after resume');
+    await until(() => sys.orders.counters.sent > halted, WAIT, 'orders after resume');
 
     // Per-strategy controls: disable, enable, flatten with the token; nothing without it.
     const row = (id: string) => `#strategies tr[data-strategy="${id}"]`;
@@ -169,7 +173,7 @@ test('dashboard in headless Chromium: book, PnL, positions per symbol and price 
       await page.waitForFunction(
         (src) => new RegExp(src).test(document.querySelector('#control-msg')!.textContent ?? ''),
         re.source,
-        { timeout: 15_000 },
+        { timeout: WAIT },
       );
     };
     await page.click(`${row('mm-txf')} button[data-action="disable"]`);
