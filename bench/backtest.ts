@@ -31,6 +31,14 @@ export interface BacktestBench {
   passes: number;
   /** Reading and decoding the data file (once, before the passes). */
   read_s: number;
+  /**
+   * The same backtest with StormGuard off and applied (`--guard off|on`; the default is observe):
+   * observe minus off is what evaluating the guard costs; on is another run (the guard turns the
+   * strategy reduce-only at ~11:30 Taipei, so it sends fewer orders). Best pass each.
+   */
+  guard_off_events_per_s: number;
+  guard_on_events_per_s: number;
+  guard_on_fills: number;
   /** The same replay through the runtime with no strategy (no orders), events / s. */
   no_strategy_events_per_s: number;
   /** The L2 exchange model alone (book + queue bookkeeping), events / s. */
@@ -65,6 +73,25 @@ export async function benchBacktest(root: string, dataDir: string, passes = 3): 
   // The first passes run while the JIT still compiles (~3 passes here): the median is over the rest.
   const warm = walls.slice(Math.min(WARMUP_PASSES, passes - 1)).sort((a, b) => a - b);
   const best = Math.min(...walls);
+  const guarded = async (guard: 'off' | 'on') => {
+    let wall = Number.POSITIVE_INFINITY;
+    let n = 0;
+    for (let pass = 0; pass < passes; pass++) {
+      const r = await runBacktest(cfg, {
+        strategyId: 'mm-txf',
+        data: [data],
+        models: DEFAULT_MODELS,
+        log,
+        replay,
+        guard,
+      });
+      wall = Math.min(wall, r.run.wall_s);
+      n = r.summary.trades;
+    }
+    return { eps: Math.round(events / wall), fills: n };
+  };
+  const off = await guarded('off');
+  const on = await guarded('on');
 
   // The runtime's data path alone: the same replay with every strategy disabled.
   let idle = Number.POSITIVE_INFINITY;
@@ -112,6 +139,9 @@ export async function benchBacktest(root: string, dataDir: string, passes = 3): 
     median_events_per_s: Math.round(events / warm[warm.length >> 1]),
     passes,
     read_s: Math.round(readS * 1000) / 1000,
+    guard_off_events_per_s: off.eps,
+    guard_on_events_per_s: on.eps,
+    guard_on_fills: on.fills,
     no_strategy_events_per_s: Math.round(events / idle),
     exchange_events_per_s: Math.round(c.n / exBest),
   };

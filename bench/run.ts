@@ -135,12 +135,17 @@ row(
   `p50 ${mc.off.event_to_intent_p50_us} us   p99 ${mc.off.event_to_intent_p99_us} us   ${mc.off.events_per_s} events/s`,
 );
 // Backtest throughput: hft backtest run with the market maker on a TXF day, single thread; best pass
-// and median warm pass of 9 over the data read once (the JIT compiles over the first three).
+// and median warm pass of 9 over the data read once (the JIT compiles over the first three);
+// StormGuard observed (the default), then off and applied.
 const bt = await benchBacktest(root, dataDir, 9);
 results.backtest = bt;
 row(
   `backtest: market maker on ${bt.file}`,
   `${bt.events_per_s} events/s best of ${bt.passes} passes, median warm pass ${bt.median_events_per_s} (${bt.events} events in ${bt.wall_s} s, ${bt.fills} fills; reading the file once: ${bt.read_s} s)`,
+);
+row(
+  'backtest: the same, StormGuard off / applied (on)',
+  `${bt.guard_off_events_per_s} / ${bt.guard_on_events_per_s} events/s best pass (observe is the default; on: ${bt.guard_on_fills} fills)`,
 );
 row('backtest: same replay without a strategy', `${bt.no_strategy_events_per_s} events/s`);
 row('backtest: L2 exchange model alone, same events', `${bt.exchange_events_per_s} events/s`);

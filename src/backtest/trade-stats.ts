@@ -1,7 +1,7 @@
 import type { Side } from '../contracts/market.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
 import { NS_PER_S } from '../core/clock.ts';
-import type { Scheduler, TaskSource } from '../core/scheduler.ts';
+import type { Scheduler } from '../core/scheduler.ts';
 import { tickAt } from '../core/ticks.ts';
 import { moneyFactor } from '../execution/fees.ts';
 import { SampleLog } from './sample-log.ts';
@@ -41,8 +41,8 @@ interface Lots {
 
 /**
  * Per-trade statistics of a backtest: the markout of every fill against the book's mid 1 s, 10 s
- * and 60 s later (data time, measured by a background scheduler source in time order, no task
- * per fill), and holding times by FIFO matching of each strategy's fills per symbol.
+ * and 60 s later (data time; one scheduler timer per horizon at a time, not one per fill), and
+ * holding times by FIFO matching of each strategy's fills per symbol.
  */
 export class TradeStats {
   /** Per fill: markout in ticks at each horizon (NaN: not measured). */
@@ -57,9 +57,6 @@ export class TradeStats {
   private readonly held = new SampleLog(2);
   private readonly factors: number[];
 
-  /** The source that measures pending markouts when they are due. */
-  readonly source: TaskSource = { nextTs: Number.POSITIVE_INFINITY, run: () => this.measure() };
-
   constructor(
     private readonly symbols: readonly SymbolSpec[],
     private readonly scheduler: Scheduler,
@@ -67,7 +64,6 @@ export class TradeStats {
     private readonly mid: (symbolId: number) => number,
   ) {
     this.factors = symbols.map(moneyFactor);
-    scheduler.addSource(this.source, true);
   }
 
   /** Records one fill (in time order). */
@@ -81,8 +77,10 @@ export class TradeStats {
     c[off + 4] = ts;
     const m = this.markouts.add();
     this.markouts.chunk.fill(Number.NaN, m, m + MARKOUT_HORIZONS_S.length);
-    const due = ts + MARKOUT_HORIZONS_S[0] * NS_PER_S;
-    if (due < this.source.nextTs) this.source.nextTs = due;
+    // Per horizon one timer at a time, at its oldest pending fill (fills come in time order).
+    const i = this.fills.length - 1;
+    for (let k = 0; k < MARKOUT_HORIZONS_S.length; k++)
+      if (this.next[k] === i) this.scheduler.at(ts + MARKOUT_HORIZONS_S[k] * NS_PER_S, this.measure, k);
     this.hold(ts, `${strategy}\u0000${symbolId}`, side, qty);
   }
 
@@ -134,36 +132,31 @@ export class TradeStats {
     };
   }
 
-  /** Measures every markout due by now, in time order. */
-  private measure(): void {
+  /** Measures the markouts of horizon `k` due by now and sets the timer for the next one. */
+  private readonly measure = (k: number): void => {
     const now = this.scheduler.clock.nowNs();
     const f = this.fills;
-    let nextTs = Number.POSITIVE_INFINITY;
-    for (let k = 0; k < MARKOUT_HORIZONS_S.length; k++) {
-      const h = MARKOUT_HORIZONS_S[k] * NS_PER_S;
-      let i = this.next[k];
-      for (; i < f.length && f.get(i, 4) + h <= now; i++) {
-        const sym = f.get(i, 0);
-        const side = f.get(i, 1);
-        const price = f.get(i, 2);
-        const qty = f.get(i, 3);
-        const mid = this.mid(sym);
-        if (!(mid > 0)) continue;
-        const spec = this.symbols[sym];
-        const edge = side * (mid - price);
-        const ticks = edge / tickAt(spec, price);
-        this.markouts.set(i, k, ticks);
-        const s = this.sums[k];
-        s.n++;
-        s.qty += qty;
-        s.ticksQty += ticks * qty;
-        s.money += edge * qty * this.factors[sym];
-      }
-      this.next[k] = i;
-      if (i < f.length) nextTs = Math.min(nextTs, f.get(i, 4) + h);
+    const h = MARKOUT_HORIZONS_S[k] * NS_PER_S;
+    let i = this.next[k];
+    for (; i < f.length && f.get(i, 4) + h <= now; i++) {
+      const sym = f.get(i, 0);
+      const side = f.get(i, 1);
+      const price = f.get(i, 2);
+      const qty = f.get(i, 3);
+      const mid = this.mid(sym);
+      if (!(mid > 0)) continue;
+      const edge = side * (mid - price);
+      const ticks = edge / tickAt(this.symbols[sym], price);
+      this.markouts.set(i, k, ticks);
+      const s = this.sums[k];
+      s.n++;
+      s.qty += qty;
+      s.ticksQty += ticks * qty;
+      s.money += edge * qty * this.factors[sym];
     }
-    this.source.nextTs = nextTs;
-  }
+    this.next[k] = i;
+    if (i < f.length) this.scheduler.at(f.get(i, 4) + h, this.measure, k);
+  };
 
   /** FIFO matching: a fill against open lots of the other side closes them, the rest opens a lot. */
   private hold(ts: number, key: string, side: number, qty: number): void {
