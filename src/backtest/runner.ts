@@ -84,6 +84,7 @@ export async function runBacktest(cfg: BacktestConfig, opts: BacktestOptions): P
     strategies: cfg.strategies.map((s) => (s.id === strategy.id ? strategy : { ...s, enabled: false })),
     log: opts.log,
     record: false,
+    runKind: 'backtest',
     // A backtest's dead letters belong to its report, not to the live dead-letter directory.
     flushDeadLetters: false,
     replay: opts.replay,

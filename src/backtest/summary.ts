@@ -14,14 +14,19 @@ import type { HoldingStats, MarkoutStats } from './trade-stats.ts';
 /** Sharpe and Sortino use equity changes over buckets of this many seconds of data time. */
 export const RATIO_BUCKET_S = 60;
 
-/** The run summary without its wall-clock figures, so equal runs give byte-identical files. */
+/**
+ * The run summary without its wall-clock figures and run id, so equal runs give files that differ only in
+ * the top-level run_id.
+ */
 export type DeterministicRunSummary = Omit<
   RunSummary,
-  'wall_s' | 'latency_us' | 'lob_update_ns' | 'recorder'
+  'wall_s' | 'latency_us' | 'lob_update_ns' | 'recorder' | 'run_id' | 'kind'
 >;
 
 /** summary.json: money in currency units, ratios as plain numbers. */
 export interface BacktestSummary {
+  /** This backtest's run id (kind backtest; core/run-id.ts). */
+  run_id: string;
   strategy: { id: string; class: string; symbols: string[]; params: Record<string, unknown> };
   data: string[];
   symbols: string[];
@@ -106,7 +111,7 @@ export function summarize(x: SummaryInput): BacktestSummary {
   const returns = bucketReturns(e, RATIO_BUCKET_S * 1e9);
   const perYear = periodsPerYear(returns);
   const dd = drawdown(e);
-  const { wall_s, latency_us, lob_update_ns, recorder, ...run } = x.run;
+  const { wall_s, latency_us, lob_update_ns, recorder, run_id, kind, ...run } = x.run;
   const finalPosition: Record<string, number> = {};
   x.symbols.forEach((s, i) => {
     finalPosition[s.code] = last >= 0 ? e.position[i][last] : 0;
@@ -114,6 +119,7 @@ export function summarize(x: SummaryInput): BacktestSummary {
   const m = x.models;
   const lat = x.settings.sim.latency;
   return {
+    run_id,
     strategy: {
       id: x.strategy.id,
       class: x.strategy.class,

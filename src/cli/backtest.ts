@@ -187,7 +187,7 @@ function formatResult(s: BacktestSummary, out: string, currency: string): string
     `  markout per fill vs mid (ticks): ${mo}   holding time: median ${duration(h.median_s)}, mean ${duration(h.avg_s)} (${grouped(h.closed_qty, 0)} closed)`,
     `  ${guardLine(s.guard)}`,
     `  refused before the venue: ${refusedLine(s.refused)}`,
-    `report written to ${out}`,
+    `report written to ${out} (run ${s.run_id})`,
   ].join('\n');
 }
 

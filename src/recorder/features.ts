@@ -48,7 +48,12 @@ export async function detectFeatures(db: SqlRunner, logger?: Logger): Promise<Fe
     } catch {
       return false;
     } finally {
-      await db.exec(`DROP TABLE IF EXISTS ${name}`).catch(() => {});
+      // SYNC: an Atomic database otherwise keeps a dropped table's metadata for 8 minutes (old servers
+      // have no SYNC and drop at once).
+      await db
+        .exec(`DROP TABLE IF EXISTS ${name} SYNC`)
+        .catch(() => db.exec(`DROP TABLE IF EXISTS ${name}`))
+        .catch(() => {});
     }
   };
   const mt =

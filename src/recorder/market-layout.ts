@@ -11,7 +11,7 @@ import { RowWriter } from './row-writer.ts';
  *
  *   symbol FixedString(32) | exch_ts ingest_ts: Int64 | kind seq price volume price_scale: Float64
  *   | 4 x (7 pad bytes, then Array(Float64): 1-byte length n < 128 and n values): bid px, bid qty, ask px, ask qty
- *   | rid UInt64 (appended by the worker)
+ *   | rid UInt64 | run String (appended by the worker; rows recorded before run ids end at rid)
  */
 
 export const SYMBOL_BYTES = 32;
@@ -111,8 +111,7 @@ export function writeMarketRow(
   return o < 0 ? -1 : o - at;
 }
 
-/** The layout as a ClickHouse structure (for the file() table function). */
-export const MARKET_STRUCTURE = [
+const LEGACY_STRUCTURE = [
   `symbol FixedString(${SYMBOL_BYTES})`,
   'exch_ts Int64',
   'ingest_ts Int64',
@@ -124,8 +123,12 @@ export const MARKET_STRUCTURE = [
   'rid UInt64',
 ].join(', ');
 
-/** SELECT list turning the layout into hft.market_data's columns (in TOPICS column order). */
-export const MARKET_SELECT = [
+/** The layout as a ClickHouse structure (for the file() table function). */
+export const MARKET_STRUCTURE = `${LEGACY_STRUCTURE}, run String`;
+/** The layout of rows recorded before run ids (no `run` after `rid`). */
+export const MARKET_LEGACY_STRUCTURE = LEGACY_STRUCTURE;
+
+const LEGACY_SELECT = [
   'toStringCutToZero(symbol)',
   'exch_ts',
   'ingest_ts',
@@ -138,8 +141,16 @@ export const MARKET_SELECT = [
   'rid',
 ].join(', ');
 
-/** Converts `rows` layout rows (each followed by its rid) to RowBinary in hft.market_data's column order. */
-export function marketToRowBinary(raw: Buffer, rows: number): Buffer {
+/** SELECT list turning the layout into hft.market_data's columns (in TOPICS column order). */
+export const MARKET_SELECT = `${LEGACY_SELECT}, run`;
+/** The same for rows recorded before run ids (topic.legacyColumns). */
+export const MARKET_LEGACY_SELECT = LEGACY_SELECT;
+
+/**
+ * Converts `rows` layout rows (each followed by its rid and, unless `legacy`, its run) to RowBinary in
+ * hft.market_data's column order.
+ */
+export function marketToRowBinary(raw: Buffer, rows: number, legacy = false): Buffer {
   const out = Buffer.allocUnsafe(raw.length + rows * 16);
   const w = new RowWriter(out.buffer, out.byteOffset, out.length);
   const levels = new Float64Array(MAX_LEVELS);
@@ -162,8 +173,21 @@ export function marketToRowBinary(raw: Buffer, rows: number): Buffer {
       o += 8 + 8 * n;
     }
     w.u32(f(6));
-    w.raw(raw.subarray(o, o + 8));
-    at = o + 8;
+    let next = o + 8;
+    if (!legacy) {
+      // The run: a RowBinary String (LEB128 length, then its bytes), copied as it is.
+      let len = 0;
+      let shift = 0;
+      let b: number;
+      do {
+        b = raw[next++];
+        len |= (b & 0x7f) << shift;
+        shift += 7;
+      } while (b & 0x80);
+      next += len;
+    }
+    w.raw(raw.subarray(o, next));
+    at = next;
   }
   return out.subarray(0, w.pos);
 }

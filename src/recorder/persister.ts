@@ -14,7 +14,7 @@ import {
   mustShed,
   readDisk,
 } from './wal/disk-monitor.ts';
-import { FLAG_ATTEMPTED, FLAG_COPY, ridString } from './wal/format.ts';
+import { FLAG_ATTEMPTED, FLAG_COPY, FLAG_RUN_ID, ridString } from './wal/format.ts';
 import { emptyLoadResult, topicDrained, WalLoader } from './wal/loader.ts';
 import { adoptOwnSegments, SELF_OWNER } from './wal/segments.ts';
 import { WalWriter, type WalWriterOptions } from './wal/writer.ts';
@@ -44,6 +44,8 @@ export interface PersisterConfig {
   closeTimeoutMs: number;
   /** This worker replaces one that died in this process: its open segments are sealed for loading. */
   restarted?: boolean;
+  /** The run id appended to every row (after its rid). */
+  runId: string;
 }
 
 /** What the persister tells the trading thread. */
@@ -141,6 +143,8 @@ export class Persister {
   private lastDiskCheck = 0;
   private lastStatus = 0;
   private readonly shedAt: (DiskLevel | null)[];
+  /** RowBinary String of the run id: appended to every row after its rid. */
+  private readonly runTail: Buffer;
 
   constructor(
     private readonly cfg: PersisterConfig,
@@ -158,6 +162,9 @@ export class Persister {
     this.wal = new WalWriter(cfg.wal);
     this.wal.onIoError = (what, err) => this.walFailed(`WAL ${what} failed: ${err.message}`);
     this.shedAt = TOPICS.map((t) => (t.sheddable ? (cfg.disk.shedAt[t.name] ?? null) : null));
+    const run = Buffer.from(cfg.runId, 'utf8');
+    if (run.length > 127) throw new Error(`run id longer than 127 bytes: ${cfg.runId}`);
+    this.runTail = Buffer.concat([Buffer.from([run.length]), run]);
   }
 
   get sinkKind(): 'chdb' | 'server' {
@@ -311,8 +318,9 @@ export class Persister {
           b.ridHi = this.wal.ridHi;
           b.startedAt = now;
         }
-        if (b.pos + len + 8 > b.buf.length) {
-          const bigger = Buffer.allocUnsafe(Math.max(b.buf.length * 2, b.pos + len + 8));
+        const tail = 8 + this.runTail.length;
+        if (b.pos + len + tail > b.buf.length) {
+          const bigger = Buffer.allocUnsafe(Math.max(b.buf.length * 2, b.pos + len + tail));
           b.buf.copy(bigger, 0, 0, b.pos);
           b.buf = bigger;
         }
@@ -320,7 +328,7 @@ export class Persister {
         b.pos += len;
         b.buf.writeUInt32LE(b.ridLo, b.pos);
         b.buf.writeUInt32LE(b.ridHi, b.pos + 4);
-        b.pos += 8;
+        b.pos += 8 + this.runTail.copy(b.buf, b.pos + 8);
         b.rows++;
         taken++;
         c.advance(len);
@@ -354,7 +362,7 @@ export class Persister {
       rows: b.rows,
       ridHi: b.ridHi,
       ridLo: b.ridLo,
-      flags: 0,
+      flags: FLAG_RUN_ID,
     };
     if (this.onWal[t.id]) {
       this.toWal(p); // synchronous: the buffer is reused (toWal copies what it must keep)
@@ -412,7 +420,7 @@ export class Persister {
           this.insertFailedAt[t.id] = Date.now();
           if (outage) this.sinkDown();
           else this.onWal[t.id] = true;
-          this.guarded(() => this.toWal({ ...p, flags: FLAG_ATTEMPTED }));
+          this.guarded(() => this.toWal({ ...p, flags: p.flags | FLAG_ATTEMPTED }));
           this.wake?.();
         }
       }

@@ -2,15 +2,17 @@ import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writ
 import { join } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { openServerStore, type ServerOptions } from './server-store.ts';
-import { openEmbeddedStore, type Store } from './store.ts';
+import { openEmbeddedStore, type Store, type StoreAccess } from './store.ts';
 
 /** The embedded store's directory, or a server (which then wins). */
 export type QueryTarget = string | { server: ServerOptions | null; dataDir: string };
 
-/** Opens the store a target names (applying the schema). */
-export function openTarget(target: QueryTarget): Promise<Store> {
-  if (typeof target === 'string') return openEmbeddedStore(target);
-  return target.server ? openServerStore(target.server) : openEmbeddedStore(target.dataDir);
+/** Opens the store a target names: for writing (applying the schema) or for reading (see StoreAccess). */
+export function openTarget(target: QueryTarget, access: StoreAccess = 'write'): Promise<Store> {
+  if (typeof target === 'string') return openEmbeddedStore(target, undefined, access);
+  return target.server
+    ? openServerStore(target.server, undefined, access)
+    : openEmbeddedStore(target.dataDir, undefined, access);
 }
 
 /** File by which a running process that owns an embedded store advertises its ops API (mode 0600: it holds the read token). */
@@ -61,6 +63,40 @@ function storeApi(dataDir: string): StoreApi | null {
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return null;
   }
   return api;
+}
+
+/** Read access to a store: its own connection, or a running process's API. */
+export interface SqlReader {
+  query(sql: string, format: string): Promise<string>;
+}
+
+/**
+ * Runs `body` with read access to the target's store: through the API of a running process that owns the
+ * embedded store (read statements, with its read token), else opened for reading (see StoreAccess) and closed afterwards.
+ * `via` names the process that answered. Bad SQL is a UserError.
+ */
+export async function withReader<T>(
+  target: QueryTarget,
+  body: (db: SqlReader) => Promise<T>,
+): Promise<{ result: T; via: { pid: number; url: string } | null }> {
+  const dataDir = typeof target === 'string' ? target : target.server ? null : target.dataDir;
+  const api = dataDir === null ? null : storeApi(dataDir);
+  if (api !== null) {
+    const db: SqlReader = { query: (sql, format) => queryApi(api, sql, format) };
+    return { result: await body(db), via: { pid: api.pid, url: api.url } };
+  }
+  const store = await openTarget(target, 'read');
+  try {
+    const db: SqlReader = {
+      query: (sql, format) =>
+        store.query(sql, format).catch((err: Error) => {
+          throw new UserError(`query failed: ${err.message}`);
+        }),
+    };
+    return { result: await body(db), via: null };
+  } finally {
+    await store.close();
+  }
 }
 
 /** Where a query was answered: the store itself, or a running process that owns it. */
@@ -115,7 +151,7 @@ export async function runQuery(
   sql: string,
   format = 'PrettyCompactMonoBlock',
 ): Promise<string> {
-  const store = await openTarget(target);
+  const store = await openTarget(target, 'read');
   try {
     return await store.query(sql, format);
   } catch (err) {

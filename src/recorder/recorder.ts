@@ -6,6 +6,7 @@ import 'chdb';
 import { Epoch } from '../core/clock.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { checkRunId, newRunId } from '../core/run-id.ts';
 import { workerUrl } from '../core/worker-url.ts';
 import { createRingMemory, RingConsumer, RingProducer } from './byte-ring.ts';
 import { KIND_DEPTH, KIND_TRADE, MAX_LEVELS, marketRowBound, writeMarketRow } from './market-layout.ts';
@@ -20,12 +21,15 @@ import {
   fillBound,
   type OrderRecord,
   orderBound,
+  type RunRecord,
   riskBound,
+  runBound,
   spanBound,
   writeAudit,
   writeFill,
   writeOrder,
   writeRisk,
+  writeRun,
   writeSpan,
 } from './rows.ts';
 import type { ServerOptions } from './server-store.ts';
@@ -37,6 +41,8 @@ import type { WalWriterOptions } from './wal/writer.ts';
 
 export interface RecorderOptions {
   logger: Logger;
+  /** The run id every recorded row carries (core/run-id.ts); default: a new one. */
+  runId?: string;
   /** Embedded ClickHouse data directory (used when no server is given). */
   dataDir: string;
   /** A ClickHouse server instead of the embedded store. */
@@ -137,6 +143,9 @@ const ORDERS = TOPIC_BY_NAME.orders.id;
 const TRADES = TOPIC_BY_NAME.trades.id;
 const SPANS = TOPIC_BY_NAME.latency_spans.id;
 const RISK = TOPIC_BY_NAME.risk_events.id;
+const RUNS = TOPIC_BY_NAME.runs.id;
+/** A run row above this (its ring holds about twice as much) keeps a note instead of its summary. */
+const MAX_RUN_ROW_BYTES = 256 * 1024;
 const MIB = 1024 * 1024;
 const NONE = new Float64Array(0);
 
@@ -174,6 +183,8 @@ function workerReady(worker: Worker): Promise<void> {
  * dropped: their rows wait in this thread's memory until the ring has room.
  */
 export class Recorder {
+  /** The run id appended to every row this recorder writes. */
+  readonly runId: string;
   onDiskLevel: ((r: DiskReading) => void) | null;
   private holdListener: ((reason: string | null) => void) | null;
   private readonly lanes: Lane[];
@@ -225,6 +236,7 @@ export class Recorder {
   ) {
     this.lanes = rings.map((m) => ({ p: new RingProducer(m), spill: [] }));
     this.rings = rings;
+    this.runId = opts.runId as string;
     this.depthLevels = Math.min(opts.depthLevels ?? 10, MAX_LEVELS);
     this.marketBytes = marketRowBound(this.depthLevels);
     this.holdListener = opts.onHold ?? null;
@@ -245,11 +257,15 @@ export class Recorder {
   static async open(opts: RecorderOptions): Promise<Recorder> {
     const ringBytes = (opts.ringMb ?? 32) * MIB;
     const rings = TOPICS.map((t) =>
-      createRingMemory(Math.max(64 * 1024, Math.floor(ringBytes * t.ringShare))),
+      createRingMemory(Math.max(t.minRingBytes, Math.floor(ringBytes * t.ringShare))),
     );
     const stats = new SharedStats();
     const mode = opts.mode ?? 'fallback';
+    const runId = opts.runId ?? newRunId();
+    checkRunId(runId);
+    opts = { ...opts, runId };
     const config: PersisterConfig = {
+      runId,
       mode,
       dataDir: opts.dataDir,
       server: opts.server ?? null,
@@ -423,6 +439,26 @@ export class Recorder {
       this.prepareScratch(bound);
       writeRisk(this.scratch, ts, kind, from, to, reason);
       this.keep(RISK, lane);
+    }
+  }
+
+  /** Records a row of hft.runs (the run's start or end). Never dropped. */
+  recordRun(run: RunRecord): void {
+    let r = run;
+    if (runBound(r) > MAX_RUN_ROW_BYTES) {
+      const summary = JSON.stringify({ truncated: true, summary_bytes: Buffer.byteLength(r.summary) });
+      r = { ...r, summary };
+      if (runBound(r) > MAX_RUN_ROW_BYTES) r = { ...r, config: '{"truncated":true}' };
+    }
+    const lane = this.lanes[RUNS];
+    const bound = runBound(r);
+    if (this.ready(lane, bound)) {
+      writeRun(lane.p.w, r);
+      this.committed(RUNS, lane.p.commit());
+    } else {
+      this.prepareScratch(bound);
+      writeRun(this.scratch, r);
+      this.keep(RUNS, lane);
     }
   }
 

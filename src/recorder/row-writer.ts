@@ -132,6 +132,12 @@ export class RowWriter {
     for (let i = 0; i < n; i++) this.i64(a[i]);
   }
 
+  /** Array(String). */
+  strArray(a: readonly string[]): void {
+    this.varint(a.length);
+    for (const s of a) this.str(s);
+  }
+
   /** Raw bytes (an already encoded row). */
   raw(src: Uint8Array): void {
     this.bytes.set(src, this.pos);

@@ -108,6 +108,28 @@ export interface AuditRows {
 
 export type AuditTable = keyof AuditRows;
 
+/**
+ * A row of hft.runs: written when a run starts (revision 0, endTs 0) and again when it ends (revision 1,
+ * with its summary). The run id itself is the row's `run`, appended by the worker like every row's.
+ */
+export interface RunRecord {
+  revision: number;
+  /** sim, replay, backtest, live, record, shadow, ... (an open set). */
+  kind: string;
+  configHash: string;
+  /** The canonical settings the hash is of (JSON, secrets removed). */
+  config: string;
+  codeVersion: string;
+  host: string;
+  pid: number;
+  /** Wall-clock epoch ms (stored exactly as Int64 ns); endMs 0 until the run ends. */
+  startMs: number;
+  endMs: number;
+  symbols: readonly string[];
+  /** The run summary as JSON ('' until the run ends). */
+  summary: string;
+}
+
 // Each writer below has a matching bound: the most bytes it can write (the ring reserves that much).
 
 export function orderBound(r: OrderRecord): number {
@@ -181,11 +203,38 @@ export function writeRisk(
   w.str(reason);
 }
 
+export function runBound(r: RunRecord): number {
+  let n = 4 + 4 + 8 + 8 + 5;
+  for (const x of [r.kind, r.configHash, r.config, r.codeVersion, r.host, r.summary]) n += strBound(x);
+  for (const x of r.symbols) n += strBound(x);
+  return n;
+}
+
+export function writeRun(w: RowWriter, r: RunRecord): void {
+  w.u32(r.revision);
+  w.str(r.kind);
+  w.str(r.configHash);
+  w.str(r.config);
+  w.str(r.codeVersion);
+  w.str(r.host);
+  w.u32(r.pid);
+  nsFromMs(w, r.startMs);
+  nsFromMs(w, r.endMs);
+  w.strArray(r.symbols);
+  w.str(r.summary);
+}
+
+/** Int64 ns of an integer epoch-ms time, exact (a float product above 2^53 ns would round). */
+function nsFromMs(w: RowWriter, ms: number): void {
+  const ns = BigInt.asUintN(64, BigInt(Math.round(ms)) * 1_000_000n);
+  w.u64Parts(Number(ns >> 32n), Number(ns & 0xffffffffn));
+}
+
 /** Bound for an audit row: strings by length, every other column 8 bytes. */
 export function auditBound(table: AuditTable, row: AuditRows[AuditTable]): number {
   const r = row as unknown as Record<string, unknown>;
   let n = 0;
-  for (const [col, type] of TOPIC_BY_NAME[table as TopicName].columns) {
+  for (const [col, type] of TOPIC_BY_NAME[table as TopicName].fields) {
     n += type === 'String' ? strBound(String(r[col] ?? '')) : 8;
   }
   return n;
@@ -194,8 +243,7 @@ export function auditBound(table: AuditTable, row: AuditRows[AuditTable]): numbe
 /** Writes an audit row by its table's column list; a missing or mistyped value marks the row invalid. */
 export function writeAudit(w: RowWriter, table: AuditTable, row: AuditRows[AuditTable]): void {
   const r = row as unknown as Record<string, unknown>;
-  for (const [col, type] of TOPIC_BY_NAME[table as TopicName].columns) {
-    if (col === 'rid') continue;
+  for (const [col, type] of TOPIC_BY_NAME[table as TopicName].fields) {
     const v = r[col];
     if (type === 'String') {
       if (typeof v === 'string') w.str(v);

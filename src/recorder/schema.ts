@@ -1,5 +1,6 @@
 import type { Logger } from '../core/logger.ts';
 import { Ddl, detectFeatures, type Features, type SqlRunner } from './features.ts';
+import { TOPICS } from './topics.ts';
 
 export type { SqlRunner } from './features.ts';
 
@@ -22,6 +23,37 @@ const BOOTSTRAP: readonly string[] = [
 ];
 
 const NS_TO_MINUTE = (col: string) => `toStartOfMinute(toDateTime(intDiv(${col}, 1000000000), 'UTC'))`;
+
+/** The 1-minute views over market data and latency spans; `run` in the key from version 3 on. */
+const ohlcv1m = (d: Ddl, run: boolean, populate = '') => `CREATE MATERIALIZED VIEW IF NOT EXISTS hft.ohlcv_1m
+      ENGINE = AggregatingMergeTree ORDER BY (symbol, minute${run ? ', run' : ''})${d.dedup()}${populate}
+      AS SELECT
+        symbol,
+        ${NS_TO_MINUTE('exch_ts')} AS minute,${run ? '\n        run,' : ''}
+        argMinState(price, exch_ts) AS open,
+        maxState(price) AS high,
+        minState(price) AS low,
+        argMaxState(price, exch_ts) AS close,
+        sumState(volume) AS volume,
+        countState() AS trades,
+        maxState(price_scale) AS price_scale
+      FROM hft.market_data WHERE type = 'trade' GROUP BY symbol, minute${run ? ', run' : ''}`;
+
+const latencyStats1m = (
+  d: Ddl,
+  run: boolean,
+  populate = '',
+) => `CREATE MATERIALIZED VIEW IF NOT EXISTS hft.latency_stats_1m
+      ENGINE = AggregatingMergeTree ORDER BY (stage, minute${run ? ', run' : ''})${d.dedup()}${populate}
+      AS SELECT
+        stage,
+        ${NS_TO_MINUTE('ts')} AS minute,${run ? '\n        run,' : ''}
+        countState() AS spans,
+        sumState(ns) AS sum_ns,
+        minState(ns) AS min_ns,
+        maxState(ns) AS max_ns,
+        quantilesTDigestState(0.5, 0.9, 0.99, 0.999)(ns) AS quantiles_ns
+      FROM hft.latency_spans GROUP BY stage, minute${run ? ', run' : ''}`;
 
 /**
  * The DDL, in order. Timestamps are Int64 ns; prices Int64 scaled by the row's price_scale; `rid` is the
@@ -103,30 +135,8 @@ export const MIGRATIONS: readonly Migration[] = [
         reason String,
         rid UInt64
       ) ENGINE = MergeTree ORDER BY ts${d.dedup()}`,
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS hft.ohlcv_1m
-      ENGINE = AggregatingMergeTree ORDER BY (symbol, minute)${d.dedup()}
-      AS SELECT
-        symbol,
-        ${NS_TO_MINUTE('exch_ts')} AS minute,
-        argMinState(price, exch_ts) AS open,
-        maxState(price) AS high,
-        minState(price) AS low,
-        argMaxState(price, exch_ts) AS close,
-        sumState(volume) AS volume,
-        countState() AS trades,
-        maxState(price_scale) AS price_scale
-      FROM hft.market_data WHERE type = 'trade' GROUP BY symbol, minute`,
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS hft.latency_stats_1m
-      ENGINE = AggregatingMergeTree ORDER BY (stage, minute)${d.dedup()}
-      AS SELECT
-        stage,
-        ${NS_TO_MINUTE('ts')} AS minute,
-        countState() AS spans,
-        sumState(ns) AS sum_ns,
-        minState(ns) AS min_ns,
-        maxState(ns) AS max_ns,
-        quantilesTDigestState(0.5, 0.9, 0.99, 0.999)(ns) AS quantiles_ns
-      FROM hft.latency_spans GROUP BY stage, minute`,
+      ohlcv1m(d, false),
+      latencyStats1m(d, false),
       `CREATE TABLE IF NOT EXISTS hft.wal_manifest (
         segment String,
         topic ${d.lc()},
@@ -207,12 +217,54 @@ export const MIGRATIONS: readonly Migration[] = [
       ) ENGINE = MergeTree ORDER BY (strategy_id, ts)${d.dedup()}`,
     ],
   },
+  {
+    version: 3,
+    name: 'runs: a run id on every recorded row, hft.runs, 1-minute views per run',
+    statements: (d) => [
+      // Rows recorded before run ids keep an empty run.
+      ...TOPICS.filter((t) => t.name !== 'runs').map((t) => d.addColumn(t.table, 'run', d.lc())),
+      // One row at the start of a run and one at its end (the higher revision wins; read with argMax).
+      `CREATE TABLE IF NOT EXISTS hft.runs (
+        run String,
+        revision UInt32,
+        kind ${d.lc()},
+        config_hash String,
+        config String,
+        code_version String,
+        host String,
+        pid UInt32,
+        start_ts Int64,
+        end_ts Int64,
+        symbols Array(String),
+        summary String,
+        rid UInt64
+      ) ENGINE = ReplacingMergeTree(revision) ORDER BY run${d.dedup()}`,
+      // The views are rebuilt with the run in their key, from the rows already recorded.
+      'DROP TABLE IF EXISTS hft.ohlcv_1m',
+      ohlcv1m(d, true, ' POPULATE'),
+      'DROP TABLE IF EXISTS hft.latency_stats_1m',
+      latencyStats1m(d, true, ' POPULATE'),
+    ],
+  },
 ];
+
+/** The schema version this build writes and reads. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
 export interface SchemaResult {
   /** Versions applied now. */
   applied: number[];
   features: Features;
+}
+
+/** The highest migration applied to the store, 0 for an empty one (one query, no DDL). */
+export async function schemaVersion(db: SqlRunner): Promise<number> {
+  const exists = await db.query(
+    "SELECT count() FROM system.tables WHERE database = 'hft' AND name = 'schema_migrations'",
+    'TSV',
+  );
+  if (exists.trim() === '0') return 0;
+  return Number((await db.query('SELECT max(version) FROM hft.schema_migrations', 'TSV')).trim());
 }
 
 const ADD_COLUMN = /^ALTER TABLE (\w+)\.(\w+) ADD COLUMN IF NOT EXISTS (\w+) (.+)$/;

@@ -3,8 +3,7 @@ import { type ClickHouseClient, ClickHouseError, ClickHouseLogLevel, createClien
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { CURRENT_FEATURES, type Features } from './features.ts';
-import { applySchema } from './schema.ts';
-import { type Columns, insertSql, type Store } from './store.ts';
+import { type Columns, insertSql, prepareSchema, type Store, type StoreAccess } from './store.ts';
 
 export interface ServerOptions {
   url: string;
@@ -62,8 +61,12 @@ class ServerStore implements Store {
   }
 }
 
-/** Connects to a ClickHouse server and applies the schema. An unreachable server is a UserError. */
-export async function openServerStore(opts: ServerOptions, logger?: Logger): Promise<Store> {
+/** Connects to a ClickHouse server and prepares the schema (see StoreAccess). An unreachable server is a UserError. */
+export async function openServerStore(
+  opts: ServerOptions,
+  logger?: Logger,
+  access: StoreAccess = 'write',
+): Promise<Store> {
   const client = createClient({
     url: opts.url,
     username: opts.username ?? 'default',
@@ -77,7 +80,7 @@ export async function openServerStore(opts: ServerOptions, logger?: Logger): Pro
     const ping = await client.ping();
     if (!ping.success)
       throw new UserError(`ClickHouse server at ${opts.url} is unreachable: ${ping.error.message}`);
-    store.features = (await applySchema(store, logger)).features;
+    await prepareSchema(store, access, logger);
   } catch (err) {
     await client.close();
     throw err;

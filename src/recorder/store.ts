@@ -5,7 +5,7 @@ import { drainPending, Session } from 'chdb';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { CURRENT_FEATURES, type Features, type SqlRunner } from './features.ts';
-import { applySchema } from './schema.ts';
+import { applySchema, SCHEMA_VERSION, schemaVersion } from './schema.ts';
 import type { WireType } from './topics.ts';
 import * as io from './wal/disk-io.ts';
 
@@ -140,26 +140,63 @@ class EmbeddedStore implements Store {
 }
 
 /**
- * Opens (creating if needed) the embedded ClickHouse store in `dataDir` and applies the schema.
- * Throws a UserError when another process holds the directory.
+ * How a store is opened. `write` (recorders, WAL loaders) creates it if needed and applies the schema,
+ * detecting the engine's features. `read` (`hft db`, `store:` sources) opens an existing store as it is:
+ * one query checks the schema version, and the schema is applied only when the store is behind this build.
  */
-export async function openEmbeddedStore(dataDir: string, logger?: Logger): Promise<Store> {
+export type StoreAccess = 'write' | 'read';
+
+/**
+ * Engine arguments for every session: dropped tables are removed at once instead of after 8 minutes.
+ * A short-lived session never reaches that delay, so every drop (schema probes, rebuilt views) stayed in
+ * metadata_dropped/ and the next open loaded it again: about 1 ms per leftover table per open.
+ */
+const SESSION_ARGS = ['--database_atomic_delay_before_drop_table_sec=0'];
+
+/**
+ * Opens the embedded ClickHouse store in `dataDir` (see StoreAccess; `read` refuses a directory that holds
+ * no store). Throws a UserError when another process holds the directory.
+ */
+export async function openEmbeddedStore(
+  dataDir: string,
+  logger?: Logger,
+  access: StoreAccess = 'write',
+): Promise<Store> {
   const dir = resolve(dataDir);
-  io.mkdirp(dir);
+  if (access === 'read') {
+    if (!existsSync(dir)) throw new UserError(`store ${dir}: no such directory (nothing recorded there yet)`);
+    // Opening a directory creates a store in it: only read what already is one.
+    if (!existsSync(join(dir, 'metadata')))
+      throw new UserError(`store ${dir}: not a ClickHouse store (no metadata/)`);
+  } else io.mkdirp(dir);
   let session: Session;
   try {
-    session = new Session(dir);
+    session = new Session(dir, { connectionArgs: SESSION_ARGS });
   } catch (err) {
     throw lockedError(dir, err) ?? err;
   }
   const store = new EmbeddedStore(session, dir, claimOwnerMarker(dir));
   try {
-    store.features = (await applySchema(store, logger)).features;
+    await prepareSchema(store, access, logger);
   } catch (err) {
     await store.close();
     throw err;
   }
   return store;
+}
+
+/** Applies the schema for writing; for reading only when the store is behind this build. */
+export async function prepareSchema(
+  store: Store & { features: Features },
+  access: StoreAccess,
+  logger?: Logger,
+): Promise<void> {
+  if (access === 'read') {
+    const version = await schemaVersion(store);
+    if (version >= SCHEMA_VERSION) return;
+    logger?.info({ from: version, to: SCHEMA_VERSION }, 'store schema is behind this build: migrating');
+  }
+  store.features = (await applySchema(store, logger)).features;
 }
 
 /** The owner recorded in `dataDir`, or null when none (or unreadable). */

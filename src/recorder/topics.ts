@@ -1,7 +1,9 @@
 /**
  * What the recorder records: one topic per table, each with its RowBinary column layout. Every row ends
- * with `rid`, the id of the batch (= WAL record) that carried it, appended by the worker: it is what makes
- * replay idempotent (a loader can ask the table which records already landed).
+ * with `rid`, the id of the batch (= WAL record) that carried it, and `run`, the id of the run that recorded
+ * it (see core/run-id.ts), both appended by the worker: `rid` makes replay idempotent (a loader can ask the
+ * table which records already landed); `run` travels inside the row, so a WAL segment loaded later by
+ * another process keeps the run that wrote it.
  */
 
 /** RowBinary types on the wire (LowCardinality(String) columns travel as String). */
@@ -14,7 +16,8 @@ export type WireType =
   | 'Int8'
   | 'UInt8'
   | 'Float64'
-  | 'Array(Int64)';
+  | 'Array(Int64)'
+  | 'Array(String)';
 
 export const TOPIC_NAMES = [
   'market_data',
@@ -28,6 +31,7 @@ export const TOPIC_NAMES = [
   'orders_log',
   'risk_log',
   'guardrail_log',
+  'runs',
 ] as const;
 
 export type TopicName = (typeof TOPIC_NAMES)[number];
@@ -38,16 +42,23 @@ export interface TopicSpec {
   name: TopicName;
   /** Fully qualified table. */
   table: string;
-  /** Columns in row order, `rid` last. */
+  /** The columns the trading thread writes, in row order (without the worker's `rid` and `run`). */
+  fields: readonly (readonly [string, WireType])[];
+  /** Columns in row order, ending with `rid` and `run`. */
   columns: readonly (readonly [string, WireType])[];
+  /** Columns of rows recorded before run ids (WAL records without FLAG_RUN_ID): `rid` last, no `run`. */
+  legacyColumns: readonly (readonly [string, WireType])[];
   /** Rows of this topic may be dropped under pressure (counted); the others never are. */
   sheddable: boolean;
   /** Share of recorder.ring_mb given to this topic's ring. */
   ringShare: number;
+  /** Smallest ring for this topic, bytes (a ring holds rows up to about half its size). */
+  minRingBytes: number;
 }
 
 type Cols = readonly (readonly [string, WireType])[];
 const RID: readonly [string, WireType] = ['rid', 'UInt64'];
+const RUN: readonly [string, WireType] = ['run', 'String'];
 
 const COLUMNS: Record<TopicName, Cols> = {
   market_data: [
@@ -168,6 +179,20 @@ const COLUMNS: Record<TopicName, Cols> = {
     ['new_state', 'String'],
     ['pnl_drawdown', 'Float64'],
   ],
+  // One row when a run starts (revision 0) and one when it ends (revision 1); the run id is the row's `run`.
+  runs: [
+    ['revision', 'UInt32'],
+    ['kind', 'String'],
+    ['config_hash', 'String'],
+    ['config', 'String'],
+    ['code_version', 'String'],
+    ['host', 'String'],
+    ['pid', 'UInt32'],
+    ['start_ts', 'Int64'],
+    ['end_ts', 'Int64'],
+    ['symbols', 'Array(String)'],
+    ['summary', 'String'],
+  ],
 };
 
 const AUDIT: ReadonlySet<TopicName> = new Set([
@@ -191,9 +216,13 @@ export const TOPICS: readonly TopicSpec[] = TOPIC_NAMES.map((name, id) => ({
   id,
   name,
   table: `${AUDIT.has(name) ? 'audit' : 'hft'}.${name}`,
-  columns: [...COLUMNS[name], RID],
+  fields: COLUMNS[name],
+  columns: [...COLUMNS[name], RID, RUN],
+  legacyColumns: [...COLUMNS[name], RID],
   sheddable: name === 'market_data' || name === 'latency_spans',
   ringShare: SHARE[name] ?? 0.01,
+  // A run row carries the run's settings and summary as JSON.
+  minRingBytes: name === 'runs' ? 1024 * 1024 : 64 * 1024,
 }));
 
 export const TOPIC_BY_NAME: Record<TopicName, TopicSpec> = Object.fromEntries(

@@ -20,6 +20,9 @@ export interface PositionSummary {
 }
 
 export interface RunSummary {
+  /** The run's id (core/run-id.ts) and kind: its row in hft.runs when it was recorded. */
+  run_id: string;
+  kind: string;
   duration_s: number;
   wall_s: number;
   clock: string;
@@ -166,6 +169,8 @@ export function buildSummary(sys: TradingSystem, rec: RecorderStats | null, wall
   const lat = sys.intentLatency;
   const us = (ns: number) => Math.round(ns / 10) / 100;
   return {
+    run_id: sys.identity.id,
+    kind: sys.identity.kind,
     duration_s: sys.elapsedNs / 1e9,
     wall_s: Math.round(wallS * 1000) / 1000,
     clock: sys.clock.simulated ? 'sim' : 'real',
@@ -228,6 +233,7 @@ export function formatSummary(s: RunSummary): string {
   const lines = [
     `run finished: ${s.duration_s.toFixed(1)} s of ${s.clock} time in ${s.wall_s.toFixed(1)} s wall` +
       (s.recorder?.close_ms ? ` (recorder close ${(s.recorder.close_ms / 1000).toFixed(1)} s of it)` : ''),
+    `  run ${s.run_id} (${s.kind})`,
     `  events ${s.events}  orders ${s.orders}  fills ${s.fills}  cancels ${s.cancels}  rejects ${s.rejects.total} (risk ${s.rejects.risk}, venue ${s.rejects.venue})`,
     `  latency event->intent: p50 ${s.latency_us.p50} us  p99 ${s.latency_us.p99} us  (n=${s.latency_us.count})`,
     `  LOB update: p50 ${s.lob_update_ns.p50} ns  p99 ${s.lob_update_ns.p99} ns`,

@@ -10,6 +10,7 @@ import { UserError } from '../core/errors.ts';
 import { LatencyHistogram } from '../core/histogram.ts';
 import type { Logger } from '../core/logger.ts';
 import { toScaled } from '../core/money.ts';
+import type { RunKind } from '../core/run-id.ts';
 import { Scheduler } from '../core/scheduler.ts';
 import { moneyFactor, withDayTradeTax } from '../execution/fees.ts';
 import { PositionStore } from '../execution/positions.ts';
@@ -40,6 +41,7 @@ import type { OrderFlowOptions } from '../venues/sim/order-flow-generator.ts';
 import { RiskAverseQueue } from '../venues/sim/queue-model.ts';
 import { SimVenue } from '../venues/sim/sim-venue.ts';
 import { MarketDataService } from './market-data.ts';
+import { type RunIdentity, runIdentity, runRecord } from './run-identity.ts';
 import { buildStrategy, type PreparedStrategy, prepareStrategy } from './strategy-registry.ts';
 import { buildSummary, type RunSummary } from './summary.ts';
 
@@ -62,6 +64,8 @@ export interface SystemOptions {
   flushDeadLetters?: boolean;
   /** Disk faults injected under the recorder (tests: a full disk). */
   recorderFaults?: DiskFaults;
+  /** What the run is (hft.runs.kind); default replay with a replay feed, else sim. */
+  runKind?: RunKind;
   /**
    * feed.data already read (loadReplay with these settings' feed.symbols and feed.latency_us),
    * e.g. shared by the runs of a sweep; runs only read it.
@@ -132,6 +136,8 @@ export class TradingSystem {
 
   private constructor(
     readonly opts: SystemOptions,
+    /** The run's id, kind and provenance (its row in hft.runs when recorded). */
+    readonly identity: RunIdentity,
     readonly recorder: Recorder | null,
     /** Symbols traded in this run (a subset of the symbol table, with dense ids). */
     readonly symbols: SymbolSpec[],
@@ -344,19 +350,33 @@ export class TradingSystem {
     if (s.fees.stock_day_trade)
       for (let i = 0; i < symbols.length; i++)
         symbols[i] = withDayTradeTax(symbols[i], s.fees.stock_day_trade_tax_rate);
+    const run = runIdentity(opts.runKind ?? (replay !== null ? 'replay' : 'sim'), {
+      settings: s,
+      strategies: opts.strategies,
+    });
     const record = opts.record ?? s.recorder.enabled;
     const recorder = record
       ? await Recorder.open({
           ...recorderOptions(s, opts.root, opts.log, s.sim.depth_levels),
           diskFaults: opts.recorderFaults,
+          runId: run.id,
         })
       : null;
+    let sys: TradingSystem;
     try {
-      return new TradingSystem(opts, recorder, symbols, replay, prepared);
+      sys = new TradingSystem(opts, run, recorder, symbols, replay, prepared);
     } catch (err) {
       await recorder?.close();
       throw err;
     }
+    recorder?.recordRun(
+      runRecord(
+        run,
+        symbols.map((x) => x.code),
+        null,
+      ),
+    );
+    return sys;
   }
 
   /** Asks a running `run()` to stop at the next task boundary (Ctrl+C). */
@@ -382,8 +402,19 @@ export class TradingSystem {
     if (this.opts.flushDeadLetters !== false)
       await this.orders.dlq.flush(path.resolve(this.opts.root, this.opts.settings.orders.dlq_dir));
     this.drainSpans?.();
-    const recorderStats = this.recorder ? await this.recorder.close() : null;
-    return buildSummary(this, recorderStats, (performance.now() - t0) / 1000);
+    const wallS = () => (performance.now() - t0) / 1000;
+    if (this.recorder === null) return buildSummary(this, null, wallS());
+    // hft.runs keeps the summary without the recorder's figures (its rows are counted in the tables).
+    const { recorder: _r, recorded_rows: _rows, ...summary } = buildSummary(this, null, wallS());
+    this.recorder.recordRun(
+      runRecord(
+        this.identity,
+        this.symbols.map((x) => x.code),
+        { endMs: Date.now(), summary: JSON.stringify(summary) },
+      ),
+    );
+    const recorderStats = await this.recorder.close();
+    return buildSummary(this, recorderStats, wallS());
   }
 
   private async runSimulated(clock: SimClock): Promise<void> {

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { REPORT_FILES } from '../../src/backtest/report-files.ts';
+import { RUN_ID } from '../../src/core/run-id.ts';
 import { requireData } from '../venues/replay/data-dir.ts';
 import { hft, readCsv, TXO, tmpDir, txoStrategies } from './helpers.ts';
 
@@ -130,8 +131,12 @@ describe('hft backtest run over a real TAIFEX recording', requireData(), () => {
     assert.match(html, /Holding time \(FIFO/);
   });
 
-  test('same data, strategy and models give byte-identical reports', () => {
-    for (const f of ['summary.json', 'fills.csv', 'equity.csv', 'orders.csv', 'report.html']) {
+  test('same data, strategy and models give byte-identical reports (summary.json: all but the run id)', () => {
+    const [a, b] = [summary('a'), summary('b')];
+    assert.match(a.run_id, RUN_ID);
+    assert.notEqual(a.run_id, b.run_id, 'each backtest is a run of its own');
+    assert.deepEqual({ ...a, run_id: '' }, { ...b, run_id: '' });
+    for (const f of ['fills.csv', 'equity.csv', 'orders.csv', 'report.html']) {
       assert.ok(
         readFileSync(path.join(out('a'), f)).equals(readFileSync(path.join(out('b'), f))),
         `${f} differs`,

@@ -57,7 +57,7 @@ function fill(i: number, rng: Rng): FillRecord {
   };
 }
 
-test('every recorded row lands in the store with its values intact', async () => {
+test('every recorded row lands in the store with its values intact, carrying its run id', async () => {
   const dir = tempDataDir();
   const rng = new Rng(7);
   const rec = await Recorder.open({
@@ -112,6 +112,7 @@ test('every recorded row lands in the store with its values intact', async () =>
       asks_price: [...askPx.subarray(0, levels)],
       asks_vol: [...askQty.subarray(0, levels)],
       price_scale: 100,
+      run: rec.runId,
     });
     if (i % 3 === 0) {
       const price = rng.int(1_000_000, 3_000_000);
@@ -130,6 +131,7 @@ test('every recorded row lands in the store with its values intact', async () =>
         asks_price: [],
         asks_vol: [],
         price_scale: 10000,
+        run: rec.runId,
       });
     }
     if (i % 2 === 0) {
@@ -187,6 +189,7 @@ test('every recorded row lands in the store with its values intact', async () =>
         leaves_qty: o.leavesQty,
         reason: o.reason,
         price_scale: o.priceScale,
+        run: rec.runId,
       })),
     );
 
@@ -207,6 +210,7 @@ test('every recorded row lands in the store with its values intact', async () =>
         tax: f.tax,
         taker: f.taker ? 1 : 0,
         price_scale: f.priceScale,
+        run: rec.runId,
       })),
     );
   } finally {

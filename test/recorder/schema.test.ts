@@ -10,7 +10,7 @@ test('schema applies on open, again on the same store and on reopen, recording e
   let store = await openEmbeddedStore(dir, logger);
   assert.deepEqual(
     lines.filter((l) => l.msg === 'schema migration applied').map((l) => l.version),
-    [1, 2],
+    [1, 2, 3],
   );
   assert.deepEqual((await applySchema(store)).applied, [], 'nothing left to apply after open');
   assert.deepEqual(store.features.degraded, [], 'the embedded engine is current: nothing degraded');
@@ -37,6 +37,7 @@ test('schema applies on open, again on the same store and on reopen, recording e
       'hft.ohlcv_1m MaterializedView',
       'hft.orders MergeTree',
       'hft.risk_events MergeTree',
+      'hft.runs ReplacingMergeTree',
       'hft.schema_migrations ReplacingMergeTree',
       'hft.trades MergeTree',
       'hft.wal_manifest MergeTree',

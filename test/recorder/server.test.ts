@@ -109,7 +109,7 @@ test(
         'SELECT count() FROM hft.schema_migrations',
         'TSV',
       );
-      assert.equal(out.trim(), '2', 'two migrations, each applied once');
+      assert.equal(out.trim(), '3', 'three migrations, each applied once');
     }),
 );
 

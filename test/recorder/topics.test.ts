@@ -118,10 +118,21 @@ test('wal_first: latency spans, risk events and audit rows land in their tables;
       { kind: 'storm_guard', from_state: 'NORMAL', to_state: 'HALT', reason: 'disk full' },
     ]);
     assert.deepEqual(await q('SELECT * EXCEPT (rid) FROM audit.alpha_promotion_log'), [
-      { ...AUDIT.alpha_promotion_log, approved: 1, forced: 0, gate_d_passed: 1, gate_e_passed: 0 },
+      {
+        ...AUDIT.alpha_promotion_log,
+        approved: 1,
+        forced: 0,
+        gate_d_passed: 1,
+        gate_e_passed: 0,
+        run: rec.runId,
+      },
     ]);
-    assert.deepEqual(await q('SELECT * EXCEPT (rid) FROM audit.orders_log'), [AUDIT.orders_log]);
-    assert.deepEqual(await q('SELECT * EXCEPT (rid) FROM audit.guardrail_log'), [AUDIT.guardrail_log]);
+    assert.deepEqual(await q('SELECT * EXCEPT (rid) FROM audit.orders_log'), [
+      { ...AUDIT.orders_log, run: rec.runId },
+    ]);
+    assert.deepEqual(await q('SELECT * EXCEPT (rid) FROM audit.guardrail_log'), [
+      { ...AUDIT.guardrail_log, run: rec.runId },
+    ]);
     assert.deepEqual(await q('SELECT check_name, approved, threshold, value FROM audit.risk_log'), [
       { check_name: 'max_position', approved: 0, threshold: 20, value: 21 },
     ]);

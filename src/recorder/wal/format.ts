@@ -6,7 +6,7 @@ import { crc32 } from 'node:zlib';
  *   frame: u32 len | u32 crc32 | u32 rid_lo | u32 rid_hi | u8 topic | u8 flags | u16 zero | u32 rows | payload
  * `len` counts the bytes after the crc (16 + payload); the crc covers exactly those bytes. A frame is a
  * batch of rows of one topic as recorded (RowBinary, or the market-data layout of market-layout.ts); its
- * record id (rid = rid_hi * 2^32 + rid_lo) is also in every row.
+ * record id (rid = rid_hi * 2^32 + rid_lo) is also in every row, followed by the run id (FLAG_RUN_ID).
  * Reading stops at the first frame that is short or fails its checksum: that is the torn or corrupt tail.
  */
 
@@ -22,6 +22,8 @@ export const MAX_FRAME_BYTES = 1 << 30;
 export const FLAG_ATTEMPTED = 1;
 /** Frame flag: a second copy of a record whose first segment failed to sync (whichever loads first counts). */
 export const FLAG_COPY = 2;
+/** Frame flag: every row ends with its run id after the rid (frames without it were written before run ids). */
+export const FLAG_RUN_ID = 4;
 
 export function segmentHeader(topicId: number): Buffer {
   const b = Buffer.alloc(SEGMENT_HEADER_BYTES);

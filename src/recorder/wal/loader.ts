@@ -6,7 +6,7 @@ import { RowWriter, strBound } from '../row-writer.ts';
 import type { Columns, Store } from '../store.ts';
 import { TOPICS, type TopicCounts, type TopicName, type TopicSpec, topicCounts } from '../topics.ts';
 import * as io from './disk-io.ts';
-import { FLAG_COPY, ridString, scanSegment, type WalRecord } from './format.ts';
+import { FLAG_COPY, FLAG_RUN_ID, ridString, scanSegment, type WalRecord } from './format.ts';
 import { listSegments, ownerAlive, parseSegment, SELF_OWNER, type SegmentName } from './segments.ts';
 
 const MANIFEST_COLUMNS: Columns = [
@@ -208,7 +208,7 @@ export class WalLoader {
               runBytes,
             );
       const token = run.length === 1 ? first : `${first}-${last}`;
-      await insertBatch(this.store, topic, payload, runRows, token);
+      await insertBatch(this.store, topic, payload, runRows, token, (run[0].flags & FLAG_RUN_ID) === 0);
       for (const r of run) {
         note(r, false);
         mine.add(ridString(r.ridHi, r.ridLo));
@@ -244,7 +244,9 @@ export class WalLoader {
         continue;
       }
       const full = runRows + r.rows > MAX_INSERT_ROWS || runBytes + r.payload.length > MAX_INSERT_BYTES;
-      if (run.length > 0 && full) {
+      // Rows with and without run ids have different layouts: one insert takes one of them.
+      const layout = run.length > 0 && ((run[0].flags ^ r.flags) & FLAG_RUN_ID) !== 0;
+      if (run.length > 0 && (full || layout)) {
         await flush();
         if (Date.now() >= until()) return false;
       }
