@@ -1,8 +1,9 @@
 """Reads the features export-features.sh wrote, in a notebook or a script (pandas, pyarrow).
 
-One row per book update (after each exchange message) and per trade: `exch_ts` (exchange time,
-ns since 1970, UTC), `event` ('book' or 'trade'), then every feature of lob_core (NaN while it
-warms up). Prices are as `hft features compute` writes them (docs/strategies.md).
+One row per book update (after each exchange message) and per trade: `exch_ts` and `local_ts`
+(exchange and receive time, exact ns since 1970, UTC), `symbol`, `price_scale` (mid and microprice
+are in scaled units: divide by it for prices), `event` ('book' or 'trade'), then every feature of
+lob_core (NaN while it warms up). Columns: docs/strategies.md, `hft features compute`.
 """
 
 import pandas as pd

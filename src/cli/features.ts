@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { NS_PER_US } from '../core/clock.ts';
 import { computeFeatureFile } from '../features/compute-file.ts';
 import { FEATURE_SETS, LOB_CORE } from '../features/sets.ts';
 import { checkOutputFile, loadAll } from './context.ts';
@@ -19,24 +20,48 @@ export function registerFeatures(features: Command): void {
     )
     .requiredOption('--out <file>', 'output: .csv or .parquet')
     .option('--set <id>', `feature set (${Object.keys(FEATURE_SETS).join(', ')})`, LOB_CORE.id)
+    .option(
+      '--feed-latency-us <us>',
+      'receive time = exchange time + this, for data without receive times (TAIFEX, LOBSTER); default feed.latency_us',
+    )
     .option('--env <name>', 'config environment (symbol table, feed.symbols); default HFT_ENV or dev')
     .option('--config <file>', 'settings file layered over base and env')
-    .action(async (flags: { data: string[]; out: string; set: string; env?: string; config?: string }) => {
-      const t0 = performance.now();
-      const out = checkOutputFile('--out', flags.out);
-      const { settings, root, symbols } = loadAll({ env: flags.env, config: flags.config });
-      const r = await computeFeatureFile({
-        data: flags.data.map(cliPath),
-        out,
-        setId: flags.set,
-        symbols,
-        symbolMap: settings.feed.symbols,
-        root,
-      });
-      for (const note of r.notes) process.stderr.write(`hft: note: ${note}\n`);
-      process.stdout.write(
-        `${r.symbol}: ${r.rows} rows (${r.books} book updates, ${r.trades} trades, ${r.resets} book resets) ` +
-          `x ${r.features.length} features of ${r.set} -> ${flags.out} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
-      );
-    });
+    .action(
+      async (flags: {
+        data: string[];
+        out: string;
+        set: string;
+        feedLatencyUs?: string;
+        env?: string;
+        config?: string;
+      }) => {
+        const t0 = performance.now();
+        const out = checkOutputFile('--out', flags.out);
+        const latency =
+          flags.feedLatencyUs === undefined
+            ? []
+            : [
+                {
+                  key: 'feed.latency_us',
+                  value: Number(flags.feedLatencyUs),
+                  label: 'CLI flag --feed-latency-us',
+                },
+              ];
+        const { settings, root, symbols } = loadAll({ env: flags.env, config: flags.config }, latency);
+        const r = await computeFeatureFile({
+          data: flags.data.map(cliPath),
+          out,
+          setId: flags.set,
+          symbols,
+          symbolMap: settings.feed.symbols,
+          root,
+          feedLatencyNs: settings.feed.latency_us * NS_PER_US,
+        });
+        for (const note of r.notes) process.stderr.write(`hft: note: ${note}\n`);
+        process.stdout.write(
+          `${r.symbol}: ${r.rows} rows (${r.books} book updates, ${r.trades} trades, ${r.resets} book resets) ` +
+            `x ${r.features.length} features of ${r.set} -> ${flags.out} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+        );
+      },
+    );
 }

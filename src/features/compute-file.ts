@@ -2,6 +2,7 @@ import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { extname } from 'node:path';
 import { query } from 'chdb';
 import type { SymbolSpec } from '../contracts/symbols.ts';
+import { NS_PER_US } from '../core/clock.ts';
 import { UserError } from '../core/errors.ts';
 import type { EventColumns } from '../venues/replay/event-columns.ts';
 import { loadReplay } from '../venues/replay/replay-sources.ts';
@@ -20,6 +21,8 @@ export interface ComputeOptions {
   symbolMap: Record<string, string>;
   /** Relative paths resolve against it. */
   root: string;
+  /** Receive time = exchange time + this, for data without receive times (TAIFEX, LOBSTER); default 0. */
+  feedLatencyNs?: number;
 }
 
 export interface ComputeResult {
@@ -36,11 +39,18 @@ export interface ComputeResult {
 
 const ROWS_PER_WRITE = 4096;
 
+/** Columns before the features: what a row is, when, and how to read its prices. */
+const HEAD = ['exch_ts', 'local_ts', 'symbol', 'price_scale', 'event'] as const;
+/** Their types in the Parquet file. */
+const HEAD_TYPES = 'exch_ts Int64, local_ts Int64, symbol String, price_scale UInt32, event String';
+
 /**
  * Runs a recording through the LOB and a feature set and writes the feature time series: one row
- * per book update or trade, columns exch_ts (ns), event (book|trade), then every feature (float64;
- * `nan` while warming up or undefined). The data is loaded as `hft run --feed replay` loads it (same
- * symbol, tick ladder and price scale), so the values are those strategies see in a replay.
+ * per book update or trade, columns exch_ts and local_ts (exact integer ns since 1970, UTC: the
+ * exchange's time and the receive time), symbol, price_scale (price-valued features such as mid and
+ * microprice are in the symbol's scaled units: divide by it), event (book|trade), then every feature
+ * (float64; `nan` while warming up or undefined). The data is loaded as `hft run --feed replay` loads
+ * it (same symbol, tick ladder and price scale), so the values are those strategies see in a replay.
  */
 export async function computeFeatureFile(opts: ComputeOptions): Promise<ComputeResult> {
   const set = featureSet(opts.setId);
@@ -50,7 +60,7 @@ export async function computeFeatureFile(opts: ComputeOptions): Promise<ComputeR
   const replay = await loadReplay(opts.data, opts.symbols, {
     root: opts.root,
     symbolMap: opts.symbolMap,
-    feedLatencyNs: 0,
+    feedLatencyNs: opts.feedLatencyNs ?? 0,
   });
   if (replay.streams.length !== 1) {
     const got = replay.sources.map((x) => `${x.source}: ${x.symbol}`).join(', ');
@@ -59,11 +69,12 @@ export async function computeFeatureFile(opts: ComputeOptions): Promise<ComputeR
   const symbol = replay.symbols[0];
   const engine = new FeatureEngine(set, [symbol]);
   let written: { rows: number; counts: ReplayCounts };
-  if (format === '.csv') written = writeCsv(replay.streams[0].columns, engine, opts.out);
+  const columns = replay.streams[0].columns;
+  if (format === '.csv') written = writeCsv(columns, engine, symbol, opts.out);
   else {
     const csv = `${opts.out}.${process.pid}.tmp.csv`;
     try {
-      written = writeCsv(replay.streams[0].columns, engine, csv);
+      written = writeCsv(columns, engine, symbol, csv);
       toParquet(csv, opts.out, engine.names);
     } finally {
       rmSync(csv, { force: true });
@@ -72,6 +83,11 @@ export async function computeFeatureFile(opts: ComputeOptions): Promise<ComputeR
   const { rows, counts } = written;
   const source = replay.sources[0];
   const notes: string[] = [];
+  if (source.format === 'taifex-parquet' || source.format === 'lobster') {
+    notes.push(
+      `${source.source}: no receive time in the data: local_ts = exch_ts + ${(opts.feedLatencyNs ?? 0) / NS_PER_US} us (feed.latency_us)`,
+    );
+  }
   if (source.gaps > 0)
     notes.push(`${source.source}: ${source.gaps} sequence gap(s); the features restart after each`);
   if (counts.books === 0) {
@@ -98,16 +114,21 @@ export async function computeFeatureFile(opts: ComputeOptions): Promise<ComputeR
 function writeCsv(
   c: EventColumns,
   engine: FeatureEngine,
+  symbol: SymbolSpec,
   path: string,
 ): { rows: number; counts: ReplayCounts } {
   const fd = openOut(path);
   const values = engine.values(0);
   let rows = 0;
-  let chunk = `exch_ts,event,${engine.names.join(',')}\n`;
+  let chunk = `${[...HEAD, ...engine.names].join(',')}\n`;
+  // The symbol code is written as a CSV field: quoted when it holds a comma or a quote.
+  const code = /[",\n]/.test(symbol.code) ? `"${symbol.code.replace(/"/g, '""')}"` : symbol.code;
+  const ident = `${code},${symbol.priceScale}`;
   try {
     const counts = replayFeatures(c, engine, (kind, i) => {
       if (kind === ROW_RESET) return;
-      let line = `${c.epoch.toAbs(c.exchTs[i])},${kind === ROW_BOOK ? 'book' : 'trade'}`;
+      const t = `${c.epoch.toAbs(c.exchTs[i])},${c.epoch.toAbs(c.localTs[i])}`;
+      let line = `${t},${ident},${kind === ROW_BOOK ? 'book' : 'trade'}`;
       for (let k = 0; k < values.length; k++) line += Number.isNaN(values[k]) ? ',nan' : `,${values[k]}`;
       chunk += `${line}\n`;
       if (++rows % ROWS_PER_WRITE === 0) {
@@ -132,15 +153,19 @@ function openOut(path: string): number {
   }
 }
 
-/** CSV -> Parquet through embedded ClickHouse, with exact column types. */
+/**
+ * CSV -> Parquet through embedded ClickHouse, with exact column types, zstd-compressed (what
+ * pandas/pyarrow and our own Parquet reader, venues/replay/parquet-columns.ts, both read).
+ */
 function toParquet(csv: string, out: string, names: readonly string[]): void {
   const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-  const structure = `exch_ts Int64, event String, ${names.map((n) => `${n} Float64`).join(', ')}`;
+  const structure = `${HEAD_TYPES}, ${names.map((n) => `${n} Float64`).join(', ')}`;
   rmSync(out, { force: true });
   try {
     query(
       `INSERT INTO FUNCTION file(${quote(out)}, 'Parquet', ${quote(structure)}) ` +
-        `SELECT * FROM file(${quote(csv)}, 'CSVWithNames', ${quote(structure)})`,
+        `SELECT * FROM file(${quote(csv)}, 'CSVWithNames', ${quote(structure)}) ` +
+        "SETTINGS output_format_parquet_compression_method = 'zstd'",
       'CSV',
     );
   } catch (e) {

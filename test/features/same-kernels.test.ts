@@ -12,25 +12,32 @@ import { Strategy, type StrategyContext } from '../../src/strategy/sdk.ts';
 import { repoRoot } from '../helpers/symbols.ts';
 import { dataFile, requireData } from '../venues/replay/data-dir.ts';
 
-/** Records what a strategy sees of lob_core at every callback: [exch_ts (ns since 1970), event, ...values]. */
+/**
+ * Records what a strategy sees at every callback, as `hft features compute` writes it: exch_ts and
+ * local_ts (ns since 1970), symbol, price scale, event, then lob_core's values.
+ */
 class Recorder extends Strategy {
   override readonly featureSet = 'lob_core';
   rows: string[] = [];
-  private row(ctx: StrategyContext, symbolId: number, exchTs: number, event: string): void {
+  private row(ctx: StrategyContext, symbolId: number, exchTs: number, localTs: number, event: string): void {
     const v = ctx.features(symbolId);
+    const spec = this.symbols[0];
     this.rows.push(
       [
         ctx.epoch.toAbs(exchTs),
+        ctx.epoch.toAbs(localTs),
+        spec.code,
+        spec.priceScale,
         event,
         ...v.names.map((n) => (Number.isNaN(v.get(n)) ? 'nan' : String(v.get(n)))),
       ].join(','),
     );
   }
   override onBook(ctx: StrategyContext, st: LobStats): void {
-    this.row(ctx, st.symbolId, st.exchTs, 'book');
+    this.row(ctx, st.symbolId, st.exchTs, st.localTs, 'book');
   }
   override onTrade(ctx: StrategyContext, t: TradeEvent): void {
-    this.row(ctx, t.symbolId, t.exchTs, 'trade');
+    this.row(ctx, t.symbolId, t.exchTs, t.localTs, 'trade');
   }
 }
 
@@ -72,6 +79,7 @@ test(
         symbols,
         symbolMap: settings.feed.symbols,
         root: repoRoot,
+        feedLatencyNs: settings.feed.latency_us * 1000,
       });
       const computed = readFileSync(out, 'utf8').trimEnd().split('\n').slice(1);
       assert.ok(computed.length > 20_000, `rows ${computed.length}`);
