@@ -5,6 +5,7 @@
  *   3. feature-set update per event on real TAIFEX data (bench/features.ts)
  *   4. backtest throughput on real TAIFEX data with the market maker (bench/backtest.ts)
  *   5. recorder ingest (embedded and server), WAL append vs disk bandwidth (bench/recorder.ts)
+ *   6. reading the store: open + query, and `hft db query` end to end (bench/store-read.ts)
  * Prints a table, then one JSON line (prefix "BENCH_JSON ") with every figure.
  */
 import path from 'node:path';
@@ -22,6 +23,7 @@ import { benchRisk, benchStrategies } from './decision.ts';
 import { benchFeatures } from './features.ts';
 import { benchMetricsCost } from './metrics-cost.ts';
 import { benchRecorder } from './recorder.ts';
+import { benchStoreRead } from './store-read.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = process.env.HFT_DATA_DIR ?? path.resolve(root, '../shared/data');
@@ -150,6 +152,7 @@ row(
 row('backtest: same replay without a strategy', `${bt.no_strategy_events_per_s} events/s`);
 row('backtest: L2 exchange model alone, same events', `${bt.exchange_events_per_s} events/s`);
 await benchRecorder(results, row);
+results.store_read = await benchStoreRead(root, row);
 // Decision plane: risk per intent (target <= 500 ns), event -> intent with every shipped strategy class.
 const rb = benchRisk();
 results.risk_check = rb;

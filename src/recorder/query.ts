@@ -1,18 +1,21 @@
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.ts';
-import { openServerStore, type ServerOptions } from './server-store.ts';
+import type { ServerOptions } from './server-store.ts';
 import { openEmbeddedStore, type Store, type StoreAccess } from './store.ts';
 
 /** The embedded store's directory, or a server (which then wins). */
 export type QueryTarget = string | { server: ServerOptions | null; dataDir: string };
 
-/** Opens the store a target names: for writing (applying the schema) or for reading (see StoreAccess). */
-export function openTarget(target: QueryTarget, access: StoreAccess = 'write'): Promise<Store> {
+/**
+ * Opens the store a target names: for writing (applying the schema) or for reading (see StoreAccess).
+ * The server client is loaded only for a server (it is a third of the embedded engine's load time).
+ */
+export async function openTarget(target: QueryTarget, access: StoreAccess = 'write'): Promise<Store> {
   if (typeof target === 'string') return openEmbeddedStore(target, undefined, access);
-  return target.server
-    ? openServerStore(target.server, undefined, access)
-    : openEmbeddedStore(target.dataDir, undefined, access);
+  if (target.server === null) return openEmbeddedStore(target.dataDir, undefined, access);
+  const { openServerStore } = await import('./server-store.ts');
+  return openServerStore(target.server, undefined, access);
 }
 
 /** File by which a running process that owns an embedded store advertises its ops API (mode 0600: it holds the read token). */

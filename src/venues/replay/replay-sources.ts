@@ -9,7 +9,7 @@ import { dropEvents, type EventColumns, firstAbs, rebase } from './event-columns
 import { binanceMarket, detectFormat, finishRead, readAny } from './read-any.ts';
 import { type BinanceFile, gunzipRecording, parseBinance, sniffBinance } from './read-binance.ts';
 import { lobsterPair } from './read-lobster.ts';
-import { readStore } from './read-store.ts';
+import { parseStoreSource, readStore } from './read-store.ts';
 import { Rejects, type ReplayFormat, readBytes } from './replay-data.ts';
 import type { ReplayStream } from './replay-venue.ts';
 import { screenTimes } from './time-screen.ts';
@@ -62,7 +62,7 @@ interface Loaded {
 
 /**
  * Reads replay sources (`feed.data`): data files in any format readAny knows, and `store:<dir>`
- * (our recorder's store; `?symbols=A,B&from=<iso>&to=<iso>` narrows it). Every file is checked to
+ * (one run of our recorder's store, the latest by default; see parseStoreSource). Every file is checked to
  * exist before any is read. Binance files of one market and symbol (told by their content) are read
  * as one stream, in the order of their first receive time (a file may need its predecessor's
  * snapshot); the two files of a LOBSTER sample count once. Each data symbol is mapped to a symbol of
@@ -85,7 +85,8 @@ export async function loadReplay(
   const lobster = new Set<string>();
   for (const src of sources) {
     if (src.startsWith('store:')) {
-      for (const d of await readStore(resolve(opts.root, storeDir(src)), storeQuery(src))) {
+      const { dir, query } = parseStoreSource(src, opts.root);
+      for (const d of await readStore(dir, query)) {
         const rejects = new Rejects();
         d.columns = screenTimes(d.columns, `${src} ${d.symbol}`, rejects).columns;
         loaded.push({ ...d, rejects });
@@ -262,29 +263,4 @@ function checkOverlap(streams: ReplayStream[], symbols: SymbolSpec[], info: Repl
       }
     }
   }
-}
-
-function storeDir(src: string): string {
-  const q = src.indexOf('?');
-  const dir = src.slice('store:'.length, q < 0 ? undefined : q);
-  if (dir === '') throw new UserError(`${src}: expected store:<dir>[?symbols=A,B&from=<iso>&to=<iso>]`);
-  return dir;
-}
-
-function storeQuery(src: string): { symbols?: string[]; fromNs?: bigint; toNs?: bigint } {
-  const q = src.indexOf('?');
-  const params = new URLSearchParams(q < 0 ? '' : src.slice(q + 1));
-  const time = (key: string): bigint | undefined => {
-    const v = params.get(key);
-    if (v === null) return undefined;
-    const ms = Date.parse(v);
-    if (Number.isNaN(ms)) throw new UserError(`${src}: ${key}=${v} is not an ISO 8601 time`);
-    return BigInt(ms) * 1_000_000n;
-  };
-  for (const k of params.keys()) {
-    if (k !== 'symbols' && k !== 'from' && k !== 'to')
-      throw new UserError(`${src}: unknown parameter '${k}'`);
-  }
-  const symbols = params.get('symbols')?.split(',').filter(Boolean);
-  return { symbols, fromNs: time('from'), toNs: time('to') };
 }
