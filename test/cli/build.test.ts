@@ -136,6 +136,29 @@ describe('a project made by the built hft init', requireData(), () => {
       'tsx registered for the TypeScript plugin',
     );
 
+    // Worker threads of a sweep load the plugin themselves (tsx registered in each).
+    const sweep = await runLogged(
+      bin,
+      [
+        'backtest',
+        'sweep',
+        '--strategy',
+        'probe',
+        '--data',
+        TXO,
+        '--grid',
+        'queue=risk_averse,prob',
+        '--out',
+        'bt/s',
+      ],
+      dir,
+    );
+    assert.equal(sweep.code, 0, sweep.stderr);
+    assert.deepEqual(
+      readCsv(path.join(dir, 'bt/s/results.csv')).map((x) => x.error),
+      ['', ''],
+    );
+
     // What `npm install` in the project does: node_modules/hft-platform links the platform.
     mkdirSync(path.join(dir, 'node_modules'));
     symlinkSync(pkg, path.join(dir, 'node_modules/hft-platform'), 'dir');
