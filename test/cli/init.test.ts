@@ -58,7 +58,7 @@ describe('a project made by hft init', requireData(), () => {
       'bt/first',
     ]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^backtest imbalance-txf on TXFD6: 849329 events/);
+    assert.match(r.stdout, /^backtest imbalance-txf on TXFD6: 849,?329 events/);
     assert.ok(ordersOf(r.stdout) > 0, r.stdout);
     assert.ok(
       existsSync(path.join(dir, 'bt/first/summary.json')),

@@ -45,7 +45,7 @@ describe('the example project', requireData(), () => {
       const out = path.join(tmpDir('hft-example-'), id);
       const r = await hftIn(examples, ['backtest', 'run', '--strategy', id, '--data', TXF, '--out', out]);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, new RegExp(`^backtest ${id} on TXFD6: 849329 events`));
+      assert.match(r.stdout, new RegExp(`^backtest ${id} on TXFD6: 849,?329 events`));
       assert.ok(ordersOf(r.stdout) > 0, r.stdout);
       const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
       assert.match(summary.strategy.class, /^\.\/strategies\/.+\.ts#/);

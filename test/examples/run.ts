@@ -28,5 +28,5 @@ export async function hftIn(cwd: string, args: string[], env: Record<string, str
 
 /** The order count of a `hft backtest run` result on stdout. */
 export function ordersOf(stdout: string): number {
-  return Number(/ orders (\d+) /.exec(stdout)?.[1] ?? Number.NaN);
+  return Number(/ orders ([\d,]+) /.exec(stdout)?.[1]?.replaceAll(',', '') ?? Number.NaN);
 }
