@@ -66,11 +66,13 @@ function fakeTarget() {
   return { t, cancelled };
 }
 
-function fakeLoop(): LoopDelay & { p99: number } {
+/** Event-loop delays: `p99` the tail, `p90` (default: the same) most wake-ups. */
+function fakeLoop(): LoopDelay & { p99: number; p90: number | null } {
   return {
     p99: 0,
+    p90: null,
     percentile(p: number) {
-      return p === 99 ? this.p99 : 0;
+      return p === 99 ? this.p99 : p === 90 ? (this.p90 ?? this.p99) : 0;
     },
     get max() {
       return this.p99;
@@ -189,6 +191,22 @@ test('loop lag: the first interval is not judged; WARM above warn, STORM only wh
     levels.every((l, i) => i === 0 || levels[i - 1] - l <= 1),
     `stepwise: ${levels}`,
   );
+});
+
+test('loop lag: a busy machine delays the tail of the wake-ups (WARM), a stalled loop most of them (STORM)', () => {
+  const { control, loop, tick } = setup();
+  tick();
+  // Load 18 on 2 cores: p99 20-130 ms, p90 under 20 ms.
+  loop.p99 = 90e6;
+  loop.p90 = 12e6;
+  for (let i = 0; i < 10; i++) tick();
+  assert.equal(control.level, 1, 'WARM, not STORM');
+  loop.p90 = 60e6;
+  tick();
+  tick();
+  assert.equal(control.level, 1);
+  tick();
+  assert.equal(control.level, 2, 'most wake-ups 60 ms late for 3 intervals');
 });
 
 test('loop lag is measured but not escalated when not watched (simulated-time runs)', () => {
