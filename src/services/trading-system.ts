@@ -445,6 +445,7 @@ export class TradingSystem {
     this.reconciler?.start();
     if (!g.enabled || this.guardMode === 'off') return;
     const marks = new Float64Array(this.symbols.length);
+    const rate = this.clock instanceof RealClock ? this.clock.speed : 0;
     const sampler = new GuardSampler(
       {
         // Marked at the last valid mid, so a one-sided book does not look like a loss.
@@ -468,11 +469,12 @@ export class TradingSystem {
       Math.ceil((g.reject_window_s * 1000) / g.eval_interval_ms),
       g.reject_min_orders,
       {
-        // Lag is judged on the wall clock: a paced replay's clock runs `speed` times faster.
-        rate: this.clock instanceof RealClock ? this.clock.speed : 0,
+        // Lag is judged on the wall clock: a paced replay's clock runs `speed` times faster, so
+        // its evaluations come `speed` times as often and the sustain window holds as many more.
+        rate,
         intervalNs: g.eval_interval_ms * NS_PER_MS,
         graceNs: this.opts.settings.run.startup_grace_s * NS_PER_S,
-        sustain: g.latency_sustain,
+        sustain: Math.max(1, Math.round(g.latency_sustain * rate)),
       },
     );
     this.stormGuard.start(this.scheduler, g.eval_interval_ms * NS_PER_MS, sampler);

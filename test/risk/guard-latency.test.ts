@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { loadProject } from '../../src/config/project.ts';
 import { NS_PER_MS, NS_PER_S } from '../../src/core/clock.ts';
 import { createLogger } from '../../src/core/logger.ts';
@@ -7,6 +7,7 @@ import type { Scheduler } from '../../src/core/scheduler.ts';
 import { GuardSampler, type LagOptions } from '../../src/risk/guard-sampler.ts';
 import { TradingSystem } from '../../src/services/trading-system.ts';
 import { repoRoot } from '../helpers/symbols.ts';
+import { dataFile, requireData } from '../venues/replay/data-dir.ts';
 
 const T0 = 1_775_610_000_000_000_000;
 const EVAL = 250 * NS_PER_MS;
@@ -54,7 +55,7 @@ test('lag is judged after the start-up grace, and only when every one of `sustai
 });
 
 /** A real-clock system (simulated exchange, no strategy) whose wall clock the test can jump forward. */
-async function realtimeSystem(graceS: number) {
+async function realtimeSystem(graceS: number, extra: { key: string; value: unknown; label: string }[] = []) {
   const { settings, symbols, strategies } = loadProject({
     root: repoRoot,
     env: 'test',
@@ -68,6 +69,7 @@ async function realtimeSystem(graceS: number) {
       { key: 'storm_guard.latency_storm_us', value: 300_000, label: 'test' },
       { key: 'storm_guard.feed_gap_storm_s', value: 60, label: 'test' },
       { key: 'reconciliation.enabled', value: false, label: 'test' },
+      ...extra,
     ],
   });
   let offsetMs = 0;
@@ -129,4 +131,20 @@ test('the same stalls during the start-up grace do not trip the guard (and do wi
   ungraced.stall(0.1, 2, 100, 200);
   await ungraced.sys.run(5);
   assert.ok(ungraced.latencyStorms().length > 0, 'without the grace the same start-up stalls are a STORM');
+});
+
+describe('a replay paced at --speed 10', requireData(), () => {
+  test('one 400 ms stall is not sustained lag: the window is 1 s of wall time, 40 evaluations', async () => {
+    const paced = await realtimeSystem(1, [
+      { key: 'feed.kind', value: 'replay', label: 'test' },
+      { key: 'feed.data', value: [dataFile('taifex-txo35000q6-20260417.parquet')], label: 'test' },
+      { key: 'feed.speed', value: 10, label: 'test' },
+    ]);
+    // 25 s of data in (2.5 s of wall time), the loop stalls once for 400 ms of wall time.
+    paced.stall(25, 25.05, 100, 400);
+    await paced.sys.run(45);
+    assert.deepEqual(paced.latencyStorms(), []);
+    // The evaluation after the stall saw it: 400 ms of wall time, 4 s of replay time.
+    assert.ok(paced.sys.stormGuard.evaluations > 100);
+  });
 });
