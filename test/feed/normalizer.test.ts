@@ -244,5 +244,9 @@ test('fuzz: 20,000 random payloads, valid and broken, through normalizer and LOB
   assert.equal(lob.counters.prunedLevels, 0);
   assert.equal(lob.isBroken(0), false);
   const s = lob.stats(0);
-  assert.equal(s.crossed, s.bestBid > 0 && s.bestAsk > 0 && s.bestBid >= s.bestAsk, 'a crossed book is published flagged');
+  assert.equal(
+    s.crossed,
+    s.bestBid > 0 && s.bestAsk > 0 && s.bestBid >= s.bestAsk,
+    'a crossed book is published flagged',
+  );
 });
