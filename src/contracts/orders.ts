@@ -1,7 +1,14 @@
 import type { Nanos } from '../core/clock.ts';
 import type { Side } from './market.ts';
 
-export type TimeInForce = 'GTC' | 'IOC';
+/**
+ * GTC rests; IOC drops what does not fill at once; POST_ONLY (Binance GTX / LIMIT_MAKER) rests
+ * only as a maker: a venue rejects it with POST_ONLY_WOULD_TAKE when it would cross on arrival.
+ */
+export type TimeInForce = 'GTC' | 'IOC' | 'POST_ONLY';
+
+/** Every time in force, for validating untyped input (a JavaScript strategy, a config). */
+export const TIMES_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'POST_ONLY'];
 
 /** What a strategy asks for. Risk turns an accepted intent into an OrderCommand. */
 export interface OrderIntent {
@@ -52,7 +59,13 @@ export type RejectReason =
   /** The order adapter's circuit breaker is open after repeated venue errors. */
   | 'CIRCUIT_OPEN'
   /** The order adapter's token buckets (the broker's order-rate limits) are empty. */
-  | 'BROKER_RATE_LIMIT';
+  | 'BROKER_RATE_LIMIT'
+  /** A post-only order would have crossed on arrival (Binance -5022 / -2010): rejected, never a taker. */
+  | 'POST_ONLY_WOULD_TAKE'
+  /** The time in force is unknown, or the venue has no such order type (e.g. no post-only). */
+  | 'TIF_UNSUPPORTED'
+  /** No order outside the venue's trading session (session calendar). */
+  | 'OUTSIDE_SESSION';
 
 export type ExecType = 'ack' | 'reject' | 'partial' | 'fill' | 'canceled' | 'cancel_reject';
 

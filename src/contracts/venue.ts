@@ -95,6 +95,11 @@ export interface Venue {
    * adapter then keeps no venue-id -> order index. Broker venues leave it unset.
    */
   readonly reportsOrderIds?: boolean;
+  /**
+   * False when the venue has no post-only order type: the system says so at start and the order
+   * adapter refuses POST_ONLY orders with TIF_UNSUPPORTED. Unset: supported (sim, replay, Binance).
+   */
+  readonly postOnly?: boolean;
   connect(handlers: VenueHandlers): void;
   /** Starts producing market data (schedules on the shared scheduler). */
   start(): void;

@@ -152,7 +152,10 @@ export class OrderAdapter {
   /** Sends a new order; returns its client order id, or 0 (reason in `lastReject`). */
   send(it: OrderIntent): number {
     const now = this.scheduler.clock.nowNs();
-    const reason = this.admit(it.symbolId, now);
+    const reason =
+      it.tif === 'POST_ONLY' && this.venue.postOnly === false
+        ? 'TIF_UNSUPPORTED'
+        : this.admit(it.symbolId, now);
     if (reason !== null) return this.refuse(it, reason, 0);
     const o = this.create(it, 0);
     this.transmit(o, now);

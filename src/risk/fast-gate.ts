@@ -17,6 +17,7 @@ export class FastGate {
     if (this.halted) return 'HALTED';
     const qty = it.qty;
     const price = it.price;
+    if (it.tif !== 'GTC' && it.tif !== 'IOC' && it.tif !== 'POST_ONLY') return 'TIF_UNSUPPORTED';
     if (!(qty > 0) || !Number.isInteger(qty)) return 'QTY_INVALID';
     if (!(price > 0) || !Number.isInteger(price)) return 'PRICE_INVALID';
     if (qty > lim.maxOrderQty) return 'MAX_ORDER_QTY';

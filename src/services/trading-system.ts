@@ -199,6 +199,11 @@ export class TradingSystem {
             generator: generatorOptions(s, symbols),
           });
     this.venue = opts.wrapVenue ? opts.wrapVenue(venue, this.scheduler) : venue;
+    if (this.venue.postOnly === false)
+      opts.log.warn(
+        { venue: this.venue.name },
+        'this venue has no post-only order type: POST_ONLY orders are refused (TIF_UNSUPPORTED)',
+      );
     this.orders = new OrderAdapter(this.venue, symbols, this.scheduler, opts.log, adapterOptions(s.orders));
     this.risk = new RiskEngine(symbols, toLimits(s.risk), {
       position: (sid, sym) => this.positions.get(sid, sym).qty,

@@ -30,7 +30,11 @@ export interface StrategyContext {
   reduceOnly(): boolean;
   /** This strategy's orders that are still working (or pending). */
   openOrders(): ReadonlySet<OrderState>;
-  /** Places a limit order; returns its client order id, or 0 when risk or the order adapter refused it. */
+  /**
+   * Places a limit order; returns its client order id, or 0 when risk or the order adapter refused it.
+   * `tif`: GTC (default), IOC, or POST_ONLY (maker only: the venue rejects it with
+   * POST_ONLY_WOULD_TAKE if it would cross on arrival, instead of filling it as a taker).
+   */
   place(symbolId: number, side: Side, price: number, qty: number, tif?: TimeInForce): number;
   /** Requests a cancel; false when the order is unknown or already done. */
   cancel(orderId: number): boolean;

@@ -19,6 +19,8 @@ export const START = 1_775_610_000_000_000_000;
 export class ScriptedVenue implements Venue {
   readonly name = 'scripted';
   readonly submits: OrderCommand[] = [];
+  /** As a venue without post-only order type when set false. */
+  postOnly?: boolean;
   readonly cancels: number[] = [];
   handlers: VenueHandlers | null = null;
   connect(h: VenueHandlers): void {

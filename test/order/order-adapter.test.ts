@@ -197,3 +197,16 @@ test('the dead-letter queue is bounded (drop-oldest) and flushes to JSONL', asyn
   assert.equal(dlq.size, 0);
   assert.equal(await dlq.flush(dir), null, 'nothing left to write');
 });
+
+test('POST_ONLY goes to a venue that has it; a venue without it gets none (TIF_UNSUPPORTED)', () => {
+  const h = harness(noLimits);
+  const id = h.orders.send(intent({ tif: 'POST_ONLY' }));
+  assert.equal(id, 1);
+  assert.equal(h.venue.submits[0].intent.tif, 'POST_ONLY');
+  const n = harness(noLimits);
+  n.venue.postOnly = false;
+  assert.equal(n.orders.send(intent({ tif: 'POST_ONLY' })), 0);
+  assert.equal(n.orders.lastReject, 'TIF_UNSUPPORTED');
+  assert.equal(n.venue.submits.length, 0);
+  assert.equal(n.orders.send(intent({ tif: 'GTC' })), 1, 'other orders still go');
+});

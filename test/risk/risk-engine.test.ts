@@ -218,3 +218,9 @@ test('limits per strategy and symbol; rejections counted by reason', () => {
   assert.equal(risk.counters.rejected, 2);
   assert.deepEqual(risk.counters.byReason, { MAX_ORDER_QTY: 1, HALTED: 1 });
 });
+
+test('time in force: POST_ONLY passes risk like GTC, an unknown one is refused', () => {
+  const { risk } = setup();
+  assert.equal(risk.check(intent({ tif: 'POST_ONLY' })), null);
+  assert.equal(risk.check(intent({ tif: 'FOK' as never })), 'TIF_UNSUPPORTED');
+});

@@ -295,6 +295,9 @@ export class L2Exchange implements ExchangeModel {
     let reason: RejectReason | '' = b === undefined ? 'UNKNOWN_SYMBOL' : validateOrder(b.spec, it);
     // Replace is not a venue primitive here, and a client id may only be working once.
     if (reason === '' && (it.action !== 'new' || this.live.has(cmd.orderId))) reason = 'VENUE_REJECT';
+    // A post-only order that would take is rejected, as Binance does (-5022), never filled as a taker.
+    if (reason === '' && it.tif === 'POST_ONLY' && this.crosses(b!, it.side, it.price))
+      reason = 'POST_ONLY_WOULD_TAKE';
     if (b === undefined || reason !== '') {
       this.counters.rejects++;
       this.link.report('reject', cmd.orderId, '', 0, 0, 0, false, reason, now);
@@ -326,6 +329,13 @@ export class L2Exchange implements ExchangeModel {
     if (o.side === 1) b.ownBuys++;
     else b.ownSells++;
   };
+
+  /** True when a limit order at `price` meets the displayed opposite best level. */
+  private crosses(b: Book, side: Side, price: number): boolean {
+    const opp = side === 1 ? b.asks : b.bids;
+    if (opp.n === 0) return false;
+    return side === 1 ? opp.px[0] <= price : opp.px[0] >= price;
+  }
 
   /** Fills the crossing part of a new order against the displayed opposite levels, best first. */
   private take(o: OwnOrder, ts: Nanos): void {

@@ -73,16 +73,31 @@ export class MatchingEngine {
     return ++this.lastId;
   }
 
-  /** Limit order: matches what it crosses, then rests (GTC) or drops the rest (IOC). Returns the resting qty. */
+  /**
+   * Limit order: matches what it crosses, then rests (GTC) or drops the rest (IOC). A POST_ONLY
+   * order that would cross is not entered at all (0; the venue rejects it first: wouldCross).
+   * Returns the resting qty.
+   */
   add(id: number, side: Side, price: number, qty: number, tif: TimeInForce, own: boolean): number {
     if (!(qty > 0) || !(price > 0))
       throw new Error(`engine ${this.spec.code}: bad order qty=${qty} price=${price}`);
     if (id === MARKET_TAKER_ID || this.orders.has(id))
       throw new Error(`engine ${this.spec.code}: order id ${id} in use`);
+    if (tif === 'POST_ONLY' && this.wouldCross(side, price)) return 0;
     const left = this.match(id, side, price, qty, own);
     if (left === 0 || tif === 'IOC') return 0;
     this.rest(id, side, price, left, own);
     return left;
+  }
+
+  /** True when a limit order at `price` would trade on arrival (a post-only order is then rejected). */
+  wouldCross(side: Side, price: number): boolean {
+    if (side === 1) {
+      const ask = this.bestAsk();
+      return ask > 0 && price >= ask;
+    }
+    const bid = this.bestBid();
+    return bid > 0 && price <= bid;
   }
 
   /** Background market order: sweeps the opposite side up to `qty`. Returns the filled qty. */

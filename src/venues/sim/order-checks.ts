@@ -8,6 +8,7 @@ export function validateOrder(spec: SymbolSpec, it: OrderIntent): RejectReason |
   if (it.qty % spec.lotSize !== 0) return 'LOT_SIZE';
   if (!(it.price > 0) || !Number.isFinite(it.price)) return 'PRICE_INVALID';
   if (!onTick(spec, it.price)) return 'TICK_SIZE';
-  if ((it.side !== 1 && it.side !== -1) || (it.tif !== 'GTC' && it.tif !== 'IOC')) return 'VENUE_REJECT';
+  if (it.side !== 1 && it.side !== -1) return 'VENUE_REJECT';
+  if (it.tif !== 'GTC' && it.tif !== 'IOC' && it.tif !== 'POST_ONLY') return 'TIF_UNSUPPORTED';
   return '';
 }

@@ -259,6 +259,9 @@ export class SimVenue implements Venue {
     let reason: RejectReason | '' = s === undefined ? 'UNKNOWN_SYMBOL' : validateOrder(s.spec, it);
     // Replace is not a venue primitive here, and a client id may only be working once.
     if (reason === '' && (it.action !== 'new' || this.live.has(cmd.orderId))) reason = 'VENUE_REJECT';
+    // A post-only order that would take is rejected, as Binance does (-5022), never filled as a taker.
+    if (reason === '' && it.tif === 'POST_ONLY' && s!.engine.wouldCross(it.side, it.price))
+      reason = 'POST_ONLY_WOULD_TAKE';
     if (s === undefined || reason !== '') {
       this.link.report('reject', cmd.orderId, '', 0, 0, 0, false, reason, this.scheduler.clock.nowNs());
       return;

@@ -315,3 +315,33 @@ describe('L2Exchange: aggressive orders and latency', () => {
     assert.deepEqual(h.fills(3), [{ px: 185_000, qty: 1000, taker: false, leaves: 0 }]);
   });
 });
+
+describe('L2Exchange: post-only', () => {
+  test('a post-only order that would cross is rejected with POST_ONLY_WOULD_TAKE, never filled', () => {
+    const h = harness();
+    seedBook(h);
+    h.order(T0 + 10, 1, 1, P(30001), 2, 'POST_ONLY'); // meets the best ask
+    h.order(T0 + 10, 2, -1, P(29999), 1, 'POST_ONLY'); // through the best bid
+    h.until(T0 + 10_000);
+    for (const id of [1, 2]) {
+      const evs = h.out.filter((e) => e.orderId === id).map((e) => `${e.type}:${e.reason}`);
+      assert.deepEqual(evs, ['reject:POST_ONLY_WOULD_TAKE'], `order ${id}`);
+    }
+    assert.equal(h.ex.workingCount, 0);
+  });
+
+  test('a post-only order that does not cross rests and fills as a maker', () => {
+    const h = harness();
+    seedBook(h);
+    h.order(T0 + 10, 1, 1, P(30000), 1, 'POST_ONLY');
+    h.until(T0 + 5_000);
+    assert.deepEqual(
+      h.out.filter((e) => e.orderId === 1).map((e) => e.type),
+      ['ack'],
+    );
+    assert.equal(h.ex.queueAhead(1), 5);
+    h.md(T0 + 6_000, MdKind.Trade, -1, P(29999), 1); // printed through our price
+    h.until(T0 + 10_000);
+    assert.deepEqual(h.fills(1), [{ px: P(30000), qty: 1, taker: false, leaves: 0 }]);
+  });
+});

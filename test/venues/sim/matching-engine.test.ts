@@ -341,3 +341,20 @@ class ReferenceBook {
     return qty;
   }
 }
+
+describe('MatchingEngine post-only', () => {
+  it('a crossing POST_ONLY order is not entered and matches nothing; a passive one rests', () => {
+    const rec = recorder();
+    const e = new MatchingEngine(TXF, rec);
+    e.add(e.nextOrderId(), -1, 2_000_100, 3, 'GTC', false);
+    e.add(e.nextOrderId(), 1, 2_000_000, 3, 'GTC', false);
+    assert.equal(e.wouldCross(1, 2_000_100), true);
+    assert.equal(e.wouldCross(1, 2_000_000), false);
+    assert.equal(e.wouldCross(-1, 2_000_000), true);
+    assert.equal(e.add(e.nextOrderId(), 1, 2_000_200, 2, 'POST_ONLY', true), 0);
+    assert.deepEqual(rec.matches, []);
+    assert.equal(e.bestAskQty(), 3);
+    assert.equal(e.add(e.nextOrderId(), 1, 2_000_000, 2, 'POST_ONLY', true), 2);
+    assert.equal(e.bestBidQty(), 5);
+  });
+});

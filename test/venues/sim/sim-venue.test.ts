@@ -370,3 +370,20 @@ describe('SimVenue market data', () => {
     assert.throws(() => setup({ generator: { TXO: { refPrice: 1 } } }), /unknown symbol TXO/);
   });
 });
+
+describe('SimVenue post-only', () => {
+  it('rejects a post-only order that would take, rests one that would not', () => {
+    const { execs, send, run, venue } = setup();
+    rest(venue, 'TXF', -1, 2_000_100, 3);
+    rest(venue, 'TXF', 1, 2_000_000, 3);
+    const crossing = send(TXF.id, 1, 2_000_100, 1, 'POST_ONLY');
+    const through = send(TXF.id, -1, 1_999_900, 1, 'POST_ONLY');
+    const maker = send(TXF.id, -1, 2_000_100, 2, 'POST_ONLY');
+    run(1e6);
+    assert.deepEqual(pick(execs, crossing), [['reject', 0, 0, 0, false, 'POST_ONLY_WOULD_TAKE']]);
+    assert.deepEqual(pick(execs, through), [['reject', 0, 0, 0, false, 'POST_ONLY_WOULD_TAKE']]);
+    assert.deepEqual(pick(execs, maker), [['ack', 0, 0, 2, false, '']]);
+    assert.equal(venue.engine('TXF')!.bestAskQty(), 5, 'the book untouched by the rejected ones');
+    assert.equal(venue.engine('TXF')!.bestBidQty(), 3);
+  });
+});
