@@ -530,11 +530,24 @@
   }
 
   const source = new EventSource('/api/stream');
+  // A page that cannot keep up (a busy machine, a slow laptop, a tab in the background) renders
+  // the latest snapshot once per frame instead of a render per update queued behind it.
+  // data-updates / data-renders on <body> count both.
+  let pending = false;
+  let updates = 0;
+  let renders = 0;
   source.addEventListener('snapshot', (e) => {
     const s = JSON.parse(e.data);
     if (s.history) view.history = s.history;
     view.snap = s;
-    render(s);
+    document.body.dataset.updates = String(++updates);
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      render(view.snap);
+      document.body.dataset.renders = String(++renders);
+    });
   });
   source.addEventListener('open', () => setConn(true));
   source.addEventListener('error', () => setConn(false));

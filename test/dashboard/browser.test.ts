@@ -125,6 +125,21 @@ test('dashboard in headless Chromium: book, PnL, positions per symbol and price 
     );
     await page.screenshot({ path: path.join(os.tmpdir(), 'hft-dashboard-running.png'), fullPage: true });
 
+    // A page that falls behind (its main thread busy for 3 s while updates queue up) catches up
+    // with one render of the latest snapshot, not one render per queued update.
+    const counts = () =>
+      page.evaluate(() => [Number(document.body.dataset.updates), Number(document.body.dataset.renders)]);
+    const [u0, r0] = await counts();
+    await page.evaluate(() => {
+      const end = Date.now() + 3000;
+      while (Date.now() < end) {
+        // busy: the page's main thread takes no update
+      }
+    });
+    await page.waitForFunction((u) => Number(document.body.dataset.updates) >= u + 6, u0, { timeout: WAIT });
+    const [u1, r1] = await counts();
+    assert.ok(r1 - r0 < u1 - u0, `${u1 - u0} updates caught up with ${r1 - r0} renders`);
+
     // HALT without the token is refused, and trading goes on.
     await page.fill('#token', '');
     await page.click('#btn-halt');
