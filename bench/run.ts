@@ -6,6 +6,7 @@
  *   4. backtest throughput on real TAIFEX data with the market maker (bench/backtest.ts)
  *   5. recorder ingest (embedded and server), WAL append vs disk bandwidth (bench/recorder.ts)
  *   6. reading the store: open + query, and `hft db query` end to end (bench/store-read.ts)
+ *   7. the order/risk gateway: what the in-process pipeline adds per intent (bench/gateway.ts)
  * Prints a table, then one JSON line (prefix "BENCH_JSON ") with every figure.
  */
 import path from 'node:path';
@@ -21,6 +22,7 @@ import { readTaifex } from '../src/venues/replay/read-taifex.ts';
 import { benchBacktest } from './backtest.ts';
 import { benchRisk, benchStrategies } from './decision.ts';
 import { benchFeatures } from './features.ts';
+import { benchInProcessGateway } from './gateway.ts';
 import { benchMetricsCost } from './metrics-cost.ts';
 import { benchRecorder } from './recorder.ts';
 import { benchStoreRead } from './store-read.ts';
@@ -169,5 +171,11 @@ results.strategies = sb;
 row(
   `event -> intent, ${sb.strategies.length} strategies (median of ${sb.rounds})`,
   `p50 ${sb.event_to_intent_p50_us} us   p99 ${sb.event_to_intent_p99_us} us   (${sb.intents} intents, ${sb.events_per_s} events/s)`,
+);
+const gb = benchInProcessGateway();
+results.gateway_inprocess = gb;
+row(
+  'gateway in-process: added per intent (paired batches)',
+  `p50 ${gb.added_ns_p50} ns   (risk + adapter ${gb.direct_ns.p50} ns, with gateway ${gb.gateway_ns.p50} ns)`,
 );
 process.stdout.write(`BENCH_JSON ${JSON.stringify(results)}\n`);

@@ -154,6 +154,29 @@ export const settingsSchema = z.strictObject({
     dlq_capacity: positiveInt.max(1_000_000),
     dlq_dir: z.string().min(1),
   }),
+  /** Order/risk gateway (src/gateway/): in this process, or a service over NATS JetStream. */
+  gateway: z.strictObject({
+    mode: z.enum(['inprocess']),
+    /** Idempotency window (keys kept, oldest evicted). */
+    dedup_window: positiveInt.max(10_000_000),
+    /** NEW/AMEND refused STARTUP_HOLDOFF for this long after the start. */
+    startup_holdoff_s: nonNegative,
+    /** StormGuard at STORM or above puts the gateway in DEGRADE (reduce-only or exempt). */
+    degrade_on_storm: z.boolean(),
+    /** In HALT, cancels still pass. */
+    halt_cancel: z.boolean(),
+    /** Strategies whose orders pass HALT and DEGRADE. */
+    halt_exempt: z.array(z.string().min(1)),
+    /** Account-wide open-order notional cap (currency units; 0 = unlimited). */
+    global_max_notional: nonNegative,
+    /** Per-strategy open-order notional cap (currency units; 0 = unlimited), and per-strategy overrides. */
+    strategy_max_notional: nonNegative,
+    strategy_max_notional_by_id: z.record(z.string(), nonNegative),
+    /** Most (strategy, symbol) exposure buckets at once. */
+    max_exposure_buckets: positiveInt,
+    /** Exposure of an order whose fill/cancel never came is released after this long (0 = never). */
+    exposure_order_ttl_s: nonNegative,
+  }),
   reconciliation: z.strictObject({
     enabled: z.boolean(),
     interval_ms: positiveInt,

@@ -65,7 +65,18 @@ export type RejectReason =
   /** The time in force is unknown, or the venue has no such order type (e.g. no post-only). */
   | 'TIF_UNSUPPORTED'
   /** No order outside the venue's trading session (session calendar). */
-  | 'OUTSIDE_SESSION';
+  | 'OUTSIDE_SESSION'
+  /** The order/risk gateway's own reasons (see src/gateway/envelope.ts, GatewayReason). */
+  | 'DEDUP_IN_FLIGHT'
+  | 'TTL_EXPIRED'
+  | 'STARTUP_HOLDOFF'
+  | 'HALT'
+  | 'DEGRADE'
+  | 'GLOBAL_EXPOSURE_LIMIT'
+  | 'STRATEGY_EXPOSURE_LIMIT'
+  | 'EXPOSURE_SYMBOL_LIMIT'
+  | 'NOT_LEADER'
+  | 'ORDER_QUEUE_FULL';
 
 export type ExecType = 'ack' | 'reject' | 'partial' | 'fill' | 'canceled' | 'cancel_reject';
 

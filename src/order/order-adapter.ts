@@ -149,15 +149,20 @@ export class OrderAdapter {
     this.dlq = new DeadLetterQueue(opts.dlqCapacity, scheduler.clock.epoch);
   }
 
-  /** Sends a new order; returns its client order id, or 0 (reason in `lastReject`). */
-  send(it: OrderIntent): number {
+  /**
+   * Sends a new order; returns its client order id, or 0 (reason in `lastReject`). `orderId`
+   * is the client order id to use (the gateway derives it from the intent), 0 = the next free
+   * number; an id already used is refused DUPLICATE_INTENT (nothing goes to the venue twice).
+   */
+  send(it: OrderIntent, orderId = 0): number {
     const now = this.scheduler.clock.nowNs();
+    if (orderId !== 0 && this.get(orderId) !== undefined) return this.refuse(it, 'DUPLICATE_INTENT', 0);
     const reason =
       it.tif === 'POST_ONLY' && this.venue.postOnly === false
         ? 'TIF_UNSUPPORTED'
         : this.admit(it.symbolId, now);
     if (reason !== null) return this.refuse(it, reason, 0);
-    const o = this.create(it, 0);
+    const o = this.create(it, 0, orderId);
     this.transmit(o, now);
     return o.orderId;
   }
@@ -168,8 +173,10 @@ export class OrderAdapter {
    * waiting edits it in place (returns its id). Returns the id of the order now standing for
    * the target, or 0 with the target untouched.
    */
-  replace(it: OrderIntent): number {
+  replace(it: OrderIntent, orderId = 0): number {
     const now = this.scheduler.clock.nowNs();
+    if (orderId !== 0 && this.get(orderId) !== undefined)
+      return this.refuse(it, 'DUPLICATE_INTENT', it.targetOrderId);
     const target = this.orders.get(it.targetOrderId);
     if (
       target === undefined ||
@@ -200,7 +207,7 @@ export class OrderAdapter {
       sym.tryTake(now);
     }
     this.cancel(target.orderId);
-    const o = this.create(it, target.orderId);
+    const o = this.create(it, target.orderId, orderId);
     if (throttled) {
       o.queued = true;
       o.queuedTs = now;
@@ -339,9 +346,9 @@ export class OrderAdapter {
     return null;
   }
 
-  private create(it: OrderIntent, replaces: number): OrderState {
+  private create(it: OrderIntent, replaces: number, orderId: number): OrderState {
     const o: OrderState = {
-      orderId: this.nextId++,
+      orderId: orderId !== 0 ? orderId : this.nextId++,
       intentId: it.intentId,
       venueOrderId: '',
       strategyId: it.strategyId,

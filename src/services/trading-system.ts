@@ -18,6 +18,8 @@ import { Reconciler, reconOptions } from '../execution/reconciliation.ts';
 import { ExecutionRouter } from '../execution/router.ts';
 import { FeatureHub } from '../features/feature-hub.ts';
 import { Normalizer } from '../feed/normalizer.ts';
+import { buildPipeline } from '../gateway/build.ts';
+import type { GatewayPipeline } from '../gateway/pipeline.ts';
 import { LobEngine } from '../lob/lob-engine.ts';
 import { LatencyStages, STAGE_NAMES, Stage, StageTappedHistogram } from '../observability/latency-stages.ts';
 import { timeMethod } from '../observability/time-method.ts';
@@ -30,7 +32,7 @@ import type { DiskFaults } from '../recorder/wal/disk-io.ts';
 import { GuardSampler } from '../risk/guard-sampler.ts';
 import { loadLimitsFile, resolveLimits, toLimits } from '../risk/limits.ts';
 import { RiskEngine } from '../risk/risk-engine.ts';
-import { guardThresholds, StormGuard } from '../risk/storm-guard.ts';
+import { GUARD_STATES, guardThresholds, StormGuard } from '../risk/storm-guard.ts';
 import { StrategyRunner } from '../strategy/runner.ts';
 import type { StrategyClass } from '../strategy/sdk.ts';
 import { type LoadedReplay, loadReplay } from '../venues/replay/replay-sources.ts';
@@ -113,6 +115,8 @@ export class TradingSystem {
   readonly positions: PositionStore;
   readonly orders: OrderAdapter;
   readonly risk: RiskEngine;
+  /** The order/risk gateway between strategies and risk/orders (gateway.mode inprocess). */
+  readonly gateway: GatewayPipeline;
   readonly runner: StrategyRunner;
   readonly router: ExecutionRouter;
   readonly marketData: MarketDataService;
@@ -239,12 +243,18 @@ export class TradingSystem {
       else if (to === 'closed') this.stormGuard.clear('circuit_breaker_open');
     });
     this.features = new FeatureHub(symbols);
+    this.gateway = buildPipeline(s.gateway, symbols, this.clock, this.risk, this.orders, this.positions);
+    // Policy follows StormGuard (degrade_on_storm); the level is read on every transition, not per intent.
+    this.stormGuard.onTransition((t) => {
+      this.gateway.policy.guardLevel = GUARD_STATES.indexOf(t.to);
+    });
     this.runner = new StrategyRunner({
       scheduler: this.scheduler,
       symbols,
       lob: this.lob,
       risk: this.risk,
       orders: this.orders,
+      gateway: this.gateway,
       positions: this.positions,
       log: opts.log,
       intentLatency: this.intentLatency,
@@ -252,6 +262,7 @@ export class TradingSystem {
       features: this.features,
     });
     this.router = new ExecutionRouter(symbols, this.orders, this.positions, this.clock, opts.log);
+    this.router.listen((r) => this.gateway.onReport(r));
     this.router.listen((r) => this.runner.onReport(r));
     if (this.latency !== null) this.instrument(this.latency);
     if (recorder !== null) this.wireRecorder(recorder);
@@ -395,6 +406,7 @@ export class TradingSystem {
     const t0 = performance.now();
     this.startNs = this.clock.nowNs();
     this.endNs = durationS > 0 ? this.startNs + durationS * NS_PER_S : Number.POSITIVE_INFINITY;
+    this.gateway.start();
     this.runner.start();
     this.startGuards();
     this.venue.start();

@@ -9,6 +9,7 @@ import type { Scheduler } from '../core/scheduler.ts';
 import type { Position, PositionStore } from '../execution/positions.ts';
 import type { FeatureEngine, FeatureView } from '../features/feature-engine.ts';
 import type { FeatureHub } from '../features/feature-hub.ts';
+import type { GatewayPipeline } from '../gateway/pipeline.ts';
 import type { LobEngine } from '../lob/lob-engine.ts';
 import type { OrderBook } from '../lob/order-book.ts';
 import type { OrderAdapter } from '../order/order-adapter.ts';
@@ -22,6 +23,8 @@ export interface RunnerDeps {
   lob: LobEngine;
   risk: RiskEngine;
   orders: OrderAdapter;
+  /** The order/risk gateway every intent goes through (dedup, TTL, policy, exposure, risk, adapter). */
+  gateway: GatewayPipeline;
   positions: PositionStore;
   log: Logger;
   /** Event -> intent latency (ns), recorded when a strategy forms an intent. */
@@ -34,7 +37,7 @@ export interface RunnerDeps {
 
 export interface RunnerCounters {
   intents: number;
-  /** Refused by risk. */
+  /** Refused by risk or the gateway's policy, TTL and exposure stages. */
   rejected: number;
   /** Passed risk, refused by the order adapter (rate limit, circuit breaker, unknown target). */
   adapterRejected: number;
@@ -349,45 +352,36 @@ export class StrategyRunner {
 
   private dispatch(c: Context, it: OrderIntent): number {
     this.counters.intents++;
-    const reason = this.d.risk.check(it);
-    if (reason !== null) {
-      this.counters.rejected++;
-      this.lastRefusal = reason;
-      // The logger summarises repeats (first line, then counts per window).
-      if (c.log.isLevelEnabled('warn'))
-        c.log.warn(
-          {
-            reason,
-            action: it.action,
-            symbolId: it.symbolId,
-            side: it.side,
-            price: it.price,
-            qty: it.qty,
-            count: this.d.risk.counters.byReason[reason] ?? 0,
-          },
-          'risk rejected intent',
-        );
-      return 0;
+    const gw = this.d.gateway;
+    const id = gw.submit(it, it.action === 'replace' ? 'AMEND' : 'NEW', '', 0, 0);
+    if (id !== 0) {
+      this.lastRefusal = '';
+      return id;
     }
-    const orders = this.d.orders;
-    const id = it.action === 'new' ? orders.send(it) : orders.replace(it);
-    if (id === 0) {
-      this.counters.adapterRejected++;
-      this.lastRefusal = orders.lastReject;
-      if (c.log.isLevelEnabled('warn'))
-        c.log.warn(
-          {
-            reason: orders.lastReject,
-            action: it.action,
-            count: orders.counters.byReason[orders.lastReject as RejectReason] ?? 0,
-          },
-          'order adapter refused intent',
-        );
-      return 0;
-    }
-    this.d.risk.accepted(it, id);
-    this.lastRefusal = '';
-    return id;
+    const reason = gw.lastReason as RejectReason;
+    this.lastRefusal = reason;
+    const byAdapter = gw.lastStage === 'adapter';
+    if (byAdapter) this.counters.adapterRejected++;
+    else this.counters.rejected++;
+    // The logger summarises repeats (first line, then counts per window).
+    if (c.log.isLevelEnabled('warn'))
+      c.log.warn(
+        {
+          reason,
+          action: it.action,
+          symbolId: it.symbolId,
+          side: it.side,
+          price: it.price,
+          qty: it.qty,
+          count: gw.counters.byReason[reason] ?? 0,
+        },
+        byAdapter
+          ? 'order adapter refused intent'
+          : gw.lastStage === 'risk'
+            ? 'risk rejected intent'
+            : 'gateway rejected intent',
+      );
+    return 0;
   }
 
   private guardBook(c: Context, st: LobStats): void {

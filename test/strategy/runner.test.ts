@@ -4,11 +4,13 @@ import type { BusSlot } from '../../src/bus/event-bus.ts';
 import { type DepthEvent, type LobStats, MdKind } from '../../src/contracts/market.ts';
 import { LatencyHistogram } from '../../src/core/histogram.ts';
 import { createLogger } from '../../src/core/logger.ts';
+import { buildPipeline } from '../../src/gateway/build.ts';
 import { LobEngine } from '../../src/lob/lob-engine.ts';
 import { RiskEngine } from '../../src/risk/risk-engine.ts';
 import { StrategyRunner } from '../../src/strategy/runner.ts';
 import { Strategy, type StrategyContext } from '../../src/strategy/sdk.ts';
 import { harness } from '../execution/harness.ts';
+import { GATEWAY_DEFAULTS } from '../gateway/harness.ts';
 
 const LIMITS = {
   maxOrderQty: 5,
@@ -41,6 +43,7 @@ function setup(maxErrors = 3) {
     lob,
     risk,
     orders: h.orders,
+    gateway: buildPipeline(GATEWAY_DEFAULTS, h.symbols, h.clock, risk, h.orders, h.positions),
     positions: h.positions,
     log: createLogger('silent'),
     intentLatency: new LatencyHistogram(),

@@ -1,0 +1,174 @@
+/**
+ * Gateway figures. In-process: what the gateway's own stages (dedup, TTL, policy, exposure
+ * check and reservation, release on the report) add to an intent that risk passes and the
+ * order adapter sends, measured as the difference between the pipeline and the direct
+ * risk + adapter path over the same intents (each order then canceled through the router).
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadProject } from '../src/config/project.ts';
+import type { OrderCommand, OrderIntent } from '../src/contracts/orders.ts';
+import type { Venue, VenueHandlers } from '../src/contracts/venue.ts';
+import { SimClock } from '../src/core/clock.ts';
+import { createLogger } from '../src/core/logger.ts';
+import { Scheduler } from '../src/core/scheduler.ts';
+import { PositionStore } from '../src/execution/positions.ts';
+import { ExecutionRouter } from '../src/execution/router.ts';
+import { buildPipeline } from '../src/gateway/build.ts';
+import { DEFAULT_ADAPTER_OPTIONS, OrderAdapter } from '../src/order/order-adapter.ts';
+import { RiskEngine } from '../src/risk/risk-engine.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * p)];
+
+export interface InProcessGatewayBench {
+  intents: number;
+  /** ns per intent (batch means of 1000): risk + adapter + cancel report, without and with the gateway. */
+  direct_ns: { p50: number; p99: number };
+  gateway_ns: { p50: number; p99: number };
+  /** Median of the paired batch differences (gateway - direct), ns per intent. */
+  added_ns_p50: number;
+}
+
+/** One process's risk, adapter, router and gateway over a venue that acks nothing (orders are canceled at once). */
+function rig() {
+  const { settings, symbols } = loadProject({ root, env: 'test', envVars: {} });
+  const clock = new SimClock(1_775_610_000_000_000_000);
+  const scheduler = new Scheduler(clock);
+  const log = createLogger('silent');
+  let handlers: VenueHandlers | null = null;
+  const venue: Venue = {
+    name: 'bench',
+    reportsOrderIds: true,
+    connect(h) {
+      handlers = h;
+    },
+    start() {},
+    stop() {},
+    submit(_c: OrderCommand) {},
+    cancel(orderId: number) {
+      handlers!.onExec(cancelled(orderId));
+    },
+  };
+  const ev = {
+    type: 'canceled' as const,
+    orderId: 0,
+    venueOrderId: '',
+    lastPx: 0,
+    lastQty: 0,
+    leavesQty: 0,
+    taker: false,
+    reason: '' as const,
+    exchTs: 0,
+  };
+  const cancelled = (id: number) => {
+    ev.orderId = id;
+    return ev;
+  };
+  const orders = new OrderAdapter(venue, symbols, scheduler, log, {
+    ...DEFAULT_ADAPTER_OPTIONS,
+    globalPerS: 0,
+    symbolPerS: 0,
+    ackTimeoutNs: 0,
+  });
+  const positions = new PositionStore(symbols);
+  const router = new ExecutionRouter(symbols, orders, positions, clock, log);
+  venue.connect({ onQuote() {}, onMarketEvent() {}, onExec: router.onExec });
+  const lim = { ...settings.risk };
+  const risk = new RiskEngine(
+    symbols,
+    {
+      maxOrderQty: lim.max_order_qty,
+      maxPosition: lim.max_position,
+      priceBandTicks: lim.price_band_ticks,
+      maxNotional: 0,
+      maxOpenOrders: 0,
+      maxOrdersPerS: 0,
+      selfTradePrevention: true,
+      duplicateWindowNs: 0,
+    },
+    {
+      position: (s, sym) => positions.get(s, sym).qty,
+      openQty: (s, sym, side) => orders.openQty(s, sym, side),
+      openCount: (s, sym) => orders.openCountOf(s, sym),
+      ownBest: (sym, side) => orders.ownBest(sym, side),
+      reference: () => 33_000_50,
+      order: (id) => orders.get(id),
+    },
+  );
+  // Exposure caps on, so the check does its arithmetic (generous: nothing is refused).
+  const gw = buildPipeline(
+    { ...settings.gateway, global_max_notional: 1e12, strategy_max_notional: 1e11 },
+    symbols,
+    clock,
+    risk,
+    orders,
+    positions,
+  );
+  router.listen((r) => gw.onReport(r));
+  gw.start();
+  const txf = symbols.find((s) => s.code === 'TXFD6')!.id;
+  return { risk, orders, gw, txf };
+}
+
+export function benchInProcessGateway(batches = 2000, batch = 1000): InProcessGatewayBench {
+  const { risk, orders, gw, txf } = rig();
+  const it: OrderIntent = {
+    intentId: 0,
+    strategyId: 'mm',
+    symbolId: txf,
+    action: 'new',
+    side: 1,
+    price: 32_995_00,
+    qty: 1,
+    tif: 'GTC',
+    targetOrderId: 0,
+    ts: 0,
+  };
+  const direct = () => {
+    it.intentId++;
+    if (risk.check(it) !== null) throw new Error(`bench intent rejected: ${risk.counters.byReason}`);
+    const id = orders.send(it);
+    risk.accepted(it, id);
+    orders.cancel(id);
+  };
+  const viaGateway = () => {
+    it.intentId++;
+    const id = gw.submit(it, 'NEW', '', 0, 0);
+    if (id === 0) throw new Error(`bench intent rejected: ${gw.lastReason}`);
+    orders.cancel(id);
+  };
+  const time = (fn: () => void) => {
+    const t0 = performance.now();
+    for (let i = 0; i < batch; i++) fn();
+    return ((performance.now() - t0) * 1e6) / batch;
+  };
+  for (let b = 0; b < 200; b++) {
+    time(direct);
+    time(viaGateway);
+  }
+  const d: number[] = [];
+  const g: number[] = [];
+  const diff: number[] = [];
+  // Interleaved batches: machine load hits both sides alike.
+  for (let b = 0; b < batches; b++) {
+    const a = time(direct);
+    const c = time(viaGateway);
+    d.push(a);
+    g.push(c);
+    diff.push(c - a);
+  }
+  const r = (x: number) => Math.round(x * 10) / 10;
+  return {
+    intents: batches * batch * 2,
+    direct_ns: { p50: r(median(d)), p99: r(pct(d, 0.99)) },
+    gateway_ns: { p50: r(median(g)), p99: r(pct(g, 0.99)) },
+    added_ns_p50: r(median(diff)),
+  };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const b = benchInProcessGateway();
+  process.stdout.write(`${JSON.stringify(b)}\n`);
+}
