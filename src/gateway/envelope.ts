@@ -94,7 +94,7 @@ export function parseEnvelope(raw: unknown): IntentEnvelope {
   need('side', e.side === 1 || e.side === -1);
   need('price', int(e.price) && (e.price as number) >= 0);
   need('qty', int(e.qty) && (e.qty as number) >= 0);
-  need('tif', e.tif === 'GTC' || e.tif === 'IOC');
+  need('tif', e.tif === 'GTC' || e.tif === 'IOC' || e.tif === 'POST_ONLY');
   need('targetOrderId', int(e.targetOrderId) && (e.targetOrderId as number) >= 0);
   need('ts', typeof e.ts === 'number' && Number.isFinite(e.ts));
   need('sourceTs', typeof e.sourceTs === 'number' && Number.isFinite(e.sourceTs));
