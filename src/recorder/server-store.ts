@@ -3,7 +3,14 @@ import { type ClickHouseClient, ClickHouseError, ClickHouseLogLevel, createClien
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { CURRENT_FEATURES, type Features } from './features.ts';
-import { type Columns, insertSql, prepareSchema, type Store, type StoreAccess } from './store.ts';
+import {
+  type Columns,
+  insertSql,
+  type Payload,
+  prepareSchema,
+  type Store,
+  type StoreAccess,
+} from './store.ts';
 
 export interface ServerOptions {
   url: string;
@@ -39,7 +46,9 @@ class ServerStore implements Store {
     return text(res.stream);
   }
 
-  async insert(table: string, columns: Columns, payload: Uint8Array, token: string | null): Promise<void> {
+  async insert(table: string, columns: Columns, data: Payload, token: string | null): Promise<void> {
+    const built = typeof data === 'function' ? data() : data;
+    const payload = built instanceof Uint8Array ? built : Buffer.concat(built);
     const res = await this.client.exec({
       query: insertSql(table, columns, 'FORMAT RowBinary', null),
       values: Readable.from([Buffer.from(payload.buffer, payload.byteOffset, payload.length)]),
