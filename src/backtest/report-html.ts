@@ -149,7 +149,7 @@ Queue model: ${esc(s.models.queue)} · latency: ${latency} · feed latency ${s.m
 <div class="metrics">${metrics.map(([k, v]) => `<div>${esc(k)}<b>${esc(v)}</b></div>`).join('')}</div>
 <p class="note">Money in ${esc(currency || 'currency units')}. Sharpe and Sortino: equity changes over ${s.ratio_bucket_s} s buckets with market data, annualized with √${grouped(s.periods_per_year, 0)} periods per year.</p>
 <h2>Equity and position</h2>
-<p class="note">${legend} Time axis: Taipei time; breaks between sessions (no market data for ${SESSION_BREAK_S / 60} min or more) are cut out and marked ⫽ with their length.</p>
+<p class="note">${legend} Time axis: Taipei time; breaks between sessions (no market data for ${SESSION_BREAK_S / 60} min or more) are cut out and marked // with their length.</p>
 ${charts.join('\n')}
 <h2>StormGuard</h2>
 <p>${esc(guardLine(g))}</p>
@@ -285,7 +285,7 @@ function chart(
   for (const b of axis.breaks())
     out.push(
       `<line x1="${b.x.toFixed(1)}" x2="${b.x.toFixed(1)}" y1="${top}" y2="${top + ph}" stroke="#888" stroke-dasharray="3,3"/>` +
-        `<text x="${b.x.toFixed(1)}" y="${top - 4}" text-anchor="middle">⫽ ${esc(b.label)}</text>`,
+        `<text x="${b.x.toFixed(1)}" y="${top - 4}" text-anchor="middle">// ${esc(b.label)}</text>`,
     );
   return `<svg width="${W}" height="${h}" viewBox="0 0 ${W} ${h}" role="img" aria-label="${esc(title)}">
 <text x="${PAD_L}" y="14" style="font-weight:600;fill:#222">${esc(label)}</text>

@@ -123,7 +123,7 @@ describe('hft backtest run over a real TAIFEX recording', requireData(), () => {
     // The recording starts with the pre-open at 08:30 Taipei (00:30 UTC); the night session at 14:55.
     assert.match(html, />04-17 08:30</, 'axis labels in Taipei time');
     assert.match(html, />14:55</);
-    assert.match(html, /⫽ [\d.]+ (min|h)</, 'the break between the sessions is marked with its length');
+    assert.match(html, /\/\/ [\d.]+ (min|h)</, 'the break between the sessions is marked with its length');
     assert.match(html, /<div>Net PnL<b>-?[\d,]+\.\d\d TWD<\/b><\/div>/);
     assert.match(html, /<div>Orders<b>\d{1,3}(,\d{3})+<\/b><\/div>/, `${s.orders} orders, grouped`);
     assert.match(html, /<th>time \(Taipei\)<\/th>/);

@@ -70,6 +70,6 @@ describe('a backtest over two sessions 240 days apart', requireData(), () => {
     assert.ok(s.guard.evaluations > 300 && s.guard.evaluations < 2000, `${s.guard.evaluations} evaluations`);
     assert.ok(s.trades > 0, 'the strategy traded in the sessions');
     const html = readFileSync(path.join(out, 'report.html'), 'utf8');
-    assert.match(html, /⫽ 240\.0 d</, 'the report cuts the 240 days out of the time axis and says so');
+    assert.match(html, /\/\/ 240\.0 d</, 'the report cuts the 240 days out of the time axis and says so');
   });
 });

@@ -86,7 +86,7 @@ function assertBoundedByData(out: string): Summary {
   assert.ok(s.trades > 0, 'the market maker traded in the sessions');
   assert.match(
     readFileSync(path.join(out, 'report.html'), 'utf8'),
-    /⫽ 117\.0 d</,
+    /\/\/ 117\.0 d</,
     'the gap cut out of the axis',
   );
   return s;
