@@ -17,6 +17,10 @@ const COMMANDS: Record<string, { description: string; load: () => Promise<(cmd: 
     description: 'run the trading system',
     load: async () => (await import('./run.ts')).registerRun,
   },
+  record: {
+    description: 'capture live market data into the store (no strategy)',
+    load: async () => (await import('./run.ts')).registerRecord,
+  },
   backtest: {
     description: 'tick-level backtests over recorded market data',
     load: async () => (await import('./backtest.ts')).registerBacktest,

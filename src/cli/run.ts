@@ -5,6 +5,7 @@ import { UserError } from '../core/errors.ts';
 import { createLogger, flushLogRepeats } from '../core/logger.ts';
 import { sinkTarget } from '../recorder/config.ts';
 import { advertiseStoreApi } from '../recorder/query.ts';
+import { LiveSession } from '../services/live-session.ts';
 import { bindOps, type OpsListener, startOps } from '../services/ops-server.ts';
 import { formatSummary } from '../services/summary.ts';
 import { TradingSystem } from '../services/trading-system.ts';
@@ -94,18 +95,72 @@ export function registerRun(run: Command): void {
         'replay pacing: x times real time, or max (simulated time, as fast as possible)',
       ),
   ).action(runSim);
-  run
-    .command('live')
-    .description('live trading against a broker')
-    .action(() => {
-      throw new UserError(
-        'hft run live: no live broker adapter is configured in this build; use `hft run sim`',
-      );
+  configOptions(
+    liveOptions(
+      run
+        .command('live')
+        .description('live trading on a venue of the registry (docs/live.md)')
+        .option('--no-record', 'do not record to the store'),
+    ),
+  ).action((flags: LiveFlags) => runLive(flags, 'live'));
+}
+
+/** `hft record --venue ... --symbols ...`: live market data into the store, no strategy. */
+export function registerRecord(cmd: Command): void {
+  configOptions(liveOptions(cmd)).action((flags: LiveFlags) => runLive(flags, 'record'));
+}
+
+export interface LiveFlags extends ConfigFlags {
+  venue?: string;
+  paper?: boolean;
+  endpoint?: string;
+  symbols?: string;
+  duration?: string;
+  summaryJson?: string;
+  record?: boolean;
+}
+
+function liveOptions(cmd: Command): Command {
+  return cmd
+    .option('--venue <name>', 'live venue (live.venue): binance-usdm, binance-spot, ...')
+    .option('--paper', "the venue's testnet / simulation endpoint (live.paper)")
+    .option('--endpoint <url>', "base URL instead of the venue's, e.g. a fake server (live.endpoint)")
+    .option('--symbols <codes>', 'comma-separated symbol codes of config/symbols.yaml (live.symbols)')
+    .option('--duration <seconds>', 'stop after this many seconds (0 = until Ctrl+C)')
+    .option('--summary-json <file>', 'also write the exit summary as JSON');
+}
+
+/** `hft run live` and `hft record`: the trading system on a live venue (record: no strategy). */
+export async function runLive(flags: LiveFlags, kind: 'live' | 'record'): Promise<void> {
+  const extra: { key: string; value: unknown; label: string }[] = [
+    { key: 'feed.kind', value: 'live', label: `hft ${kind === 'live' ? 'run live' : 'record'}` },
+    { key: 'run.clock', value: 'real', label: 'live trading runs on the wall clock' },
+  ];
+  if (flags.venue !== undefined)
+    extra.push({ key: 'live.venue', value: flags.venue, label: 'CLI flag --venue' });
+  if (flags.paper) extra.push({ key: 'live.paper', value: true, label: 'CLI flag --paper' });
+  if (flags.endpoint !== undefined) {
+    if (!/^https?:\/\/[^\s]+$/.test(flags.endpoint))
+      throw new UserError(`--endpoint expects an http(s) URL, got '${flags.endpoint}'`);
+    extra.push({ key: 'live.endpoint', value: flags.endpoint, label: 'CLI flag --endpoint' });
+  }
+  if (flags.symbols !== undefined)
+    extra.push({
+      key: 'live.symbols',
+      value: flags.symbols.split(',').filter((x) => x !== ''),
+      label: 'CLI flag --symbols',
     });
+  if (flags.duration !== undefined)
+    extra.push({
+      key: 'run.duration_s',
+      value: num('--duration', flags.duration),
+      label: 'CLI flag --duration',
+    });
+  return runSystem(flags, extra, kind);
 }
 
 /** `hft run sim`: the whole trading system on the simulated exchange (or a replay of recorded data). */
-export async function runSim(flags: RunFlags): Promise<void> {
+export function runSim(flags: RunFlags): Promise<void> {
   const extra = [];
   if (flags.duration !== undefined)
     extra.push({
@@ -118,9 +173,19 @@ export async function runSim(flags: RunFlags): Promise<void> {
   if (flags.clock !== undefined)
     extra.push({ key: 'run.clock', value: flags.clock, label: 'CLI flag --clock' });
   extra.push(...replayFlags(flags));
+  return runSystem(flags, extra, 'sim');
+}
+
+async function runSystem(
+  flags: ConfigFlags & { summaryJson?: string; record?: boolean },
+  extra: { key: string; value: unknown; label: string }[],
+  mode: 'sim' | 'live' | 'record',
+): Promise<void> {
   const summaryJson =
     flags.summaryJson === undefined ? undefined : checkOutputFile('--summary-json', flags.summaryJson);
   const loaded = loadAll(flags, extra);
+  // `hft record` captures market data: no strategy, always recorded.
+  if (mode === 'record') loaded.strategies = [];
   const log = createLogger(process.env.HFT_LOG_LEVEL ?? loaded.settings.log_level);
   // The ops port before anything else: a taken port must not cost an opened store.
   const o = loaded.settings.ops;
@@ -129,7 +194,8 @@ export async function runSim(flags: RunFlags): Promise<void> {
   const sys = await TradingSystem.create({
     ...loaded,
     log,
-    record: flags.record === false ? false : undefined,
+    record: mode === 'record' ? true : flags.record === false ? false : undefined,
+    runKind: mode === 'sim' ? undefined : mode,
   }).catch((err) => {
     listener?.server.close();
     throw err;
@@ -145,8 +211,20 @@ export async function runSim(flags: RunFlags): Promise<void> {
         dur || (loaded.settings.feed.kind === 'replay' ? 'until the end of the data' : 'until Ctrl+C'),
       store: sys.recorder ? path.resolve(loaded.settings.store.path) : 'off',
     },
-    'hft run sim started',
+    mode === 'sim' ? 'hft run sim started' : `hft ${mode === 'live' ? 'run live' : 'record'} starting`,
   );
+  let session: LiveSession | null = null;
+  if (sys.live !== null) {
+    session = new LiveSession(sys, sys.live, loaded.settings.live);
+    try {
+      await session.start();
+    } catch (err) {
+      await sys.live.close();
+      await sys.recorder?.close();
+      listener?.server.close();
+      throw err;
+    }
+  }
   const ops = await startOps(sys, loaded.settings, log, { listener }).catch(async (err) => {
     await sys.recorder?.close();
     throw err;
@@ -177,6 +255,8 @@ export async function runSim(flags: RunFlags): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const summary = await sys.run(dur);
+  session?.stop();
+  await sys.live?.close();
   unadvertise();
   await ops.close();
   process.off('SIGINT', onSignal);

@@ -122,11 +122,26 @@ export const settingsSchema = z.strictObject({
   }),
   /** Market-data source of `hft run sim`: the simulated exchange or a replay of recorded data. */
   feed: z.strictObject({
-    kind: z.enum(['sim', 'replay']),
+    kind: z.enum(['sim', 'replay', 'live']),
     data: z.array(z.string().min(1)),
     speed: z.union([z.literal('max'), z.number().positive()]),
     latency_us: nonNegative,
     symbols: z.record(z.string(), z.string().min(1)),
+  }),
+  /** Live trading and capture (`hft run live`, `hft record`): see docs/live.md. */
+  live: z.strictObject({
+    venue: z.string().min(1),
+    paper: z.boolean(),
+    endpoint: z.string(),
+    credentials_file: z.string(),
+    symbols: z.array(z.string().min(1)).min(1),
+    stale_ms: z.number().int().min(100),
+    reconnect_min_ms: positiveInt,
+    reconnect_max_ms: positiveInt,
+    startup_orders: z.enum(['cancel', 'adopt']),
+    end_of_session: z.enum(['none', 'cancel_all', 'flatten']),
+    end_of_session_lead_s: nonNegative,
+    rate_limit_headroom: z.number().min(0).max(0.9),
   }),
   bus: z.strictObject({
     // Slots are allocated up front.

@@ -85,6 +85,12 @@ export interface VenueHandlers {
    */
   onLevel?(symbolId: number, c: LevelColumns, k: number, endOfMessage: boolean): void;
   onExec(e: VenueExecEvent): void;
+  /**
+   * Live venues: false when the venue's view broke (a dropped or silent stream, a sequence gap:
+   * its books were cleared), true once books are rebuilt from a fresh snapshot and the account
+   * re-read. The system holds trading (StormGuard) in between.
+   */
+  onVenueState?(ready: boolean, reason: string): void;
 }
 
 /** A venue gives market data and takes orders. Sim, replay and live brokers implement it. */

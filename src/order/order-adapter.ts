@@ -257,6 +257,21 @@ export class OrderAdapter {
     return this.byVenue.get(venueOrderId);
   }
 
+  /**
+   * Takes an order working at the venue since an earlier session as an open order of
+   * `it.strategyId` (live startup reconciliation, startup_orders: adopt): it counts in risk's
+   * exposure, cancelAll cancels it, its fills update positions. Returns its client order id.
+   */
+  adopt(it: OrderIntent, leavesQty: number, venueOrderId: string): OrderState {
+    const o = this.create(it, 0);
+    o.status = 'working';
+    o.venueSeen = true;
+    o.cumQty = it.qty - leavesQty;
+    o.leavesQty = leavesQty;
+    this.bindVenueId(o, venueOrderId);
+    return o;
+  }
+
   /** Records the venue's id for an order (from its first callback that carries one). */
   bindVenueId(o: OrderState, venueOrderId: string): void {
     o.venueOrderId = venueOrderId;

@@ -35,6 +35,10 @@ import { RiskEngine } from '../risk/risk-engine.ts';
 import { GUARD_STATES, guardThresholds, StormGuard } from '../risk/storm-guard.ts';
 import { StrategyRunner } from '../strategy/runner.ts';
 import type { StrategyClass } from '../strategy/sdk.ts';
+import { type Credentials, loadCredentials } from '../venues/live/credentials.ts';
+import type { LiveVenue, LiveVenueFactory } from '../venues/live/live-venue.ts';
+import { SessionGatedVenue } from '../venues/live/session-gate.ts';
+import { liveVenue } from '../venues/registry.ts';
 import { type LoadedReplay, loadReplay } from '../venues/replay/replay-sources.ts';
 import { type ExchangeModel, ReplayVenue, replayStartTs } from '../venues/replay/replay-venue.ts';
 import { L2Exchange } from '../venues/sim/l2-exchange.ts';
@@ -123,6 +127,10 @@ export class TradingSystem {
   /** Feature plane: the feature sets the strategies declared, updated after the LOB. */
   readonly features: FeatureHub;
   readonly venue: Venue;
+  /** The live venue (feed.kind live), else null. */
+  readonly live: LiveVenue | null = null;
+  /** Times the live venue reported itself not ready (a dropped or silent stream, a gap). */
+  venueOutages = 0;
   /** Safety state machine (NORMAL/WARM/STORM/HALT) gating risk and the order adapter (guardMode on). */
   readonly stormGuard: StormGuard;
   readonly guardMode: GuardMode;
@@ -149,6 +157,9 @@ export class TradingSystem {
     replay: LoadedReplay | null,
     /** The enabled strategies' classes and validated params, by id. */
     prepared: ReadonlyMap<string, PreparedStrategy>,
+    /** feed.kind live: the venue's factory, from the venue registry. */
+    liveFactory: LiveVenueFactory | null = null,
+    credentials: Credentials | null = null,
   ) {
     const s = opts.settings;
     // Nanos are relative to the run's epoch (core/clock.ts): the data's for a replay, else the UTC
@@ -160,7 +171,7 @@ export class TradingSystem {
         s.run.clock === 'sim' || s.feed.speed === 'max'
           ? new SimClock(t0, replay.epoch)
           : new RealClock(t0, s.feed.speed, replay.epoch, opts.wallMs);
-    } else if (s.run.clock === 'sim') {
+    } else if (s.run.clock === 'sim' && liveFactory === null) {
       const startMs = Date.parse(s.sim.start_time);
       const epoch = Epoch.midnightBeforeMs(startMs);
       this.clock = new SimClock(epoch.fromMs(startMs), epoch);
@@ -183,25 +194,39 @@ export class TradingSystem {
     this.bus = new EventBus(s.bus.capacity, s.bus.overflow);
     this.normalizer = new Normalizer(symbols, s.sim.depth_levels, () => this.clock.nowNs());
     this.positions = new PositionStore(symbols);
+    if (liveFactory !== null) {
+      this.live = liveFactory({
+        name: s.live.venue,
+        symbols,
+        venueSymbols: symbols.map((x) => venueSymbol(s, x.code)),
+        scheduler: this.scheduler,
+        clock: this.clock,
+        log: opts.log,
+        settings: s.live,
+        credentials,
+      });
+    }
     const venue =
-      replay !== null
-        ? new ReplayVenue({
-            scheduler: this.scheduler,
-            streams: replay.streams,
-            model: (opts.exchange ?? defaultExchange(s))(symbols, this.scheduler),
-            onEnd: () => this.stop(),
-          })
-        : new SimVenue({
-            symbols,
-            scheduler: this.scheduler,
-            seed: s.sim.seed,
-            latency: new ConstantLatency(
-              s.sim.latency.order_us * NS_PER_US,
-              s.sim.latency.response_us * NS_PER_US,
-            ),
-            depthLevels: s.sim.depth_levels,
-            generator: generatorOptions(s, symbols),
-          });
+      this.live !== null
+        ? new SessionGatedVenue(this.live, symbols, this.clock, this.scheduler)
+        : replay !== null
+          ? new ReplayVenue({
+              scheduler: this.scheduler,
+              streams: replay.streams,
+              model: (opts.exchange ?? defaultExchange(s))(symbols, this.scheduler),
+              onEnd: () => this.stop(),
+            })
+          : new SimVenue({
+              symbols,
+              scheduler: this.scheduler,
+              seed: s.sim.seed,
+              latency: new ConstantLatency(
+                s.sim.latency.order_us * NS_PER_US,
+                s.sim.latency.response_us * NS_PER_US,
+              ),
+              depthLevels: s.sim.depth_levels,
+              generator: generatorOptions(s, symbols),
+            });
     this.venue = opts.wrapVenue ? opts.wrapVenue(venue, this.scheduler) : venue;
     if (this.venue.postOnly === false)
       opts.log.warn(
@@ -285,6 +310,7 @@ export class TradingSystem {
       onMarketEvent: this.marketData.onMarketEvent,
       onLevel: this.marketData.onLevel,
       onExec: this.router.onExec,
+      onVenueState: (ready, reason) => this.onVenueState(ready, reason),
     });
 
     const byCode = new Map(symbols.map((x) => [x.code, x]));
@@ -312,7 +338,7 @@ export class TradingSystem {
           { strategy: id, file: s.strategy_limits_file },
           'limits for a strategy that is not configured',
         );
-    const account = isVenueAccount(venue) ? venue : null;
+    const account = this.live ?? (isVenueAccount(venue) ? venue : null);
     this.reconciler =
       account !== null && s.reconciliation.enabled
         ? new Reconciler(
@@ -355,18 +381,29 @@ export class TradingSystem {
     const replay =
       s.feed.kind === 'replay' ? (opts.replay ?? (await loadReplayData(s, opts.symbols, opts.root))) : null;
     if (replay !== null) opts.log.info({ sources: replay.sources }, 'replay data loaded');
+    const live = s.feed.kind === 'live';
+    const liveFactory = live ? await liveVenue(s.live.venue) : null;
+    const credentials =
+      liveFactory === null
+        ? null
+        : loadCredentials(s.live.venue, liveFactory.credentialKeys, {
+            file: s.live.credentials_file,
+            root: opts.root,
+          });
     const symbols =
       replay?.symbols ??
-      s.sim.symbols.map((code, id) => {
+      (live ? s.live.symbols : s.sim.symbols).map((code, id) => {
         const spec = byCode.get(code);
         if (spec === undefined)
-          throw new UserError(`sim.symbols: unknown symbol ${code} (not in ${s.symbols_file})`);
+          throw new UserError(
+            `${live ? 'live' : 'sim'}.symbols: unknown symbol ${code} (not in ${s.symbols_file})`,
+          );
         return { ...spec, id };
       });
     if (s.fees.stock_day_trade)
       for (let i = 0; i < symbols.length; i++)
         symbols[i] = withDayTradeTax(symbols[i], s.fees.stock_day_trade_tax_rate);
-    const run = runIdentity(opts.runKind ?? (replay !== null ? 'replay' : 'sim'), {
+    const run = runIdentity(opts.runKind ?? (replay !== null ? 'replay' : live ? 'live' : 'sim'), {
       settings: s,
       strategies: opts.strategies,
     });
@@ -380,7 +417,7 @@ export class TradingSystem {
       : null;
     let sys: TradingSystem;
     try {
-      sys = new TradingSystem(opts, run, recorder, symbols, replay, prepared);
+      sys = new TradingSystem(opts, run, recorder, symbols, replay, prepared, liveFactory, credentials);
     } catch (err) {
       await recorder?.close();
       throw err;
@@ -393,6 +430,34 @@ export class TradingSystem {
       ),
     );
     return sys;
+  }
+
+  /**
+   * A live venue lost (ready false) or regained (true) a consistent view: not ready, trading is
+   * held (HALT: orders cancelled, nothing new) and the feed gap recorded; ready again once books
+   * are rebuilt from a fresh snapshot and the account re-read, after one reconciliation pass.
+   */
+  private onVenueState(ready: boolean, reason: string): void {
+    const ts = this.clock.nowNs();
+    this.recorder?.recordRiskEvent(
+      ts,
+      'venue',
+      ready ? 'recovering' : 'ready',
+      ready ? 'ready' : 'recovering',
+      reason,
+    );
+    if (!ready) {
+      this.venueOutages++;
+      this.opts.log.warn({ venue: this.venue.name, reason }, 'venue not ready: trading held until resynced');
+      this.stormGuard.hold('venue', `venue: ${reason}`);
+      return;
+    }
+    this.reconciler?.check();
+    this.opts.log.info(
+      { venue: this.venue.name, reason },
+      'venue ready again: books resynced, account reconciled',
+    );
+    this.stormGuard.release('venue');
   }
 
   /** Asks a running `run()` to stop at the next task boundary (Ctrl+C). */
@@ -634,6 +699,23 @@ function observedLog(log: Logger, mode: GuardMode): Logger {
   const child = log.child({ guard: mode });
   child.warn = child.info;
   return child;
+}
+
+/**
+ * The venue's name of symbol `code`: the key of feed.symbols mapping to it (prefixed
+ * `<venue>:` or `<market>:`, or bare), else the code itself.
+ */
+export function venueSymbol(s: Settings, code: string): string {
+  const family = s.live.venue.split('-')[0];
+  let bare: string | null = null;
+  for (const [k, v] of Object.entries(s.feed.symbols)) {
+    if (v !== code) continue;
+    const colon = k.indexOf(':');
+    if (colon < 0) bare ??= k;
+    else if (k.slice(0, colon) === s.live.venue) return k.slice(colon + 1);
+    else if (k.slice(0, colon) === family) bare = k.slice(colon + 1);
+  }
+  return bare ?? code;
 }
 
 function isVenueAccount(v: unknown): v is VenueAccount {

@@ -71,9 +71,13 @@ test('a bad flag or config value fails at start with a clear message and no stac
   const bad = await run(['run', 'sim', '--duration', 'soon']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--duration expects a non-negative number/);
-  const live = await run(['run', 'live']);
+  const live = await run(['run', 'live', '--venue', 'nope', '--set', 'ops.enabled=false']);
   assert.equal(live.code, 2);
-  assert.match(live.stderr, /no live broker adapter/);
+  assert.match(live.stderr, /live venue 'nope' is unknown/);
+  assert.doesNotMatch(live.stderr, /\n\s+at /);
+  const endpoint = await run(['run', 'live', '--endpoint', 'ftp://x']);
+  assert.equal(endpoint.code, 2);
+  assert.match(endpoint.stderr, /--endpoint expects an http\(s\) URL/);
 });
 
 test('while hft run owns the store, hft db query goes through its API (read statements) and says so', async () => {

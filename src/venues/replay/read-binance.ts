@@ -3,6 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { MdKind } from '../../contracts/market.ts';
 import { Epoch } from '../../core/clock.ts';
 import { UserError } from '../../core/errors.ts';
+import { type DepthDiff, DepthSync } from '../binance/depth-sync.ts';
 import { BookChecksBuilder } from './book-checks.ts';
 import { EV_SNAPSHOT, EventColumnsBuilder } from './event-columns.ts';
 import { badFile, Rejects, type ReplayData, readBytes } from './replay-data.ts';
@@ -102,16 +103,6 @@ export function sniffBinance(text: string): { market: BinanceMarket | null; symb
   return seen === 0 ? null : { market, symbol };
 }
 
-/** A validated depth diff: update ids, exchange time (ms), levels as scaled [price, qty] pairs. */
-interface DepthDiff {
-  U: number;
-  u: number;
-  pu: number;
-  exchMs: number;
-  bids: Float64Array;
-  asks: Float64Array;
-}
-
 /** Reads Binance recordings from their paths (see parseBinance). */
 export async function readBinance(paths: string | string[], market?: BinanceMarket): Promise<ReplayData> {
   const list = typeof paths === 'string' ? [paths] : paths;
@@ -157,11 +148,6 @@ export function parseBinance(files: readonly BinanceFile[], market?: BinanceMark
     localMinusExchMedianNs: 0,
   };
   const notes: string[] = [];
-  // Sync state.
-  let state: 'waiting' | 'synced' | 'broken' = 'waiting';
-  let lastUpdateId = 0;
-  let prevU = -1; // final u of the last applied diff; -1 right after a snapshot
-  const buffered: { d: DepthDiff; localTs: number }[] = [];
   const eventAfterUpdate = new Map<number, number>(); // update id -> index of the last event applying it
   let lastExchMs = 0;
   const skew: number[] = []; // localTs - exchTs of applied diffs and trades
@@ -230,47 +216,21 @@ export function parseBinance(files: readonly BinanceFile[], market?: BinanceMark
       b.push(MdKind.Level, side, exchTs, localTs, lv[k], lv[k + 1], flags);
   }
 
-  function gap(localTs: number, reason: string): void {
-    stats.gaps++;
-    notes.push(`gap at ${where()}: ${reason}; book cleared, diffs ignored until a new snapshot`);
-    state = 'broken';
-    b.push(MdKind.Clear, 0, msTs(lastExchMs), localTs, 0, 0, 0);
-    b.endMessage();
-  }
-
-  function applyDiff(d: DepthDiff, localTs: number): void {
-    if (state === 'waiting') {
-      buffered.push({ d, localTs });
-      return;
-    }
-    if (state === 'broken') {
-      stats.unsyncedDiffs++;
-      return;
-    }
-    const L = lastUpdateId;
-    if (prevU < 0) {
-      if (futures ? d.u < L : d.u <= L) {
-        stats.droppedDiffs++;
-        return;
-      }
-      const straddles = futures ? d.U <= L && d.u >= L : d.U <= L + 1 && d.u >= L + 1;
-      if (!straddles) {
-        gap(localTs, `first diff [${d.U}, ${d.u}] does not cover snapshot id ${L}`);
-        return;
-      }
-    } else if (futures ? d.pu !== prevU : d.U !== prevU + 1) {
-      gap(localTs, `diff [${d.U}, ${d.u}] does not follow update ${prevU}`);
-      return;
-    }
-    const exchTs = msTs(d.exchMs);
-    skew.push(localTs - exchTs);
-    pushLevels(d.bids, 1, exchTs, localTs, 0);
-    pushLevels(d.asks, -1, exchTs, localTs, 0);
-    b.endMessage();
-    stats.appliedDiffs++;
-    prevU = d.u;
-    eventAfterUpdate.set(d.u, b.n - 1);
-  }
+  const sync = new DepthSync(futures, {
+    apply(d: DepthDiff, localTs: number): void {
+      const exchTs = msTs(d.exchMs);
+      skew.push(localTs - exchTs);
+      pushLevels(d.bids, 1, exchTs, localTs, 0);
+      pushLevels(d.asks, -1, exchTs, localTs, 0);
+      b.endMessage();
+      eventAfterUpdate.set(d.u, b.n - 1);
+    },
+    gap(reason: string, localTs: number): void {
+      notes.push(`gap at ${where()}: ${reason}; book cleared, diffs ignored until a new snapshot`);
+      b.push(MdKind.Clear, 0, msTs(lastExchMs), localTs, 0, 0, 0);
+      b.endMessage();
+    },
+  });
 
   function applySnapshot(msg: Record<string, unknown>, localTs: number): boolean {
     const id = msg.lastUpdateId;
@@ -284,19 +244,16 @@ export function parseBinance(files: readonly BinanceFile[], market?: BinanceMark
     if (!bids || !asks) return false;
     stats.snapshots++;
     // Spot snapshots carry no time: take the exchange time of the diff holding lastUpdateId.
-    const straddling = buffered.find((x) => x.d.u >= id)?.d;
-    const exchTs = msTs(T ?? straddling?.exchMs ?? lastExchMs);
+    const straddling = sync.exchMsAt(id);
+    const exchTs = msTs(T ?? (Number.isNaN(straddling) ? lastExchMs : straddling));
     b.endMessage();
     b.push(MdKind.Clear, 0, exchTs, localTs, 0, 0, EV_SNAPSHOT);
     pushLevels(bids, 1, exchTs, localTs, EV_SNAPSHOT);
     pushLevels(asks, -1, exchTs, localTs, EV_SNAPSHOT);
     b.endMessage();
-    lastUpdateId = id;
-    prevU = -1;
-    state = 'synced';
-    eventAfterUpdate.set(lastUpdateId, b.n - 1);
+    eventAfterUpdate.set(id, b.n - 1);
     // The diffs buffered while waiting are applied now, i.e. at the snapshot's receive time.
-    for (const x of buffered.splice(0)) applyDiff(x.d, Math.max(x.localTs, localTs));
+    sync.snapshot(id, localTs);
     return true;
   }
 
@@ -389,7 +346,7 @@ export function parseBinance(files: readonly BinanceFile[], market?: BinanceMark
         if (d === null) rejects.add('bad depth message', where(), why);
         else {
           lastExchMs = d.exchMs;
-          applyDiff(d, localTs);
+          sync.diff(d, localTs);
         }
       } else if (stream.endsWith('@trade')) {
         if (!trade(data, localTs)) rejects.add('bad trade', where(), why);
@@ -400,10 +357,14 @@ export function parseBinance(files: readonly BinanceFile[], market?: BinanceMark
       }
     }
   }
-  if (buffered.length > 0) {
-    stats.unsyncedDiffs += buffered.length;
+  stats.appliedDiffs = sync.counters.appliedDiffs;
+  stats.droppedDiffs = sync.counters.droppedDiffs;
+  stats.gaps = sync.counters.gaps;
+  stats.unsyncedDiffs = sync.counters.unsyncedDiffs;
+  if (sync.bufferedCount > 0) {
+    stats.unsyncedDiffs += sync.bufferedCount;
     notes.push(
-      `no depth snapshot: ${buffered.length} diffs cannot be applied (Binance sync rule); ` +
+      `no depth snapshot: ${sync.bufferedCount} diffs cannot be applied (Binance sync rule); ` +
         'read this file together with the one before it',
     );
   }
