@@ -263,7 +263,7 @@ export class OrderAdapter {
    * exposure, cancelAll cancels it, its fills update positions. Returns its client order id.
    */
   adopt(it: OrderIntent, leavesQty: number, venueOrderId: string): OrderState {
-    const o = this.create(it, 0);
+    const o = this.create(it, 0, 0);
     o.status = 'working';
     o.venueSeen = true;
     o.cumQty = it.qty - leavesQty;
