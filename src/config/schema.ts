@@ -254,6 +254,8 @@ export const settingsSchema = z.strictObject({
   ops: z.strictObject({
     enabled: z.boolean(),
     host: z.string().min(1),
+    /** Host names served besides addresses, localhost and the machine's name (DNS-rebinding guard). */
+    allowed_hosts: z.array(z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a host name (no port, no scheme)')),
     port: z.number().int().min(0).max(65535),
     token: z
       .string()

@@ -4,10 +4,10 @@ import { BlockList, isIP } from 'node:net';
 
 /**
  * Who may use the ops server: the checks every request passes before a handler sees it.
- * Host: on a loopback bind only loopback names are served (a DNS-rebinding page, whose Host is
- * its own name, gets nothing). Origin: a browser request from another origin never reaches an
- * endpoint with data or an effect. Tokens: the control token drives controls and reads; the
- * per-process read token only reads (`hft db query`).
+ * Host: a DNS-rebinding page reaches the server under its own name, so only names this server
+ * answers to are served (hostAllowed). Origin: a browser request from another origin never
+ * reaches an endpoint with data or an effect. Tokens: the control token drives controls and
+ * reads; the per-process read token only reads (`hft db query`).
  */
 
 const LOOPBACK = new BlockList();
@@ -22,18 +22,29 @@ export function isLoopback(host: string): boolean {
   return v !== 0 && LOOPBACK.check(h, v === 4 ? 'ipv4' : 'ipv6');
 }
 
-/** The host name of a Host header (no port; an IPv6 literal without its brackets), lower case. */
+/** The host name of a Host header (no port, no final dot; an IPv6 literal without its brackets), lower case. */
 export function hostName(header: string | undefined): string {
   const h = (header ?? '').trim().toLowerCase();
   if (h.startsWith('[')) return h.slice(1, h.indexOf(']') > 0 ? h.indexOf(']') : undefined);
-  return h.replace(/:\d*$/, '');
+  return h.replace(/:\d*$/, '').replace(/\.$/, '');
 }
 
-/** DNS-rebinding guard: a loopback bind serves only loopback host names; other binds any. */
-export function hostAllowed(bindHost: string, header: string | undefined): boolean {
-  if (!isLoopback(bindHost)) return true;
+/**
+ * DNS-rebinding guard: true when the Host header names this server. A rebinding page always
+ * sends its own name (its origin), so a name is served only if the operator named it: a loopback
+ * bind answers to loopback names and addresses; any other bind (0.0.0.0, a LAN address, whose
+ * loopback and own addresses the operator's browser reaches too) also to an IP literal.
+ * `allowed` (lower case: this machine's host name, `ops.allowed_hosts`) are served on any bind.
+ */
+export function hostAllowed(
+  bindHost: string,
+  header: string | undefined,
+  allowed: ReadonlySet<string> = new Set(),
+): boolean {
   const name = hostName(header);
-  return name !== '' && isLoopback(name);
+  if (name === '') return false;
+  if (isLoopback(name) || allowed.has(name)) return true;
+  return !isLoopback(bindHost) && isIP(name) !== 0;
 }
 
 /**

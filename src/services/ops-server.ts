@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import type { Registry } from 'prom-client';
 import type { Settings } from '../config/schema.ts';
 import { UserError } from '../core/errors.ts';
@@ -47,6 +48,8 @@ const MAX_QUERY_BYTES = 64 * 1024;
 
 export interface OpsServerOptions {
   host: string;
+  /** Host names served besides loopback names (and IP literals on a non-loopback bind), lower case. */
+  allowedHosts: ReadonlySet<string>;
   /** 0 = any free port; after start() `port` holds the bound one (kept across restarts). */
   port: number;
   /** Drives the controls (and may read). */
@@ -162,7 +165,7 @@ export class OpsServer implements Service {
     try {
       const path = (req.url ?? '/').split('?')[0];
       const endpoint = endpointOf(path);
-      if (!hostAllowed(this.o.host, req.headers.host)) {
+      if (!hostAllowed(this.o.host, req.headers.host, this.o.allowedHosts)) {
         this.refuse(req, res, 421, { endpoint, reason: 'host', host: req.headers.host ?? '' });
         return;
       }
@@ -215,7 +218,7 @@ export class OpsServer implements Service {
     this.o.refusals.refused({ ...r, remote: req.socket.remoteAddress });
     const error =
       r.reason === 'host'
-        ? 'misdirected request: use the URL printed at start'
+        ? 'misdirected request: this server answers to its addresses, localhost, the host name and ops.allowed_hosts'
         : r.reason === 'origin'
           ? 'cross-origin request refused'
           : r.reason === 'read token'
@@ -596,6 +599,11 @@ export interface OpsOptions {
 
 const BREAKER_STATES = { closed: 0, half_open: 1, open: 2 } as const;
 
+/** Host names the ops server answers to besides its addresses: this machine's name and ops.allowed_hosts. */
+export function allowedHosts(s: Settings): Set<string> {
+  return new Set([os.hostname(), ...s.ops.allowed_hosts].map((h) => h.toLowerCase().replace(/\.$/, '')));
+}
+
 /** The engine limits of /api/query from settings. */
 export function queryLimits(s: Settings): QueryLimits {
   const q = s.ops.query;
@@ -677,6 +685,7 @@ export async function startOps(
   if (settings.ops.enabled) {
     server = new OpsServer({
       host: settings.ops.host,
+      allowedHosts: allowedHosts(settings),
       port: settings.ops.port,
       token,
       readToken,

@@ -33,11 +33,7 @@ test('loopback is every address of 127.0.0.0/8, ::1 and localhost; nothing else'
   assert.equal(hostAllowed('127.0.0.2', '127.0.0.2:9464'), true);
   assert.equal(hostAllowed('::1', '[::1]:9464'), true);
   assert.equal(hostAllowed('localhost', 'localhost:1'), true);
-  assert.equal(
-    hostAllowed('0.0.0.0', 'evil.example'),
-    true,
-    'a non-loopback bind cannot know its names: tokens guard it',
-  );
+  assert.equal(hostAllowed('localhost', 'localhost.:1'), true);
   const req = (headers: Record<string, string>) => ({ headers }) as unknown as http.IncomingMessage;
   assert.equal(sameOrigin(req({ host: '127.0.0.1:9464' })), true, 'no Origin: curl, hft db query');
   assert.equal(sameOrigin(req({ host: '127.0.0.1:9464', origin: 'http://127.0.0.1:9464' })), true);
@@ -45,4 +41,23 @@ test('loopback is every address of 127.0.0.0/8, ::1 and localhost; nothing else'
   assert.equal(sameOrigin(req({ host: '127.0.0.1:9464', origin: 'http://127.0.0.1:9465' })), false);
   assert.equal(sameOrigin(req({ host: '127.0.0.1:9464', origin: 'null' })), false);
   assert.equal(sameOrigin(req({ host: '127.0.0.1:9464', 'sec-fetch-site': 'cross-site' })), false);
+});
+
+test('every bind serves only names that are its own: a DNS-rebinding Host is refused on 0.0.0.0 too', () => {
+  assert.equal(hostAllowed('127.0.0.1', '10.0.0.5:9464'), false, 'a loopback bind answers to loopback only');
+  // Any other bind is reached on loopback and this machine's own addresses too: a rebinding page
+  // (its own name as Host) gets nothing there either; addresses and the names given are served.
+  const names = new Set(['trading01.example.com', 'trading01']);
+  for (const bind of ['0.0.0.0', '::', '10.0.0.5']) {
+    assert.equal(hostAllowed(bind, 'evil.example', names), false, bind);
+    assert.equal(hostAllowed(bind, 'evil.example:9464', names), false, bind);
+    assert.equal(hostAllowed(bind, 'trading01.example.com.evil.example', names), false, bind);
+    assert.equal(hostAllowed(bind, undefined, names), false, bind);
+    assert.equal(hostAllowed(bind, '10.0.0.5:9464', names), true, bind);
+    assert.equal(hostAllowed(bind, '[fe80::1]:9464', names), true, bind);
+    assert.equal(hostAllowed(bind, '127.0.0.1:9464', names), true, bind);
+    assert.equal(hostAllowed(bind, 'Trading01.Example.com:9464', names), true, bind);
+    assert.equal(hostAllowed(bind, 'trading01', names), true, bind);
+  }
+  assert.equal(hostAllowed('127.0.0.1', 'trading01:9464', names), true, 'a name given is served on any bind');
 });

@@ -138,37 +138,56 @@ test('a cross-origin page can drive no control, even a simple form POST', async 
   });
 });
 
-test('on a non-loopback bind the token is still required for controls and queries', async () => {
+test('on a 0.0.0.0 bind a rebinding Host is refused on every address; addresses and given names need the tokens', async () => {
+  // The machine's own non-loopback addresses: a browser on this host reaches them as well.
+  const own = Object.values(os.networkInterfaces())
+    .flat()
+    .filter((i) => i !== undefined && i.family === 'IPv4' && !i.internal)
+    .map((i) => i!.address);
   await withSystem(
-    [set('ops.host', '0.0.0.0')],
+    [set('ops.host', '0.0.0.0'), set('ops.allowed_hosts', ['Trading01.Example.com'])],
     async (_sys, ops) => {
       const port = ops.server!.port;
-      assert.equal(await raw('127.0.0.1', port, 'POST', '/api/control/halt', { host: 'evil.example' }), 401);
       const q = JSON.stringify({ sql: 'SELECT 1' });
-      const json = { host: 'evil.example', 'content-type': 'application/json' };
-      assert.equal(await raw('127.0.0.1', port, 'POST', '/api/query', json, q), 401);
-      assert.equal(
-        await raw(
-          '127.0.0.1',
-          port,
-          'POST',
-          '/api/query',
-          { ...json, authorization: `Bearer ${ops.readToken}` },
-          q,
-        ),
-        200,
-      );
-      assert.equal(
-        await raw(
-          '127.0.0.1',
-          port,
-          'POST',
-          '/api/query',
-          { ...json, origin: 'http://other.example', authorization: `Bearer ${ops.readToken}` },
-          q,
-        ),
-        403,
-      );
+      const json = { 'content-type': 'application/json' };
+      const read = { authorization: `Bearer ${ops.readToken}` };
+      for (const address of ['127.0.0.1', ...own]) {
+        for (const host of ['evil.example', `evil.example:${port}`]) {
+          assert.equal(await raw(address, port, 'GET', '/api/snapshot', { host }), 421, address);
+          assert.equal(await raw(address, port, 'GET', '/metrics', { host }), 421, address);
+          assert.equal(
+            await raw(address, port, 'POST', '/api/control/halt', { host, authorization: `Bearer ${TOKEN}` }),
+            421,
+            address,
+          );
+          assert.equal(await raw(address, port, 'POST', '/api/query', { host, ...json, ...read }, q), 421);
+        }
+      }
+      // Named by an address, the machine's name or a name given: served, and the tokens still hold.
+      for (const host of [
+        `127.0.0.1:${port}`,
+        `0.0.0.0:${port}`,
+        `${os.hostname()}:${port}`,
+        'trading01.example.com',
+      ]) {
+        assert.equal(await raw('127.0.0.1', port, 'GET', '/api/snapshot', { host }), 200, host);
+        assert.equal(await raw('127.0.0.1', port, 'POST', '/api/control/halt', { host }), 401, host);
+        assert.equal(await raw('127.0.0.1', port, 'POST', '/api/query', { host, ...json }, q), 401, host);
+        assert.equal(await raw('127.0.0.1', port, 'POST', '/api/query', { host, ...json, ...read }, q), 200);
+        assert.equal(
+          await raw(
+            '127.0.0.1',
+            port,
+            'POST',
+            '/api/query',
+            { host, ...json, ...read, origin: 'http://other.example' },
+            q,
+          ),
+          403,
+        );
+      }
+      for (const address of own)
+        assert.equal(await raw(address, port, 'GET', '/api/snapshot', { host: `${address}:${port}` }), 200);
       assert.notEqual(ops.control.level, 3);
     },
     { record: true },
