@@ -164,10 +164,11 @@ function layoutBatches(count: number, rows: number): Buffer[] {
 
 /**
  * Where an embedded market-data insert's time goes: the process's CPU time per row (every thread: the
- * engine's included) of each step, steps interleaved over several rounds and the median kept (background
- * merges of earlier inserts land in later rounds; interleaving spreads them). Each step includes the ones
- * before it on its path: encode < staging + the engine's parse (into a Null table) < MergeTree insert (sort,
- * compress, write the part, the 1-minute view, merges).
+ * engine's included) of each step, steps interleaved over several rounds and the median kept. Merges are
+ * stopped while the steps run (they would land in whichever step comes next) and measured apart: one merge
+ * of everything inserted into one part. Each step includes the ones before it on its path: encode <
+ * staging + the engine's parse (into a Null table) < MergeTree insert (sort, compress, write the part, the
+ * 1-minute view).
  */
 async function embeddedBreakdown(results: Record<string, unknown>, row: Row): Promise<void> {
   const ROWS = 50_000;
@@ -197,7 +198,8 @@ async function embeddedBreakdown(results: Record<string, unknown>, row: Row): Pr
     };
     const samples: Record<string, number[]> = {};
     const load0 = loadavg()[0];
-    for (let round = 0; round < 5; round++) {
+    await store.exec('SYSTEM STOP MERGES hft.market_data');
+    for (let round = 0; round < 7; round++) {
       for (const [name, step] of Object.entries(steps)) {
         const c0 = process.cpuUsage();
         for (const b of batches) await step(b);
@@ -205,8 +207,22 @@ async function embeddedBreakdown(results: Record<string, unknown>, row: Row): Pr
         (samples[name] ??= []).push(((c.user + c.system) * 1000) / (ROWS * batches.length));
       }
     }
+    await store.exec('SYSTEM START MERGES hft.market_data');
+    const [inserted, parts] = (
+      await store.query(
+        "SELECT sum(rows), count() FROM system.parts WHERE database = 'hft' AND table = 'market_data' AND active",
+        'TSV',
+      )
+    )
+      .trim()
+      .split('\t')
+      .map(Number);
+    const m0 = process.cpuUsage();
+    await store.exec('OPTIMIZE TABLE hft.market_data FINAL');
+    const m = process.cpuUsage(m0);
     const median = (v: number[]) => Math.round(v.sort((a, b) => a - b)[v.length >> 1]);
     const ns = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+    ns.merge_into_one_part = Math.round(((m.user + m.system) * 1000) / inserted);
     const out = {
       batch_rows: ROWS,
       levels: LEVELS,
@@ -223,6 +239,10 @@ async function embeddedBreakdown(results: Record<string, unknown>, row: Row): Pr
     row(
       'embedded insert, CPU per row: layout with casts',
       `stage+parse+casts ${ns.layout_parse_null} ns, +MergeTree ${ns.layout_insert - ns.layout_parse_null} ns = ${ns.layout_insert} ns`,
+    );
+    row(
+      'embedded merge, CPU per row',
+      `${ns.merge_into_one_part} ns (${inserted} rows in ${parts} parts merged into one)`,
     );
   } finally {
     await store.close();
