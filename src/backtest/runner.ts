@@ -9,6 +9,7 @@ import type { Logger } from '../core/logger.ts';
 import type { DeadLetter } from '../order/dead-letter-queue.ts';
 import type { RunSummary } from '../services/summary.ts';
 import { type GuardMode, loadReplayData, TradingSystem } from '../services/trading-system.ts';
+import type { StrategyClass } from '../strategy/sdk.ts';
 import type { LoadedReplay } from '../venues/replay/replay-sources.ts';
 import type { ReplayVenue } from '../venues/replay/replay-venue.ts';
 import { L2Exchange } from '../venues/sim/l2-exchange.ts';
@@ -53,6 +54,8 @@ export interface BacktestOptions {
    * evaluated and reported but gates nothing; `on` applies it as live trading would, `off` skips it.
    */
   guard?: GuardMode;
+  /** Strategy classes by `class:` name beyond the shipped ones and plugins (alpha validation's own). */
+  strategyClasses?: Record<string, StrategyClass>;
 }
 
 export interface BacktestResult {
@@ -83,6 +86,7 @@ export async function runBacktest(cfg: BacktestConfig, opts: BacktestOptions): P
     // The others stay configured (limits files name them) but disabled.
     strategies: cfg.strategies.map((s) => (s.id === strategy.id ? strategy : { ...s, enabled: false })),
     log: opts.log,
+    strategyClasses: opts.strategyClasses,
     record: false,
     runKind: 'backtest',
     // A backtest's dead letters belong to its report, not to the live dead-letter directory.

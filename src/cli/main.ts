@@ -37,6 +37,10 @@ const COMMANDS: Record<string, { description: string; load: () => Promise<(cmd: 
     description: 'the ClickHouse store',
     load: async () => (await import('./db.ts')).registerDb,
   },
+  alpha: {
+    description: 'alpha research: scaffold, validate (gates A-C), reports, the experiment ledger',
+    load: async () => (await import('./alpha.ts')).registerAlpha,
+  },
   recorder: {
     description: 'the recorder write-ahead log',
     load: async () => (await import('./recorder.ts')).registerRecorder,

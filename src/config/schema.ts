@@ -292,6 +292,28 @@ export const settingsSchema = z.strictObject({
       ),
     })
     .superRefine(ascending(['loop_lag_warn_ms', 'loop_lag_storm_ms'], false)),
+  /** Alpha research (hft alpha ...): the experiment ledger and the validation gates' defaults. */
+  alpha: z.strictObject({
+    experiments_dir: z.string().min(1),
+    validation: z.strictObject({
+      is_oos_split: z.number().gt(0).lt(1),
+      signal_threshold: nonNegative,
+      max_position: positiveInt,
+      hold_ms: nonNegative,
+      execution: z.enum(['taker', 'maker']),
+      min_interval_ms: nonNegative,
+      min_sharpe_oos: z.number(),
+      max_abs_drawdown: nonNegative,
+      min_turnover: nonNegative,
+      min_dsr: z.number().min(0).max(1),
+      capital: nonNegative,
+      bar_s: z.number().positive(),
+      ic_horizons_s: z.array(z.number().positive()).min(1),
+      lookahead_cuts: positiveInt,
+      seed: z.number().int(),
+      test_timeout_s: z.number().positive(),
+    }),
+  }),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -1,3 +1,4 @@
+import { ALPHA_CLASS_PREFIX, alphaStrategyClass } from '../alpha/alpha-strategy.ts';
 import type { StrategyConfig } from '../config/strategies.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
 import { ConfigError, UserError } from '../core/errors.ts';
@@ -23,7 +24,8 @@ export interface PreparedStrategy {
 }
 
 /**
- * The class `class:` names: a shipped one, one of `extra` (a test's), or a plugin
+ * The class `class:` names: a shipped one, one of `extra` (a test's), an alpha of the project
+ * (`alpha:<id>`, traded through the standard mapping: alpha/alpha-strategy.ts), or a plugin
  * (`./strategies/my.ts#MyStrategy`, an absolute path or a package, see plugin-loader.ts).
  */
 export async function strategyClass(
@@ -33,6 +35,14 @@ export async function strategyClass(
 ): Promise<StrategyClass> {
   const named = extra[sc.class] ?? SHIPPED_STRATEGIES[sc.class];
   if (named !== undefined) return named;
+  if (sc.class.startsWith(ALPHA_CLASS_PREFIX)) {
+    try {
+      return await alphaStrategyClass(sc.class, root);
+    } catch (err) {
+      if (err instanceof UserError) throw new UserError(`strategy ${sc.id}: ${err.message}`);
+      throw err;
+    }
+  }
   if (!isPluginRef(sc.class)) {
     const known = [...Object.keys(SHIPPED_STRATEGIES), ...Object.keys(extra)].join(', ');
     throw new UserError(

@@ -55,6 +55,27 @@ async function installHooks(typescript: boolean, root: string): Promise<void> {
   }
 }
 
+/** Installs the plugin hooks (and tsx) in this process, e.g. in a child that runs a project's tests. */
+export function registerPluginHooks(root: string): Promise<void> {
+  return installHooks(true, root);
+}
+
+/**
+ * Imports a module of the user's project by file path (relative to `root` or absolute), with the
+ * plugin hooks ('hft-platform' is the running platform; tsx for TypeScript). A missing file or a
+ * module that fails to load is a UserError naming the file and the first line of the reason.
+ */
+export async function importProjectFile(file: string, root: string): Promise<Record<string, unknown>> {
+  const full = path.resolve(root, file);
+  if (!existsSync(full)) throw new UserError(`file not found: ${full}`);
+  await installHooks(/\.[mc]?ts$/.test(full), root);
+  try {
+    return await import(pathToFileURL(full).href);
+  } catch (err) {
+    throw new UserError(`cannot load ${full}: ${String((err as Error).message ?? err).split('\n')[0]}`);
+  }
+}
+
 /** A `class:` reference to a plugin: `<module>#<export>` (no `#`: the default export). */
 export interface PluginRef {
   /** `./x.ts` or `../x.js` (relative to the project root), an absolute path, or a package name. */

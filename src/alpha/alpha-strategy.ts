@@ -1,0 +1,178 @@
+import { z } from 'zod';
+import { SampleLog } from '../backtest/sample-log.ts';
+import type { LobStats, TradeEvent } from '../contracts/market.ts';
+import type { SymbolSpec } from '../contracts/symbols.ts';
+import { NS_PER_MS } from '../core/clock.ts';
+import { UserError } from '../core/errors.ts';
+import { Strategy, type StrategyClass, type StrategyContext } from '../strategy/sdk.ts';
+import { AlphaFeed } from './alpha-feed.ts';
+import { SignalToPosition } from './position-map.ts';
+import { type AlphaEntry, buildAlpha, findAlpha } from './registry.ts';
+import type { Alpha } from './sdk.ts';
+
+/** Parameters of an alpha traded as a strategy: the standard mapping and how orders are worked. */
+export const alphaStrategyParams = z.strictObject({
+  /** |signal| beyond which the position is taken (the original's signal_threshold). */
+  threshold: z.number().min(0).default(0.3),
+  /** Lots held at full conviction. */
+  max_position: z.number().int().positive().default(5),
+  /** Flatten once the signal has stayed inside the threshold this long (ms); 0 = hold until the opposite signal. */
+  hold_ms: z.number().min(0).default(0),
+  /** Scales max_position (a canary trades a fraction of it); the position is rounded down to whole lots. */
+  weight: z.number().min(0).max(1).default(1),
+  /** taker: IOC at the far touch; maker: a GTC order joining the near touch, moved with it. */
+  execution: z.enum(['taker', 'maker']).default('taker'),
+  /** No new order sooner than this after the previous one (ms): inside the broker's per-symbol rate. */
+  min_interval_ms: z.number().min(0).default(250),
+  /** The alpha's own parameters (its schema's defaults for the rest). */
+  alpha_params: z.record(z.string(), z.unknown()).default({}),
+});
+export type AlphaStrategyParams = z.output<typeof alphaStrategyParams>;
+
+/** What a generated alpha strategy class may do beyond trading (validation records its signals). */
+export interface AlphaStrategyOptions {
+  /** Keep (exchTs, signal) of every event the alpha saw (for the research/runtime parity check). */
+  recordSignals?: boolean;
+  /** Called with each instance the runtime builds. */
+  onCreate?: (s: AlphaStrategy) => void;
+}
+
+/**
+ * An alpha running as a strategy on one symbol: every book change and trade goes through an
+ * AlphaFeed (the research path's inputs, from the runtime's own LOB and feature plane) into the
+ * alpha, its signal through the SignalToPosition mapping into a target position, and orders move
+ * the position to the target (one order working at a time, spaced by min_interval_ms).
+ */
+export abstract class AlphaStrategy extends Strategy.withParams(alphaStrategyParams) {
+  readonly alpha: Alpha;
+  /** (exchTs, signal) per event when recording (see AlphaStrategyOptions). */
+  readonly signals: SampleLog | null;
+  private feed: AlphaFeed | null = null;
+  private readonly map: SignalToPosition;
+  private readonly sym: SymbolSpec;
+  private lastSend = Number.NEGATIVE_INFINITY;
+  /** A cancel of the working maker order was asked for. */
+  private canceling = 0;
+
+  constructor(
+    id: string,
+    symbols: readonly SymbolSpec[],
+    params: AlphaStrategyParams,
+    entry: Pick<AlphaEntry, 'id' | 'cls'>,
+    opts: AlphaStrategyOptions,
+  ) {
+    super(id, symbols, params);
+    if (symbols.length !== 1) throw new Error(`an alpha trades one symbol (given ${symbols.length})`);
+    this.sym = symbols[0];
+    this.alpha = buildAlpha(entry, params.alpha_params);
+    (this as { featureSet: string | null }).featureSet = this.alpha.featureSet;
+    const lots = Math.floor(params.max_position * params.weight);
+    this.map = new SignalToPosition(params.threshold, lots * this.sym.lotSize, params.hold_ms * NS_PER_MS);
+    this.signals = opts.recordSignals === true ? new SampleLog(2) : null;
+    opts.onCreate?.(this);
+  }
+
+  override onStart(ctx: StrategyContext): void {
+    const id = this.sym.id;
+    this.alpha.reset();
+    this.alpha.lastSignal = 0;
+    this.feed = new AlphaFeed(
+      this.alpha,
+      ctx.book(id),
+      this.alpha.featureSet === null ? null : ctx.features(id),
+    );
+  }
+
+  override onBook(ctx: StrategyContext, st: LobStats): void {
+    const s = this.feed!.book(st);
+    this.record(st.exchTs, s);
+    this.act(ctx, s, st);
+  }
+
+  override onTrade(ctx: StrategyContext, t: TradeEvent): void {
+    const s = this.feed!.trade(t.exchTs, t.localTs, t.price, t.qty, t.aggressor);
+    this.record(t.exchTs, s);
+    this.act(ctx, s, ctx.stats(t.symbolId));
+  }
+
+  private record(ts: number, s: number): void {
+    const log = this.signals;
+    if (log === null) return;
+    const off = log.add();
+    log.chunk[off] = ts;
+    log.chunk[off + 1] = s;
+  }
+
+  private act(ctx: StrategyContext, s: number, st: LobStats): void {
+    const now = ctx.now();
+    const target = this.map.update(s, now);
+    if (st.bestBid === 0 || st.bestAsk === 0) return;
+    const id = this.sym.id;
+    const diff = target - ctx.position(id);
+    const open = ctx.openOrders();
+    if (open.size > 0) {
+      if (this.params.execution === 'maker') this.tend(ctx, open, diff, st);
+      return;
+    }
+    this.canceling = 0;
+    if (diff === 0 || now - this.lastSend < this.params.min_interval_ms * NS_PER_MS) return;
+    const side = diff > 0 ? 1 : -1;
+    // Under reduce-only risk refuses what grows the position: do not ask.
+    if (ctx.reduceOnly() && Math.abs(ctx.position(id) + diff) > Math.abs(ctx.position(id))) return;
+    this.lastSend = now;
+    if (this.params.execution === 'taker')
+      ctx.place(id, side, side === 1 ? st.bestAsk : st.bestBid, Math.abs(diff), 'IOC');
+    else ctx.place(id, side, side === 1 ? st.bestBid : st.bestAsk, Math.abs(diff), 'GTC');
+  }
+
+  /** The working maker order: cancel it when it no longer joins the near touch on the wanted side. */
+  private tend(
+    ctx: StrategyContext,
+    open: ReturnType<StrategyContext['openOrders']>,
+    diff: number,
+    st: LobStats,
+  ): void {
+    for (const o of open) {
+      if (this.canceling === o.orderId) return;
+      const wanted = diff === 0 ? 0 : diff > 0 ? 1 : -1;
+      const touch = o.side === 1 ? st.bestBid : st.bestAsk;
+      if (o.side !== wanted || o.price !== touch || o.leavesQty > Math.abs(diff)) {
+        if (ctx.cancel(o.orderId)) this.canceling = o.orderId;
+      }
+      return;
+    }
+  }
+}
+
+/**
+ * The strategy class of alpha `entry`: an AlphaStrategy whose alpha is that class. `class: alpha:<id>`
+ * in the strategies file names the alpha `<id>` of the project (research/alphas/<id>/).
+ */
+export function alphaStrategyFor(
+  entry: Pick<AlphaEntry, 'id' | 'cls'>,
+  opts: AlphaStrategyOptions = {},
+): StrategyClass {
+  class BoundAlphaStrategy extends AlphaStrategy {
+    constructor(id: string, symbols: readonly SymbolSpec[], params: AlphaStrategyParams) {
+      super(id, symbols, params, entry, opts);
+    }
+  }
+  Object.defineProperty(BoundAlphaStrategy, 'name', { value: `AlphaStrategy(${entry.id})` });
+  return BoundAlphaStrategy as unknown as StrategyClass;
+}
+
+/** Prefix of a strategy `class:` that names an alpha of the project. */
+export const ALPHA_CLASS_PREFIX = 'alpha:';
+
+/** Resolves `alpha:<id>` (strategies file) to its strategy class; a UserError when the alpha is unknown or broken. */
+export async function alphaStrategyClass(ref: string, root: string): Promise<StrategyClass> {
+  const id = ref.slice(ALPHA_CLASS_PREFIX.length);
+  if (id === '') throw new UserError(`class ${ref}: name the alpha, e.g. alpha:ofi_mc`);
+  return alphaStrategyFor(await findAlpha(root, id));
+}
+
+/** Signals recorded by an AlphaStrategy, as columns. */
+export function recordedSignals(s: AlphaStrategy): { exchTs: number[]; signal: number[] } {
+  const log = s.signals;
+  return log === null ? { exchTs: [], signal: [] } : { exchTs: log.column(0), signal: log.column(1) };
+}
