@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parquetWriteFile } from 'hyparquet-writer';
@@ -20,6 +19,8 @@ export interface RunMeta {
   config_hash: string;
   /** ISO 8601 UTC. */
   timestamp: string;
+  /** The platform that ran it: hft-platform@<version>[+<commit>]. */
+  code_version: string;
   data_paths: string[];
   /** The configuration hashed into config_hash (canonical JSON). */
   config: Record<string, unknown>;
@@ -58,8 +59,8 @@ export const LEDGER_METRICS = [
   'pnl_oos',
 ] as const;
 
-/** JSON with object keys sorted at every level (the original's sort_keys), for hashing and files. */
-export function canonicalJson(value: unknown, indent?: number): string {
+/** JSON with object keys sorted at every level (the original's sort_keys), for the ledger's files. */
+function sortedJson(value: unknown, indent?: number): string {
   const norm = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(norm);
     if (v !== null && typeof v === 'object') {
@@ -72,22 +73,10 @@ export function canonicalJson(value: unknown, indent?: number): string {
   return JSON.stringify(norm(value), null, indent);
 }
 
-/** First 16 hex digits of the SHA-256 of the canonical JSON (the original's config_hash). */
-export function configHash(config: unknown): string {
-  return createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 16);
-}
-
-/** A sortable unique run id: UTC start in ISO 8601 basic format with ms, then 8 random hex digits. */
-export function newRunId(nowMs = Date.now()): string {
-  const iso = new Date(nowMs).toISOString();
-  const basic = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 13)}${iso.slice(14, 16)}${iso.slice(17)}`;
-  return `${basic}-${randomBytes(4).toString('hex')}`;
-}
-
 /** Writes JSON with sorted keys and a newline (the original's indent=2, sort_keys). */
 export function writeJson(file: string, value: unknown): void {
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${canonicalJson(value, 2)}\n`);
+  writeFileSync(file, `${sortedJson(value, 2)}\n`);
 }
 
 /** The ledger under `base` (research/experiments). */

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import path from 'node:path';
 import type { SinkTarget } from '../recorder/config.ts';
 import { openTarget } from '../recorder/query.ts';
+import type { RunRecord } from '../recorder/rows.ts';
 import type { Store } from '../recorder/store.ts';
 
 /** One row of audit.alpha_gate_log (ts: ns since 1970 as a decimal string, exact). */
@@ -15,10 +16,11 @@ export interface GateRow {
   details: string;
 }
 
-/** Rows of one validation for the store. */
+/** Rows of one validation for the store: its hft.runs row (kind 'alpha') and one audit row per gate. */
 export interface StoreRows {
   run_id: string;
   gates: GateRow[];
+  run: RunRecord;
 }
 
 /** Where the rows went: the store, or the pending folder (store busy or down) until a later command. */
@@ -83,14 +85,21 @@ export async function writeStoreRows(
 }
 
 async function insertRows(store: Store, rows: StoreRows): Promise<void> {
+  const r = rows.run;
+  const ns = (ms: number) => (ms === 0 ? 0n : BigInt(ms) * 1_000_000n);
+  await store.exec(
+    'INSERT INTO hft.runs (run, revision, kind, config_hash, config, code_version, host, pid, start_ts, end_ts, symbols, summary) VALUES ' +
+      `(${str(rows.run_id)}, ${r.revision}, ${str(r.kind)}, ${str(r.configHash)}, ${str(r.config)}, ${str(r.codeVersion)}, ` +
+      `${str(r.host)}, ${r.pid}, ${ns(r.startMs)}, ${ns(r.endMs)}, [${r.symbols.map(str).join(', ')}], ${str(r.summary)})`,
+  );
   if (rows.gates.length === 0) return;
   const values = rows.gates
     .map(
-      (r) =>
-        `(${BigInt(r.ts)}, ${str(r.alpha_id)}, ${str(r.run_id)}, ${str(r.gate)}, ${r.passed ? 1 : 0}, ${str(r.config_hash)}, ${str(r.details)})`,
+      (g) =>
+        `(${BigInt(g.ts)}, ${str(g.alpha_id)}, ${str(g.run_id)}, ${str(g.gate)}, ${g.passed ? 1 : 0}, ${str(g.config_hash)}, ${str(g.details)}, ${str(g.run_id)})`,
     )
     .join(', ');
   await store.exec(
-    `INSERT INTO audit.alpha_gate_log (ts, alpha_id, run_id, gate, passed, config_hash, details) VALUES ${values}`,
+    `INSERT INTO audit.alpha_gate_log (ts, alpha_id, run_id, gate, passed, config_hash, details, run) VALUES ${values}`,
   );
 }

@@ -103,7 +103,10 @@ export function joinStreams(streams: EventColumns[]): EventColumns {
   if (streams.length === 1) return streams[0];
   const order = [...streams].sort((a, b) => a.exchTs[0] - b.exchTs[0]);
   const n = order.reduce((k, c) => k + c.n, 0);
-  const join = <T extends Uint8Array | Int8Array | Float64Array>(make: (n: number) => T, pick: (c: EventColumns) => T): T => {
+  const join = <T extends Uint8Array | Int8Array | Float64Array>(
+    make: (n: number) => T,
+    pick: (c: EventColumns) => T,
+  ): T => {
     const out = make(n);
     let at = 0;
     for (const c of order) {
@@ -115,12 +118,34 @@ export function joinStreams(streams: EventColumns[]): EventColumns {
   return {
     n,
     epoch: order[0].epoch,
-    kind: join((k) => new Uint8Array(k), (c) => c.kind),
-    side: join((k) => new Int8Array(k), (c) => c.side),
-    exchTs: join((k) => new Float64Array(k), (c) => c.exchTs),
-    localTs: join((k) => new Float64Array(k), (c) => c.localTs),
-    price: join((k) => new Float64Array(k), (c) => c.price),
-    qty: join((k) => new Float64Array(k), (c) => c.qty),
-    flags: join((k) => new Uint8Array(k), (c) => c.flags),
+    kind: join(
+      (k) => new Uint8Array(k),
+      (c) => c.kind,
+    ),
+    side: join(
+      (k) => new Int8Array(k),
+      (c) => c.side,
+    ),
+    exchTs: join(
+      (k) => new Float64Array(k),
+      (c) => c.exchTs,
+    ),
+    localTs: join(
+      (k) => new Float64Array(k),
+      (c) => c.localTs,
+    ),
+    price: join(
+      (k) => new Float64Array(k),
+      (c) => c.price,
+    ),
+    qty: join(
+      (k) => new Float64Array(k),
+      (c) => c.qty,
+    ),
+    flags: join(
+      (k) => new Uint8Array(k),
+      (c) => c.flags,
+    ),
+    repairCrossed: order[0].repairCrossed,
   };
 }

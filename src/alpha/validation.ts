@@ -5,11 +5,12 @@ import { type BacktestConfig, loadBacktestData } from '../backtest/runner.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { SinkTarget } from '../recorder/config.ts';
+import { runIdentity, runRecord } from '../services/run-identity.ts';
 import { BacktestGate } from './gates/backtest.ts';
 import { CorrectnessGate } from './gates/correctness.ts';
 import { FeasibilityGate } from './gates/feasibility.ts';
 import { type GateResult, skippedGate } from './gates/gate.ts';
-import { configHash, ExperimentLedger, LEDGER_METRICS, newRunId, writeJson } from './ledger.ts';
+import { ExperimentLedger, LEDGER_METRICS, writeJson } from './ledger.ts';
 import { findAlpha } from './registry.ts';
 import { sampleSignals } from './signal-path.ts';
 import { type StoreWrite, writeStoreRows } from './store-rows.ts';
@@ -89,8 +90,10 @@ export async function validateAlpha(o: ValidateOptions): Promise<ValidationResul
     split: { is_oos_split: cfg.isOosSplit, bar_s: cfg.barS, ic_horizons_s: cfg.icHorizonsS },
     capital: cfg.capital,
   };
-  const hash = configHash(config);
-  const runId = newRunId(o.nowMs);
+  // A run of kind 'alpha' (hft.runs): its id, and config_hash = SHA-256 of the canonical config.
+  const identity = runIdentity('alpha', config, undefined, o.nowMs ?? Date.now());
+  const hash = identity.configHash;
+  const runId = identity.id;
   const ledger = new ExperimentLedger(o.experimentsDir);
 
   const gateA = new FeasibilityGate();
@@ -147,7 +150,8 @@ export async function validateAlpha(o: ValidateOptions): Promise<ValidationResul
       run_id: runId,
       alpha_id: entry.id,
       config_hash: hash,
-      timestamp: new Date(o.nowMs ?? Date.now()).toISOString(),
+      timestamp: new Date(identity.startMs).toISOString(),
+      code_version: identity.codeVersion,
       data_paths: data,
       config,
       metrics,
@@ -184,7 +188,7 @@ export async function validateAlpha(o: ValidateOptions): Promise<ValidationResul
     },
   );
   t = lap('ledger', t);
-  const ts = String(BigInt(o.nowMs ?? Date.now()) * 1_000_000n);
+  const ts = String(BigInt(identity.startMs) * 1_000_000n);
   const gateRows = [
     [gateA, a],
     [gateB, b],
@@ -201,7 +205,19 @@ export async function validateAlpha(o: ValidateOptions): Promise<ValidationResul
   const store =
     o.store === null
       ? null
-      : await writeStoreRows(o.store, o.experimentsDir, { run_id: runId, gates: gateRows });
+      : await writeStoreRows(o.store, o.experimentsDir, {
+          run_id: runId,
+          gates: gateRows,
+          run: runRecord(identity, [ctx.symbol.code], {
+            endMs: Date.now(),
+            summary: JSON.stringify({
+              alpha_id: entry.id,
+              passed,
+              gate_status: { gate_a: a.passed, gate_b: b.passed, gate_c: c.passed },
+              metrics,
+            }),
+          }),
+        });
   lap('store', t);
   elapsed.total = Math.round(performance.now() - t0) / 1000;
   return {

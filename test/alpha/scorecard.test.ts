@@ -135,7 +135,16 @@ test('Deflated Sharpe Ratio: PSR against 0 with one trial, against the expected 
 test("the scorecard's DSR counts this run and the other configurations in the ledger", () => {
   const e = handMade();
   const opts = { isOosSplit: 0.6, barNs: MIN, capital: 100, horizonsNs: [10 * S], maxPosition: 1 };
-  const ex = { fillTs: [], fillQty: [], orderedQty: 0, filledQty: 0, takerQty: 0, tradedValue: 0, marketTs: [], marketQty: [] };
+  const ex = {
+    fillTs: [],
+    fillQty: [],
+    orderedQty: 0,
+    filledQty: 0,
+    takerQty: 0,
+    tradedValue: 0,
+    marketTs: [],
+    marketQty: [],
+  };
   const sig = { n: 0, exchTs: [], signal: [], mid: [] };
   const one = computeScorecard(e, sig, ex, { ...opts, otherTrials: [] }, () => 'd');
   const srBar = 0.5 / Math.sqrt(4.25);

@@ -74,11 +74,27 @@ export function runAlphaTests(
   ];
   const command = ['node', ...args.map((a) => (a.startsWith('file:') ? path.basename(a) : a))].join(' ');
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Without NODE_TEST_CONTEXT: inherited from a parent test run it turns the child into that run's
+    // reporter (its failures then exit 0).
+    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+    const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
+    // Top-level TAP results, read as they come (the tail alone may not hold them).
+    let line = '';
+    const failed: string[] = [];
+    let okCount = 0;
     child.stdout.on('data', (b: Buffer) => {
-      out = (out + b.toString()).slice(-8000);
+      const text = b.toString();
+      out = (out + text).slice(-8000);
+      const lines = (line + text).split('\n');
+      line = lines.pop() ?? '';
+      for (const l of lines) {
+        const m = /^(not ok|ok) \d+ - (.*)$/.exec(l);
+        if (m === null) continue;
+        if (m[1] === 'ok') okCount++;
+        else failed.push(m[2]);
+      }
     });
     child.stderr.on('data', (b: Buffer) => {
       err = (err + b.toString()).slice(-4000);
@@ -95,6 +111,8 @@ export function runAlphaTests(
         command,
         files,
         returncode: code,
+        tests_passed: okCount,
+        failed_tests: failed,
         ...(timedOut ? { error: `timeout after ${timeoutS} s` } : {}),
         stdout_tail: out.slice(-4000),
         stderr_tail: err.slice(-2000),

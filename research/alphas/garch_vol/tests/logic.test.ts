@@ -35,5 +35,5 @@ test('sigma follows the GARCH(1,1) recursion on the mid log returns', () => {
   v = p.omega + p.beta * v; // the mid did not move
   want.push(Math.sqrt(v));
   assert.equal(s.length, 3);
-  s.forEach((x, i) => assert.ok(Math.abs(x - want[i]) < 1e-15, `${i}: ${x} vs ${want[i]}`));
+  for (const [i, x] of s.entries()) assert.ok(Math.abs(x - want[i]) < 1e-15, `${i}: ${x} vs ${want[i]}`);
 });
