@@ -1,0 +1,119 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import type { Decision, IntentEnvelope } from './envelope.ts';
+import { ensureAccount, ledgerKey, natsNames, type WireExec } from './nats-gateway.ts';
+
+export interface IntentSenderOptions {
+  url: string;
+  account: string;
+  /** This runner's name: decisions and execution reports come back on its subjects. */
+  runner: string;
+  leaseTtlMs: number;
+}
+
+/**
+ * A runner's side of the NATS gateway: publishes intent envelopes on the account's stream
+ * (message id = idempotency key) and gets decisions and execution reports back on its own
+ * subjects. A re-published intent that JetStream reports as a duplicate is answered from the
+ * replicated ledger, so a retry after a lost answer still learns the first decision.
+ */
+export class IntentSender {
+  private readonly waiting = new Map<string, (d: Decision) => void>();
+  private readonly subs: Subscription[] = [];
+  /** Every decision received (the final ones and NOT_LEADER answers). */
+  onDecision: ((d: Decision) => void) | null = null;
+  onExec: ((e: WireExec) => void) | null = null;
+
+  private constructor(
+    readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly ledger: KV,
+    private readonly names: ReturnType<typeof natsNames>,
+    readonly runner: string,
+  ) {}
+
+  static async open(o: IntentSenderOptions): Promise<IntentSender> {
+    natsNames(o.account);
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(o.runner))
+      throw new Error(`runner name ${JSON.stringify(o.runner)}: use letters, digits, _ and -`);
+    const nc = await connect({ servers: o.url, name: `hft-runner-${o.runner}`, maxReconnectAttempts: -1 });
+    const a = await ensureAccount(nc, o.account, o.leaseTtlMs);
+    const s = new IntentSender(nc, a.js, a.ledger, a.names, o.runner);
+    s.subs.push(
+      nc.subscribe(a.names.decision(o.runner), {
+        callback: (_e, m) => s.decided(m.json() as Decision),
+      }),
+      nc.subscribe(a.names.exec(o.runner), { callback: (_e, m) => s.onExec?.(m.json() as WireExec) }),
+    );
+    await nc.flush();
+    return s;
+  }
+
+  private decided(d: Decision): void {
+    this.onDecision?.(d);
+    const w = this.waiting.get(d.key);
+    if (w !== undefined) {
+      this.waiting.delete(d.key);
+      w(d);
+    }
+  }
+
+  /** Publishes an intent; resolves false when JetStream dropped it as a repeat of a message id. */
+  async publish(env: IntentEnvelope): Promise<boolean> {
+    const ack = await this.js.publish(this.names.intents, JSON.stringify(env), {
+      msgID: env.idempotencyKey === '' ? undefined : env.idempotencyKey,
+    });
+    return !ack.duplicate;
+  }
+
+  /**
+   * Sends an intent and waits for its first answer (at most `timeoutMs`). NOT_LEADER is not
+   * final (the intent stays in the stream for the leader): submit the same envelope again to
+   * learn the leader's decision.
+   */
+  async submit(env: IntentEnvelope, timeoutMs = 30_000): Promise<Decision> {
+    if (env.idempotencyKey === '') throw new Error('submit: an intent over NATS needs an idempotency key');
+    const answer = new Promise<Decision>((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.waiting.delete(env.idempotencyKey);
+        reject(new Error(`no decision for ${env.idempotencyKey} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiting.set(env.idempotencyKey, (d) => {
+        clearTimeout(t);
+        resolve(d);
+      });
+    });
+    if (!(await this.publish(env))) void this.fromLedger(env.idempotencyKey, timeoutMs);
+    return answer;
+  }
+
+  /** Sends an intent and waits for the leader's final decision (a NOT_LEADER answer is waited past). */
+  async decide(env: IntentEnvelope, timeoutMs = 30_000): Promise<Decision> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const d = await this.submit(env, Math.max(1, end - Date.now()));
+      if (d.reason !== 'NOT_LEADER') return d;
+    }
+  }
+
+  /** The decision of a key in the ledger, polled until it is committed (a repeat JetStream dropped). */
+  private async fromLedger(key: string, timeoutMs: number): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (this.waiting.has(key) && Date.now() < end) {
+      const e = await this.ledger.get(ledgerKey(key));
+      const d =
+        e !== null && e.operation === 'PUT' ? (e.json() as { decision: Decision | null }).decision : null;
+      if (d !== null) {
+        this.decided(d);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.subs) s.unsubscribe();
+    await this.nc.drain().catch(() => {});
+  }
+}

@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createLogger } from '../../src/core/logger.ts';
+import { IntentSender } from '../../src/gateway/nats-client.ts';
+import { NatsGatewayService } from '../../src/gateway/nats-gateway.ts';
+import { type NatsServer, natsServerBinary, startNatsServer } from '../helpers/nats-server.ts';
+import { CASES, env } from './cases.ts';
+import { gatewayHarness } from './harness.ts';
+
+const bin = natsServerBinary();
+const skip =
+  bin === null && process.env.CI !== 'true'
+    ? 'nats-server not installed (apt-get install nats-server)'
+    : false;
+if (skip) process.stdout.write(`# SKIP NATS gateway tests: ${skip}\n`);
+
+let server: NatsServer;
+before(async () => {
+  if (!skip) server = await startNatsServer();
+});
+after(async () => {
+  await server?.stop();
+});
+
+let accounts = 0;
+const log = createLogger('silent');
+
+/** A gateway service over the scripted-venue harness, and a runner's sender, on a fresh account. */
+async function rig(over: Parameters<typeof gatewayHarness>[0], ids: string[] = ['gw-a']) {
+  const account = `t${++accounts}`;
+  const g = gatewayHarness(over);
+  const symbolIds = new Map(g.h.symbols.map((s) => [s.code, s.id]));
+  const opts = { url: server.url, account, leaseTtlMs: 1000, log, symbolIds };
+  const services: NatsGatewayService[] = [];
+  for (const id of ids) services.push(await NatsGatewayService.start(g.gw, { ...opts, id }));
+  g.h.router.listen((r) => services.find((s) => s.metrics.leader)?.onReport(r));
+  const sender = await IntentSender.open({ url: server.url, account, runner: 'r1', leaseTtlMs: 1000 });
+  const close = async () => {
+    await sender.close();
+    for (const s of services) await s.stop();
+  };
+  return { g, services, sender, close };
+}
+
+// The in-flight case needs a second intent under a key whose first is still undecided: over
+// NATS one leader decides intents one at a time and JetStream drops the repeated message id,
+// which the dedup case covers (the repeat is answered from the ledger).
+for (const [name, over, run] of CASES.filter(([n]) => !n.includes('DEDUP_IN_FLIGHT'))) {
+  test(`NATS gateway: ${name}`, { skip, timeout: 60_000 }, async () => {
+    const r = await rig(over);
+    try {
+      await run({ g: r.g, submit: (e) => r.sender.submit(e, 20_000) });
+    } finally {
+      await r.close();
+    }
+  });
+}
+
+test('NATS gateway: one leader per account; a standby takes over the lease and the ledger when the leader stops', {
+  skip,
+  timeout: 60_000,
+}, async () => {
+  // Two gateway processes' worth: each its own pipeline and venue, one account.
+  const r = await rig({});
+  const g2 = gatewayHarness({});
+  const b = await NatsGatewayService.start(g2.gw, {
+    url: server.url,
+    account: `t${accounts}`,
+    id: 'gw-b',
+    leaseTtlMs: 1000,
+    log,
+    symbolIds: new Map(g2.h.symbols.map((s) => [s.code, s.id])),
+  });
+  try {
+    const a = r.services[0];
+    assert.deepEqual(
+      [a.metrics.leader, b.metrics.leader],
+      [true, false],
+      'the first to create the lease leads',
+    );
+    assert.equal(b.pipeline.isLeader(), false);
+    const e = env({ ts: r.g.h.clock.nowNs() });
+    const d1 = await r.sender.submit(e);
+    assert.equal(d1.approved, true);
+    // Every renewal is a compare-and-set that moves the revision: the decision names the one it was made under.
+    assert.ok(d1.lease > 0 && d1.lease <= a.metrics.leaseRevision);
+    await a.stop();
+    const lastOfA = a.metrics.leaseRevision;
+    const t0 = Date.now();
+    while (!b.metrics.leader) {
+      assert.ok(Date.now() - t0 < 30_000, 'standby never took the lease');
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    // The repeat is answered from the replicated ledger: the same decision, no order from the new leader.
+    assert.deepEqual(await r.sender.submit({ ...e }), d1);
+    const d2 = await r.sender.submit(env({ ts: g2.h.clock.nowNs() }));
+    assert.equal(d2.approved, true);
+    assert.ok(d2.lease > lastOfA, 'the new term has a higher lease revision');
+    assert.deepEqual([r.g.h.venue.submits.length, g2.h.venue.submits.length], [1, 1]);
+  } finally {
+    await b.stop();
+    await r.close();
+  }
+});
+
+test('NATS gateway: execution reports go back to the runner that sent the order', {
+  skip,
+  timeout: 60_000,
+}, async () => {
+  const r = await rig({});
+  try {
+    const got: string[] = [];
+    r.sender.onExec = (x) => got.push(`${x.type}:${x.orderId}:${x.lastQty}`);
+    const id = 7 * 2 ** 32 + 1;
+    const d = await r.sender.submit(env({ ts: r.g.h.clock.nowNs(), clientOrderId: id }));
+    assert.equal(d.orderId, id);
+    r.g.h.exec({ type: 'ack', orderId: id });
+    r.g.h.exec({ type: 'fill', orderId: id, lastPx: 33_000_00, lastQty: 1, leavesQty: 0 });
+    const t0 = Date.now();
+    while (got.length < 2) {
+      assert.ok(Date.now() - t0 < 20_000, `reports not received: ${got}`);
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    assert.deepEqual(got, [`ack:${id}:0`, `fill:${id}:1`]);
+  } finally {
+    await r.close();
+  }
+});
+
+test('NATS gateway: a malformed intent is counted and dropped, the next one is decided', {
+  skip,
+  timeout: 60_000,
+}, async () => {
+  const r = await rig({});
+  try {
+    await r.sender.nc.publish(`hft.gw.t${accounts}.intent`, '{"not":"an intent"}');
+    const d = await r.sender.submit(env({ ts: r.g.h.clock.nowNs() }));
+    assert.equal(d.approved, true);
+    assert.equal(r.services[0].metrics.malformed, 1);
+  } finally {
+    await r.close();
+  }
+});
+
+test('NATS gateway: a leader whose lease is taken sends nothing more; the next leader decides', {
+  skip,
+  timeout: 60_000,
+}, async () => {
+  const r = await rig({});
+  const { Kvm } = await import('@nats-io/kv');
+  const a = r.services[0];
+  try {
+    assert.equal((await r.sender.submit(env({ ts: r.g.h.clock.nowNs() }))).approved, true);
+    // Someone else holds the lease now (as after a partition): A's next compare-and-set fails.
+    const lease = await new Kvm(r.sender.nc).open(`hft_gw_t${accounts}_lease`);
+    const intruderRev = await lease.put('leader', 'intruder');
+    const t0 = Date.now();
+    while (a.metrics.leader) {
+      assert.ok(Date.now() - t0 < 20_000, 'A never noticed it lost the lease');
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    assert.equal(a.pipeline.isLeader(), false, 'fenced: the pipeline refuses to send');
+    const e = env({ ts: r.g.h.clock.nowNs() });
+    // A may still pull it and answer NOT_LEADER (fenced); the final decision is the new leader's.
+    const pending = r.sender.decide(e, 30_000);
+    // The intruder never renews: its key expires with the bucket's TTL and a gateway (B, or A
+    // again in a new term) takes the lease.
+    const g2 = gatewayHarness({});
+    const b = await NatsGatewayService.start(g2.gw, {
+      url: server.url,
+      account: `t${accounts}`,
+      id: 'gw-b',
+      leaseTtlMs: 1000,
+      log,
+      symbolIds: new Map(g2.h.symbols.map((s) => [s.code, s.id])),
+    });
+    try {
+      const d = await pending;
+      assert.equal(d.approved, true);
+      assert.ok(d.lease > intruderRev, "decided under a lease taken after the intruder's");
+      assert.equal(r.g.h.venue.submits.length + g2.h.venue.submits.length, 2, 'one order per intent');
+      if (r.g.h.venue.submits.length === 2)
+        assert.equal(a.metrics.terms, 2, 'A sent again only in a new term');
+    } finally {
+      await b.stop();
+    }
+  } finally {
+    await r.close();
+  }
+});
