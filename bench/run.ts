@@ -7,6 +7,7 @@
  *   5. recorder ingest (embedded and server), WAL append vs disk bandwidth (bench/recorder.ts)
  *   6. reading the store: open + query, and `hft db query` end to end (bench/store-read.ts)
  *   7. the order/risk gateway: what the in-process pipeline adds per intent (bench/gateway.ts)
+ *   8. alpha validation wall time: hft alpha validate ofi_mc on one TAIFEX day (bench/alpha.ts)
  * Prints a table, then one JSON line (prefix "BENCH_JSON ") with every figure.
  */
 import path from 'node:path';
@@ -19,6 +20,7 @@ import { LobEngine } from '../src/lob/lob-engine.ts';
 import { TradingSystem } from '../src/services/trading-system.ts';
 import { EV_LAST } from '../src/venues/replay/event-columns.ts';
 import { readTaifex } from '../src/venues/replay/read-taifex.ts';
+import { benchAlphaValidate } from './alpha.ts';
 import { benchBacktest } from './backtest.ts';
 import { benchRisk, benchStrategies } from './decision.ts';
 import { benchFeatures } from './features.ts';
@@ -177,5 +179,14 @@ results.gateway_inprocess = gb;
 row(
   'gateway in-process: added per intent (paired batches)',
   `p50 ${gb.added_ns_p50} ns   (risk + adapter ${gb.direct_ns.p50} ns, with gateway ${gb.gateway_ns.p50} ns)`,
+);
+// Alpha validation: hft alpha validate ofi_mc on one TAIFEX day, end to end (target < 5 s).
+const ab = await benchAlphaValidate(root, dataDir);
+results.alpha_validate = ab;
+row(
+  `alpha validate ${ab.alpha} on ${ab.file}`,
+  `${ab.wall_s} s wall (${Object.entries(ab.steps_s)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')})`,
 );
 process.stdout.write(`BENCH_JSON ${JSON.stringify(results)}\n`);
