@@ -168,7 +168,111 @@ export function benchInProcessGateway(batches = 2000, batch = 1000): InProcessGa
   };
 }
 
+export interface NatsGatewayBench {
+  /** Intent published by a runner -> order handed to the venue by the leader (one at a time). */
+  intent_to_order_us: { p50: number; p99: number; n: number };
+  /** Intents published at once, decided per second by one gateway (each: ledger read, reserve, pipeline, commit). */
+  throughput_intents_per_s: number;
+  /** Leader stopped hard (its lease left to expire) -> first order from the standby, ms; lease TTL. */
+  failover_ms: number;
+  lease_ttl_ms: number;
+}
+
+/** The gateway over a real nats-server on loopback: runner sender, service and venue in this process. */
+export async function benchNatsGateway(n = 2000, burst = 5000): Promise<NatsGatewayBench | null> {
+  const { natsServerBinary, startNatsServer } = await import('../test/helpers/nats-server.ts');
+  const { gatewayHarness } = await import('../test/gateway/harness.ts');
+  const { NatsGatewayService } = await import('../src/gateway/nats-gateway.ts');
+  const { IntentSender } = await import('../src/gateway/nats-client.ts');
+  if (natsServerBinary() === null) return null;
+  const server = await startNatsServer();
+  const log = createLogger('silent');
+  const leaseTtlMs = 1000;
+  try {
+    const g = gatewayHarness({});
+    const symbolIds = new Map(g.h.symbols.map((s) => [s.code, s.id]));
+    const opts = { url: server.url, account: 'bench', leaseTtlMs, log, symbolIds };
+    const svc = await NatsGatewayService.start(g.gw, { ...opts, id: 'a' });
+    const sender = await IntentSender.open({ url: server.url, account: 'bench', runner: 'r1', leaseTtlMs });
+    let onSubmit: (() => void) | null = null;
+    const submit = g.h.venue.submit.bind(g.h.venue);
+    g.h.venue.submit = (c) => {
+      submit(c);
+      onSubmit?.();
+    };
+    let k = 0;
+    const envOf = (side: 1 | -1) => ({
+      intentId: ++k,
+      strategyId: 's',
+      symbol: 'TXFD6',
+      kind: 'NEW' as const,
+      side,
+      price: side === 1 ? 32_990_00 : 33_010_00,
+      qty: 1,
+      tif: 'GTC' as const,
+      targetOrderId: 0,
+      ts: g.h.clock.nowNs(),
+      sourceTs: 0,
+      idempotencyKey: `b-${k}`,
+      ttlNs: 0,
+      decisionPrice: 0,
+      clientOrderId: 0,
+      runner: 'r1',
+    });
+    // Every order filled at once by the scripted venue, so positions stay inside the risk limits.
+    const fillAll = () => {
+      for (const c of g.h.venue.submits.splice(0))
+        g.h.exec({ type: 'fill', orderId: c.orderId, lastPx: c.intent.price, lastQty: 1, leavesQty: 0 });
+    };
+    const lat: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      const sent = new Promise<void>((r) => {
+        onSubmit = r;
+      });
+      void sender.publish(envOf(i % 2 === 0 ? 1 : -1));
+      await sent;
+      lat.push((performance.now() - t0) * 1000);
+      fillAll();
+    }
+    onSubmit = null;
+    const t0 = performance.now();
+    const all = [];
+    for (let i = 0; i < burst; i++) all.push(sender.submit(envOf(i % 2 === 0 ? 1 : -1), 120_000));
+    await Promise.all(all);
+    const throughput = Math.round(burst / ((performance.now() - t0) / 1000));
+    fillAll();
+    // Failover: a standby gateway; the leader's renewals stop (as if it died) and its lease expires.
+    const g2 = gatewayHarness({});
+    const b = await NatsGatewayService.start(g2.gw, { ...opts, id: 'b' });
+    const firstOrder = new Promise<number>((r) => {
+      const s2 = g2.h.venue.submit.bind(g2.h.venue);
+      g2.h.venue.submit = (c) => {
+        s2(c);
+        r(performance.now());
+      };
+    });
+    const died = performance.now();
+    svc.kill();
+    void sender.decide(envOf(1), 60_000);
+    const failoverMs = Math.round((await firstOrder) - died);
+    await b.stop();
+    await svc.stop();
+    await sender.close();
+    const r = (x: number) => Math.round(x);
+    return {
+      intent_to_order_us: { p50: r(median(lat)), p99: r(pct(lat, 0.99)), n },
+      throughput_intents_per_s: throughput,
+      failover_ms: failoverMs,
+      lease_ttl_ms: leaseTtlMs,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const b = benchInProcessGateway();
-  process.stdout.write(`${JSON.stringify(b)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ inprocess: benchInProcessGateway(), nats: await benchNatsGateway() })}\n`,
+  );
 }

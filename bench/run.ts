@@ -6,7 +6,8 @@
  *   4. backtest throughput on real TAIFEX data with the market maker (bench/backtest.ts)
  *   5. recorder ingest (embedded and server), WAL append vs disk bandwidth (bench/recorder.ts)
  *   6. reading the store: open + query, and `hft db query` end to end (bench/store-read.ts)
- *   7. the order/risk gateway: what the in-process pipeline adds per intent (bench/gateway.ts)
+ *   7. the order/risk gateway: what the in-process pipeline adds per intent; over NATS on loopback:
+ *      intent -> order latency, throughput of one gateway, failover time (bench/gateway.ts)
  *   8. alpha validation wall time: hft alpha validate ofi_mc on one TAIFEX day (bench/alpha.ts)
  * Prints a table, then one JSON line (prefix "BENCH_JSON ") with every figure.
  */
@@ -24,7 +25,7 @@ import { benchAlphaValidate } from './alpha.ts';
 import { benchBacktest } from './backtest.ts';
 import { benchRisk, benchStrategies } from './decision.ts';
 import { benchFeatures } from './features.ts';
-import { benchInProcessGateway } from './gateway.ts';
+import { benchInProcessGateway, benchNatsGateway } from './gateway.ts';
 import { benchMetricsCost } from './metrics-cost.ts';
 import { benchRecorder } from './recorder.ts';
 import { benchStoreRead } from './store-read.ts';
@@ -189,4 +190,18 @@ row(
     .map(([k, v]) => `${k} ${v}`)
     .join(', ')})`,
 );
+const nb = await benchNatsGateway();
+results.gateway_nats = nb;
+if (nb === null) row('gateway over NATS', 'skipped: nats-server not installed');
+else {
+  row(
+    `gateway over NATS: intent -> order at venue (n=${nb.intent_to_order_us.n})`,
+    `p50 ${nb.intent_to_order_us.p50} us   p99 ${nb.intent_to_order_us.p99} us`,
+  );
+  row('gateway over NATS: throughput, one gateway', `${nb.throughput_intents_per_s} intents/s`);
+  row(
+    'gateway over NATS: failover (leader dies -> first order of the standby)',
+    `${nb.failover_ms} ms (lease ttl ${nb.lease_ttl_ms} ms)`,
+  );
+}
 process.stdout.write(`BENCH_JSON ${JSON.stringify(results)}\n`);

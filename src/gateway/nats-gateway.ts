@@ -254,21 +254,26 @@ export class NatsGatewayService {
     let reservedBefore = false;
     if (key !== '') {
       const kk = ledgerKey(key);
-      const e = await this.ledger.get(kk);
-      const prev = e !== null && e.operation === 'PUT' ? (e.json() as LedgerEntry) : null;
-      if (prev?.decision) {
-        this.metrics.ledgerHits++;
-        this.answer(env.runner, prev.decision);
-        return true;
+      const entry = JSON.stringify({ lease, decision: null } satisfies LedgerEntry);
+      // The common case is a new key: reserve it in one round trip; only a taken key is read.
+      const created = await this.ledger.create(kk, entry).catch(() => 0);
+      if (created !== 0) reservedRev = created;
+      else {
+        const e = await this.ledger.get(kk);
+        const prev = e !== null && e.operation === 'PUT' ? (e.json() as LedgerEntry) : null;
+        if (prev?.decision) {
+          this.metrics.ledgerHits++;
+          this.answer(env.runner, prev.decision);
+          return true;
+        }
+        // A reservation of a deposed leader's term: its order may or may not have gone; the same
+        // client order id goes again and the venue (and the adapter) refuse a repeat.
+        reservedBefore = prev !== null;
+        reservedRev =
+          e === null || e.operation !== 'PUT'
+            ? await this.ledger.create(kk, entry)
+            : await this.ledger.update(kk, entry, e.revision);
       }
-      // A reservation of a deposed leader's term: its order may or may not have gone; the same
-      // client order id goes again and the venue (and the adapter) refuse a repeat.
-      reservedBefore = prev !== null;
-      const entry: LedgerEntry = { lease, decision: null };
-      reservedRev =
-        e === null || e.operation !== 'PUT'
-          ? await this.ledger.create(kk, JSON.stringify(entry))
-          : await this.ledger.update(kk, JSON.stringify(entry), e.revision);
     }
     // Reserved earlier and its order already went out from here (the commit was lost): commit that.
     const sent =
@@ -294,6 +299,18 @@ export class NatsGatewayService {
 
   private answer(runner: string, d: Decision): void {
     this.nc.publish(this.names.decision(runner), JSON.stringify(d));
+  }
+
+  /**
+   * Stops as a crash would, for tests and benchmarks: no more renewals, pulls or orders, the
+   * lease left to expire by its TTL (the connection stays open until stop()).
+   */
+  kill(): void {
+    this.running = false;
+    if (this.leaseTimer !== null) clearInterval(this.leaseTimer);
+    this.leaseTimer = null;
+    this.metrics.leader = false;
+    this.leaseValidUntil = 0;
   }
 
   async stop(): Promise<void> {
