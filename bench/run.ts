@@ -9,6 +9,7 @@
  *   7. the order/risk gateway: what the in-process pipeline adds per intent; over NATS on loopback:
  *      intent -> order latency, throughput of one gateway, failover time (bench/gateway.ts)
  *   8. alpha validation wall time: hft alpha validate ofi_mc on one TAIFEX day (bench/alpha.ts)
+ *   9. reading the real data files, checks included (bench/readers.ts)
  * Prints a table, then one JSON line (prefix "BENCH_JSON ") with every figure.
  */
 import path from 'node:path';
@@ -27,6 +28,7 @@ import { benchRisk, benchStrategies } from './decision.ts';
 import { benchFeatures } from './features.ts';
 import { benchInProcessGateway, benchNatsGateway } from './gateway.ts';
 import { benchMetricsCost } from './metrics-cost.ts';
+import { benchReaders } from './readers.ts';
 import { benchRecorder } from './recorder.ts';
 import { benchStoreRead } from './store-read.ts';
 
@@ -129,6 +131,7 @@ row('node', `${process.version} on ${process.arch}`);
 await benchLoop(1800, false);
 await benchLoop(600, true);
 await benchLobReal('taifex-txf-20260408.parquet');
+results.readers = await benchReaders(dataDir, row);
 results.features_real = await benchFeatures(dataDir, row);
 // Cost of metrics on the hot path: event -> intent with metrics.enabled on vs off.
 const mc = await benchMetricsCost(root);

@@ -18,12 +18,20 @@ import { createLogger, flushLogRepeats, statusLine } from '../core/logger.ts';
 import { prepareStrategy } from '../services/strategy-registry.ts';
 import { GUARD_MODES, type GuardMode } from '../services/trading-system.ts';
 import { createQueueModel, QUEUE_FUNCS, type QueueFunc } from '../venues/sim/queue-model.ts';
-import { type ConfigFlags, checkInputFile, checkOutputDir, loadAll } from './context.ts';
+import {
+  type ConfigFlags,
+  checkInputFile,
+  checkOutputDir,
+  type DataFlags,
+  dataOptions,
+  dataOverrides,
+  loadAll,
+} from './context.ts';
 import { cliPath } from './options.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-interface ModelFlags extends ConfigFlags {
+interface ModelFlags extends ConfigFlags, DataFlags {
   strategy: string;
   data: string[];
   out: string;
@@ -48,7 +56,7 @@ interface SweepFlags extends ModelFlags {
 
 /** Flags shared by `run` and `sweep`: config layers, data, exchange models. */
 function common(cmd: Command): Command {
-  return cmd
+  return dataOptions(cmd)
     .requiredOption('--strategy <id>', 'strategy id from the strategies file')
     .requiredOption(
       '--data <path...>',
@@ -97,7 +105,7 @@ function load(flags: ModelFlags, extra: { key: string; value: unknown; label: st
   // Paths first: a run must not compute for minutes and then fail to read or write one.
   checkOutputDir('--out', flags.out);
   if (flags.latencyFile !== undefined) checkInputFile('--latency-file', flags.latencyFile);
-  const over = [...extra];
+  const over = [...extra, ...dataOverrides(flags)];
   if (flags.latencyOrderUs !== undefined)
     over.push({
       key: 'sim.latency.order_us',
@@ -187,8 +195,18 @@ function formatResult(s: BacktestSummary, out: string, currency: string): string
     `  markout per fill vs mid (ticks): ${mo}   holding time: median ${duration(h.median_s)}, mean ${duration(h.avg_s)} (${grouped(h.closed_qty, 0)} closed)`,
     `  ${guardLine(s.guard)}`,
     `  refused before the venue: ${refusedLine(s.refused)}`,
+    ...auctionLine(s),
     `report written to ${out} (run ${s.run_id})`,
   ].join('\n');
+}
+
+/** The call-auction prints the exchange model did not fill on (feed.exclude_preopen), when any. */
+function auctionLine(s: BacktestSummary): string[] {
+  const r = s.run.feed.replay;
+  if (r === null || r.indicative_trades === 0) return [];
+  return [
+    `  call auctions: ${grouped(r.indicative_trades, 0)} pre-open prints set the book but filled no order (--include-preopen to let them)`,
+  ];
 }
 
 /** `hft backtest run|sweep`: tick-level backtests over recorded data (see docs/backtesting.md). */

@@ -1,8 +1,11 @@
 import { accessSync, constants, type Stats, statSync } from 'node:fs';
 import path from 'node:path';
+import type { Command } from 'commander';
 import { parseScalar } from '../config/loader.ts';
 import { findProjectRoot, loadProject, type Project } from '../config/project.ts';
+import { REPLAY_FORMATS } from '../contracts/market.ts';
 import { UserError } from '../core/errors.ts';
+import { parseFormat } from '../venues/replay/read-any.ts';
 
 /** Flags every command that reads config accepts. */
 export interface ConfigFlags {
@@ -90,4 +93,35 @@ function writable(flag: string, given: string, p: string): void {
   } catch (e) {
     throw new UserError(`${flag} ${given}: ${p} is not writable (${(e as NodeJS.ErrnoException).code})`);
   }
+}
+
+/** Flags of the commands that read recorded data (`--data`): its format and the call-auction switch. */
+export interface DataFlags {
+  format?: string;
+  includePreopen?: boolean;
+}
+
+/** Adds --format and --include-preopen to a command that takes --data. */
+export function dataOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--format <format>',
+      `format of the --data files: auto (told by each file's content) or ${REPLAY_FORMATS.join(', ')} (feed.format)`,
+    )
+    .option(
+      '--include-preopen',
+      'let TAIFEX/TWSE call-auction prints (pre-open, closing call) fill orders (feed.exclude_preopen false)',
+    );
+}
+
+/** Config overrides of the data flags. */
+export function dataOverrides(flags: DataFlags): { key: string; value: unknown; label: string }[] {
+  const out: { key: string; value: unknown; label: string }[] = [];
+  if (flags.format !== undefined) {
+    out.push({ key: 'feed.format', value: parseFormat(flags.format) ?? 'auto', label: 'CLI flag --format' });
+  }
+  if (flags.includePreopen) {
+    out.push({ key: 'feed.exclude_preopen', value: false, label: 'CLI flag --include-preopen' });
+  }
+  return out;
 }

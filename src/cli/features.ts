@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
+import { REPLAY_FORMATS } from '../contracts/market.ts';
 import { NS_PER_US } from '../core/clock.ts';
 import { computeFeatureFile } from '../features/compute-file.ts';
 import { FEATURE_SETS, LOB_CORE } from '../features/sets.ts';
+import { parseFormat } from '../venues/replay/read-any.ts';
 import { checkOutputFile, loadAll } from './context.ts';
 import { cliPath } from './options.ts';
 
@@ -26,6 +28,10 @@ export function registerFeatures(features: Command): void {
     )
     .option('--env <name>', 'config environment (symbol table, feed.symbols); default HFT_ENV or dev')
     .option('--config <file>', 'settings file layered over base and env')
+    .option(
+      '--format <format>',
+      `format of the --data files: auto (default: from the content) or ${REPLAY_FORMATS.join(', ')}`,
+    )
     .action(
       async (flags: {
         data: string[];
@@ -34,6 +40,7 @@ export function registerFeatures(features: Command): void {
         feedLatencyUs?: string;
         env?: string;
         config?: string;
+        format?: string;
       }) => {
         const t0 = performance.now();
         const out = checkOutputFile('--out', flags.out);
@@ -52,6 +59,8 @@ export function registerFeatures(features: Command): void {
           data: flags.data.map(cliPath),
           out,
           setId: flags.set,
+          format:
+            parseFormat(flags.format) ?? (settings.feed.format === 'auto' ? undefined : settings.feed.format),
           symbols,
           symbolMap: settings.feed.symbols,
           root,

@@ -9,10 +9,17 @@ import { LiveSession } from '../services/live-session.ts';
 import { bindOps, type OpsListener, startOps } from '../services/ops-server.ts';
 import { formatSummary } from '../services/summary.ts';
 import { TradingSystem } from '../services/trading-system.ts';
-import { type ConfigFlags, checkOutputFile, loadAll } from './context.ts';
+import {
+  type ConfigFlags,
+  checkOutputFile,
+  type DataFlags,
+  dataOptions,
+  dataOverrides,
+  loadAll,
+} from './context.ts';
 import { cliPath, configOptions } from './options.ts';
 
-export interface RunFlags extends ConfigFlags {
+export interface RunFlags extends ConfigFlags, DataFlags {
   duration?: string;
   summaryJson?: string;
   seed?: string;
@@ -64,7 +71,7 @@ function replayFlags(flags: RunFlags): { key: string; value: unknown; label: str
 
 /** `hft run ...`: the trading system. */
 export function registerRun(run: Command): void {
-  configOptions(
+  const sim = configOptions(
     run
       .command('sim')
       .description(
@@ -94,7 +101,8 @@ export function registerRun(run: Command): void {
         '--speed <x|max>',
         'replay pacing: x times real time, or max (simulated time, as fast as possible)',
       ),
-  ).action(runSim);
+  );
+  dataOptions(sim).action(runSim);
   configOptions(
     liveOptions(
       run
@@ -172,7 +180,7 @@ export function runSim(flags: RunFlags): Promise<void> {
     extra.push({ key: 'sim.seed', value: num('--seed', flags.seed), label: 'CLI flag --seed' });
   if (flags.clock !== undefined)
     extra.push({ key: 'run.clock', value: flags.clock, label: 'CLI flag --clock' });
-  extra.push(...replayFlags(flags));
+  extra.push(...replayFlags(flags), ...dataOverrides(flags));
   return runSystem(flags, extra, 'sim');
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REPLAY_FORMATS } from '../contracts/market.ts';
 
 const positiveInt = z.number().int().positive();
 const nonNegative = z.number().nonnegative();
@@ -127,6 +128,10 @@ export const settingsSchema = z.strictObject({
     speed: z.union([z.literal('max'), z.number().positive()]),
     latency_us: nonNegative,
     symbols: z.record(z.string(), z.string().min(1)),
+    /** Format of every feed.data file; auto: told by each file's content. */
+    format: z.enum(['auto', ...REPLAY_FORMATS]),
+    /** Call-auction prints (TAIFEX/TWSE pre-open, closing call) set the book but fill no order. */
+    exclude_preopen: z.boolean(),
   }),
   /** Live trading and capture (`hft run live`, `hft record`): see docs/live.md. */
   live: z.strictObject({

@@ -89,3 +89,14 @@ export interface LobStats {
    */
   crossed: boolean;
 }
+
+/** Formats of recorded market-data files the replay venue reads (`--format`, feed.format). */
+export const REPLAY_FORMATS = [
+  'taifex-parquet',
+  'binance-usdm',
+  'binance-coinm',
+  'binance-spot',
+  'dbn-mbo',
+  'lobster',
+] as const;
+export type ReplayFormat = (typeof REPLAY_FORMATS)[number];

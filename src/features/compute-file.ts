@@ -1,6 +1,7 @@
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { extname } from 'node:path';
 import { query } from 'chdb';
+import type { ReplayFormat } from '../contracts/market.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
 import { NS_PER_US } from '../core/clock.ts';
 import { UserError } from '../core/errors.ts';
@@ -23,6 +24,8 @@ export interface ComputeOptions {
   root: string;
   /** Receive time = exchange time + this, for data without receive times (TAIFEX, LOBSTER); default 0. */
   feedLatencyNs?: number;
+  /** Format of the data files (default: told by each file's content). */
+  format?: ReplayFormat;
 }
 
 export interface ComputeResult {
@@ -61,6 +64,7 @@ export async function computeFeatureFile(opts: ComputeOptions): Promise<ComputeR
     root: opts.root,
     symbolMap: opts.symbolMap,
     feedLatencyNs: opts.feedLatencyNs ?? 0,
+    format: opts.format,
   });
   if (replay.streams.length !== 1) {
     const got = replay.sources.map((x) => `${x.source}: ${x.symbol}`).join(', ');

@@ -56,7 +56,17 @@ export interface RunSummary {
     repaired_books: number;
     pruned_levels: number;
     /** Replay venue: data events and messages delivered (null on the simulated exchange). */
-    replay: { events: number; messages: number; late_messages: number } | null;
+    /**
+     * Replayed data; indicative_*: call-auction (pre-open) prints and book events of the data, which
+     * the exchange model used for the book but not for fills (feed.exclude_preopen).
+     */
+    replay: {
+      events: number;
+      messages: number;
+      late_messages: number;
+      indicative_trades: number;
+      indicative_events: number;
+    } | null;
   };
   bus: { published: number; dropped: number; high_water: number };
   strategy_errors: number;
@@ -215,12 +225,26 @@ function feedSummary(sys: TradingSystem): RunSummary['feed'] {
     crossed_books: lob.crossed,
     repaired_books: lob.repaired,
     pruned_levels: lob.prunedLevels,
-    replay: v ? { events: v.events, messages: v.messages, late_messages: v.lateMessages } : null,
+    replay:
+      sys.venue instanceof ReplayVenue && v
+        ? {
+            events: v.events,
+            messages: v.messages,
+            late_messages: v.lateMessages,
+            indicative_trades: sys.venue.indicative.trades,
+            indicative_events: sys.venue.indicative.events,
+          }
+        : null,
   };
 }
 
 function formatFeed(f: RunSummary['feed']): string {
-  const replay = f.replay ? `replayed ${f.replay.events} events in ${f.replay.messages} messages; ` : '';
+  const r = f.replay;
+  const auction =
+    r && r.indicative_events > 0
+      ? ` (${r.indicative_trades} pre-open prints and ${r.indicative_events - r.indicative_trades} pre-open book events not used for fills)`
+      : '';
+  const replay = r ? `replayed ${r.events} events in ${r.messages} messages${auction}; ` : '';
   return (
     `  feed: ${replay}refused: malformed ${f.malformed}, bad values ${f.bad_values}, bad time ${f.bad_time}, unknown symbol ${f.unknown_symbol}, ` +
     `book ${f.lob_rejected}, stale ${f.stale_dropped}; out of order ${f.out_of_order}, seq gaps ${f.seq_gaps}; ` +

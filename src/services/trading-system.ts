@@ -100,6 +100,8 @@ export function loadReplayData(
     root,
     symbolMap: s.feed.symbols,
     feedLatencyNs: s.feed.latency_us * NS_PER_US,
+    format: s.feed.format === 'auto' ? undefined : s.feed.format,
+    excludeCallAuctions: s.feed.exclude_preopen,
   });
 }
 

@@ -67,6 +67,11 @@ test('each bad input that escaped as a stack trace is now one line naming the fi
       { HFT_RISKK__MAX_POSITION: '5' },
       /environment variable HFT_RISKK__MAX_POSITION: no config section 'riskk'/,
     ],
+    [
+      [...sim, '--data', bomb, '--format', 'csv'],
+      {},
+      /^hft: --format expects auto or one of taifex-parquet, /,
+    ],
   ];
   const results: Awaited<ReturnType<typeof run>>[] = [];
   // Two at a time: each is a process start.

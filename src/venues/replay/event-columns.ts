@@ -6,6 +6,11 @@ import type { BookChecks } from './book-checks.ts';
 export const EV_LAST = 1;
 /** Flag bit: the event belongs to a snapshot (the Clear and the Level events that rebuild the book). */
 export const EV_SNAPSHOT = 2;
+/**
+ * Flag bit: the event was published during a call auction (pre-open, closing call): an indicative
+ * price or book, not a trade. It sets the book; an exchange model fills no order on it.
+ */
+export const EV_INDICATIVE = 4;
 
 /**
  * Market data as packed columns (hftbacktest style): row i of every array is one event.

@@ -1,5 +1,7 @@
 import { basename } from 'node:path';
+import { auctionWindows, calendarFor } from '../../calendar/session-calendar.ts';
 import { MdKind } from '../../contracts/market.ts';
+import { markCallAuctions } from './call-auctions.ts';
 import { EV_LAST, EV_SNAPSHOT } from './event-columns.ts';
 import { readAny } from './read-any.ts';
 import { ReferenceBook, verifyTruth } from './reference-book.ts';
@@ -58,6 +60,11 @@ export interface InspectSummary {
     independent: boolean;
   } | null;
   messagesOnly: MessagesOnlyCheck | null;
+  /**
+   * Events in the call auctions (pre-open, closing call) of the data's exchange calendar (TAIFEX
+   * data): indicative prints and books, which backtests do not fill on (feed.exclude_preopen).
+   */
+  callAuctions: { market: string; windows: string; events: number; trades: number } | null;
   stats: Record<string, number>;
   notes: string[];
 }
@@ -143,6 +150,7 @@ export function summarize(d: ReplayData): InspectSummary {
     lastBook: c.n > 0 ? view(book, iso(c.epoch, c.exchTs[c.n - 1]), c.n - 1) : null,
     truth,
     messagesOnly: d.messagesOnly ?? null,
+    callAuctions: callAuctionsOf(d),
     stats: d.stats,
     notes: d.notes,
   };
@@ -184,6 +192,13 @@ export function formatInspect(s: InspectSummary): string {
         (m.firstBboMismatch ? ` (first best bid/ask difference: ${m.firstBboMismatch})` : ''),
     );
   }
+  const a = s.callAuctions;
+  if (a) {
+    lines.push(
+      `sessions    ${a.market} call auctions (${a.windows}): ${n(a.trades)} indicative prints, ` +
+        `${n(a.events - a.trades)} book events; not used for fills (--include-preopen to use them)`,
+    );
+  }
   const stats = Object.entries(s.stats).map(([k, v]) => `${k} ${n(v)}`);
   if (stats.length > 0) lines.push(`reader      ${stats.join(', ')}`);
   for (const note of s.notes) lines.push(`note        ${note}`);
@@ -217,6 +232,14 @@ function widen(r: { min: number; max: number } | null, v: number): { min: number
   if (v < r.min) r.min = v;
   if (v > r.max) r.max = v;
   return r;
+}
+
+/** Call-auction events by the calendar of the data's exchange (known for TAIFEX files). */
+function callAuctionsOf(d: ReplayData): InspectSummary['callAuctions'] {
+  const cal = d.format === 'taifex-parquet' ? calendarFor('TAIFEX') : null;
+  if (cal === null) return null;
+  const k = markCallAuctions(d.columns, cal, false);
+  return { market: cal.market, windows: auctionWindows(cal), events: k.events, trades: k.trades };
 }
 
 /** What the time screen found, for the `time` line ('' when nothing). */

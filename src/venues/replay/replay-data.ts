@@ -1,27 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import type { ReplayFormat } from '../../contracts/market.ts';
 import { UserError } from '../../core/errors.ts';
 import type { BookChecks } from './book-checks.ts';
 import type { EventColumns } from './event-columns.ts';
 import type { TimeReport } from './time-screen.ts';
 
-export type ReplayFormat =
-  | 'taifex-parquet'
-  | 'binance-usdm'
-  | 'binance-coinm'
-  | 'binance-spot'
-  | 'dbn-mbo'
-  | 'lobster';
-
-/** Every format a reader knows, for `--format` and messages. */
-export const REPLAY_FORMATS: readonly ReplayFormat[] = [
-  'taifex-parquet',
-  'binance-usdm',
-  'binance-coinm',
-  'binance-spot',
-  'dbn-mbo',
-  'lobster',
-];
+export { REPLAY_FORMATS, type ReplayFormat } from '../../contracts/market.ts';
 
 /** What every reader returns: one symbol's events, its scales, and the truth the file carries. */
 export interface ReplayData {

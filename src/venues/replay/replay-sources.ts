@@ -1,10 +1,12 @@
 import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { calendarFor } from '../../calendar/session-calendar.ts';
 import { MdKind } from '../../contracts/market.ts';
 import type { SymbolSpec } from '../../contracts/symbols.ts';
 import { Epoch } from '../../core/clock.ts';
 import { UserError } from '../../core/errors.ts';
 import { tickAt } from '../../core/ticks.ts';
+import { type AuctionCounts, markCallAuctions } from './call-auctions.ts';
 import { dropEvents, type EventColumns, firstAbs, rebase } from './event-columns.ts';
 import { binanceMarket, detectFormat, finishRead, readAny } from './read-any.ts';
 import { type BinanceFile, gunzipRecording, parseBinance, sniffBinance } from './read-binance.ts';
@@ -23,6 +25,11 @@ export interface ReplaySourceOptions {
   feedLatencyNs: number;
   /** Format of every data file (default: detected from each file's content). */
   format?: ReplayFormat;
+  /**
+   * Flag the events of a call auction (pre-open, closing call) of the symbol's exchange calendar
+   * EV_INDICATIVE, so that an exchange model fills no order on them (feed.exclude_preopen).
+   */
+  excludeCallAuctions?: boolean;
 }
 
 /** What was loaded from one source, for logs and checks. */
@@ -36,6 +43,8 @@ export interface ReplaySourceInfo {
   gaps: number;
   /** Records or events refused by the reader and the shared checks (time outliers, off-tick prices). */
   rejected: number;
+  /** Events (and trades) flagged as call-auction prints by the exchange's calendar: not used for fills. */
+  indicative: AuctionCounts;
 }
 
 export interface LoadedReplay {
@@ -68,7 +77,8 @@ interface Loaded {
  * snapshot); the two files of a LOBSTER sample count once. Each data symbol is mapped to a symbol of
  * `table` (`symbolMap`, else its own name); prices are rescaled when the symbol's price_scale divides
  * the reader's exactly, quantities must already be in the symbol's units (qty_scale), and prices off
- * the symbol's tick ladder are dropped and counted. Streams of one symbol must not overlap in time.
+ * the symbol's tick ladder are dropped and counted; with `excludeCallAuctions`, the events of the
+ * exchange's call auctions are flagged. Streams of one symbol must not overlap in time.
  * All streams are put on one epoch (exact integer shifts): the UTC midnight before the earliest
  * first event.
  */
@@ -148,6 +158,8 @@ export async function loadReplay(
     checkUnits(d, spec, label);
     rescale(d, spec, label);
     d.columns = dropOffTick(d.columns, spec, d.rejects);
+    const cal = opts.excludeCallAuctions ? calendarFor(spec.exchange) : null;
+    const indicative = cal ? markCallAuctions(d.columns, cal) : { events: 0, trades: 0 };
     let id = symbols.findIndex((s) => s.code === code);
     if (id < 0) {
       id = symbols.length;
@@ -162,6 +174,7 @@ export async function loadReplay(
       events: d.columns.n,
       gaps: d.stats?.gaps ?? 0,
       rejected: d.rejects.total,
+      indicative,
     });
   }
   const epoch = runEpoch(streams);

@@ -9,6 +9,7 @@ import type { OrderCommand } from '../../contracts/orders.ts';
 import type { Venue, VenueExecEvent, VenueHandlers } from '../../contracts/venue.ts';
 import type { Nanos } from '../../core/clock.ts';
 import type { Scheduler, TaskSource } from '../../core/scheduler.ts';
+import { type AuctionCounts, countIndicative } from './call-auctions.ts';
 import { EV_LAST, type EventColumns } from './event-columns.ts';
 
 /**
@@ -19,7 +20,9 @@ import { EV_LAST, type EventColumns } from './event-columns.ts';
  *   `start`..`end` of the stream's columns (read them, do not keep or change them). Per event, kind
  *   is MdKind.Level (side = book side, qty = the level's new total, 0 removes it), MdKind.Trade
  *   (side = aggressor, 0 unknown) or MdKind.Clear (the book is emptied; a snapshot follows). Prices
- *   and quantities are the run's scaled integers; exchTs is the data's exchange timestamp. (Columns,
+ *   and quantities are the run's scaled integers; exchTs is the data's exchange timestamp; a message
+ *   flagged EV_INDICATIVE belongs to a call auction (pre-open, closing call): it sets the book, a
+ *   model fills no order on it (L2Exchange rests arriving orders until the open). (Columns,
  *   not one call per event with values: a float timestamp passed to a call is a heap allocation.)
  * - `submit` / `cancel` are called when the runtime sends; the model owns order and response
  *   latency (it schedules on the shared scheduler) and reports through the `connect` callback.
@@ -121,6 +124,8 @@ export class ReplayVenue implements Venue {
   readonly startTs: Nanos;
   /** Events in all streams. */
   readonly totalEvents: number;
+  /** Call-auction events (and trades) in all streams (EV_INDICATIVE): the model fills no order on them. */
+  readonly indicative: AuctionCounts;
   readonly counters: ReplayCounters = {
     events: 0,
     messages: 0,
@@ -153,6 +158,12 @@ export class ReplayVenue implements Venue {
     for (const cur of this.feed) this.scheduler.addSource(cur);
     this.startTs = replayStartTs(opts.streams, this.model !== null);
     this.totalEvents = opts.streams.reduce((n, s) => n + s.columns.n, 0);
+    this.indicative = { events: 0, trades: 0 };
+    for (const st of opts.streams) {
+      const k = countIndicative(st.columns);
+      this.indicative.events += k.events;
+      this.indicative.trades += k.trades;
+    }
   }
 
   connect(handlers: VenueHandlers): void {

@@ -6,7 +6,7 @@ import type { Nanos } from '../../core/clock.ts';
 import { PriceLevels } from '../../core/price-levels.ts';
 import { RecentIds } from '../../core/recent-ids.ts';
 import type { Scheduler } from '../../core/scheduler.ts';
-import type { EventColumns } from '../replay/event-columns.ts';
+import { EV_INDICATIVE, type EventColumns } from '../replay/event-columns.ts';
 import type { ExchangeModel } from '../replay/replay-venue.ts';
 import type { LatencyModel } from './latency-model.ts';
 import { validateOrder } from './order-checks.ts';
@@ -32,6 +32,8 @@ export interface L2ExchangeCounters {
   cancelRejects: number;
   /** Market events for a symbol id this exchange does not list. */
   unknownSymbol: number;
+  /** Call-auction prints (EV_INDICATIVE trades) seen and not used for fills. */
+  indicativeTrades: number;
 }
 
 /** How many finished own orders are remembered, to answer a late cancel with TOO_LATE_TO_CANCEL. */
@@ -56,6 +58,8 @@ interface Book {
   ownSells: number;
   /** Own orders finished during the current event; compacted out of `own` after it. */
   done: number;
+  /** The last data message was a call auction's (EV_INDICATIVE): orders arriving now rest unmatched. */
+  auction: boolean;
 }
 
 /**
@@ -65,8 +69,10 @@ interface Book {
  * the response latency. An order crossing the book takes the displayed quantity level by level
  * (taker; the data book itself is not changed by own fills); a resting order fills when trades at its
  * price have consumed the queue ahead of it (the queue model), fully when a trade prints through its
- * price or the opposite side of the book moves onto it. Money-agnostic: fees and taxes are the
- * execution plane's.
+ * price or the opposite side of the book moves onto it. A call auction's messages (EV_INDICATIVE:
+ * pre-open prints and books) set the book and fill nothing; an order arriving then rests, and at
+ * the first continuous message the own orders the book crosses are filled at their price. Money-
+ * agnostic: fees and taxes are the execution plane's.
  */
 export class L2Exchange implements ExchangeModel {
   readonly counters: L2ExchangeCounters = {
@@ -77,6 +83,7 @@ export class L2Exchange implements ExchangeModel {
     canceled: 0,
     cancelRejects: 0,
     unknownSymbol: 0,
+    indicativeTrades: 0,
   };
   private readonly books: Book[] = [];
   private readonly scheduler: Scheduler;
@@ -107,6 +114,7 @@ export class L2Exchange implements ExchangeModel {
         ownBuys: 0,
         ownSells: 0,
         done: 0,
+        auction: false,
       });
     });
   }
@@ -128,9 +136,38 @@ export class L2Exchange implements ExchangeModel {
 
   /** One exchange message: events `start`..`end` of `c`, at exchange time (the replay venue's call). */
   onMessage(symbolId: number, c: EventColumns, start: number, end: number): void {
+    const b = this.books[symbolId];
+    // A call auction's prints and books (EV_INDICATIVE) are not trades: they set the book, fill nothing.
+    const auction = b !== undefined && (c.flags[start] & EV_INDICATIVE) !== 0;
+    if (auction) {
+      b.auction = true;
+      for (let k = start; k <= end; k++) {
+        this.ts = c.exchTs[k];
+        if (c.kind[k] === MdKind.Trade) this.counters.indicativeTrades++;
+        else this.applyLevels(b, c.kind[k], c.side[k], c.price[k], c.qty[k]);
+      }
+      return;
+    }
     for (let k = start; k <= end; k++) {
       this.ts = c.exchTs[k];
       this.onEvent(symbolId, c.kind[k], c.side[k], c.price[k], c.qty[k]);
+    }
+    if (b?.auction) {
+      // Continuous trading opened: own orders that the opening book crosses are matched (as makers at
+      // their price: the auction price is at least as good); the rest rest.
+      b.auction = false;
+      if (b.ownBuys > 0 && b.asks.best > 0) this.fillCrossed(b, 1, b.asks.best, 0);
+      if (b.ownSells > 0 && b.bids.best > 0) this.fillCrossed(b, -1, b.bids.best, 0);
+      if (b.done > 0) compact(b);
+    }
+  }
+
+  /** A book event without matching (call auction): the data book changes, own orders do not. */
+  private applyLevels(b: Book, kind: number, side: number, price: number, qty: number): void {
+    if (kind === MdKind.Level) (side > 0 ? b.bids : b.asks).set(price, qty);
+    else if (kind === MdKind.Clear) {
+      b.bids.n = 0;
+      b.asks.n = 0;
     }
   }
 
@@ -316,7 +353,7 @@ export class L2Exchange implements ExchangeModel {
     this.live.set(o.orderId, o);
     this.counters.acks++;
     this.link.report('ack', o.orderId, o.venueOrderId, 0, 0, o.leaves, false, '', now);
-    this.take(o, now);
+    if (!b.auction) this.take(o, now);
     if (o.leaves === 0) return;
     if (it.tif === 'IOC') {
       this.finish(o);

@@ -46,6 +46,19 @@ describe('inspect on TAIFEX TXF 2026-04-08', requireData(), () => {
     assert.equal(s.truth, null);
   });
 
+  test('reports the pre-open (call auction) prints by the TAIFEX calendar', () => {
+    assert.deepEqual(s.callAuctions, {
+      market: 'TAIFEX',
+      windows: '08:30-08:45, 14:50-15:00 Asia/Taipei',
+      events: 1002,
+      trades: 275,
+    });
+    assert.match(
+      formatInspect(s),
+      /sessions +TAIFEX call auctions .*: 275 indicative prints, 727 book events; not used for fills/,
+    );
+  });
+
   test('formats a readable report in index points', () => {
     const text = formatInspect(s);
     assert.match(text, /TXF/);

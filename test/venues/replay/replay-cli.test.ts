@@ -131,7 +131,15 @@ describe('hft run sim --feed replay', requireData(), () => {
     const b = await replayTxf('b');
     // 849,329 events in the file (README; none empty): every one reached the market-data service.
     assert.equal(a.s.events, 849_329);
-    assert.deepEqual(a.s.feed.replay, { events: 849_329, messages: 213_569, late_messages: 0 });
+    // 275 pre-open prints and 727 pre-open book events (08:30-08:45, 14:50-15:00 Taipei): indicative,
+    // they set the book but fill nothing (feed.exclude_preopen).
+    assert.deepEqual(a.s.feed.replay, {
+      events: 849_329,
+      messages: 213_569,
+      late_messages: 0,
+      indicative_trades: 275,
+      indicative_events: 1002,
+    });
     assert.equal(a.s.clock, 'sim');
     // From the first to the last event of the data (08:31:10 to 21:56:32 Taipei).
     assert.ok(Math.abs(a.s.duration_s - 48_322.094) < 0.01, `duration ${a.s.duration_s}`);
@@ -198,5 +206,49 @@ describe('hft run sim --feed replay', requireData(), () => {
     assert.equal(unmapped.code, 2);
     assert.match(unmapped.stderr, /data symbol TMF maps to NOPE, which is not in the symbol table/);
     noStack(unmapped.stderr);
+  });
+
+  test('--format reaches the readers of hft run sim and hft backtest run (the content is not second-guessed)', async () => {
+    // A parquet file read as DBN because the user said so: the DBN reader refuses it, naming the file.
+    const txf = dataFile('taifex-txf-20260408.parquet');
+    const sim = await run([
+      'run',
+      'sim',
+      '--data',
+      txf,
+      '--format',
+      'dbn-mbo',
+      '--speed',
+      'max',
+      '--no-record',
+    ]);
+    const bt = await run([
+      'backtest',
+      'run',
+      '--strategy',
+      'mm-txf',
+      '--data',
+      txf,
+      '--format',
+      'dbn-mbo',
+      '--out',
+      path.join(dir, 'bt-format'),
+    ]);
+    const cfg = await run([
+      'run',
+      'sim',
+      '--data',
+      txf,
+      '--set',
+      'feed.format=dbn-mbo',
+      '--speed',
+      'max',
+      '--no-record',
+    ]);
+    for (const r of [sim, bt, cfg]) {
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /^hft: taifex-txf-20260408\.parquet: not a DBN file/);
+      noStack(r.stderr);
+    }
   });
 });
