@@ -94,11 +94,37 @@ describe('hft alpha validate on the TAIFEX days', requireData(), () => {
       assert.equal(list.code, 0, list.stderr);
       assert.match(list.stdout, new RegExp(r.run_id));
 
-      const rep = await hft(root, ['alpha', 'report', 'ofi_mc']);
+      // A second configuration that trades (the OFI over a scale of 1000 crosses the threshold): the
+      // mapping's orders pass risk (a 5-lot TXF order is over the desk's 20M TWD per-order cap, which
+      // refused every one of them before), and the ledger counts two trials for the DSR.
+      const v2 = await hft(root, [
+        'alpha',
+        'validate',
+        'ofi_mc',
+        '--data',
+        days[0],
+        '--param',
+        'market_cap=1000',
+        '--skip-gate-b-tests',
+        '--no-store',
+      ]);
+      assert.ok(v2.code === 0 || v2.code === 2, v2.stderr);
+      const r2 = JSON.parse(v2.stdout);
+      const c2 = r2.gate_c.details;
+      assert.equal(c2.refused.total, 0, JSON.stringify(c2.refused));
+      assert.ok(c2.orders > 0 && c2.trades > 0, `${c2.orders} orders, ${c2.trades} trades`);
+      assert.ok(c2.scorecard.turnover > 0);
+      assert.equal(c2.parity.mismatches, 0);
+      assert.equal(c2.scorecard.trials, 2);
+      const cmp = await hft(root, ['alpha', 'experiments', 'compare', r.run_id, r2.run_id]);
+      assert.equal(cmp.code, 0, cmp.stderr);
+      assert.match(cmp.stdout, new RegExp(r2.run_id));
+
+      const rep = await hft(root, ['alpha', 'report', 'ofi_mc', '--run', r2.run_id]);
       assert.equal(rep.code, 0, rep.stderr);
       const html = readFileSync(path.join(root, 'research/alphas/ofi_mc/report.html'), 'utf8');
       assert.match(html, /Gate C/);
-      assert.match(html, new RegExp(r.run_id));
+      assert.match(html, new RegExp(r2.run_id));
       assert.doesNotMatch(html, /(src|href)=["']https?:/, 'offline: nothing loaded from the network');
     } finally {
       rmSync(root, { recursive: true, force: true });

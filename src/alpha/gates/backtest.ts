@@ -61,10 +61,13 @@ export class BacktestGate implements Gate<ValidationContext> {
         min_interval_ms: cfg.minIntervalMs,
         alpha_params: cfg.alphaParams,
       },
-      // A flip from long to short is one order of twice the position.
+      // The mapping sizes the orders: a flip from long to short is one order of twice the position,
+      // whatever the desk's per-order notional cap (config/strategy_limits.yaml: about 3 TXF lots)
+      // would allow. Gate C measures the alpha, not the desk's limits.
       risk: {
         max_position: Math.max(ctx.backtest.settings.risk.max_position, 2 * cfg.maxPosition),
         max_order_qty: Math.max(ctx.backtest.settings.risk.max_order_qty, 2 * cfg.maxPosition),
+        max_notional: 0,
       },
     };
     const result = await runBacktest(
@@ -170,6 +173,8 @@ export class BacktestGate implements Gate<ValidationContext> {
         pnl: s.pnl,
         trades: s.trades,
         orders: s.orders,
+        // Intents risk refused (the summary's count by reason): the mapping did not trade as asked.
+        refused: s.refused,
         split_ts: c.epoch.toIso(scorecard.split_ts),
         parity,
         criteria,
