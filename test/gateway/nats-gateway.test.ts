@@ -188,3 +188,47 @@ test('NATS gateway: a leader whose lease is taken sends nothing more; the next l
     await r.close();
   }
 });
+
+test('NATS gateway: a reservation left by a lost commit is settled without a second order', {
+  skip,
+  timeout: 60_000,
+}, async () => {
+  const r = await rig({});
+  const { Kvm } = await import('@nats-io/kv');
+  try {
+    const ledger = await new Kvm(r.sender.nc).open(`hft_gw_t${accounts}_ledger`);
+    // Order sent, then the gateway lost its commit (NATS down): the key is still only reserved.
+    const sentId = 5 * 2 ** 32 + 1;
+    const e1 = env({ ts: r.g.h.clock.nowNs(), clientOrderId: sentId });
+    await ledger.create(e1.idempotencyKey, JSON.stringify({ lease: 1, decision: null }));
+    r.g.gw.orders.send(
+      {
+        intentId: e1.intentId,
+        strategyId: 's',
+        symbolId: 0,
+        action: 'new',
+        side: 1,
+        price: e1.price,
+        qty: 1,
+        tif: 'GTC',
+        targetOrderId: 0,
+        ts: e1.ts,
+      },
+      sentId,
+    );
+    const d1 = await r.sender.submit(e1);
+    assert.deepEqual([d1.approved, d1.orderId], [true, sentId], 'committed as the order that went');
+    // A reservation whose order never went (the previous leader died before sending): decided now.
+    const e2 = env({ ts: r.g.h.clock.nowNs(), clientOrderId: 5 * 2 ** 32 + 2 });
+    await ledger.create(e2.idempotencyKey, JSON.stringify({ lease: 1, decision: null }));
+    const d2 = await r.sender.submit(e2);
+    assert.deepEqual([d2.approved, d2.orderId], [true, e2.clientOrderId]);
+    assert.deepEqual(
+      r.g.h.venue.submits.map((c) => c.orderId),
+      [sentId, e2.clientOrderId],
+      'one order per intent',
+    );
+  } finally {
+    await r.close();
+  }
+});
