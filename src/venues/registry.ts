@@ -32,3 +32,7 @@ export async function liveVenue(name: string): Promise<LiveVenueFactory> {
     throw new UserError(`live venue '${name}' is unknown; known: ${liveVenueNames().join(', ') || 'none'}`);
   return f;
 }
+
+// The shipped venues (each module registers its names when loaded).
+declareLiveVenue('binance-usdm', () => import('./binance/binance-venue.ts'));
+declareLiveVenue('binance-spot', () => import('./binance/binance-venue.ts'));

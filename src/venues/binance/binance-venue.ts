@@ -1,0 +1,882 @@
+import { randomBytes } from 'node:crypto';
+import WebSocket from 'ws';
+import {
+  type ClearEvent,
+  type LevelEvent,
+  MdKind,
+  type Side,
+  type TradeEvent,
+} from '../../contracts/market.ts';
+import type { OrderCommand, RejectReason } from '../../contracts/orders.ts';
+import type { VenueExecEvent, VenueHandlers } from '../../contracts/venue.ts';
+import { UserError } from '../../core/errors.ts';
+import { Rng } from '../../core/rng.ts';
+import { Backoff } from '../live/backoff.ts';
+import type {
+  AccountState,
+  ForeignOrder,
+  LiveVenue,
+  LiveVenueContext,
+  VenuePosition,
+} from '../live/live-venue.ts';
+import { StreamWatchdog } from '../live/stream-watchdog.ts';
+import { WindowLimit } from '../live/window-limit.ts';
+import { registerLiveVenue } from '../registry.ts';
+import { parseScaledDecimal } from '../replay/scaled-decimal.ts';
+import { type DepthDiff, DepthSync } from './depth-sync.ts';
+import { BINANCE_MARKETS, type BinanceMarketDef, formatScaled, rejectReason, sign } from './protocol.ts';
+
+/** Per symbol: the venue's name, scales, the book sync and the bookTicker check. */
+interface Book {
+  id: number;
+  venueSymbol: string;
+  priceScale: number;
+  qtyScale: number;
+  priceDecimals: number;
+  qtyDecimals: number;
+  sync: DepthSync;
+  snapshotInFlight: boolean;
+  /** Local best levels (scaled), for the bookTicker check. */
+  bids: Map<number, number>;
+  asks: Map<number, number>;
+  /** Last bookTicker ahead of the book (its update id not applied yet): u, bid, bid qty, ask, ask qty. */
+  ticker: Float64Array;
+}
+
+interface BinanceError {
+  code: number;
+  msg: string;
+}
+
+const OPEN_TIMEOUT_MS = 15_000;
+
+/**
+ * Binance USDⓈ-M futures / spot, native: combined market streams (depth diffs synced to a REST
+ * snapshot by DepthSync, the replay reader's rules; bookTicker checks the book; trades), signed
+ * REST orders (LIMIT GTC/IOC, post-only as GTX or LIMIT_MAKER, cancel), the listenKey user data
+ * stream for fills and cancels, open orders and positions for reconciliation. Request weight and
+ * order counts are enforced on our side (WindowLimit, limits from exchangeInfo, counts from the
+ * X-MBX-* headers). A dropped, silent or gapped stream makes the venue not ready until every book
+ * is resynced from a fresh snapshot and the account re-read.
+ */
+export class BinanceVenue implements LiveVenue {
+  readonly name: string;
+  readonly postOnly = true;
+  private handlers: VenueHandlers | null = null;
+  private readonly def: BinanceMarketDef;
+  private readonly rest: string;
+  private readonly wsBase: string;
+  private readonly books: Book[];
+  private readonly byStream = new Map<string, { book: Book; kind: 0 | 1 | 2 }>();
+  private market: WebSocket | null = null;
+  private user: WebSocket | null = null;
+  private listenKey = '';
+  private readonly watchdog: StreamWatchdog;
+  private readonly marketStream: number;
+  private readonly backoff: Backoff;
+  private timers: NodeJS.Timeout[] = [];
+  private closed = false;
+  private ready = false;
+  /** Client order id prefix of this run: orders with another prefix are an earlier session's. */
+  private readonly tag = `h${randomBytes(4).toString('hex')}x`;
+  private readonly adopted = new Map<string, number>();
+  private readonly sides = new Map<number, { symbolId: number; side: Side; venueSymbol: string }>();
+  private readonly pos = new Map<number, number>();
+  private readonly open_ = new Set<number>();
+  readonly weight: WindowLimit;
+  readonly orders10s: WindowLimit;
+  readonly orders1m: WindowLimit;
+  readonly counters = {
+    frames: 0,
+    depthDiffs: 0,
+    gaps: 0,
+    reconnects: 0,
+    staleStreams: 0,
+    snapshots: 0,
+    tickersChecked: 0,
+    tickersMismatched: 0,
+    ordersSent: 0,
+    throttled: 0,
+    httpErrors: 0,
+    http429: 0,
+    userEvents: 0,
+  };
+  private readonly lvl: LevelEvent = {
+    kind: MdKind.Level,
+    symbolId: 0,
+    exchTs: 0,
+    localTs: 0,
+    seq: 0,
+    side: 1,
+    price: 0,
+    qty: 0,
+  };
+  private readonly trd: TradeEvent = {
+    kind: MdKind.Trade,
+    symbolId: 0,
+    exchTs: 0,
+    localTs: 0,
+    seq: 0,
+    price: 0,
+    qty: 0,
+    aggressor: 0,
+  };
+  private readonly clr: ClearEvent = { kind: MdKind.Clear, symbolId: 0, exchTs: 0, localTs: 0, seq: 0 };
+  private readonly epochMs: number;
+
+  constructor(private readonly ctx: LiveVenueContext) {
+    const name = ctx.name as keyof typeof BINANCE_MARKETS;
+    this.name = name;
+    this.def = BINANCE_MARKETS[name];
+    const s = ctx.settings;
+    const endpoint = s.endpoint.replace(/\/+$/, '');
+    this.rest = endpoint !== '' ? endpoint : s.paper ? this.def.restTestnet : this.def.rest;
+    this.wsBase =
+      endpoint !== '' ? endpoint.replace(/^http/, 'ws') : s.paper ? this.def.wsTestnet : this.def.ws;
+    this.epochMs = ctx.clock.epoch.toMs(0);
+    this.books = ctx.symbols.map((spec) => {
+      const b: Book = {
+        id: spec.id,
+        venueSymbol: ctx.venueSymbols[spec.id],
+        priceScale: spec.priceScale,
+        qtyScale: spec.qtyScale,
+        priceDecimals: Math.round(Math.log10(spec.priceScale)),
+        qtyDecimals: Math.round(Math.log10(spec.qtyScale)),
+        sync: null as unknown as DepthSync,
+        snapshotInFlight: false,
+        bids: new Map(),
+        asks: new Map(),
+        ticker: new Float64Array(5).fill(-1),
+      };
+      b.sync = new DepthSync(this.def.futures, this.sinkOf(b), true);
+      const lower = b.venueSymbol.toLowerCase();
+      this.byStream.set(`${lower}@${this.def.futures ? 'depth@0ms' : 'depth@100ms'}`, { book: b, kind: 0 });
+      this.byStream.set(`${lower}@bookTicker`, { book: b, kind: 1 });
+      this.byStream.set(`${lower}@trade`, { book: b, kind: 2 });
+      return b;
+    });
+    this.watchdog = new StreamWatchdog((stream, ms) => {
+      this.counters.staleStreams++;
+      this.lost(`${stream} stream silent for ${ms} ms`);
+    });
+    this.marketStream = this.watchdog.add('market', s.stale_ms, Date.now());
+    this.backoff = new Backoff(s.reconnect_min_ms, s.reconnect_max_ms, new Rng(Date.now() >>> 0));
+    // Conservative defaults until exchangeInfo says otherwise (reference §7).
+    const h = s.rate_limit_headroom;
+    this.weight = new WindowLimit('REQUEST_WEIGHT/1m', this.def.futures ? 2400 : 6000, 60_000, h);
+    this.orders10s = new WindowLimit('ORDERS/10s', this.def.futures ? 300 : 100, 10_000, h);
+    this.orders1m = new WindowLimit('ORDERS/1m', this.def.futures ? 1200 : 200_000, 60_000, h);
+  }
+
+  connect(h: VenueHandlers): void {
+    this.handlers = h;
+  }
+  start(): void {}
+  stop(): void {
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  async close(): Promise<void> {
+    this.stop();
+    this.market?.terminate();
+    this.user?.terminate();
+    if (this.listenKey !== '') await this.request('DELETE', this.def.listenKey, {}, 'key').catch(() => {});
+  }
+
+  stats(): Record<string, number> {
+    return {
+      ...this.counters,
+      throttled: this.weight.throttled + this.orders10s.throttled + this.orders1m.throttled,
+    };
+  }
+
+  positions(): ReadonlyMap<number, number> {
+    return this.pos;
+  }
+  openOrderIds(): ReadonlySet<number> {
+    return this.open_;
+  }
+
+  // ---- start-up -------------------------------------------------------------------------
+
+  async open(): Promise<AccountState> {
+    await this.loadLimits();
+    const synced = this.whenReady();
+    this.connectMarket();
+    const keys = this.ctx.credentials !== null;
+    if (keys) await this.connectUser();
+    this.timer(() => this.watchdog.check(Date.now()), Math.max(50, this.ctx.settings.stale_ms / 4));
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([
+      synced,
+      new Promise((_, rej) => {
+        timeout = setTimeout(
+          () =>
+            rej(
+              new UserError(
+                `${this.name}: books not synced within ${OPEN_TIMEOUT_MS / 1000} s of connecting to ${this.rest}`,
+              ),
+            ),
+          OPEN_TIMEOUT_MS,
+        );
+      }),
+    ]).finally(() => clearTimeout(timeout));
+    const account = keys ? await this.readAccount() : { positions: [], foreignOrders: [] };
+    this.ready = true;
+    this.openedOnce = true;
+    return account;
+  }
+
+  private readyWaiters: (() => void)[] = [];
+  private whenReady(): Promise<void> {
+    return new Promise((res) => this.readyWaiters.push(res));
+  }
+
+  private timer(fn: () => void, ms: number): NodeJS.Timeout {
+    const t = setInterval(fn, ms);
+    t.unref();
+    this.timers.push(t);
+    return t;
+  }
+
+  /** Rate limits from exchangeInfo (REQUEST_WEIGHT and ORDERS per interval). */
+  private async loadLimits(): Promise<void> {
+    const info = (await this.request(
+      'GET',
+      this.def.futures ? '/fapi/v1/exchangeInfo' : '/api/v3/exchangeInfo',
+      {},
+      'none',
+    )) as {
+      rateLimits?: { rateLimitType: string; interval: string; intervalNum: number; limit: number }[];
+    };
+    const h = this.ctx.settings.rate_limit_headroom;
+    const ms = (i: string, n: number) =>
+      n * ({ SECOND: 1000, MINUTE: 60_000, HOUR: 3_600_000, DAY: 86_400_000 }[i] ?? 60_000);
+    for (const r of info.rateLimits ?? []) {
+      const w = new WindowLimit(
+        `${r.rateLimitType}/${r.intervalNum}${r.interval}`,
+        r.limit,
+        ms(r.interval, r.intervalNum),
+        h,
+      );
+      if (r.rateLimitType === 'REQUEST_WEIGHT') Object.assign(this, { weight: w });
+      else if (r.rateLimitType === 'ORDERS' && w.windowMs <= 10_000) Object.assign(this, { orders10s: w });
+      else if (r.rateLimitType === 'ORDERS' && w.windowMs <= 60_000) Object.assign(this, { orders1m: w });
+    }
+  }
+
+  // ---- market data ----------------------------------------------------------------------
+
+  private connectMarket(): void {
+    const streams = [...this.byStream.keys()].join('/');
+    const ws = new WebSocket(`${this.wsBase}${this.def.marketPath}?streams=${streams}`);
+    this.market = ws;
+    ws.on('open', () => {
+      this.watchdog.restart(this.marketStream, Date.now());
+      this.backoff.reset();
+    });
+    ws.on('message', (data: Buffer) => this.onFrame(data));
+    ws.on('close', () => {
+      if (this.market === ws && !this.closed) this.lost('market stream closed');
+    });
+    ws.on('error', (e) => this.ctx.log.warn({ venue: this.name, err: e.message }, 'market stream error'));
+  }
+
+  /** The market view broke: books cleared, trading held, reconnect after a backoff delay. */
+  private lost(reason: string): void {
+    if (this.closed) return;
+    const old = this.market;
+    this.market = null;
+    old?.removeAllListeners('close');
+    old?.terminate();
+    this.notReady(reason);
+    for (const b of this.books) {
+      b.sync.reset();
+      b.snapshotInFlight = false;
+    }
+    const delay = this.backoff.next();
+    this.counters.reconnects++;
+    this.ctx.log.warn({ venue: this.name, reason, reconnect_in_ms: delay }, 'market stream lost');
+    setTimeout(() => {
+      if (!this.closed) this.connectMarket();
+    }, delay).unref();
+  }
+
+  private notReady(reason: string): void {
+    const ts = this.ctx.clock.nowNs();
+    for (const b of this.books) this.clearBook(b, ts);
+    if (this.ready) {
+      this.ready = false;
+      this.handlers?.onVenueState?.(false, reason);
+    }
+  }
+
+  private clearBook(b: Book, ts: number): void {
+    b.bids.clear();
+    b.asks.clear();
+    const e = this.clr;
+    e.symbolId = b.id;
+    e.exchTs = ts;
+    e.localTs = ts;
+    this.handlers?.onMarketEvent(e, true);
+  }
+
+  /** One socket frame: a combined-stream envelope {stream, data}. */
+  onFrame(raw: Buffer | string): void {
+    const now = Date.now();
+    this.watchdog.beat(this.marketStream, now);
+    this.counters.frames++;
+    let msg: { stream?: string; data?: Record<string, unknown> };
+    try {
+      msg = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
+    } catch {
+      return;
+    }
+    const route = msg.stream === undefined ? undefined : this.byStream.get(msg.stream);
+    const d = msg.data;
+    if (route === undefined || d === undefined) return;
+    const localTs = this.ctx.clock.nowNs();
+    const b = route.book;
+    if (route.kind === 0) {
+      const diff = this.diffOf(b, d);
+      if (diff === null) return;
+      this.counters.depthDiffs++;
+      b.sync.diff(diff, localTs);
+      if (b.sync.state === 'waiting' && !b.snapshotInFlight) void this.fetchSnapshot(b);
+    } else if (route.kind === 1) this.checkTicker(b, d);
+    else this.trade(b, d, localTs);
+  }
+
+  private diffOf(b: Book, d: Record<string, unknown>): DepthDiff | null {
+    const bids = this.levels(b, d.b);
+    const asks = this.levels(b, d.a);
+    if (bids === null || asks === null || typeof d.U !== 'number' || typeof d.u !== 'number') return null;
+    return {
+      U: d.U,
+      u: d.u,
+      pu: typeof d.pu === 'number' ? d.pu : -1,
+      exchMs: (d.T ?? d.E) as number,
+      bids,
+      asks,
+    };
+  }
+
+  private levels(b: Book, v: unknown): Float64Array | null {
+    if (!Array.isArray(v)) return null;
+    const out = new Float64Array(2 * v.length);
+    for (let k = 0; k < v.length; k++) {
+      const e = v[k] as string[];
+      out[2 * k] = parseScaledDecimal(e[0], b.priceDecimals);
+      out[2 * k + 1] = parseScaledDecimal(e[1], b.qtyDecimals);
+      if (Number.isNaN(out[2 * k]) || Number.isNaN(out[2 * k + 1])) return null;
+    }
+    return out;
+  }
+
+  private sinkOf(b: Book) {
+    return {
+      apply: (d: DepthDiff, localTs: number) => {
+        this.emitLevels(b, d.bids, d.asks, (d.exchMs - this.epochMs) * 1e6, localTs);
+        if (b.ticker[0] === d.u) this.compareTicker(b);
+      },
+      gap: (reason: string) => {
+        this.counters.gaps++;
+        this.notReady(`${b.venueSymbol} depth gap: ${reason}`);
+      },
+    };
+  }
+
+  private emitLevels(b: Book, bids: Float64Array, asks: Float64Array, exchTs: number, localTs: number): void {
+    const e = this.lvl;
+    const h = this.handlers!;
+    e.symbolId = b.id;
+    e.exchTs = exchTs;
+    e.localTs = localTs;
+    const n = bids.length + asks.length;
+    let k = 0;
+    for (let side = 1; side >= -1; side -= 2) {
+      const lv = side === 1 ? bids : asks;
+      const mine = side === 1 ? b.bids : b.asks;
+      for (let i = 0; i < lv.length; i += 2) {
+        e.side = side as Side;
+        e.price = lv[i];
+        e.qty = lv[i + 1];
+        if (e.qty === 0) mine.delete(e.price);
+        else mine.set(e.price, e.qty);
+        k += 2;
+        h.onMarketEvent(e, k === n);
+      }
+    }
+  }
+
+  private async fetchSnapshot(b: Book): Promise<void> {
+    b.snapshotInFlight = true;
+    try {
+      const snap = (await this.request(
+        'GET',
+        this.def.depth,
+        { symbol: b.venueSymbol, limit: '1000' },
+        'none',
+        20,
+      )) as {
+        lastUpdateId: number;
+        T?: number;
+        bids: string[][];
+        asks: string[][];
+      };
+      if (!b.snapshotInFlight || b.sync.state !== 'waiting') return;
+      const bids = this.levels(b, snap.bids);
+      const asks = this.levels(b, snap.asks);
+      if (bids === null || asks === null) throw new Error('malformed depth snapshot');
+      // Spot: a snapshot older than the first buffered diff cannot be used (reference §3.2).
+      if (!this.def.futures && snap.lastUpdateId < b.sync.firstBufferedU) throw new Error('stale snapshot');
+      const localTs = this.ctx.clock.nowNs();
+      this.counters.snapshots++;
+      this.clearBook(b, localTs);
+      const exchMs = snap.T ?? b.sync.exchMsAt(snap.lastUpdateId);
+      this.emitLevels(b, bids, asks, Number.isNaN(exchMs) ? localTs : (exchMs - this.epochMs) * 1e6, localTs);
+      b.snapshotInFlight = false;
+      b.sync.snapshot(snap.lastUpdateId, localTs);
+      if (this.books.every((x) => x.sync.state === 'synced')) void this.resynced();
+    } catch (e) {
+      b.snapshotInFlight = false;
+      this.ctx.log.warn(
+        { venue: this.name, symbol: b.venueSymbol, err: (e as Error).message },
+        'depth snapshot failed; retrying',
+      );
+      setTimeout(() => {
+        if (!this.closed && b.sync.state === 'waiting' && !b.snapshotInFlight) void this.fetchSnapshot(b);
+      }, this.backoff.next()).unref();
+    }
+  }
+
+  /** Every book is synced again: re-read the account, then ready. */
+  private async resynced(): Promise<void> {
+    for (const w of this.readyWaiters.splice(0)) w();
+    if (this.ready || !this.openedOnce) return;
+    if (this.ctx.credentials !== null) await this.readAccount().catch(() => {});
+    if (this.books.every((x) => x.sync.state === 'synced') && !this.ready) {
+      this.ready = true;
+      this.handlers?.onVenueState?.(true, 'books resynced from fresh snapshots, account re-read');
+    }
+  }
+
+  /** Before open() resolved, readiness is open()'s to declare. */
+  private openedOnce = false;
+
+  /**
+   * bookTicker: the exchange's best levels after update `u`. Checked against our book once it has
+   * applied exactly update `u` (now, or when the diff ending at `u` arrives); a ticker for a state
+   * already passed checks nothing (the replay reader's rule).
+   */
+  private checkTicker(b: Book, d: Record<string, unknown>): void {
+    if (b.sync.state !== 'synced' || typeof d.u !== 'number' || d.u < b.sync.prevU) return;
+    const t = b.ticker;
+    t[0] = d.u;
+    t[1] = parseScaledDecimal(d.b as string, b.priceDecimals);
+    t[2] = parseScaledDecimal(d.B as string, b.qtyDecimals);
+    t[3] = parseScaledDecimal(d.a as string, b.priceDecimals);
+    t[4] = parseScaledDecimal(d.A as string, b.qtyDecimals);
+    if (d.u === b.sync.prevU) this.compareTicker(b);
+  }
+
+  private compareTicker(b: Book): void {
+    const t = b.ticker;
+    t[0] = -1;
+    this.counters.tickersChecked++;
+    let bb = 0;
+    for (const p of b.bids.keys()) if (p > bb) bb = p;
+    let ba = Number.POSITIVE_INFINITY;
+    for (const p of b.asks.keys()) if (p < ba) ba = p;
+    if (bb !== t[1] || ba !== t[3] || b.bids.get(bb) !== t[2] || b.asks.get(ba) !== t[4]) {
+      this.counters.tickersMismatched++;
+      this.ctx.log.warn({ venue: this.name, symbol: b.venueSymbol }, 'book differs from bookTicker');
+    }
+  }
+
+  private trade(b: Book, d: Record<string, unknown>, localTs: number): void {
+    const p = parseScaledDecimal(d.p as string, b.priceDecimals);
+    const q = parseScaledDecimal(d.q as string, b.qtyDecimals);
+    if (!(p > 0) || !(q > 0) || typeof d.T !== 'number') return;
+    const e = this.trd;
+    e.symbolId = b.id;
+    e.exchTs = (d.T - this.epochMs) * 1e6;
+    e.localTs = localTs;
+    e.price = p;
+    e.qty = q;
+    e.aggressor = d.m === true ? -1 : 1;
+    this.handlers?.onMarketEvent(e, true);
+  }
+
+  // ---- REST ------------------------------------------------------------------------------
+
+  /**
+   * One REST call; `auth`: 'none', 'key' (API key header) or 'signed' (HMAC over the query).
+   * Request weight is taken from the window first (a call over the cap throws, never sent);
+   * the used weight and order counts in the response headers align our windows.
+   */
+  private async request(
+    method: string,
+    path: string,
+    params: Record<string, string>,
+    auth: 'none' | 'key' | 'signed',
+    weight = 1,
+  ): Promise<unknown> {
+    const now = Date.now();
+    if (!this.weight.tryTake(weight, now))
+      throw Object.assign(new Error('request weight limit'), { code: -1003 });
+    const q = new URLSearchParams(params);
+    const headers: Record<string, string> = {};
+    const creds = this.ctx.credentials;
+    if (auth !== 'none') {
+      if (creds === null)
+        throw new UserError(
+          `${this.name}: this needs API keys (HFT_${this.name.toUpperCase().replace('-', '_')}_API_KEY / _API_SECRET)`,
+        );
+      headers['X-MBX-APIKEY'] = creds.get('api_key')!.reveal();
+    }
+    if (auth === 'signed') {
+      q.set('timestamp', String(now));
+      q.set('recvWindow', '5000');
+      q.set('signature', sign(q.toString(), creds!.get('api_secret')!.reveal()));
+    }
+    const qs = q.toString();
+    const res = await fetch(`${this.rest}${path}${qs === '' ? '' : `?${qs}`}`, { method, headers });
+    const used = res.headers.get('x-mbx-used-weight-1m');
+    if (used !== null) this.weight.observe(Number(used), Date.now());
+    const o10 = res.headers.get('x-mbx-order-count-10s');
+    if (o10 !== null) this.orders10s.observe(Number(o10), Date.now());
+    const o1 = res.headers.get('x-mbx-order-count-1m');
+    if (o1 !== null) this.orders1m.observe(Number(o1), Date.now());
+    const body = (await res.json().catch(() => ({}))) as unknown;
+    if (!res.ok) {
+      this.counters.httpErrors++;
+      if (res.status === 429 || res.status === 418) this.counters.http429++;
+      const err = body as BinanceError;
+      throw Object.assign(new Error(`HTTP ${res.status} ${err.code} ${err.msg}`), {
+        code: err.code ?? 0,
+        binanceMsg: err.msg ?? '',
+        status: res.status,
+      });
+    }
+    return body;
+  }
+
+  // ---- orders ----------------------------------------------------------------------------
+
+  private clientId(orderId: number): string {
+    return `${this.tag}${orderId}`;
+  }
+
+  private orderIdOf(clientId: string): number {
+    if (clientId.startsWith(this.tag)) return Number(clientId.slice(this.tag.length));
+    return this.adopted.get(clientId) ?? 0;
+  }
+
+  submit(cmd: OrderCommand): void {
+    const it = cmd.intent;
+    const b = this.books[it.symbolId];
+    const now = Date.now();
+    if (b === undefined) {
+      this.answer('reject', cmd.orderId, '', 0, 0, 0, 'UNKNOWN_SYMBOL');
+      return;
+    }
+    // Our side of the venue's order limits: refused here rather than answered with 429.
+    if (!this.orders10s.tryTake(1, now) || !this.orders1m.tryTake(1, now)) {
+      this.answer('reject', cmd.orderId, '', 0, 0, 0, 'BROKER_RATE_LIMIT');
+      return;
+    }
+    this.sides.set(cmd.orderId, { symbolId: it.symbolId, side: it.side, venueSymbol: b.venueSymbol });
+    const params: Record<string, string> = {
+      symbol: b.venueSymbol,
+      side: it.side === 1 ? 'BUY' : 'SELL',
+      quantity: formatScaled(it.qty, b.qtyScale),
+      price: formatScaled(it.price, b.priceScale),
+      newClientOrderId: this.clientId(cmd.orderId),
+    };
+    if (it.tif === 'POST_ONLY') {
+      params.type = this.def.postOnly.type;
+      if (this.def.postOnly.timeInForce) params.timeInForce = this.def.postOnly.timeInForce;
+    } else {
+      params.type = 'LIMIT';
+      params.timeInForce = it.tif;
+    }
+    this.counters.ordersSent++;
+    this.open_.add(cmd.orderId);
+    this.request('POST', this.def.order, params, 'signed').then(
+      (r) => {
+        const o = r as { orderId: number; status: string; executedQty: string };
+        const vid = String(o.orderId);
+        if (o.status === 'EXPIRED' && it.tif === 'POST_ONLY') {
+          // Legacy futures behaviour: a crossing GTX order comes back EXPIRED instead of -5022.
+          this.open_.delete(cmd.orderId);
+          this.answer('reject', cmd.orderId, vid, 0, 0, 0, 'POST_ONLY_WOULD_TAKE');
+          return;
+        }
+        this.answer(
+          'ack',
+          cmd.orderId,
+          vid,
+          0,
+          0,
+          it.qty - parseScaledDecimal(o.executedQty ?? '0', b.qtyDecimals),
+          '',
+        );
+      },
+      (e: Error & { code?: number; binanceMsg?: string; status?: number }) => {
+        // 5xx / -1007: the order's fate is unknown: it stays open until the user stream or reconciliation says.
+        if ((e.status ?? 0) >= 500 || e.code === -1007) {
+          this.ctx.log.warn(
+            { venue: this.name, orderId: cmd.orderId, err: e.message },
+            'order status unknown',
+          );
+          return;
+        }
+        this.open_.delete(cmd.orderId);
+        this.answer('reject', cmd.orderId, '', 0, 0, 0, rejectReason(e.code ?? 0, e.binanceMsg ?? ''));
+      },
+    );
+  }
+
+  cancel(orderId: number): void {
+    const o = this.sides.get(orderId);
+    if (o === undefined) {
+      this.answer('cancel_reject', orderId, '', 0, 0, 0, 'UNKNOWN_ORDER');
+      return;
+    }
+    const clientId = [...this.adopted].find(([, id]) => id === orderId)?.[0] ?? this.clientId(orderId);
+    this.request(
+      'DELETE',
+      this.def.order,
+      { symbol: o.venueSymbol, origClientOrderId: clientId },
+      'signed',
+    ).then(
+      () => {}, // the CANCELED user event reports it
+      (e: Error & { code?: number; binanceMsg?: string }) =>
+        this.answer(
+          'cancel_reject',
+          orderId,
+          '',
+          0,
+          0,
+          0,
+          rejectReason(e.code ?? 0, e.binanceMsg ?? '') === 'UNKNOWN_ORDER'
+            ? 'TOO_LATE_TO_CANCEL'
+            : 'VENUE_REJECT',
+        ),
+    );
+  }
+
+  private readonly ev: VenueExecEvent = {
+    type: 'ack',
+    orderId: 0,
+    venueOrderId: '',
+    lastPx: 0,
+    lastQty: 0,
+    leavesQty: 0,
+    taker: false,
+    reason: '',
+    exchTs: 0,
+  };
+
+  private answer(
+    type: VenueExecEvent['type'],
+    orderId: number,
+    venueOrderId: string,
+    lastPx: number,
+    lastQty: number,
+    leavesQty: number,
+    reason: RejectReason | '',
+    taker = false,
+    execId?: string,
+    exchMs = Date.now(),
+  ): void {
+    const sched = this.ctx.scheduler;
+    // Answers enter the trading loop on the scheduler, as every venue's do.
+    sched.after(0, () => {
+      const e = this.ev;
+      const side = this.sides.get(orderId);
+      e.type = type;
+      e.orderId = orderId;
+      e.venueOrderId = venueOrderId;
+      e.lastPx = lastPx;
+      e.lastQty = lastQty;
+      e.leavesQty = leavesQty;
+      e.taker = taker;
+      e.reason = reason;
+      e.exchTs = (exchMs - this.epochMs) * 1e6;
+      e.execId = execId;
+      e.symbolId = side?.symbolId;
+      e.side = side?.side;
+      this.handlers?.onExec(e);
+    });
+  }
+
+  // ---- user data and account ---------------------------------------------------------------
+
+  private async connectUser(): Promise<void> {
+    const r = (await this.request('POST', this.def.listenKey, {}, 'key')) as { listenKey: string };
+    this.listenKey = r.listenKey;
+    // Keep-alive every 30 min (the key lives 60 min).
+    this.timer(
+      () => void this.request('PUT', this.def.listenKey, {}, 'key').catch(() => this.reopenUser()),
+      30 * 60_000,
+    );
+    await new Promise<void>((res, rej) => {
+      const ws = new WebSocket(`${this.wsBase}${this.def.userPath}${this.listenKey}`);
+      this.user = ws;
+      ws.on('open', () => res());
+      ws.on('error', (e) => rej(new UserError(`${this.name}: user data stream: ${e.message}`)));
+      ws.on('message', (data: Buffer) => this.onUser(data.toString('utf8')));
+      ws.on('close', () => {
+        if (this.user === ws && !this.closed) this.reopenUser();
+      });
+    });
+  }
+
+  private reopenUser(): void {
+    if (this.closed) return;
+    this.user = null;
+    this.notReady('user data stream closed');
+    setTimeout(() => {
+      this.connectUser().then(
+        () => void this.resynced(),
+        () => this.reopenUser(),
+      );
+    }, this.backoff.next()).unref();
+  }
+
+  /** ORDER_TRADE_UPDATE (fills, cancels, expiries) and ACCOUNT_UPDATE (positions). */
+  onUser(text: string): void {
+    let m: Record<string, unknown>;
+    try {
+      m = JSON.parse(text);
+    } catch {
+      return;
+    }
+    this.counters.userEvents++;
+    if (m.e === 'listenKeyExpired') {
+      this.user?.terminate();
+      return;
+    }
+    if (m.e === 'ACCOUNT_UPDATE') {
+      const a = m.a as { P?: { s: string; pa: string }[] };
+      for (const p of a.P ?? []) {
+        const b = this.books.find((x) => x.venueSymbol === p.s);
+        if (b !== undefined) this.pos.set(b.id, parseSigned(p.pa, b.qtyDecimals));
+      }
+      return;
+    }
+    // Futures ORDER_TRADE_UPDATE {o: {...}}; spot executionReport carries the same keys at the top.
+    if (m.e !== 'ORDER_TRADE_UPDATE' && m.e !== 'executionReport') return;
+    const o = (m.e === 'executionReport' ? m : m.o) as Record<string, string | number | boolean>;
+    const orderId = this.orderIdOf(String(o.c));
+    if (orderId === 0) return;
+    const b = this.books.find((x) => x.venueSymbol === o.s);
+    if (b === undefined) return;
+    const qty = parseScaledDecimal(String(o.q), b.qtyDecimals);
+    const cum = parseScaledDecimal(String(o.z), b.qtyDecimals);
+    const vid = String(o.i);
+    const T = typeof m.T === 'number' ? m.T : Date.now();
+    if (o.x === 'TRADE') {
+      const lastQty = parseScaledDecimal(String(o.l), b.qtyDecimals);
+      const lastPx = parseScaledDecimal(String(o.L), b.priceDecimals);
+      if (o.X === 'FILLED') this.open_.delete(orderId);
+      this.answer('fill', orderId, vid, lastPx, lastQty, qty - cum, '', o.m !== true, `${o.i}:${o.t}`, T);
+    } else if (o.x === 'CANCELED' || o.x === 'EXPIRED') {
+      this.open_.delete(orderId);
+      this.answer('canceled', orderId, vid, 0, 0, 0, '', false, undefined, T);
+    }
+  }
+
+  private async readAccount(): Promise<AccountState> {
+    const foreignOrders: ForeignOrder[] = [];
+    const positions: VenuePosition[] = [];
+    const openNow = new Set<number>();
+    for (const b of this.books) {
+      const list = (await this.request('GET', this.def.openOrders, { symbol: b.venueSymbol }, 'signed')) as {
+        orderId: number;
+        clientOrderId: string;
+        side: string;
+        price: string;
+        origQty: string;
+        executedQty: string;
+      }[];
+      for (const o of list) {
+        const id = this.orderIdOf(o.clientOrderId);
+        if (id !== 0) {
+          openNow.add(id);
+          continue;
+        }
+        const qty = parseScaledDecimal(o.origQty, b.qtyDecimals);
+        foreignOrders.push({
+          venueOrderId: String(o.orderId),
+          clientOrderId: o.clientOrderId,
+          symbolId: b.id,
+          side: o.side === 'BUY' ? 1 : -1,
+          price: parseScaledDecimal(o.price, b.priceDecimals),
+          qty,
+          leavesQty: qty - parseScaledDecimal(o.executedQty, b.qtyDecimals),
+        });
+      }
+    }
+    this.open_.clear();
+    for (const id of openNow) this.open_.add(id);
+    for (const id of this.adopted.values()) this.open_.add(id);
+    if (this.def.positions !== '') {
+      const list = (await this.request('GET', this.def.positions, {}, 'signed', 5)) as {
+        symbol: string;
+        positionAmt: string;
+        entryPrice: string;
+      }[];
+      this.pos.clear();
+      for (const p of list) {
+        const b = this.books.find((x) => x.venueSymbol === p.symbol);
+        if (b === undefined) continue;
+        const qty = parseSigned(p.positionAmt, b.qtyDecimals);
+        this.pos.set(b.id, qty);
+        positions.push({
+          symbolId: b.id,
+          qty,
+          avgPrice: parseScaledDecimal(trimTo(p.entryPrice, b.priceDecimals), b.priceDecimals),
+        });
+      }
+    }
+    return { positions, foreignOrders };
+  }
+
+  async cancelForeign(o: ForeignOrder): Promise<void> {
+    await this.request(
+      'DELETE',
+      this.def.order,
+      { symbol: this.books[o.symbolId].venueSymbol, orderId: o.venueOrderId },
+      'signed',
+    );
+  }
+
+  adopt(o: ForeignOrder, orderId: number): void {
+    this.adopted.set(o.clientOrderId, orderId);
+    this.sides.set(orderId, {
+      symbolId: o.symbolId,
+      side: o.side,
+      venueSymbol: this.books[o.symbolId].venueSymbol,
+    });
+    this.open_.add(orderId);
+  }
+}
+
+/** A signed decimal ("-0.010") scaled. */
+function parseSigned(s: string, decimals: number): number {
+  return s.startsWith('-') ? -parseScaledDecimal(s.slice(1), decimals) : parseScaledDecimal(s, decimals);
+}
+
+/** An average price has more decimals than the tick: rounded to `decimals`. */
+function trimTo(s: string, decimals: number): string {
+  return s.includes('.') ? Number(s).toFixed(decimals) : s;
+}
+
+const factory = (ctx: LiveVenueContext) => new BinanceVenue(ctx);
+for (const name of ['binance-usdm', 'binance-spot'] as const)
+  registerLiveVenue(name, Object.assign(factory, { credentialKeys: ['api_key', 'api_secret'] as const }));
