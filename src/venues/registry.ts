@@ -36,3 +36,4 @@ export async function liveVenue(name: string): Promise<LiveVenueFactory> {
 // The shipped venues (each module registers its names when loaded).
 declareLiveVenue('binance-usdm', () => import('./binance/binance-venue.ts'));
 declareLiveVenue('binance-spot', () => import('./binance/binance-venue.ts'));
+declareLiveVenue('shioaji', () => import('./shioaji/factory.ts'));

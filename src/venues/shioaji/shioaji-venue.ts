@@ -1,10 +1,11 @@
 import type { Side } from '../../contracts/market.ts';
 import type { OrderCommand, RejectReason } from '../../contracts/orders.ts';
 import type { SymbolSpec } from '../../contracts/symbols.ts';
-import type { Venue, VenueAccount, VenueExecEvent, VenueHandlers } from '../../contracts/venue.ts';
+import type { VenueExecEvent, VenueHandlers } from '../../contracts/venue.ts';
 import type { Clock } from '../../core/clock.ts';
 import { UserError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { AccountState, ForeignOrder, LiveVenue, VenuePosition } from '../live/live-venue.ts';
 import { ShioajiClient, ShioajiHttpError, type SseStream } from './client.ts';
 import {
   contractRef,
@@ -61,8 +62,6 @@ export interface ShioajiVenueOptions {
   reconnectMaxMs?: number;
   /** Positions and working orders are polled this often (default 2000 ms). */
   pollMs?: number;
-  /** Orders found working at the venue at start (an earlier session's): cancel them or adopt them. */
-  workingOrders?: 'cancel' | 'adopt';
   /** Book levels per side (default 5, what Shioaji sends). */
   levels?: number;
   /** Wall time in ms for the rate limiter and the watchdog (default performance.now). */
@@ -99,7 +98,8 @@ export interface ShioajiCounters {
   /** Polls of positions and working orders done, and skipped for want of budget. */
   polls: number;
   pollsSkipped: number;
-  /** Orders found working at start: cancelled or adopted. */
+  /** Orders of an earlier session found working at start, and those then cancelled or adopted. */
+  foreignOrders: number;
   startupCancelled: number;
   startupAdopted: number;
   updates: number;
@@ -149,7 +149,7 @@ const DEAL_MEMORY = 100_000;
  * positions (common live infrastructure): `adoptedOrders()` and `venuePositions()` expose what the
  * venue found at start.
  */
-export class ShioajiVenue implements Venue, VenueAccount {
+export class ShioajiVenue implements LiveVenue {
   readonly name = 'shioaji';
   readonly counters: ShioajiCounters = {
     dataMessages: 0,
@@ -170,6 +170,7 @@ export class ShioajiVenue implements Venue, VenueAccount {
     bans: 0,
     polls: 0,
     pollsSkipped: 0,
+    foreignOrders: 0,
     startupCancelled: 0,
     startupAdopted: 0,
     updates: 0,
@@ -215,7 +216,10 @@ export class ShioajiVenue implements Venue, VenueAccount {
   private readonly openAtVenue = new Set<number>();
   private lastPollSentMs = 0;
   private accounts: AccountBody[] = [];
-  private readonly adopted: TradeBody[] = [];
+  /** Positions as the last poll gave them (with average prices), for open(). */
+  private polledPositions: VenuePosition[] = [];
+  /** Not ready (a stream dropped or went silent) until books are rebuilt and the account re-read. */
+  private notReady = false;
 
   constructor(opts: ShioajiVenueOptions) {
     this.log = opts.log.child({ venue: 'shioaji' });
@@ -231,7 +235,6 @@ export class ShioajiVenue implements Venue, VenueAccount {
       reconnectInitialMs: opts.reconnectInitialMs ?? 500,
       reconnectMaxMs: opts.reconnectMaxMs ?? 30_000,
       pollMs: opts.pollMs ?? 2_000,
-      workingOrders: opts.workingOrders ?? 'cancel',
       levels: opts.levels ?? 5,
       nowMs: opts.nowMs ?? (() => performance.now()),
     };
@@ -263,8 +266,12 @@ export class ShioajiVenue implements Venue, VenueAccount {
    * subscribes, and polls positions once. Refuses (UserError) on a mode mismatch, a stale token, a
    * missing account or contract, or more symbols than the subscription cap.
    */
-  async open(): Promise<void> {
-    const info = await this.client.get<InfoBody>(PATH.info);
+  async open(): Promise<AccountState> {
+    const info = await this.client.get<InfoBody>(PATH.info).catch((err: Error) => {
+      throw new UserError(
+        `shioaji: no server at ${this.client.endpoint} (${err.message}); start one with \`shioaji server start\` or give --endpoint`,
+      );
+    });
     this.info = info;
     if (typeof info?.simulation !== 'boolean')
       throw new UserError(
@@ -328,13 +335,14 @@ export class ShioajiVenue implements Venue, VenueAccount {
     }
     for (const t of needs) await this.call('orders', 'POST', PATH.subscribeTrade, { account_type: t });
     this.openStream('orders');
-    await this.startupOrders();
+    const foreign = await this.foreignOrders();
     this.openStream('data');
     await this.subscribeAll();
     await this.poll();
     this.opened = true;
     this.watchdog = setInterval(this.watch, Math.max(50, Math.min(1000, this.o.heartbeatTimeoutMs / 4)));
     this.poller = setInterval(() => void this.poll(), this.o.pollMs);
+    return { positions: this.polledPositions, foreignOrders: foreign };
   }
 
   /** Quotes flow to the feed plane from now on. */
@@ -348,7 +356,7 @@ export class ShioajiVenue implements Venue, VenueAccount {
   }
 
   /** Closes the streams and timers (the process is ending). */
-  close(): void {
+  async close(): Promise<void> {
     this.closing = true;
     this.started = false;
     for (const s of ['data', 'orders'] as const) {
@@ -383,9 +391,45 @@ export class ShioajiVenue implements Venue, VenueAccount {
     return out;
   }
 
-  /** Orders an earlier session left working that were adopted at open (workingOrders: adopt). */
-  adoptedOrders(): readonly TradeBody[] {
-    return this.adopted;
+  /** Cancels an order an earlier session left working (live.startup_orders: cancel). */
+  async cancelForeign(o: ForeignOrder): Promise<void> {
+    await this.call('orders', 'POST', PATH.cancelOrder, { trade_id: o.venueOrderId });
+    this.counters.startupCancelled++;
+    this.log.warn({ tradeId: o.venueOrderId }, 'shioaji: working order of an earlier session cancelled');
+  }
+
+  /** Takes an order an earlier session left working as our order `orderId` (live.startup_orders: adopt). */
+  adopt(o: ForeignOrder, orderId: number): void {
+    const c = this.byId[o.symbolId];
+    const t: Tracked = {
+      orderId,
+      tradeId: o.venueOrderId,
+      symbolId: o.symbolId,
+      side: o.side,
+      qty: o.qty,
+      lot: c?.securityType === 'STK' && o.qty % c.lot === 0 ? c.lot : 1,
+      price: o.price,
+      cum: o.qty - o.leavesQty,
+      cancelled: 0,
+      acked: true,
+      done: false,
+      recovered: 0,
+      aheadSeen: 0,
+      changedMs: this.o.nowMs(),
+      adopted: true,
+    };
+    this.orders.set(t.tradeId, t);
+    this.byOrderId.set(orderId, t);
+    this.counters.startupAdopted++;
+  }
+
+  /** Counters for the summary and the dashboard (no secrets). */
+  stats(): Record<string, number> {
+    return {
+      ...this.counters,
+      orderCalls: this.limits.windows.orders.taken,
+      throttledCalls: this.limits.windows.orders.refused,
+    };
   }
 
   /** Whether a symbol's book is waiting for its first bid/ask after a (re)connect. */
@@ -807,7 +851,10 @@ export class ShioajiVenue implements Venue, VenueAccount {
     if (bidask) {
       const q = this.decoder.bidask(m);
       if (q === null || c === undefined) return;
-      this.gapped[c.symbolId] = 0;
+      if (this.gapped[c.symbolId] === 1) {
+        this.gapped[c.symbolId] = 0;
+        if (this.notReady) void this.poll();
+      }
       if (this.started) this.handlers?.onQuote(q);
       return;
     }
@@ -859,6 +906,10 @@ export class ShioajiVenue implements Venue, VenueAccount {
     this.streams[s] = null;
     if (s === 'data') this.gapped.fill(1);
     else this.catchUp = true;
+    if (!this.notReady) {
+      this.notReady = true;
+      this.handlers?.onVenueState?.(false, `shioaji ${s} stream: ${why}`);
+    }
     const delay =
       this.backoffMs[s] === 0
         ? this.o.reconnectInitialMs
@@ -873,6 +924,15 @@ export class ShioajiVenue implements Venue, VenueAccount {
       if (s === 'data') void this.subscribeAll().catch((err) => this.httpFailed(err, 'subscribe'));
       else void this.poll();
     }, delay);
+  }
+
+  /** Ready again once both streams are back, every book resynced and the account re-read (a poll). */
+  private maybeReady(): void {
+    if (!this.notReady || this.streams.data === null || this.streams.orders === null) return;
+    if (this.gapped.includes(1)) return;
+    this.notReady = false;
+    this.log.info('shioaji: streams back, books resynced, account re-read');
+    this.handlers?.onVenueState?.(true, 'shioaji: resynced');
   }
 
   private readonly watch = (): void => {
@@ -915,28 +975,37 @@ export class ShioajiVenue implements Venue, VenueAccount {
 
   // ---------------------------------------------------------------- reconciliation
 
-  /** Orders an earlier session left working: cancelled or adopted (workingOrders). */
-  private async startupOrders(): Promise<void> {
+  /** Orders working at the venue that this run did not send (an earlier session's). */
+  private async foreignOrders(): Promise<ForeignOrder[]> {
     const trades = await this.call<TradeBody[]>('orders', 'POST', PATH.trades, {});
+    const out: ForeignOrder[] = [];
     for (const tr of trades ?? []) {
       if (!WORKING_STATUSES.has(tr?.status?.status)) continue;
-      if (this.o.workingOrders === 'adopt') {
-        this.adopted.push(tr);
-        this.counters.startupAdopted++;
+      const c =
+        this.byConcrete.get(tr.contract?.code) ?? this.byId.find((x) => x?.venueCode === tr.contract?.code);
+      if (c === undefined) {
         this.log.warn(
-          { tradeId: tr.order.id, code: tr.contract?.code, action: tr.order.action, qty: tr.order.quantity },
-          'shioaji: working order of an earlier session adopted',
+          { tradeId: tr.order?.id, code: tr.contract?.code },
+          'shioaji: working order in a symbol this run does not trade: left alone',
         );
         continue;
       }
-      await this.waitFor('orders');
-      await this.call('orders', 'POST', PATH.cancelOrder, { trade_id: tr.order.id });
-      this.counters.startupCancelled++;
-      this.log.warn(
-        { tradeId: tr.order.id, code: tr.contract?.code },
-        'shioaji: working order of an earlier session cancelled',
-      );
+      const spec = this.o.symbols[c.symbolId];
+      const lot = c.securityType === 'STK' && tr.order.order_lot !== 'IntradayOdd' ? c.lot : 1;
+      const qty = tr.order.quantity * lot;
+      const done = (Number(tr.status.deal_quantity) + Number(tr.status.cancel_quantity)) * lot;
+      out.push({
+        venueOrderId: tr.order.id,
+        clientOrderId: '',
+        symbolId: c.symbolId,
+        side: tr.order.action === 'Sell' ? -1 : 1,
+        price: Math.round(tr.order.price * spec.priceScale),
+        qty,
+        leavesQty: qty - done,
+      });
+      this.counters.foreignOrders++;
     }
+    return out;
   }
 
   /** One poll of positions and working orders, skipped (counted) when a budget is spent. */
@@ -955,22 +1024,25 @@ export class ShioajiVenue implements Venue, VenueAccount {
     this.polling = true;
     try {
       const pos = new Map<number, number>();
+      const avg: VenuePosition[] = [];
       let ok = true;
       for (const t of types) {
         const rows = await this.call<PositionBody[]>('portfolio', 'POST', PATH.positions, {
           account_type: t,
           unit: t === 'S' ? 'Share' : 'Common',
         });
-        ok = this.addPositions(pos, rows) && ok;
+        ok = this.addPositions(pos, avg, rows) && ok;
       }
       if (ok) {
         this.positionsNow.clear();
         for (const [k, v] of pos) this.positionsNow.set(k, v);
+        this.polledPositions = avg;
       }
       this.lastPollSentMs = this.o.nowMs();
       const trades = await this.call<TradeBody[]>('orders', 'POST', PATH.trades, {});
       this.applyTrades(trades ?? []);
       this.counters.polls++;
+      this.maybeReady();
     } catch (err) {
       this.httpFailed(err, 'poll');
     } finally {
@@ -978,7 +1050,7 @@ export class ShioajiVenue implements Venue, VenueAccount {
     }
   }
 
-  private addPositions(into: Map<number, number>, rows: PositionBody[]): boolean {
+  private addPositions(into: Map<number, number>, avg: VenuePosition[], rows: PositionBody[]): boolean {
     if (!Array.isArray(rows)) return false;
     for (const r of rows) {
       const c = this.byConcrete.get(r?.code) ?? this.byId.find((x) => x?.venueCode === r?.code);
@@ -989,6 +1061,12 @@ export class ShioajiVenue implements Venue, VenueAccount {
       }
       if (c === undefined) continue; // a position in a symbol this run does not trade
       into.set(c.symbolId, (into.get(c.symbolId) ?? 0) + sign * r.quantity);
+      const price = Math.round(Number(r.price) * this.o.symbols[c.symbolId].priceScale);
+      avg.push({
+        symbolId: c.symbolId,
+        qty: sign * r.quantity,
+        avgPrice: Number.isFinite(price) ? price : 0,
+      });
     }
     return true;
   }

@@ -215,6 +215,20 @@ export class FakeShioaji {
     return sent;
   }
 
+  /** Streams everything at `speed` times the recorded pace (the command-line fake); resolves at the end. */
+  async pace(speed: number): Promise<void> {
+    const t0 = Date.now();
+    let first = Number.NaN;
+    while (this.remaining > 0) {
+      let next = Number.POSITIVE_INFINITY;
+      for (const f of this.feeds) if (f.next < f.msgs.length) next = Math.min(next, f.msgs[f.next].ts);
+      if (Number.isNaN(first)) first = next;
+      const due = t0 + (next - first) / 1e6 / speed;
+      if (due > Date.now()) await new Promise((r) => setTimeout(r, Math.min(1000, due - Date.now())));
+      else await this.play(1);
+    }
+  }
+
   /** Drops every SSE connection (the server side of a network drop). */
   dropStreams(): void {
     for (const c of this.clients) c.res.destroy();
@@ -760,6 +774,7 @@ export class FakeShioaji {
       t.held.push(env);
       return;
     }
+    this.release(t);
     this.send('order_event', env);
   }
 

@@ -48,6 +48,7 @@ export class Pipeline {
   readonly normalizer: Normalizer;
   readonly lob: LobEngine;
   readonly execs: VenueExecEvent[] = [];
+  readonly states: { ready: boolean; reason: string }[] = [];
   quotes = 0;
   bidasks = 0;
   onBidAsk: ((symbolId: number) => void) | null = null;
@@ -74,6 +75,7 @@ export class Pipeline {
     },
     onMarketEvent: () => {},
     onExec: (e: VenueExecEvent) => void this.execs.push({ ...e }),
+    onVenueState: (ready: boolean, reason: string) => void this.states.push({ ready, reason }),
   };
 
   /** Top-5 of a symbol's book: [bidPx, bidQty, askPx, askQty] (scaled). */
@@ -128,7 +130,7 @@ export async function rig(
   try {
     await venue.open();
   } catch (e) {
-    venue.close();
+    await venue.close();
     await fake.close();
     throw e;
   }
@@ -140,7 +142,7 @@ export async function rig(
     specs,
     lines,
     close: async () => {
-      venue.close();
+      await venue.close();
       await fake.close();
     },
   };
