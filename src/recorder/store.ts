@@ -75,8 +75,6 @@ class EmbeddedStore implements Store {
   private closed = false;
   private readonly stagingName = `hft-insert-${process.pid}-${++stagingSeq}.bin`;
   private staging = join(STAGING_DIR, this.stagingName);
-  /** The staging file, open while the store is (-1: not yet, or dropped after a failed write). */
-  private stagingFd = -1;
   /** Inserts share the staging file, so they run one at a time. */
   private inserting: Promise<void> = Promise.resolve();
 
@@ -141,35 +139,15 @@ class EmbeddedStore implements Store {
   }
 
   /**
-   * Overwrites the staging file in place and cuts it to the payload's length: its pages stay allocated
-   * from one insert to the next (writing a new file each time freed them and faulted them in again, about
-   * 0.1-0.3 us a market-data row).
+   * Writes the staging file anew. (Overwriting it in place, to keep its pages allocated, let the engine read
+   * a stale hft.runs row in test/services/run-record.test.ts: not used until understood.)
    */
   private writeStaging(pieces: readonly Uint8Array[]): void {
-    if (this.stagingFd < 0) {
-      io.writeFile(this.staging, new Uint8Array(0));
-      this.stagingFd = io.openForUpdate(this.staging);
-    }
-    const fd = this.stagingFd;
-    let total = 0;
-    for (const p of pieces) total += p.length;
-    const done = io.writev(fd, pieces as Uint8Array[], this.staging, 0);
-    if (done < total) {
-      // A short write (a filling disk): the rest piece by piece, until it is written or the write throws.
-      let at = 0;
-      for (const p of pieces) {
-        for (let k = Math.max(0, done - at); k < p.length; )
-          k += io.write(fd, p.subarray(k), this.staging, at + k);
-        at += p.length;
-      }
-    }
-    io.ftruncate(fd, total, this.staging);
+    io.writeFile(this.staging, pieces.length === 1 ? pieces[0] : Buffer.concat(pieces));
   }
 
-  /** Closes and removes the staging file (the next insert creates it again). */
+  /** Removes the staging file (the next insert creates it again). */
   private dropStaging(): void {
-    if (this.stagingFd >= 0) io.closeQuietly(this.stagingFd);
-    this.stagingFd = -1;
     removeQuietly(this.staging);
   }
 
