@@ -392,6 +392,15 @@ export class TradingSystem {
             file: s.live.credentials_file,
             root: opts.root,
           });
+    // Which keys were found, as printed by their Secret wrappers ([redacted]): the values never.
+    if (liveFactory !== null)
+      opts.log.info(
+        {
+          venue: s.live.venue,
+          credentials: credentials === null ? 'none (market data only)' : Object.fromEntries(credentials),
+        },
+        'live credentials',
+      );
     const symbols =
       replay?.symbols ??
       (live ? s.live.symbols : s.sim.symbols).map((code, id) => {
