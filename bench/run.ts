@@ -10,6 +10,7 @@
  *      intent -> order latency, throughput of one gateway, failover time (bench/gateway.ts)
  *   8. alpha validation wall time: hft alpha validate ofi_mc on one TAIFEX day (bench/alpha.ts)
  *   9. reading the real data files, checks included (bench/readers.ts)
+ *  10. the L3 (order-level) book on CME ESH4 MBO records (bench/l3.ts)
  * Prints a table, then one JSON line (prefix "BENCH_JSON ") with every figure.
  */
 import path from 'node:path';
@@ -27,6 +28,7 @@ import { benchBacktest } from './backtest.ts';
 import { benchRisk, benchStrategies } from './decision.ts';
 import { benchFeatures } from './features.ts';
 import { benchInProcessGateway, benchNatsGateway } from './gateway.ts';
+import { benchL3 } from './l3.ts';
 import { benchMetricsCost } from './metrics-cost.ts';
 import { benchReaders } from './readers.ts';
 import { benchRecorder } from './recorder.ts';
@@ -132,6 +134,7 @@ await benchLoop(1800, false);
 await benchLoop(600, true);
 await benchLobReal('taifex-txf-20260408.parquet');
 results.readers = await benchReaders(dataDir, row);
+results.l3 = benchL3(dataDir, row);
 results.features_real = await benchFeatures(dataDir, row);
 // Cost of metrics on the hot path: event -> intent with metrics.enabled on vs off.
 const mc = await benchMetricsCost(root);
