@@ -10,6 +10,8 @@
  *      intent -> order latency, throughput of one gateway, failover time (bench/gateway.ts)
  *   8. alpha validation wall time: hft alpha validate ofi_mc on one TAIFEX day (bench/alpha.ts)
  *   9. reading the real data files, checks included (bench/readers.ts)
+ * 10. the Binance live adapter against the fake on loopback: depth frame per level, frame -> intent
+ *     latency beside the sim loop's (bench/binance.ts)
  *  10. the L3 (order-level) book on CME ESH4 MBO records (bench/l3.ts)
  * Prints a table, then one JSON line (prefix "BENCH_JSON ") with every figure.
  */
@@ -25,6 +27,7 @@ import { EV_LAST } from '../src/venues/replay/event-columns.ts';
 import { readTaifex } from '../src/venues/replay/read-taifex.ts';
 import { benchAlphaValidate } from './alpha.ts';
 import { benchBacktest } from './backtest.ts';
+import { benchBinance } from './binance.ts';
 import { benchRisk, benchStrategies } from './decision.ts';
 import { benchFeatures } from './features.ts';
 import { benchInProcessGateway, benchNatsGateway } from './gateway.ts';
@@ -210,4 +213,15 @@ else {
     `${nb.failover_ms} ms (lease ttl ${nb.lease_ttl_ms} ms)`,
   );
 }
+const bn = await benchBinance(root, dataDir);
+results.binance_live = bn;
+row(
+  `binance live: depth frame parsed + synced (${bn.depth_levels} levels)`,
+  `${bn.depth_ns_per_level} ns/level`,
+);
+const simLat = (results.loop as { event_to_intent_us: { p50: number; p99: number } }).event_to_intent_us;
+row(
+  `binance live: frame -> book -> intent (n=${bn.frame_to_intent_us.count})`,
+  `p50 ${bn.frame_to_intent_us.p50} us   p99 ${bn.frame_to_intent_us.p99} us   (sim loop: p50 ${simLat.p50} us   p99 ${simLat.p99} us)`,
+);
 process.stdout.write(`BENCH_JSON ${JSON.stringify(results)}\n`);
