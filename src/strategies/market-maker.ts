@@ -21,14 +21,17 @@ export const marketMakerParams = z.strictObject({
 });
 export type MarketMakerParams = z.infer<typeof marketMakerParams>;
 
+/** One side's resting quote: order id (0: none), its price and when it was last sent. */
+interface Quote {
+  id: number;
+  px: number;
+  ts: number;
+}
+
 /** Per-symbol quoting state: one resting order per side at most. */
 interface Quotes {
-  bidId: number;
-  bidPx: number;
-  bidTs: number;
-  askId: number;
-  askPx: number;
-  askTs: number;
+  bid: Quote;
+  ask: Quote;
 }
 
 /**
@@ -37,6 +40,10 @@ interface Quotes {
  * It never improves the touch, so its own quotes cannot move the mid it quotes around (no
  * self-chasing). A quote that drifted moves by cancel/replace, at most once per min_quote_life_ms.
  * While risk is reduce-only it quotes only the side that shrinks its inventory.
+ * It never quotes through its own other side (risk would refuse it as SELF_TRADE): when the
+ * market moves up the ask moves first, when it moves down the bid does, and a quote is kept a
+ * tick off its open orders on the other side, those being cancelled included (in a call auction
+ * nothing fills, so a resting bid can sit above the market's ask).
  */
 export class MarketMaker extends Strategy.withParams(marketMakerParams) {
   private readonly quotes: Quotes[] = [];
@@ -45,7 +52,7 @@ export class MarketMaker extends Strategy.withParams(marketMakerParams) {
   constructor(id: string, symbols: readonly SymbolSpec[], params: MarketMakerParams) {
     super(id, symbols, params);
     for (const s of symbols) {
-      this.quotes[s.id] = { bidId: 0, bidPx: 0, bidTs: 0, askId: 0, askPx: 0, askTs: 0 };
+      this.quotes[s.id] = { bid: { id: 0, px: 0, ts: 0 }, ask: { id: 0, px: 0, ts: 0 } };
       this.specs[s.id] = s;
     }
   }
@@ -61,45 +68,52 @@ export class MarketMaker extends Strategy.withParams(marketMakerParams) {
     const skew = inv * p.skew_ticks_per_unit * tick;
     const bidTarget = Math.min(roundToTick(spec, st.mid - p.half_spread_ticks * tick - skew, 1), st.bestBid);
     const askTarget = Math.max(roundToTick(spec, st.mid + p.half_spread_ticks * tick - skew, -1), st.bestAsk);
-    const minMove = p.requote_ticks * tick;
-    const now = ctx.now();
-    const settled = now - p.min_quote_life_ms * 1e6;
-
     // Reduce-only (StormGuard STORM): keep only the side that shrinks the position.
     const reduceOnly = ctx.reduceOnly();
     const wantBid = inv + p.order_qty <= p.max_inventory && (!reduceOnly || inv + p.order_qty <= 0);
-    if (q.bidId !== 0 && !wantBid) {
-      ctx.cancel(q.bidId);
-      q.bidId = 0;
-    } else if (q.bidId !== 0 && q.bidTs <= settled && Math.abs(q.bidPx - bidTarget) >= minMove) {
+    const wantAsk = inv - p.order_qty >= -p.max_inventory && (!reduceOnly || inv - p.order_qty >= 0);
+    const now = ctx.now();
+    if (q.bid.id !== 0 && bidTarget > q.bid.px) {
+      this.quote(ctx, st.symbolId, -1, q.ask, askTarget, wantAsk, tick, now);
+      this.quote(ctx, st.symbolId, 1, q.bid, bidTarget, wantBid, tick, now);
+    } else {
+      this.quote(ctx, st.symbolId, 1, q.bid, bidTarget, wantBid, tick, now);
+      this.quote(ctx, st.symbolId, -1, q.ask, askTarget, wantAsk, tick, now);
+    }
+  }
+
+  /** Places, moves or pulls one side's quote toward `target`, kept a tick off our other side. */
+  private quote(
+    ctx: StrategyContext,
+    symbolId: number,
+    side: 1 | -1,
+    mine: Quote,
+    target: number,
+    want: boolean,
+    tick: number,
+    now: number,
+  ): void {
+    const p = this.params;
+    const other = ownBest(ctx, symbolId, side === 1 ? -1 : 1);
+    const px =
+      other === 0 ? target : side === 1 ? Math.min(target, other - tick) : Math.max(target, other + tick);
+    const settled = mine.ts <= now - p.min_quote_life_ms * 1e6;
+    if (mine.id !== 0 && !want) {
+      ctx.cancel(mine.id);
+      mine.id = 0;
+    } else if (mine.id !== 0 && settled && Math.abs(mine.px - px) >= p.requote_ticks * tick) {
       // Refused (the quote just filled, or a rate limit): keep tracking it (its report resets it)
       // and wait a quote life before retrying, instead of retrying on every event.
-      const id = ctx.replace(q.bidId, bidTarget, p.order_qty);
+      const id = ctx.replace(mine.id, px, p.order_qty);
       if (id !== 0) {
-        q.bidId = id;
-        q.bidPx = bidTarget;
+        mine.id = id;
+        mine.px = px;
       }
-      q.bidTs = now;
-    } else if (q.bidId === 0 && wantBid && q.bidTs <= settled) {
-      q.bidId = ctx.place(st.symbolId, 1, bidTarget, p.order_qty);
-      q.bidPx = bidTarget;
-      q.bidTs = now;
-    }
-    const wantAsk = inv - p.order_qty >= -p.max_inventory && (!reduceOnly || inv - p.order_qty >= 0);
-    if (q.askId !== 0 && !wantAsk) {
-      ctx.cancel(q.askId);
-      q.askId = 0;
-    } else if (q.askId !== 0 && q.askTs <= settled && Math.abs(q.askPx - askTarget) >= minMove) {
-      const id = ctx.replace(q.askId, askTarget, p.order_qty);
-      if (id !== 0) {
-        q.askId = id;
-        q.askPx = askTarget;
-      }
-      q.askTs = now;
-    } else if (q.askId === 0 && wantAsk && q.askTs <= settled) {
-      q.askId = ctx.place(st.symbolId, -1, askTarget, p.order_qty);
-      q.askPx = askTarget;
-      q.askTs = now;
+      mine.ts = now;
+    } else if (mine.id === 0 && want && settled) {
+      mine.id = ctx.place(symbolId, side, px, p.order_qty);
+      mine.px = px;
+      mine.ts = now;
     }
   }
 
@@ -108,7 +122,17 @@ export class MarketMaker extends Strategy.withParams(marketMakerParams) {
     const q = this.quotes[r.symbolId];
     if (q === undefined) return;
     // Terminal: forget the quote so the next book update replaces it.
-    if (q.bidId === r.orderId) q.bidId = 0;
-    if (q.askId === r.orderId) q.askId = 0;
+    if (q.bid.id === r.orderId) q.bid.id = 0;
+    if (q.ask.id === r.orderId) q.ask.id = 0;
   }
+}
+
+/** Our best open price on one side of a symbol (pending and being cancelled too, as risk counts them); 0: none. */
+function ownBest(ctx: StrategyContext, symbolId: number, side: 1 | -1): number {
+  let best = 0;
+  for (const o of ctx.openOrders()) {
+    if (o.symbolId === symbolId && o.side === side && (best === 0 || (o.price - best) * side > 0))
+      best = o.price;
+  }
+  return best;
 }

@@ -58,7 +58,8 @@ test('moves a drifted quote by cancel/replace, not before its minimum life', () 
   assert.equal(ctx.actions.length, 2, 'younger than min_quote_life_ms');
   ctx.t += 50 * NS_PER_MS;
   mm.onBook(ctx, ctx.setBook(0, 33_002_00, 33_003_00));
-  assert.deepEqual(ctx.actions.slice(2), ['replace 1 -> 1@3300200', 'replace 2 -> 1@3300300']);
+  // The market moved up: the ask moves first, so the bid never meets our own ask.
+  assert.deepEqual(ctx.actions.slice(2), ['replace 2 -> 1@3300300', 'replace 1 -> 1@3300200']);
   // A refused replace keeps tracking the old quote (no orphaned order, no duplicate).
   ctx.refuse = true;
   ctx.t += 60 * NS_PER_MS;
@@ -66,7 +67,7 @@ test('moves a drifted quote by cancel/replace, not before its minimum life', () 
   ctx.refuse = false;
   ctx.t += 60 * NS_PER_MS;
   mm.onBook(ctx, ctx.setBook(0, 33_005_00, 33_006_00));
-  assert.deepEqual(ctx.actions.slice(-2), ['replace 3 -> 1@3300500', 'replace 4 -> 1@3300600']);
+  assert.deepEqual(ctx.actions.slice(-2), ['replace 3 -> 1@3300600', 'replace 4 -> 1@3300500']);
 });
 
 test('while risk is reduce-only it pulls and does not re-send the side that would grow the position', () => {
@@ -96,5 +97,27 @@ test('while risk is reduce-only it pulls and does not re-send the side that woul
   assert.deepEqual(
     [...ctx.openOrders()].map((o) => o.side),
     [1],
+  );
+});
+
+test('never quotes through its own other side (a call auction fills nothing: its bid can sit above the touch)', () => {
+  const ctx = new FakeContext([txf]);
+  const mm = build(MarketMaker, 'mm', [txf], { ...PARAMS, skew_ticks_per_unit: 0 });
+  mm.onBook(ctx, ctx.setBook(0, 33_000_00, 33_001_00)); // bid #1, ask #2
+  ctx.fill(mm, 1);
+  ctx.t += 60 * NS_PER_MS;
+  mm.onBook(ctx, ctx.setBook(0, 33_000_00, 33_001_00)); // a new bid #3 at 3300000
+  ctx.fill(mm, 2);
+  ctx.t += 10 * NS_PER_MS;
+  // The book moves down through our young bid without filling it (an auction's indicative book).
+  mm.onBook(ctx, ctx.setBook(0, 32_998_00, 32_999_00));
+  const working = [...ctx.openOrders()];
+  const bid = Math.max(...working.filter((o) => o.side === 1).map((o) => o.price));
+  const asks = working.filter((o) => o.side === -1).map((o) => o.price);
+  assert.equal(bid, 33_000_00);
+  assert.deepEqual(
+    asks,
+    [33_001_00],
+    `an ask at or below our bid is a self-trade: ${ctx.actions.join(', ')}`,
   );
 });
