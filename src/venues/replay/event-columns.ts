@@ -1,6 +1,7 @@
 import type { MdKind } from '../../contracts/market.ts';
 import { Epoch } from '../../core/clock.ts';
 import type { BookChecks } from './book-checks.ts';
+import { type L3Columns, type L3ColumnsBuilder, renumberL3 } from './l3-columns.ts';
 
 /** Flag bit: last event of one exchange message; apply every event of a message before reading the book. */
 export const EV_LAST = 1;
@@ -38,6 +39,8 @@ export interface EventColumns {
   price: Float64Array;
   qty: Float64Array;
   flags: Uint8Array;
+  /** Order-level records of L3 sources (DBN MBO, LOBSTER), tied to these events' messages. */
+  l3?: L3Columns;
 }
 
 /** Appends events to growable typed arrays; `finish()` returns right-sized columns. */
@@ -47,6 +50,8 @@ export class EventColumnsBuilder {
   epoch: Epoch = Epoch.ZERO;
   /** See EventColumns.repairCrossed. */
   repairCrossed = true;
+  /** Set by L3 readers: every closed message ties the L3 records pushed since the last one to it. */
+  l3: L3ColumnsBuilder | null = null;
   private cap: number;
   private kind: Uint8Array;
   private side: Int8Array;
@@ -92,7 +97,10 @@ export class EventColumnsBuilder {
 
   /** Closes the open message: flags its last event EV_LAST (no-op when it has no event). */
   endMessage(): void {
-    if (this.n > this.msgStart) this.flags[this.n - 1] |= EV_LAST;
+    if (this.n > this.msgStart) {
+      this.flags[this.n - 1] |= EV_LAST;
+      this.l3?.close(this.n - 1);
+    }
     this.msgStart = this.n;
   }
 
@@ -100,7 +108,7 @@ export class EventColumnsBuilder {
   finish(): EventColumns {
     this.endMessage();
     const n = this.n;
-    return {
+    const out: EventColumns = {
       n,
       epoch: this.epoch,
       repairCrossed: this.repairCrossed,
@@ -112,6 +120,8 @@ export class EventColumnsBuilder {
       qty: this.qty.slice(0, n),
       flags: this.flags.slice(0, n),
     };
+    if (this.l3 !== null) out.l3 = this.l3.finish(n - 1);
+    return out;
   }
 
   private grow(): void {
@@ -169,6 +179,7 @@ export function dropEvents(c: EventColumns, drop: Uint8Array, truth?: BookChecks
     newIndex[i] = k - 1;
   }
   if (truth) for (let r = 0; r < truth.n; r++) truth.eventIndex[r] = newIndex[truth.eventIndex[r]];
+  if (c.l3) renumberL3(c.l3, newIndex);
   return {
     n: k,
     epoch: c.epoch,
@@ -180,6 +191,7 @@ export function dropEvents(c: EventColumns, drop: Uint8Array, truth?: BookChecks
     price: c.price.subarray(0, k),
     qty: c.qty.subarray(0, k),
     flags: c.flags.subarray(0, k),
+    ...(c.l3 ? { l3: c.l3 } : {}),
   };
 }
 

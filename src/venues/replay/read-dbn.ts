@@ -3,6 +3,7 @@ import { MdKind } from '../../contracts/market.ts';
 import { Epoch } from '../../core/clock.ts';
 import { UserError } from '../../core/errors.ts';
 import { EV_SNAPSHOT, EventColumnsBuilder } from './event-columns.ts';
+import { L3_CLEAR, L3ColumnsBuilder } from './l3-columns.ts';
 import { badFile, Rejects, type ReplayData, readBytes } from './replay-data.ts';
 import { plausibleAbs } from './time-screen.ts';
 import { zstdDecompress } from './zstd.ts';
@@ -40,6 +41,8 @@ export function isZstd(b: Uint8Array): boolean {
  * start with R, and is closed as one message. exchTs = ts_event, localTs = ts_recv, exact (the
  * columns' epoch is the UTC midnight before the first plausible ts_recv). A record with a price off the 0.01 grid or not positive, an add without a side or size, or an
  * unknown action is dropped and counted in `rejects` (its order is then unknown to later records).
+ * The records themselves (but N) come as `columns.l3`, each tied to its message: an OrderBookL3 fed
+ * them (applyMbo) holds the exchange's order-level book, equal to the L2 events at every message.
  */
 export function parseDbn(bytes: Uint8Array, path: string): ReplayData {
   const file = basename(path);
@@ -72,6 +75,8 @@ export function parseDbn(bytes: Uint8Array, path: string): ReplayData {
   }
   const epoch = b.epoch;
   b.repairCrossed = false; // order by order: a crossed book is the market's (pre-open)
+  const l3 = new L3ColumnsBuilder((raw.length - first) / RECORD_LEN);
+  b.l3 = l3;
   const orders = new Map<number | bigint, Order>();
   const levels = { 1: new Map<number, number>(), [-1]: new Map<number, number>() };
   const stats = { snapshotRecords: 0, liveRecords: 0, unknownOrders: 0, otherRecords: 0, overCancels: 0 };
@@ -130,8 +135,11 @@ export function parseDbn(bytes: Uint8Array, path: string): ReplayData {
       levels[1].clear();
       levels[-1].clear();
       b.push(MdKind.Clear, 0, exchTs, localTs, 0, 0, EV_SNAPSHOT);
+      l3.push(L3_CLEAR, 0, 0, 0, 0);
     }
     inSnapshot = snap;
+    // Every usable record, as it is (N changes nothing); OrderBookL3 applies them (lob/mbo-actions.ts).
+    if (action !== 0x4e) l3.push(action, side, l3.idOf(id), Number.isNaN(price) ? 0 : price, size);
     const flags = snap ? EV_SNAPSHOT : 0;
 
     switch (action) {
@@ -206,7 +214,10 @@ export function parseDbn(bytes: Uint8Array, path: string): ReplayData {
     columns: b.finish(),
     rejects,
     stats,
-    notes: ['L3 (order by order) folded into L2 Level events', 'exchTs = ts_event, localTs = ts_recv'],
+    notes: [
+      'L3 (order by order) folded into L2 Level events; the records kept as columns.l3',
+      'exchTs = ts_event, localTs = ts_recv',
+    ],
   };
 }
 

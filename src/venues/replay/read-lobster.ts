@@ -4,6 +4,7 @@ import { Epoch } from '../../core/clock.ts';
 import { UserError } from '../../core/errors.ts';
 import { BookChecksBuilder } from './book-checks.ts';
 import { EV_SNAPSHOT, EventColumnsBuilder } from './event-columns.ts';
+import { L3_ADD, L3_CANCEL, L3_CLEAR, L3_FILL, L3_MODIFY, L3_TRADE, L3ColumnsBuilder } from './l3-columns.ts';
 import { type ReadOptions, Rejects, type ReplayData, readBytes } from './replay-data.ts';
 import { parseSecondsToNs } from './scaled-decimal.ts';
 
@@ -54,6 +55,13 @@ export function lobsterPair(path: string): { msgPath: string; bookPath: string; 
  * is fitted to it: `messagesOnly` gives the independent figure, a book built from the messages alone
  * (from the same start) compared with the orderbook file after every message.
  *
+ * Order by order (`columns.l3`): submits are adds, partial cancels and deletes cancels, visible
+ * executions a fill then a cancel of the resting order, hidden executions and crosses trades.
+ * Liquidity from before the sample (the starting book, revealed levels) is one placeholder order per
+ * level (negative id, see placeholderId), which a message naming an unknown order reduces; where the
+ * orderbook file cuts a level below the orders the messages put there (an anomaly), the newest are
+ * cut. An OrderBookL3 fed these records equals the L2 events at every message.
+ *
  * Bad rows (not L integers within 2^53, an unknown type or direction, a visible order's price off
  * the 0.01 tick) are dropped and counted in `rejects`; a bad orderbook row is not used.
  */
@@ -86,6 +94,7 @@ export function parseLobster(
   const size = new Float64Array(n);
   const price = new Float64Array(n);
   const dir = new Int8Array(n);
+  const ids = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const { line, fields: r } = msgRows[i];
     const why = badMessage(r);
@@ -97,6 +106,7 @@ export function parseLobster(
     size[i] = Number(r[3]);
     price[i] = Number(r[4]);
     dir[i] = Number(r[5]);
+    ids[i] = Number(r[2]);
     time[i] = parseSecondsToNs(r[0]); // on the midnight epoch: exact
   }
   // Truth rows: per level ask price, ask size, bid price, bid size. A bad row repeats the last good one.
@@ -134,11 +144,17 @@ export function parseLobster(
   const b = new EventColumnsBuilder(2 * n + 64);
   b.epoch = new Epoch(midnight);
   b.repairCrossed = false; // order by order
+  const l3 = new LobsterL3(n);
+  b.l3 = l3.cols;
   const firstGood = type.findIndex((ty) => ty !== 0);
   const t0 = firstGood < 0 ? 0 : time[firstGood];
   b.push(MdKind.Clear, 0, t0, t0 + latency, 0, 0, EV_SNAPSHOT);
+  l3.cols.push(L3_CLEAR, 0, 0, 0, 0);
   for (const side of [1, -1] as const) {
-    for (const [p, q] of start[side]) b.push(MdKind.Level, side, t0, t0 + latency, p, q, EV_SNAPSHOT);
+    for (const [p, q] of start[side]) {
+      b.push(MdKind.Level, side, t0, t0 + latency, p, q, EV_SNAPSHOT);
+      l3.fit(side, p, q);
+    }
   }
   b.endMessage();
   const book = start;
@@ -158,6 +174,7 @@ export function parseLobster(
       b.push(MdKind.Trade, 0, t, t + latency, price[i], size[i]);
     }
     if (ty === 7) stats.halts++;
+    if (ty !== 0) l3.message(ty, ids[i], side, price[i], size[i]);
     if (ty >= 1 && ty <= 4) {
       b.push(MdKind.Level, side, t, t + latency, price[i], applyMessage(book[side], ty, price[i], size[i]));
       applyMessage(alone[side], ty, price[i], size[i]);
@@ -169,6 +186,7 @@ export function parseLobster(
           if (reveal) stats.reveals++;
           else stats.anomalies++;
           b.push(MdKind.Level, s, t, t + latency, p, q, EV_SNAPSHOT);
+          l3.fit(s, p, q);
         });
       }
       only.points++;
@@ -202,6 +220,93 @@ export function parseLobster(
       `no receive time in the source: localTs = exchTs + ${latency} ns (feedLatencyNs)`,
     ],
   };
+}
+
+/** The placeholder order holding a level's liquidity from before the sample (LOBSTER ids are positive). */
+export function placeholderId(side: 1 | -1, price: number): number {
+  return -(price * 2 + (side === 1 ? 1 : 0)) - 1;
+}
+
+/** LOBSTER messages and book fits as L3 records (see parseLobster). */
+class LobsterL3 {
+  readonly cols: L3ColumnsBuilder;
+  private readonly orders = new Map<number, { side: 1 | -1; price: number; size: number }>();
+  /** Known (message-entered) order ids per level, oldest first; placeholder sizes per level. */
+  private readonly queues = { 1: new Map<number, number[]>(), [-1]: new Map<number, number[]>() };
+  private readonly held = { 1: new Map<number, number>(), [-1]: new Map<number, number>() };
+
+  constructor(messages: number) {
+    this.cols = new L3ColumnsBuilder(2 * messages + 64);
+  }
+
+  /** One good message (type 1-7). */
+  message(type: number, id: number, side: 1 | -1, price: number, size: number): void {
+    if (type === 1) {
+      if (this.orders.has(id)) return;
+      this.orders.set(id, { side, price, size });
+      const q = this.queues[side].get(price);
+      if (q) q.push(id);
+      else this.queues[side].set(price, [id]);
+      this.cols.push(L3_ADD, side, id, price, size);
+    } else if (type >= 2 && type <= 4) {
+      const o = this.orders.get(id);
+      const oid = o ? id : placeholderId(side, price);
+      if (type === 4) this.cols.push(L3_FILL, side, oid, price, size);
+      if (o) this.reduce(id, o, type === 3 ? o.size : size);
+      else {
+        const h = this.held[side].get(price) ?? 0;
+        const cut = Math.min(h, size);
+        this.setHeld(side, price, h - cut);
+        if (cut > 0) this.cols.push(L3_CANCEL, side, oid, price, cut);
+      }
+    } else if (type === 5 || type === 6) {
+      this.cols.push(L3_TRADE, type === 5 ? -side : 0, 0, price, size);
+    }
+  }
+
+  /** The reader set the level at `price` to `qty` from the orderbook file. */
+  fit(side: 1 | -1, price: number, qty: number): void {
+    const q = this.queues[side].get(price) ?? [];
+    let known = 0;
+    for (const id of q) known += this.orders.get(id)!.size;
+    const h = this.held[side].get(price) ?? 0;
+    const target = qty - known;
+    if (target >= 0) {
+      if (target !== h) {
+        this.cols.push(L3_MODIFY, side, placeholderId(side, price), price, target);
+        this.setHeld(side, price, target);
+      }
+      return;
+    }
+    if (h > 0) {
+      this.cols.push(L3_MODIFY, side, placeholderId(side, price), price, 0);
+      this.setHeld(side, price, 0);
+    }
+    // Which order changed is unknown: take it from the newest.
+    for (let k = q.length - 1, over = -target; k >= 0 && over > 0; k--) {
+      const id = q[k];
+      const o = this.orders.get(id)!;
+      const cut = Math.min(o.size, over);
+      over -= cut;
+      this.reduce(id, o, cut);
+    }
+  }
+
+  private reduce(id: number, o: { side: 1 | -1; price: number; size: number }, size: number): void {
+    const cut = Math.min(size, o.size);
+    o.size -= cut;
+    this.cols.push(L3_CANCEL, o.side, id, o.price, cut);
+    if (o.size > 0) return;
+    this.orders.delete(id);
+    const q = this.queues[o.side].get(o.price)!;
+    q.splice(q.indexOf(id), 1);
+    if (q.length === 0) this.queues[o.side].delete(o.price);
+  }
+
+  private setHeld(side: 1 | -1, price: number, size: number): void {
+    if (size > 0) this.held[side].set(price, size);
+    else this.held[side].delete(price);
+  }
 }
 
 /** Why a message row cannot be used ('' when it can). */

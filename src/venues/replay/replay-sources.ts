@@ -8,6 +8,7 @@ import { UserError } from '../../core/errors.ts';
 import { tickAt } from '../../core/ticks.ts';
 import { type AuctionCounts, markCallAuctions } from './call-auctions.ts';
 import { dropEvents, type EventColumns, firstAbs, rebase } from './event-columns.ts';
+import { rescaleL3 } from './l3-columns.ts';
 import { binanceMarket, detectFormat, finishRead, readAny } from './read-any.ts';
 import { type BinanceFile, gunzipRecording, parseBinance, sniffBinance } from './read-binance.ts';
 import { lobsterPair } from './read-lobster.ts';
@@ -253,6 +254,9 @@ function rescale(d: Loaded, spec: SymbolSpec, label: string): void {
       );
     }
     px[i] = p;
+  }
+  if (d.columns.l3 && !rescaleL3(d.columns.l3, f)) {
+    throw new UserError(`${label}: an order-level record's price is finer than 1/${spec.priceScale}`);
   }
   d.priceScale = spec.priceScale;
 }
