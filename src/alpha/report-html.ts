@@ -40,7 +40,7 @@ const fmt = (v: unknown) =>
  * gates' results and criteria, the equity with the in-sample/out-of-sample cut, the IC decay, the
  * distribution of the signal, and the fills.
  */
-export function writeAlphaReport(meta: RunMeta): string {
+export function writeAlphaReport(meta: RunMeta, extra: readonly string[] = []): string {
   const report = JSON.parse(readFileSync(meta.report_path, 'utf8')) as RunReport;
   const c = report.gate_c.details as Record<string, unknown>;
   const sc = (c.scorecard ?? {}) as Record<string, unknown>;
@@ -109,6 +109,7 @@ export function writeAlphaReport(meta: RunMeta): string {
     parts.push('<h2>Signal distribution (per second of data)</h2>');
     parts.push(histogram(sig));
   }
+  parts.push(...extra);
   const fills = report.fills ?? [];
   parts.push(`<h2>Fills (${fills.length})</h2>`);
   if (fills.length > 0) {

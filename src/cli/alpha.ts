@@ -2,6 +2,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { ExperimentLedger, LEDGER_METRICS, writeJson } from '../alpha/ledger.ts';
+import { alignPool, correlationPayload, loadPoolSeries } from '../alpha/pool.ts';
+import { poolHeatmap } from '../alpha/pool-html.ts';
 import { discoverAlphas } from '../alpha/registry.ts';
 import { writeAlphaReport } from '../alpha/report-html.ts';
 import { scaffoldAlpha } from '../alpha/scaffold.ts';
@@ -14,11 +16,12 @@ import { UserError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
 import { sinkTarget } from '../recorder/config.ts';
 import type { QueueFunc } from '../venues/sim/queue-model.ts';
+import { registerAlphaPool } from './alpha-pool.ts';
 import { loadAll } from './context.ts';
 import { cliPath, collect, configOptions } from './options.ts';
 
 /** Prints one JSON document (sorted keys, indent 2), and writes it to `out` too when given. */
-function emit(value: unknown, out?: string): void {
+export function emit(value: unknown, out?: string): void {
   if (out !== undefined) writeJson(path.resolve(out), value);
   process.stdout.write(`${JSON.stringify(sortKeys(value), null, 2)}\n`);
 }
@@ -33,14 +36,14 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
-function num(flag: string, v: string | undefined): number | undefined {
+export function num(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isFinite(n)) throw new UserError(`${flag} expects a number, got '${v}'`);
   return n;
 }
 
-function ledgerOf(flags: {
+export function ledgerOf(flags: {
   baseDir?: string;
   env?: string;
   config?: string;
@@ -246,7 +249,7 @@ export function registerAlpha(alpha: Command): void {
         flags.out !== undefined
           ? path.resolve(flags.out)
           : path.join(root, 'research', 'alphas', id, 'report.html');
-      writeFileSync(out, writeAlphaReport(run));
+      writeFileSync(out, writeAlphaReport(run, poolSection(ledger, id)));
       process.stdout.write(`${path.relative(process.cwd(), out)}\n`);
     },
   );
@@ -316,6 +319,13 @@ export function registerAlpha(alpha: Command): void {
       .slice(0, top);
     emit({ metric: flags.metric, runs, count: runs.length }, flags.out);
   });
+  registerAlphaPool(alpha);
+}
+
+/** The report's pool heatmap: the newest signals of every alpha in the ledger (none with fewer than 2). */
+function poolSection(ledger: ExperimentLedger, id: string): string[] {
+  const pool = alignPool(loadPoolSeries(ledger));
+  return pool.alphaIds.length < 2 ? [] : [poolHeatmap(correlationPayload(pool), id)];
 }
 
 function ok(g: { passed: boolean; skipped?: boolean }): string {
