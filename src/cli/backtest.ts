@@ -250,6 +250,9 @@ export function registerBacktest(bt: Command): void {
       const workers = flags.workers === undefined ? defaultWorkers() : Number(flags.workers);
       if (!Number.isInteger(workers) || workers < 1)
         throw new UserError(`--workers expects a positive integer, got '${flags.workers}'`);
+      // A missing file would fail every point on its worker: say it once, before any starts.
+      const data = flags.data.map(cliPath);
+      for (const d of data) if (!d.startsWith('store:')) checkInputFile('--data', d);
       const axes = parseGrid(flags.grid, parseScalar);
       const points = expandGrid(axes);
       const tasks: SweepTask[] = [];
@@ -266,7 +269,7 @@ export function registerBacktest(bt: Command): void {
           index: p.index,
           cfg,
           strategyId: flags.strategy,
-          data: flags.data.map(cliPath),
+          data,
           models: checkModels({ ...models, ...p.models }),
           params: p.params,
           guard: checkGuard(p.guard ?? flags.guard),

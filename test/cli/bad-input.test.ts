@@ -72,6 +72,16 @@ test('each bad input that escaped as a stack trace is now one line naming the fi
       {},
       /^hft: --format expects auto or one of taifex-parquet, /,
     ],
+    [
+      ['backtest', 'sweep', '--strategy', 'mm-txf', '--grid', 'half_spread_ticks=1,2'].concat([
+        '--data',
+        path.join(dir, 'missing.parquet'),
+        '--out',
+        path.join(dir, 'sweep'),
+      ]),
+      {},
+      /^hft: --data \S+missing\.parquet: not found$/,
+    ],
   ];
   const results: Awaited<ReturnType<typeof run>>[] = [];
   // Two at a time: each is a process start.
