@@ -1,8 +1,11 @@
 import { basename } from 'node:path';
 import { auctionWindows, calendarFor } from '../../calendar/session-calendar.ts';
 import { MdKind } from '../../contracts/market.ts';
+import { applyMbo } from '../../lob/mbo-actions.ts';
+import { OrderBookL3 } from '../../lob/order-book-l3.ts';
 import { markCallAuctions } from './call-auctions.ts';
-import { EV_LAST, EV_SNAPSHOT } from './event-columns.ts';
+import { EV_LAST, EV_SNAPSHOT, type EventColumns } from './event-columns.ts';
+import { L3_ADD, L3_CANCEL, L3_CLEAR, L3_FILL, L3_MODIFY, L3_TRADE } from './l3-columns.ts';
 import { readAny } from './read-any.ts';
 import { ReferenceBook, verifyTruth } from './reference-book.ts';
 import type { MessagesOnlyCheck, ReadOptions, ReplayData, ReplayFormat } from './replay-data.ts';
@@ -65,8 +68,118 @@ export interface InspectSummary {
    * data): indicative prints and books, which backtests do not fill on (feed.exclude_preopen).
    */
   callAuctions: { market: string; windows: string; events: number; trades: number } | null;
+  /** Order-level view of L3 sources (DBN MBO, LOBSTER); null for L2 data. */
+  l3: L3Summary | null;
   stats: Record<string, number>;
   notes: string[];
+}
+
+/** One price level of the L3 book: aggregate size, resting orders, and the first orders of its queue. */
+export interface L3LevelView {
+  price: number;
+  qty: number;
+  orders: number;
+  /** Front of the FIFO queue: [order id, size], first in line first. */
+  queue: [id: number, size: number][];
+}
+
+/** What `hft data inspect` shows of an order-level (L3) source. */
+export interface L3Summary {
+  records: number;
+  byAction: { add: number; cancel: number; modify: number; fill: number; trade: number; clear: number };
+  /** Records naming an order the book does not hold (cancel, modify of an unknown id; a repeated add). */
+  unknownOrders: number;
+  /** Most orders resting per side at any message. */
+  maxOrders: { bid: number; ask: number };
+  /** Messages after which the L2 view of the L3 book differs from the reader's L2 events (0 expected). */
+  l2Mismatches: number;
+  firstL2Mismatch: string;
+  /** At the end of the file: resting orders per side and the top levels with their queues. */
+  orders: { bid: number; ask: number };
+  top: { exchTs: string; bids: L3LevelView[]; asks: L3LevelView[] } | null;
+}
+
+const L3_QUEUE_SHOWN = 5;
+
+/** Replays the L3 records into an OrderBookL3, message by message, checking its L2 view against the reader's. */
+function summarizeL3(c: EventColumns): L3Summary | null {
+  const l3c = c.l3;
+  if (!l3c) return null;
+  const book = new OrderBookL3();
+  const ref = new ReferenceBook();
+  const byAction = { add: 0, cancel: 0, modify: 0, fill: 0, trade: 0, clear: 0 };
+  const names: Record<number, keyof typeof byAction> = {
+    [L3_ADD]: 'add',
+    [L3_CANCEL]: 'cancel',
+    [L3_MODIFY]: 'modify',
+    [L3_FILL]: 'fill',
+    [L3_TRADE]: 'trade',
+    [L3_CLEAR]: 'clear',
+  };
+  const maxOrders = { bid: 0, ask: 0 };
+  let unknown = 0;
+  let mismatches = 0;
+  let first = '';
+  let j = 0;
+  let messages = 0;
+  for (let i = 0; i < c.n; i++) {
+    ref.apply(c, i);
+    if ((c.flags[i] & EV_LAST) === 0) continue;
+    messages++;
+    for (; j < l3c.n && l3c.msgEnd[j] <= i; j++) {
+      const a = l3c.action[j];
+      const name = names[a];
+      if (name) byAction[name]++;
+      const ok = applyMbo(book, a, l3c.id[j], l3c.side[j] as 1 | -1 | 0, l3c.price[j], l3c.size[j]);
+      if (!ok) unknown++;
+    }
+    maxOrders.bid = Math.max(maxOrders.bid, book.orders(1));
+    maxOrders.ask = Math.max(maxOrders.ask, book.orders(-1));
+    const d = l2Difference(book, ref);
+    if (d !== '' && mismatches++ === 0) first = `message ${messages}: ${d}`;
+  }
+  const levels = (side: 1 | -1): L3LevelView[] => {
+    const lv = side === 1 ? book.bids : book.asks;
+    const out: L3LevelView[] = [];
+    for (let k = 0; k < Math.min(lv.n, BOOK_LEVELS); k++) {
+      const price = lv.px[k];
+      const ids = k === 0 ? book.queue(side, price).slice(0, L3_QUEUE_SHOWN) : [];
+      out.push({
+        price,
+        qty: lv.qty[k],
+        orders: book.ordersAt(side, price),
+        queue: ids.map((id) => [Number(id), book.sizeOf(id)]),
+      });
+    }
+    return out;
+  };
+  return {
+    records: l3c.n,
+    byAction,
+    unknownOrders: unknown,
+    maxOrders,
+    l2Mismatches: mismatches,
+    firstL2Mismatch: first,
+    orders: { bid: book.orders(1), ask: book.orders(-1) },
+    top: c.n > 0 ? { exchTs: iso(c.epoch, c.exchTs[c.n - 1]), bids: levels(1), asks: levels(-1) } : null,
+  };
+}
+
+/** First difference between the L3 book's L2 view and the reference book, all levels ('' when equal). */
+function l2Difference(book: OrderBookL3, ref: ReferenceBook): string {
+  for (const side of [1, -1] as const) {
+    const lv = side === 1 ? book.bids : book.asks;
+    const m = side === 1 ? ref.bids : ref.asks;
+    let n = 0;
+    for (const q of m.values()) if (q > 0) n++;
+    if (n !== lv.n) return `${side === 1 ? 'bid' : 'ask'} levels: L3 ${lv.n}, L2 ${n}`;
+    for (let k = 0; k < lv.n; k++) {
+      if (m.get(lv.px[k]) !== lv.qty[k]) {
+        return `${side === 1 ? 'bid' : 'ask'} ${lv.px[k]}: L3 ${lv.qty[k]}, L2 ${m.get(lv.px[k]) ?? 0}`;
+      }
+    }
+  }
+  return '';
 }
 
 /** Reads a recording and summarizes it, replaying it through a reference book. */
@@ -151,6 +264,7 @@ export function summarize(d: ReplayData): InspectSummary {
     truth,
     messagesOnly: d.messagesOnly ?? null,
     callAuctions: callAuctionsOf(d),
+    l3: summarizeL3(c),
     stats: d.stats,
     notes: d.notes,
   };
@@ -199,6 +313,17 @@ export function formatInspect(s: InspectSummary): string {
         `${n(a.events - a.trades)} book events; not used for fills (--include-preopen to use them)`,
     );
   }
+  const o = s.l3;
+  if (o) {
+    const a = o.byAction;
+    lines.push(
+      `L3          ${n(o.records)} order records (add ${n(a.add)}, cancel ${n(a.cancel)}, modify ${n(a.modify)}, ` +
+        `fill ${n(a.fill)}, trade ${n(a.trade)}, clear ${n(a.clear)}); ${n(o.unknownOrders)} name an order not in the book`,
+      `L3 orders   at the end bid ${n(o.orders.bid)}, ask ${n(o.orders.ask)}; at most bid ${n(o.maxOrders.bid)}, ask ${n(o.maxOrders.ask)}`,
+      `L3 vs L2    the order book's levels differ from the L2 events after ${n(o.l2Mismatches)} of ${n(s.messages)} messages` +
+        (o.firstL2Mismatch ? ` (first: ${o.firstL2Mismatch})` : ''),
+    );
+  }
   const stats = Object.entries(s.stats).map(([k, v]) => `${k} ${n(v)}`);
   if (stats.length > 0) lines.push(`reader      ${stats.join(', ')}`);
   for (const note of s.notes) lines.push(`note        ${note}`);
@@ -218,6 +343,23 @@ export function formatInspect(s: InspectSummary): string {
         `  ${(bid ? qty(bid[1]) : '').padStart(12)} ${(bid ? px(bid[0]) : '').padStart(12)} | ` +
           `${(ask ? px(ask[0]) : '').padEnd(12)} ${ask ? qty(ask[1]) : ''}`,
       );
+    }
+  }
+  if (o?.top) {
+    lines.push(
+      `L3 top of book (${o.top.exchTs}): size, orders, and the queue at the best price (id:size, first in line first):`,
+    );
+    for (const [name, lv] of [
+      ['bid', o.top.bids],
+      ['ask', o.top.asks],
+    ] as const) {
+      for (const l of lv) {
+        const q = l.queue.map(([id, sz]) => `${id}:${qty(sz)}`).join(' ');
+        lines.push(
+          `  ${name} ${px(l.price).padStart(12)} ${qty(l.qty).padStart(8)} in ${String(l.orders).padStart(4)} orders` +
+            (q ? `   queue ${q}${l.orders > l.queue.length ? ' ...' : ''}` : ''),
+        );
+      }
     }
   }
   return lines.join('\n');

@@ -273,7 +273,7 @@ class LobsterL3 {
     const target = qty - known;
     if (target >= 0) {
       if (target !== h) {
-        this.cols.push(L3_MODIFY, side, placeholderId(side, price), price, target);
+        this.cols.push(h === 0 ? L3_ADD : L3_MODIFY, side, placeholderId(side, price), price, target);
         this.setHeld(side, price, target);
       }
       return;

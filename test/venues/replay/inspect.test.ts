@@ -123,3 +123,33 @@ describe('inspect with truth', requireData(), () => {
     }
   });
 });
+
+describe('inspect of L3 sources: the order-level view', requireData(), () => {
+  test('ESH4 MBO: orders per side, the L2 view of the L3 book equal at every message, the queue at the top', async () => {
+    const s = await inspectFile(dataFile('esh4-glbx-mdp3-20231225.mbo.dbn.zst'));
+    const o = s.l3;
+    assert.ok(o, 'an L3 section for MBO data');
+    assert.equal(o.records, 68_793);
+    assert.equal(o.l2Mismatches, 0, o.firstL2Mismatch);
+    assert.equal(o.unknownOrders, 0);
+    assert.ok(o.orders.bid > 1000 && o.orders.ask > 1000, JSON.stringify(o.orders));
+    const top = o.top!;
+    assert.equal(top.bids[0].price, s.lastBook!.bids[0][0], 'the L3 best bid is the book’s');
+    assert.equal(top.bids[0].qty, s.lastBook!.bids[0][1]);
+    assert.ok(top.bids[0].queue.length > 0 && top.bids[0].queue.length <= 5);
+    assert.ok(top.bids[0].queue.reduce((a, [, q]) => a + q, 0) <= top.bids[0].qty);
+    const text = formatInspect(s);
+    assert.match(text, /L3 orders {3}at the end bid 6,935, ask 4,282/);
+    assert.match(text, /differ from the L2 events after 0 of 47,023 messages/);
+    assert.match(text, /L3 top of book/);
+  });
+
+  test('LOBSTER: every record names a known order; L2 data has no L3 section', async () => {
+    const s = await inspectFile(dataFile('AAPL_2012-06-21_34200000_57600000_message_10.csv'));
+    assert.equal(s.l3?.unknownOrders, 0);
+    assert.equal(s.l3?.l2Mismatches, 0);
+    const t = await inspectFile(dataFile('taifex-txo35000q6-20260417.parquet'));
+    assert.equal(t.l3, null);
+    assert.doesNotMatch(formatInspect(t), /^L3/m);
+  });
+});
