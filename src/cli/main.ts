@@ -21,6 +21,10 @@ const COMMANDS: Record<string, { description: string; load: () => Promise<(cmd: 
     description: 'capture live market data into the store (no strategy)',
     load: async () => (await import('./run.ts')).registerRecord,
   },
+  gateway: {
+    description: "the account's order/risk gateway as a service over NATS JetStream",
+    load: async () => (await import('./gateway.ts')).registerGateway,
+  },
   backtest: {
     description: 'tick-level backtests over recorded market data',
     load: async () => (await import('./backtest.ts')).registerBacktest,

@@ -8,7 +8,7 @@ import { advertiseStoreApi } from '../recorder/query.ts';
 import { LiveSession } from '../services/live-session.ts';
 import { bindOps, type OpsListener, startOps } from '../services/ops-server.ts';
 import { formatSummary } from '../services/summary.ts';
-import { TradingSystem } from '../services/trading-system.ts';
+import { type SystemOptions, TradingSystem } from '../services/trading-system.ts';
 import {
   type ConfigFlags,
   checkOutputFile,
@@ -28,6 +28,28 @@ export interface RunFlags extends ConfigFlags, DataFlags {
   feed?: string;
   data?: string[];
   speed?: string;
+  gateway?: string;
+}
+
+/**
+ * What a command adds around the trading system: `hft gateway run` serves the NATS gateway over
+ * it, a runner with gateway.mode nats sends its orders to one (src/cli/gateway.ts).
+ */
+export interface SystemHooks {
+  wrapVenue?: SystemOptions['wrapVenue'];
+  /** Called once the system is built; the function returned runs after the system stopped. */
+  attach?: (sys: TradingSystem) => Promise<() => Promise<void>>;
+}
+
+/** --gateway nats://...: this run's strategies send their intents to that NATS gateway. */
+export function gatewayFlag(url: string | undefined): { key: string; value: unknown; label: string }[] {
+  if (url === undefined) return [];
+  if (!/^(nats|tls):\/\/[^\s]+$/.test(url))
+    throw new UserError(`--gateway expects a nats://host:port URL, got '${url}'`);
+  return [
+    { key: 'gateway.mode', value: 'nats', label: 'CLI flag --gateway' },
+    { key: 'gateway.nats.url', value: url, label: 'CLI flag --gateway' },
+  ];
 }
 
 function num(flag: string, v: string): number {
@@ -100,6 +122,10 @@ export function registerRun(run: Command): void {
       .option(
         '--speed <x|max>',
         'replay pacing: x times real time, or max (simulated time, as fast as possible)',
+      )
+      .option(
+        '--gateway <url>',
+        "send the strategies' intents to the NATS gateway at nats://host:port (gateway.mode nats; hft gateway run)",
       ),
   );
   dataOptions(sim).action(runSim);
@@ -180,21 +206,35 @@ export function runSim(flags: RunFlags): Promise<void> {
     extra.push({ key: 'sim.seed', value: num('--seed', flags.seed), label: 'CLI flag --seed' });
   if (flags.clock !== undefined)
     extra.push({ key: 'run.clock', value: flags.clock, label: 'CLI flag --clock' });
-  extra.push(...replayFlags(flags), ...dataOverrides(flags));
+  extra.push(...replayFlags(flags), ...dataOverrides(flags), ...gatewayFlag(flags.gateway));
   return runSystem(flags, extra, 'sim');
 }
 
-async function runSystem(
+export async function runSystem(
   flags: ConfigFlags & { summaryJson?: string; record?: boolean },
   extra: { key: string; value: unknown; label: string }[],
-  mode: 'sim' | 'live' | 'record',
+  mode: 'sim' | 'live' | 'record' | 'gateway',
+  hooks: SystemHooks = {},
 ): Promise<void> {
   const summaryJson =
     flags.summaryJson === undefined ? undefined : checkOutputFile('--summary-json', flags.summaryJson);
   const loaded = loadAll(flags, extra);
-  // `hft record` captures market data: no strategy, always recorded.
-  if (mode === 'record') loaded.strategies = [];
+  // `hft record` captures market data: no strategy, always recorded; a gateway runs none either.
+  if (mode === 'record' || mode === 'gateway') loaded.strategies = [];
   const log = createLogger(process.env.HFT_LOG_LEVEL ?? loaded.settings.log_level);
+  if (mode !== 'gateway' && loaded.settings.gateway.mode === 'nats') {
+    if (mode !== 'sim')
+      throw new UserError(
+        `gateway.mode nats: hft ${mode === 'live' ? 'run live' : 'record'} cannot send through a NATS gateway yet ` +
+          '(run the live venue in hft gateway run and the strategies with hft run sim --gateway)',
+      );
+    hooks = await (await import('./gateway.ts')).runnerHooks(loaded.settings.gateway.nats, log);
+    // This process's venue is not the account's: the gateway's process reconciles the account.
+    loaded.settings = {
+      ...loaded.settings,
+      reconciliation: { ...loaded.settings.reconciliation, enabled: false },
+    };
+  }
   // The ops port before anything else: a taken port must not cost an opened store.
   const o = loaded.settings.ops;
   const listener = o.enabled ? await bindOps(o.host, o.port, o.port_fallback) : null;
@@ -204,10 +244,12 @@ async function runSystem(
     log,
     record: mode === 'record' ? true : flags.record === false ? false : undefined,
     runKind: mode === 'sim' ? undefined : mode,
+    wrapVenue: hooks.wrapVenue,
   }).catch((err) => {
     listener?.server.close();
     throw err;
   });
+  const detach = hooks.attach ? await hooks.attach(sys) : null;
   const dur = loaded.settings.run.duration_s;
   log.info(
     {
@@ -219,7 +261,11 @@ async function runSystem(
         dur || (loaded.settings.feed.kind === 'replay' ? 'until the end of the data' : 'until Ctrl+C'),
       store: sys.recorder ? path.resolve(loaded.settings.store.path) : 'off',
     },
-    mode === 'sim' ? 'hft run sim started' : `hft ${mode === 'live' ? 'run live' : 'record'} starting`,
+    mode === 'sim'
+      ? 'hft run sim started'
+      : mode === 'gateway'
+        ? 'hft gateway run started'
+        : `hft ${mode === 'live' ? 'run live' : 'record'} starting`,
   );
   let session: LiveSession | null = null;
   if (sys.live !== null) {
@@ -263,6 +309,7 @@ async function runSystem(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const summary = await sys.run(dur);
+  await detach?.();
   session?.stop();
   await sys.live?.close();
   unadvertise();

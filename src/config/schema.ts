@@ -176,7 +176,19 @@ export const settingsSchema = z.strictObject({
   }),
   /** Order/risk gateway (src/gateway/): in this process, or a service over NATS JetStream. */
   gateway: z.strictObject({
-    mode: z.enum(['inprocess']),
+    /** inprocess: the pipeline inside this process; nats: intents go to `hft gateway run` over NATS JetStream. */
+    mode: z.enum(['inprocess', 'nats']),
+    /** The NATS gateway (mode nats here; `hft gateway run` always). */
+    nats: z.strictObject({
+      /** nats://host:port of the NATS server (JetStream enabled). */
+      url: z.string().regex(/^(nats|tls):\/\/[^\s]+$/, 'a nats://host:port URL'),
+      /** Account: one stream, ledger and lease per account; runners and gateways of one account share them. */
+      account: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -'),
+      /** This runner's or gateway's name ('' = hft-<host>-<pid>). */
+      name: z.string().regex(/^[A-Za-z0-9_-]{0,64}$/, 'letters, digits, _ and -'),
+      /** Leader lease time to live: failover takes about this long. */
+      lease_ttl_ms: positiveInt.min(100),
+    }),
     /** Idempotency window (keys kept, oldest evicted). */
     dedup_window: positiveInt.max(10_000_000),
     /** NEW/AMEND refused STARTUP_HOLDOFF for this long after the start. */

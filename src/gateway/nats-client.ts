@@ -4,6 +4,9 @@ import { connect, type NatsConnection, type Subscription } from '@nats-io/transp
 import type { Decision, IntentEnvelope } from './envelope.ts';
 import { ensureAccount, ledgerKey, natsNames, type WireExec } from './nats-gateway.ts';
 
+/** Ledger key of the runner-number counter (escaped idempotency keys never contain '.n'). */
+const RUNNER_SEQ = '_runner.no';
+
 export interface IntentSenderOptions {
   url: string;
   account: string;
@@ -94,6 +97,31 @@ export class IntentSender {
     for (;;) {
       const d = await this.submit(env, Math.max(1, end - Date.now()));
       if (d.reason !== 'NOT_LEADER') return d;
+    }
+  }
+
+  /**
+   * A runner number no other runner of the account ever had (a counter in the ledger bucket,
+   * advanced by compare-and-set): the high bits of this runner's client order ids and the
+   * middle of its idempotency keys, so a restarted runner never reuses an earlier run's.
+   */
+  async claimRunnerNo(): Promise<number> {
+    for (;;) {
+      const e = await this.ledger.get(RUNNER_SEQ);
+      try {
+        if (e === null || e.operation !== 'PUT') {
+          await this.ledger.create(RUNNER_SEQ, '2');
+          return 1;
+        }
+        const n = Number(e.string());
+        if (!Number.isSafeInteger(n) || n < 1 || n >= 2 ** 20)
+          throw new Error(`gateway: runner numbers of this account are used up (${e.string()})`);
+        await this.ledger.update(RUNNER_SEQ, String(n + 1), e.revision);
+        return n;
+      } catch (err) {
+        // Another runner moved the counter first: read it again.
+        if ((err as Error).message.startsWith('gateway:')) throw err;
+      }
     }
   }
 

@@ -86,6 +86,8 @@ export interface NatsGatewayOptions {
   log: Logger;
   /** Symbol code -> this process's symbol id. */
   symbolIds: ReadonlyMap<string, number>;
+  /** Called on every lease change, the first one included. */
+  onLeaderChange?: (leader: boolean, revision: number) => void;
 }
 
 /** Gauges and counters for /metrics and the logs. */
@@ -143,6 +145,7 @@ export class NatsGatewayService {
     private readonly opts: NatsGatewayOptions,
   ) {
     pipeline.isLeader = () => this.metrics.leader && Date.now() < this.leaseValidUntil;
+    this.onLeaderChange = opts.onLeaderChange ?? null;
   }
 
   static async start(pipeline: GatewayPipeline, opts: NatsGatewayOptions): Promise<NatsGatewayService> {

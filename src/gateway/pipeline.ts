@@ -22,7 +22,10 @@ export interface PipelineCounters {
   rejected: number;
   /** Intents answered from the dedup window (a repeat of a decided key): nothing was sent again. */
   duplicates: number;
+  /** Rejections by reason. */
   byReason: Record<string, number>;
+  /** Approvals by the policy rule that let them through ('OK' in NORMAL). */
+  approvedBy: Record<ApproveReason, number>;
 }
 
 /** Where a rejection came from: the gateway's own stages, risk, or the order adapter. */
@@ -37,7 +40,14 @@ export type RejectStage = 'gateway' | 'risk' | 'adapter';
  * replicated ledger. Exposure is released from execution reports (`onReport`).
  */
 export class GatewayPipeline {
-  readonly counters: PipelineCounters = { intents: 0, approved: 0, rejected: 0, duplicates: 0, byReason: {} };
+  readonly counters: PipelineCounters = {
+    intents: 0,
+    approved: 0,
+    rejected: 0,
+    duplicates: 0,
+    byReason: {},
+    approvedBy: { OK: 0, HALT_REDUCE_ONLY: 0, HALT_EXEMPT: 0, DEGRADE_REDUCE_ONLY: 0, DEGRADE_EXEMPT: 0 },
+  };
   /** Reason of the last decision (an ApproveReason when approved). */
   lastReason: ApproveReason | RejectReason = 'OK';
   lastStage: RejectStage = 'gateway';
@@ -203,6 +213,7 @@ export class GatewayPipeline {
 
   private approve(key: string, reason: ApproveReason, id: number, it: OrderIntent): number {
     this.counters.approved++;
+    this.counters.approvedBy[reason]++;
     this.lastReason = reason;
     if (key !== '')
       this.dedup.commit(key, {

@@ -37,6 +37,25 @@ export interface SystemView {
   readonly risk: {
     readonly counters: { checked: number; rejected: number; byReason: Partial<Record<string, number>> };
   };
+  /** The order/risk gateway's decisions (every mode). */
+  readonly gateway: {
+    readonly counters: {
+      intents: number;
+      duplicates: number;
+      byReason: Readonly<Record<string, number>>;
+      approvedBy: Readonly<Record<string, number>>;
+    };
+  };
+  /** The NATS gateway service (hft gateway run), else null. */
+  readonly gatewayService: {
+    readonly leader: boolean;
+    readonly leaseRevision: number;
+    readonly terms: number;
+    readonly decisions: number;
+    readonly ledgerHits: number;
+    readonly malformed: number;
+    readonly lag: number;
+  } | null;
   readonly orders: {
     readonly counters: {
       sent: number;

@@ -117,6 +117,7 @@ export function createMetricsRegistry(view: OpsView): Registry {
     one(sys.runner.strategies.filter((s) => sys.runner.isEnabled(s.id)).length),
   );
   counter(reg, 'hft_risk_checks_total', 'Pre-trade risk checks run.', () => one(sys.risk.counters.checked));
+  registerGatewayMetrics(reg, sys);
   counter(
     reg,
     'hft_rejects_total',
@@ -397,4 +398,54 @@ export function createMetricsRegistry(view: OpsView): Registry {
 /** Recorder stats read once per scrape (cheap: counters copied). */
 function recorderStats(view: OpsView): RecorderStatsView | null {
   return view.sys.recorder?.stats() ?? null;
+}
+
+/** The order/risk gateway: decisions by outcome and reason; over NATS the lease, lag and ledger. */
+function registerGatewayMetrics(reg: Registry, sys: OpsView['sys']): void {
+  counter(
+    reg,
+    'hft_gateway_intents_total',
+    'Intents the order/risk gateway decided (repeats included).',
+    () => one(sys.gateway.counters.intents),
+  );
+  counter(
+    reg,
+    'hft_gateway_decisions_total',
+    'Gateway decisions by outcome and reason (approved: the policy rule that let it pass).',
+    () => {
+      const c = sys.gateway.counters;
+      return [
+        ...Object.entries(c.approvedBy).map(([reason, v]) => ({
+          labels: { outcome: 'approved', reason },
+          value: v,
+        })),
+        ...Object.entries(c.byReason).map(([reason, v]) => ({
+          labels: { outcome: 'rejected', reason },
+          value: v,
+        })),
+      ];
+    },
+  );
+  counter(
+    reg,
+    'hft_gateway_duplicates_total',
+    'Repeated idempotency keys answered from the dedup window or the ledger (nothing sent again).',
+    () => one(sys.gateway.counters.duplicates + (sys.gatewayService?.ledgerHits ?? 0)),
+  );
+  const svc = () => sys.gatewayService;
+  gauge(reg, 'hft_gateway_leader', '1 while this gateway holds the account lease (NATS gateway).', () =>
+    svc() === null ? [] : one(svc()!.leader ? 1 : 0),
+  );
+  gauge(reg, 'hft_gateway_lease_revision', 'Revision of the lease this gateway last held.', () =>
+    svc() === null ? [] : one(svc()!.leaseRevision),
+  );
+  gauge(reg, 'hft_gateway_lag', 'Intents waiting in the stream behind the one being decided.', () =>
+    svc() === null ? [] : one(svc()!.lag),
+  );
+  counter(reg, 'hft_gateway_terms_total', 'Leader terms this gateway won.', () =>
+    svc() === null ? [] : one(svc()!.terms),
+  );
+  counter(reg, 'hft_gateway_malformed_total', 'Intent messages that were not envelopes (dropped).', () =>
+    svc() === null ? [] : one(svc()!.malformed),
+  );
 }

@@ -19,6 +19,7 @@ import { ExecutionRouter } from '../execution/router.ts';
 import { FeatureHub } from '../features/feature-hub.ts';
 import { Normalizer } from '../feed/normalizer.ts';
 import { buildPipeline } from '../gateway/build.ts';
+import type { NatsGatewayMetrics } from '../gateway/nats-gateway.ts';
 import type { GatewayPipeline } from '../gateway/pipeline.ts';
 import { LobEngine } from '../lob/lob-engine.ts';
 import { LatencyStages, STAGE_NAMES, Stage, StageTappedHistogram } from '../observability/latency-stages.ts';
@@ -123,6 +124,8 @@ export class TradingSystem {
   readonly risk: RiskEngine;
   /** The order/risk gateway between strategies and risk/orders (gateway.mode inprocess). */
   readonly gateway: GatewayPipeline;
+  /** The NATS gateway service over `gateway` (hft gateway run), for /metrics; else null. */
+  gatewayService: NatsGatewayMetrics | null = null;
   readonly runner: StrategyRunner;
   readonly router: ExecutionRouter;
   readonly marketData: MarketDataService;

@@ -58,6 +58,15 @@ test('the /metrics registry reads the running system: counters, positions, PnL a
   for (const [reason, n] of Object.entries(summary.rejects.by_reason))
     assert.equal(get(`hft_rejects_total{reason="${reason}",source="risk"}`), n);
   assert.equal(get('hft_rejects_total{reason="VENUE_REJECT",source="venue"}'), 3);
+  // Every intent went through the in-process gateway: its decisions by outcome and reason.
+  const gw = sys.gateway.counters;
+  assert.ok(gw.approved > 20);
+  assert.equal(get('hft_gateway_decisions_total{outcome="approved",reason="OK"}'), gw.approvedBy.OK);
+  assert.equal(gw.approvedBy.OK, gw.approved, 'NORMAL: every approval is OK');
+  for (const [reason, v] of Object.entries(gw.byReason))
+    assert.equal(get(`hft_gateway_decisions_total{outcome="rejected",reason="${reason}"}`), v);
+  assert.equal(get('hft_gateway_intents_total{}'), gw.intents);
+  assert.equal(samples.has('hft_gateway_leader{}'), false, 'no NATS gateway in this process');
   for (const p of summary.positions) {
     const l = `currency="TWD",strategy="${p.strategy}",symbol="${p.symbol}"`;
     assert.equal(get(`hft_position_qty{strategy="${p.strategy}",symbol="${p.symbol}"}`), p.qty);

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { type NatsServer, natsServerBinary, startNatsServer } from '../helpers/nats-server.ts';
+import { hft, stopProc } from './processes.ts';
+
+const bin = natsServerBinary();
+const skip =
+  bin === null && process.env.CI !== 'true'
+    ? 'nats-server not installed (apt-get install nats-server)'
+    : false;
+if (skip) process.stdout.write(`# SKIP NATS gateway CLI tests: ${skip}\n`);
+
+let server: NatsServer;
+let dir: string;
+before(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'hft-gw-cli-'));
+  if (!skip) server = await startNatsServer();
+});
+after(async () => {
+  await server?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Settings every process of these tests shares: no dashboard, no store, files in the temp dir. */
+const common = () => ['--no-record', '--set', 'ops.enabled=false', '--set', `orders.dlq_dir=${dir}/dlq`];
+
+const lines = (f: string) =>
+  readFileSync(f, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, number | string>);
+
+test('hft run sim --gateway: the strategies trade through hft gateway run in another process', {
+  skip,
+  timeout: 300_000,
+}, async () => {
+  const audit = path.join(dir, 'audit.jsonl');
+  const gw = hft('gateway', [
+    'gateway',
+    'run',
+    '--nats',
+    server.url,
+    '--account',
+    'e2e',
+    '--id',
+    'gw-1',
+    '--orders-log',
+    audit,
+    '--summary-json',
+    path.join(dir, 'gw.json'),
+    ...common(),
+  ]);
+  try {
+    await gw.waitFor(/gateway gw-1: account e2e .*, leader/);
+    const runner = hft('runner', [
+      'run',
+      'sim',
+      '--gateway',
+      server.url,
+      '--set',
+      'gateway.nats.account=e2e',
+      '--set',
+      'gateway.nats.name=runner-1',
+      '--duration',
+      '12',
+      '--summary-json',
+      path.join(dir, 'run.json'),
+      ...common(),
+    ]);
+    assert.equal(await runner.exited, 0, runner.out());
+    const run = JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8'));
+    assert.equal(await stopProc(gw), 0, gw.out());
+    const gws = JSON.parse(readFileSync(path.join(dir, 'gw.json'), 'utf8'));
+    const sent = lines(audit).filter((l) => l.order !== undefined);
+    // The runner's orders reached the gateway's venue with the runner's number in their ids.
+    const ids = sent.map((l) => l.order as number);
+    assert.ok(run.orders > 0 && sent.length > 0, `orders: runner ${run.orders}, gateway ${sent.length}`);
+    assert.ok(
+      ids.every((id) => id > 2 ** 32),
+      'client order ids derived from the runner number',
+    );
+    assert.equal(new Set(ids).size, ids.length, 'no client order id sent twice');
+    assert.ok(sent.length <= run.orders, 'the gateway sent no order the runner did not ask for');
+    // Execution reports came back: the runner saw fills, and no more than the gateway's venue made.
+    assert.ok(run.fills > 0, `runner fills: ${run.fills}\n${runner.out().slice(-2000)}`);
+    assert.ok(run.fills <= gws.fills, `fills: runner ${run.fills}, gateway ${gws.fills}`);
+    assert.equal(gws.orders, sent.length, 'every order of the gateway is in its audit log');
+  } finally {
+    await stopProc(gw);
+  }
+});
+
+test('hft run sim --gateway with a bad URL is one line, exit 2', { skip, timeout: 120_000 }, async () => {
+  const p = hft('bad', ['run', 'sim', '--gateway', 'http://x', ...common()]);
+  assert.equal(await p.exited, 2);
+  assert.match(p.out(), /^hft: --gateway expects a nats:\/\/host:port URL, got 'http:\/\/x'\n$/m);
+});
