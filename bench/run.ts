@@ -216,12 +216,24 @@ else {
 const bn = await benchBinance(root, dataDir);
 results.binance_live = bn;
 row(
-  `binance live: depth frame parsed + synced (${bn.depth_levels} levels)`,
-  `${bn.depth_ns_per_level} ns/level`,
+  'binance live: depth frame parsed + synced + book, alone',
+  `${bn.depth_alone_ns_per_level} ns/level wall, ${bn.depth_alone_cpu_ns_per_level} ns/level CPU (best of 3, load ${bn.load_avg_1m})`,
+);
+row(
+  `binance live: depth frame in the system (${bn.depth_levels} levels)`,
+  `${bn.depth_ns_per_level} ns/level (LOB, features, strategy included)`,
 );
 const simLat = (results.loop as { event_to_intent_us: { p50: number; p99: number } }).event_to_intent_us;
 row(
-  `binance live: frame -> book -> intent (n=${bn.frame_to_intent_us.count})`,
-  `p50 ${bn.frame_to_intent_us.p50} us   p99 ${bn.frame_to_intent_us.p99} us   (sim loop: p50 ${simLat.p50} us   p99 ${simLat.p99} us)`,
+  `binance live: socket frame -> intent (n=${bn.frame_to_intent_us.count})`,
+  `p50 ${bn.frame_to_intent_us.p50} us   p99 ${bn.frame_to_intent_us.p99} us   max ${bn.frame_to_intent_us.max} us`,
+);
+row(
+  `binance live: book event -> intent (n=${bn.event_to_intent_us.count})`,
+  `p50 ${bn.event_to_intent_us.p50} us   p99 ${bn.event_to_intent_us.p99} us   (sim loop: p50 ${simLat.p50} us   p99 ${simLat.p99} us)`,
+);
+row(
+  `binance live: frame -> order request at the fake (n=${bn.frame_to_order_at_venue_us.count})`,
+  `p50 ${bn.frame_to_order_at_venue_us.p50} us   p99 ${bn.frame_to_order_at_venue_us.p99} us`,
 );
 process.stdout.write(`BENCH_JSON ${JSON.stringify(results)}\n`);

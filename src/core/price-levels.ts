@@ -1,10 +1,16 @@
 import type { Side } from '../contracts/market.ts';
 
 /**
+ * Levels moved by a plain loop up to this many; a longer shift is one `copyWithin` (memmove).
+ * `copyWithin` costs ~20 ns a call in fixed overhead, several times the work of moving five
+ * levels, but a full-depth book (Binance: thousands of levels a side, most updates near the
+ * touch) shifts thousands per update.
+ */
+const LONG_SHIFT = 32;
+
+/**
  * One side of an L2 book: price levels sorted best-first in typed arrays (scaled integer prices
- * and quantities). Shared by the LOB and the backtest exchange model. Books are a few levels
- * deep, so shifts are plain loops: `copyWithin` costs ~20 ns a call in fixed overhead, several
- * times the work of moving five levels.
+ * and quantities). Shared by the LOB and the backtest exchange model.
  */
 export class PriceLevels {
   px: Float64Array;
@@ -55,9 +61,14 @@ export class PriceLevels {
       const prev = q[i];
       if (qty > 0) q[i] = qty;
       else {
-        for (let k = i + 1; k < n; k++) {
-          px[k - 1] = px[k];
-          q[k - 1] = q[k];
+        if (n - i > LONG_SHIFT) {
+          px.copyWithin(i, i + 1, n);
+          q.copyWithin(i, i + 1, n);
+        } else {
+          for (let k = i + 1; k < n; k++) {
+            px[k - 1] = px[k];
+            q[k - 1] = q[k];
+          }
         }
         this.n = n - 1;
       }
@@ -67,9 +78,14 @@ export class PriceLevels {
       if (n === px.length) this.grow();
       const p2 = this.px;
       const q2 = this.qty;
-      for (let k = n; k > i; k--) {
-        p2[k] = p2[k - 1];
-        q2[k] = q2[k - 1];
+      if (n - i > LONG_SHIFT) {
+        p2.copyWithin(i + 1, i, n);
+        q2.copyWithin(i + 1, i, n);
+      } else {
+        for (let k = n; k > i; k--) {
+          p2[k] = p2[k - 1];
+          q2[k] = q2[k - 1];
+        }
       }
       p2[i] = price;
       q2[i] = qty;

@@ -29,6 +29,11 @@ export interface FakeOptions {
   ordersPer10s?: number;
   /** Lines of the recording to stream (default all). */
   maxLines?: number;
+  /**
+   * Paced: each line sent when its recorded receive time, `speed` times faster, has come (the
+   * spacing a live client sees); unset: as fast as `framesPerTurn` allows.
+   */
+  speed?: number;
 }
 
 interface RestingOrder {
@@ -48,11 +53,12 @@ const fmt = (v: number, d: number) => (v / 10 ** d).toFixed(d);
 export class FakeBinance {
   readonly server: http.Server;
   private readonly wss = new WebSocketServer({ noServer: true });
-  private readonly lines: { stream: string; data: string; obj: Record<string, unknown> }[] = [];
+  private readonly lines: { stream: string; data: string; obj: Record<string, unknown>; ms: number }[] = [];
   private recordedSnapshot = '';
   private readonly market = new Set<WebSocket>();
   private readonly user = new Set<WebSocket>();
   private cursor = 0;
+  private firstMs = 0;
   private pumping = false;
   private stalledUntil = 0;
   /** Depth frames withheld (fault: skip an update id). */
@@ -86,6 +92,8 @@ export class FakeBinance {
   };
   readonly requests: string[] = [];
   listenKey = 'lk-fake-1';
+  /** Called as a new-order request arrives, before it is checked (the bench's tick-to-trade). */
+  onOrderRequest: (() => void) | null = null;
 
   constructor(private readonly o: FakeOptions) {
     const text = gunzipSync(readFileSync(o.file)).toString('utf8');
@@ -95,6 +103,10 @@ export class FakeBinance {
       const sp = line.indexOf(' ');
       if (sp < 0) continue;
       const json = line.slice(sp + 1);
+      // Receive time in ns since 1970 (19 digits), kept as ms after the first line's.
+      const recvMs = Number(line.slice(0, sp - 6));
+      if (n === 0) this.firstMs = recvMs;
+      const ms = recvMs - this.firstMs;
       const m = JSON.parse(json) as {
         stream?: string;
         data?: Record<string, unknown>;
@@ -103,9 +115,19 @@ export class FakeBinance {
       n++;
       if (m.lastUpdateId !== undefined) {
         if (this.recordedSnapshot === '') this.recordedSnapshot = json;
-        this.lines.push({ stream: '', data: json, obj: m as Record<string, unknown> });
+        this.lines.push({
+          stream: '',
+          data: json,
+          obj: m as Record<string, unknown>,
+          ms,
+        });
       } else if (m.stream && m.data)
-        this.lines.push({ stream: m.stream, data: JSON.stringify(m.data), obj: m.data });
+        this.lines.push({
+          stream: m.stream,
+          data: JSON.stringify(m.data),
+          obj: m.data,
+          ms,
+        });
     }
     this.sync = new DepthSync(true, {
       apply: (d) => {
@@ -167,10 +189,24 @@ export class FakeBinance {
     if (this.pumping) return;
     this.pumping = true;
     const per = this.o.framesPerTurn ?? 20;
+    const speed = this.o.speed ?? 0;
+    let t0 = -1;
+    let stalledMs = 0;
     const step = () => {
       if (!this.pumping) return;
       if (this.market.size === 0 || Date.now() < this.stalledUntil) {
+        stalledMs += 5;
         setTimeout(step, 5);
+        return;
+      }
+      if (speed > 0) {
+        // Recorded time reached at this moment (time stalled or disconnected is not counted).
+        if (t0 < 0) t0 = performance.now();
+        const due = (performance.now() - t0 - stalledMs) * speed;
+        while (this.cursor < this.lines.length && this.lines[this.cursor].ms <= due)
+          this.emit(this.lines[this.cursor++]);
+        if (this.cursor < this.lines.length) setTimeout(step, 1);
+        else this.pumping = false;
         return;
       }
       for (let k = 0; k < per && this.cursor < this.lines.length; k++) this.emit(this.lines[this.cursor++]);
@@ -325,6 +361,7 @@ export class FakeBinance {
     const url = new URL(req.url ?? '/', 'http://x');
     const q = url.searchParams;
     const route = `${req.method} ${url.pathname}`;
+    if (req.method === 'POST' && url.pathname === '/fapi/v1/order') this.onOrderRequest?.();
     this.requests.push(`${route}?${url.search}`);
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', 'x-mbx-used-weight-1m': '1', ...headers });
