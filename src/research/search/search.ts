@@ -1,0 +1,276 @@
+import { UserError } from '../../core/errors.ts';
+import { Rng } from '../../core/rng.ts';
+import type { SearchData } from './data.ts';
+import { dataKey } from './data.ts';
+import { BufferPool, evaluate } from './evaluate.ts';
+import { type Expr, exprDepth, exprVariables, formatExpr, parseExpr } from './expr.ts';
+import { makeTarget, scoreSignal, type Target } from './fitness.ts';
+import {
+  crossover,
+  DEFAULT_TEMPLATES,
+  expandTemplates,
+  type Grammar,
+  grammarOf,
+  mutate,
+  randomExpr,
+} from './generate.ts';
+import { deflatedOfTrial, type PboResult, pboCscv } from './overfit.ts';
+import type { TrialLedger, TrialRecord } from './trial-ledger.ts';
+
+export const SEARCH_MODES = ['random', 'template', 'genetic'] as const;
+export type SearchMode = (typeof SEARCH_MODES)[number];
+
+export interface SearchOptions {
+  data: SearchData;
+  mode: SearchMode;
+  seed: number;
+  ledger: TrialLedger;
+  /** random: formulas drawn (duplicates are drawn again, up to 10× as many draws). */
+  trials?: number;
+  /** template: templates with {placeholders} (default: the original's four families) and their grid. */
+  templates?: readonly string[];
+  grid?: Record<string, string[]>;
+  /** genetic: population, generations, share surviving each generation, mutation and crossover shares. */
+  population?: number;
+  generations?: number;
+  survival?: number;
+  mutationProb?: number;
+  crossoverProb?: number;
+  maxDepth?: number;
+  /** Forward-return horizon in samples, train share, CSCV blocks. */
+  horizon?: number;
+  split?: number;
+  blocks?: number;
+  /** Formulas whose signals form the pool; the fitness is penalised by correlation with them. */
+  pool?: readonly string[];
+  poolPenalty?: number;
+  /** A result passes with train and test Sharpe > 0, corr_pool < maxCorr and DSR >= minDsr. */
+  maxCorr?: number;
+  minDsr?: number;
+  /** Results listed. */
+  top?: number;
+  now?: () => Date;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface SearchResultRow {
+  rank: number;
+  expression: string;
+  fitness: number;
+  sharpe_train: number;
+  sharpe_test: number;
+  ic_test: number;
+  corr_pool: number;
+  /** Deflated Sharpe Ratio of the test Sharpe against every trial of this data key in the ledger. */
+  dsr: number;
+  passed: boolean;
+  depth: number;
+  variables: string[];
+}
+
+export interface SearchOutcome {
+  search_id: string;
+  data_key: string;
+  mode: SearchMode;
+  seed: number;
+  symbol: string;
+  samples: number;
+  bar_ms: number;
+  horizon: number;
+  split: number;
+  /** Distinct formulas scored by this search (each one a ledger line). */
+  trials: number;
+  /** Every trial of this data key in the ledger, this search's included: the multiple-testing count. */
+  trials_total: number;
+  /** Draws that repeated a formula already scored in this search (not trials). */
+  duplicates: number;
+  /** Template expansions that did not parse (not trials). */
+  invalid: number;
+  /** The expected maximum test Sharpe (per period) of trials_total unskilled trials: the DSR's benchmark. */
+  sr0_test: number;
+  pbo: PboResult | null;
+  results: SearchResultRow[];
+  elapsed_s: number;
+  trials_per_s: number;
+}
+
+interface Scored {
+  expr: Expr;
+  text: string;
+  rec: TrialRecord;
+}
+
+/**
+ * One search: draws formulas by the mode, scores each distinct one once on the train part
+ * (fitness.ts), writes every trial to the ledger, then ranks them, computes each listed result's
+ * DSR against all trials of the data key and PBO (CSCV) over them. Deterministic for a seed.
+ */
+export function runSearch(o: SearchOptions): SearchOutcome {
+  const t0 = performance.now();
+  const d = o.data;
+  const maxDepth = o.maxDepth ?? 3;
+  const horizon = o.horizon ?? 1;
+  const split = o.split ?? 0.7;
+  if (!(Number.isInteger(horizon) && horizon >= 1))
+    throw new UserError('--horizon expects a positive integer');
+  if (!(split > 0 && split < 1)) throw new UserError('--split expects a number in (0, 1)');
+  if (!(Number.isInteger(maxDepth) && maxDepth >= 2))
+    throw new UserError('--max-depth expects an integer >= 2');
+  const target: Target = makeTarget(d.mid, d.samplesPerDay, { horizon, split, blocks: o.blocks ?? 16 });
+  if (target.train.length < 10 || target.test.length < 10)
+    throw new UserError(
+      `too few periods to score on (${target.train.length} train, ${target.test.length} test): more data, a shorter --bar-ms or --horizon`,
+    );
+  const g: Grammar = grammarOf(d.names, maxDepth);
+  const known = [...g.features, ...g.rawPrices];
+  const bufs = new BufferPool(d.n);
+  const poolSignals = (o.pool ?? []).map((f) =>
+    evaluate(parseExpr(f, { features: known, maxDepth: 99 }), d, bufs),
+  );
+  const key = dataKey(d, { horizon, split });
+  const now = o.now ?? (() => new Date());
+  const searchId = `search-${now().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}-${o.mode}-${o.seed}`;
+  const rng = new Rng(o.seed);
+  const scored = new Map<string, Scored>();
+  let duplicates = 0;
+  let trial = 0;
+  const scratch = new Float64Array(target.train.length + target.test.length);
+
+  const score = (expr: Expr, origin: TrialRecord['origin'], generation: number): Scored | null => {
+    const text = formatExpr(expr);
+    if (scored.has(text)) {
+      duplicates++;
+      return null;
+    }
+    const s = evaluate(expr, d, bufs);
+    const sc = scoreSignal(s, target, poolSignals, o.poolPenalty ?? 0.5, scratch);
+    const rec: TrialRecord = {
+      search_id: searchId,
+      trial: ++trial,
+      at: now().toISOString(),
+      data_key: key,
+      mode: o.mode,
+      seed: o.seed,
+      generation,
+      origin,
+      expression: text,
+      ...sc,
+      fitness: Number.isFinite(sc.fitness) ? Number(sc.fitness.toPrecision(6)) : null,
+    };
+    o.ledger.append(rec);
+    const out = { expr, text, rec };
+    scored.set(text, out);
+    return out;
+  };
+  const fit = (s: Scored) => s.rec.fitness ?? Number.NEGATIVE_INFINITY;
+
+  let invalid = 0;
+  try {
+    if (o.mode === 'random') {
+      const n = o.trials ?? 100;
+      for (let draws = 0; trial < n && draws < n * 10; draws++) {
+        score(randomExpr(rng, g), 'random', 0);
+        o.onProgress?.(trial, n);
+      }
+    } else if (o.mode === 'template') {
+      const ex = expandTemplates(o.templates ?? DEFAULT_TEMPLATES, o.grid ?? {}, g);
+      invalid = ex.invalid;
+      ex.formulas.forEach((f, i) => {
+        score(parseExpr(f, { features: known, maxDepth }), 'template', 0);
+        o.onProgress?.(i + 1, ex.formulas.length);
+      });
+    } else {
+      const P = o.population ?? 40;
+      const G = o.generations ?? 10;
+      const keep = Math.max(2, Math.floor(P * (o.survival ?? 0.3)));
+      const pm = o.mutationProb ?? 0.6;
+      const pc = o.crossoverProb ?? 0.3;
+      const total = P * (G + 1);
+      let pop: Scored[] = [];
+      for (let tries = 0; pop.length < P && tries < P * 20; tries++) {
+        const s = score(randomExpr(rng, g), 'random', 0);
+        if (s !== null) pop.push(s);
+        o.onProgress?.(trial, total);
+      }
+      for (let gen = 1; gen <= G; gen++) {
+        pop.sort((a, b) => fit(b) - fit(a) || a.text.localeCompare(b.text));
+        const next = pop.slice(0, keep);
+        for (let tries = 0; next.length < P && tries < P * 20; tries++) {
+          const r = rng.next();
+          const pa = next[Math.floor(rng.next() * keep)];
+          let child: Expr | null;
+          let origin: TrialRecord['origin'];
+          if (r < pm) {
+            child = mutate(rng, g, pa.expr);
+            origin = 'mutation';
+          } else if (r < pm + pc) {
+            const pb = next[Math.floor(rng.next() * keep)];
+            child = crossover(rng, g, pa.expr, pb.expr);
+            origin = 'crossover';
+          } else {
+            child = randomExpr(rng, g);
+            origin = 'immigrant';
+          }
+          if (child === null) continue;
+          const s = score(child, origin, gen);
+          if (s !== null) next.push(s);
+          o.onProgress?.(trial, total);
+        }
+        pop = next;
+      }
+    }
+  } finally {
+    o.ledger.flush();
+  }
+
+  // Multiple testing over every trial of this data key, this search's included.
+  const all = o.ledger.read(key).filter((r) => !r.degenerate);
+  const srs = all.map((r) => r.sr_test);
+  const pbo = pboCscv(all.map((r) => r.blocks));
+  const maxCorr = o.maxCorr ?? 0.7;
+  const minDsr = o.minDsr ?? 0.5;
+  const sr0 = srs.length > 0 ? deflatedOfTrial(0, 2, 0, 3, srs).sr0 : 0;
+  const ranked = [...scored.values()]
+    .filter((s) => !s.rec.degenerate)
+    .sort((a, b) => fit(b) - fit(a) || a.text.localeCompare(b.text))
+    .slice(0, o.top ?? 10);
+  const results = ranked.map((s, i): SearchResultRow => {
+    const r = s.rec;
+    const dd = deflatedOfTrial(r.sr_test, r.n_test, r.skew_test, r.kurt_test, srs);
+    const dsr = Number(dd.dsr.toPrecision(4));
+    return {
+      rank: i + 1,
+      expression: s.text,
+      fitness: fit(s),
+      sharpe_train: r.sharpe_train,
+      sharpe_test: r.sharpe_test,
+      ic_test: r.ic_test,
+      corr_pool: r.corr_pool,
+      dsr,
+      passed: r.sharpe_train > 0 && r.sharpe_test > 0 && r.corr_pool < maxCorr && dsr >= minDsr,
+      depth: exprDepth(s.expr),
+      variables: exprVariables(s.expr),
+    };
+  });
+  const elapsed = (performance.now() - t0) / 1000;
+  return {
+    search_id: searchId,
+    data_key: key,
+    mode: o.mode,
+    seed: o.seed,
+    symbol: d.symbol,
+    samples: d.n,
+    bar_ms: d.barMs,
+    horizon,
+    split,
+    trials: trial,
+    trials_total: o.ledger.read(key).length,
+    duplicates,
+    invalid,
+    sr0_test: Number(sr0.toPrecision(4)),
+    pbo,
+    results,
+    elapsed_s: Number(elapsed.toFixed(3)),
+    trials_per_s: Number((trial / Math.max(elapsed, 1e-9)).toFixed(1)),
+  };
+}
