@@ -8,16 +8,18 @@ import { sign } from '../../../src/venues/binance/protocol.ts';
 import { parseScaledDecimal } from '../../../src/venues/replay/scaled-decimal.ts';
 
 /**
- * A fake Binance USDⓈ-M futures server on 127.0.0.1 (port 0), speaking the real protocol: the
- * combined market streams replay a recording (data/binance-usdm-*.gz) frame by frame in the live
- * envelope; REST /fapi/v1/depth serves the recorded snapshot until the stream passes it, then the
- * server's own book (kept by the same sync rules) at the last update id it sent; signed REST
- * orders (HMAC checked, recvWindow, X-MBX-APIKEY) are matched against that book (LIMIT GTC/IOC,
- * GTX post-only rejected with -5022 when crossing; resting orders fill when a trade prints at or
- * through their price) and reported on the listenKey user stream (ORDER_TRADE_UPDATE,
- * ACCOUNT_UPDATE); exchangeInfo rate limits are enforced (429 / -1015) and counted in the
- * X-MBX-* headers. Faults: drop the market connection, stall it, skip a depth update, duplicate
- * the next fill, reject the next order with a given error, orders left working across clients.
+ * A fake Binance USDⓈ-M futures or spot (`market`) server on 127.0.0.1 (port 0), speaking the
+ * real protocol: the combined market streams replay a recording (data/binance-*.gz) frame by
+ * frame in the live envelope; REST /fapi/v1/depth (/api/v3/depth) serves the recorded snapshot
+ * until the stream passes it, then the server's own book (kept by the same sync rules) at the
+ * last update id it sent; signed REST orders (HMAC checked, recvWindow, X-MBX-APIKEY) are
+ * matched against that book (LIMIT GTC/IOC, post-only GTX rejected with -5022 or spot
+ * LIMIT_MAKER with -2010 when crossing; resting orders fill when a trade prints at or through
+ * their price) and reported on the listenKey user stream (ORDER_TRADE_UPDATE and
+ * ACCOUNT_UPDATE; spot executionReport and outboundAccountPosition); exchangeInfo rate limits
+ * are enforced (429 / -1015) and counted in the X-MBX-* headers. Faults: drop the market
+ * connection, stall it, skip a depth update, duplicate the next fill, reject the next order with
+ * a given error, orders left working across clients.
  */
 export interface FakeOptions {
   file: string;
@@ -29,6 +31,13 @@ export interface FakeOptions {
   ordersPer10s?: number;
   /** Lines of the recording to stream (default all). */
   maxLines?: number;
+  /**
+   * 'usdm' (default): USD-M futures (/fapi, depth@0ms with pu, GTX, ORDER_TRADE_UPDATE and
+   * ACCOUNT_UPDATE); 'spot': spot (/api/v3, depth@100ms chained by U = u + 1, LIMIT_MAKER rejected
+   * with -2010, executionReport and outboundAccountPosition on the listenKey stream). The
+   * recording must be of that market.
+   */
+  market?: 'usdm' | 'spot';
   /**
    * Paced: each line sent when its recorded receive time, `speed` times faster, has come (the
    * spacing a live client sees); unset: as fast as `framesPerTurn` allows.
@@ -44,10 +53,15 @@ interface RestingOrder {
   qty: number; // scaled 1e3
   filled: number;
   tif: string;
+  type: string;
 }
 
-const PD = 2; // the recording's price decimals (tick 0.10)
-const QD = 3;
+/** Per market: REST prefix, the recording's scales (price decimals, qty decimals), tick and step in them. */
+const MARKETS = {
+  usdm: { api: '/fapi/v1', listenKey: '/fapi/v1/listenKey', pd: 2, qd: 3, tick: 10, step: 1 },
+  // Spot BTCUSDT: prices to 0.01, quantities to 0.00001 (sizes in the feed show 8 decimals).
+  spot: { api: '/api/v3', listenKey: '/api/v3/userDataStream', pd: 2, qd: 8, tick: 1, step: 1000 },
+} as const;
 const fmt = (v: number, d: number) => (v / 10 ** d).toFixed(d);
 
 export class FakeBinance {
@@ -91,11 +105,19 @@ export class FakeBinance {
     sentFrames: 0,
   };
   readonly requests: string[] = [];
+  private get ordersCap(): number {
+    return this.o.ordersPer10s ?? (this.spot ? 100 : 300);
+  }
   listenKey = 'lk-fake-1';
   /** Called as a new-order request arrives, before it is checked (the bench's tick-to-trade). */
   onOrderRequest: (() => void) | null = null;
 
+  private readonly mk: (typeof MARKETS)[keyof typeof MARKETS];
+  private readonly spot: boolean;
+
   constructor(private readonly o: FakeOptions) {
+    this.spot = o.market === 'spot';
+    this.mk = MARKETS[o.market ?? 'usdm'];
     const text = gunzipSync(readFileSync(o.file)).toString('utf8');
     let n = 0;
     for (const line of text.split('\n')) {
@@ -129,7 +151,7 @@ export class FakeBinance {
           ms,
         });
     }
-    this.sync = new DepthSync(true, {
+    this.sync = new DepthSync(!this.spot, {
       apply: (d) => {
         for (let k = 0; k < d.bids.length; k += 2) setLevel(this.bids, d.bids[k], d.bids[k + 1]);
         for (let k = 0; k < d.asks.length; k += 2) setLevel(this.asks, d.asks[k], d.asks[k + 1]);
@@ -222,8 +244,9 @@ export class FakeBinance {
       if (this.sync.state !== 'waiting') return;
       this.bids.clear();
       this.asks.clear();
-      for (const [p, q] of m.bids) setLevel(this.bids, parseScaledDecimal(p, PD), parseScaledDecimal(q, QD));
-      for (const [p, q] of m.asks) setLevel(this.asks, parseScaledDecimal(p, PD), parseScaledDecimal(q, QD));
+      const { pd, qd } = this.mk;
+      for (const [p, q] of m.bids) setLevel(this.bids, parseScaledDecimal(p, pd), parseScaledDecimal(q, qd));
+      for (const [p, q] of m.asks) setLevel(this.asks, parseScaledDecimal(p, pd), parseScaledDecimal(q, qd));
       this.lastU = m.lastUpdateId;
       this.sync.snapshot(m.lastUpdateId, 0);
       return;
@@ -235,9 +258,9 @@ export class FakeBinance {
           U: d.U as number,
           u: d.u as number,
           pu: d.pu as number,
-          exchMs: d.T as number,
-          bids: pairs(d.b as string[][]),
-          asks: pairs(d.a as string[][]),
+          exchMs: (d.T ?? d.E) as number,
+          bids: pairs(d.b as string[][], this.mk.pd, this.mk.qd),
+          asks: pairs(d.a as string[][], this.mk.pd, this.mk.qd),
         },
         0,
       );
@@ -268,7 +291,7 @@ export class FakeBinance {
 
   /** A trade print at or through a resting order's price fills it (whole leaves, as maker). */
   private onTape(d: Record<string, unknown>): void {
-    const px = parseScaledDecimal(d.p as string, PD);
+    const px = parseScaledDecimal(d.p as string, this.mk.pd);
     for (const o of [...this.orders.values()]) {
       if (o.side === 1 ? px <= o.price : px >= o.price) this.fill(o, o.price, o.qty - o.filled, true);
     }
@@ -293,13 +316,27 @@ export class FakeBinance {
       this.duplicateNextFill = false;
       this.pushUser(ev);
     }
+    const { qd } = this.mk;
     this.pushUser(
-      JSON.stringify({
-        e: 'ACCOUNT_UPDATE',
-        E: this.lastMs,
-        T: this.lastMs,
-        a: { m: 'ORDER', B: [], P: [{ s: 'BTCUSDT', pa: fmt(this.position, QD), ep: '0', ps: 'BOTH' }] },
-      }),
+      JSON.stringify(
+        this.spot
+          ? {
+              e: 'outboundAccountPosition',
+              E: this.lastMs,
+              u: this.lastMs,
+              B: [{ a: 'BTC', f: fmt(Math.max(0, this.position), qd), l: '0.00000000' }],
+            }
+          : {
+              e: 'ACCOUNT_UPDATE',
+              E: this.lastMs,
+              T: this.lastMs,
+              a: {
+                m: 'ORDER',
+                B: [],
+                P: [{ s: 'BTCUSDT', pa: fmt(this.position, qd), ep: '0', ps: 'BOTH' }],
+              },
+            },
+      ),
     );
   }
 
@@ -312,28 +349,28 @@ export class FakeBinance {
     maker: boolean,
     t = 0,
   ): string {
-    return JSON.stringify({
-      e: 'ORDER_TRADE_UPDATE',
-      E: this.lastMs,
-      T: this.lastMs,
-      o: {
-        s: 'BTCUSDT',
-        c: o.clientOrderId,
-        S: o.side === 1 ? 'BUY' : 'SELL',
-        o: 'LIMIT',
-        f: o.tif,
-        q: fmt(o.qty, QD),
-        p: fmt(o.price, PD),
-        x,
-        X,
-        i: o.orderId,
-        l: fmt(l, QD),
-        z: fmt(o.filled, QD),
-        L: fmt(L, PD),
-        t,
-        m: maker,
-      },
-    });
+    const { pd, qd } = this.mk;
+    const fields = {
+      s: 'BTCUSDT',
+      c: o.clientOrderId,
+      S: o.side === 1 ? 'BUY' : 'SELL',
+      o: o.type,
+      f: o.tif,
+      q: fmt(o.qty, qd),
+      p: fmt(o.price, pd),
+      x,
+      X,
+      i: o.orderId,
+      l: fmt(l, qd),
+      z: fmt(o.filled, qd),
+      L: fmt(L, pd),
+      t,
+      m: maker,
+    };
+    // Spot: executionReport, the order's fields at the top level (trade id -1 when not a trade).
+    if (this.spot)
+      return JSON.stringify({ e: 'executionReport', E: this.lastMs, T: this.lastMs, ...fields, t: t || -1 });
+    return JSON.stringify({ e: 'ORDER_TRADE_UPDATE', E: this.lastMs, T: this.lastMs, o: fields });
   }
 
   private pushUser(s: string): void {
@@ -350,6 +387,7 @@ export class FakeBinance {
       qty,
       filled: 0,
       tif: 'GTC',
+      type: 'LIMIT',
     };
     this.orders.set(o.orderId, o);
     return o.orderId;
@@ -361,25 +399,33 @@ export class FakeBinance {
     const url = new URL(req.url ?? '/', 'http://x');
     const q = url.searchParams;
     const route = `${req.method} ${url.pathname}`;
-    if (req.method === 'POST' && url.pathname === '/fapi/v1/order') this.onOrderRequest?.();
+    const api = this.mk.api;
+    if (req.method === 'POST' && url.pathname === `${api}/order`) this.onOrderRequest?.();
     this.requests.push(`${route}?${url.search}`);
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', 'x-mbx-used-weight-1m': '1', ...headers });
       res.end(JSON.stringify(body));
     };
     const err = (status: number, code: number, msg: string) => send(status, { code, msg });
-    if (route === 'GET /fapi/v1/exchangeInfo') {
+    if (route === `GET ${api}/exchangeInfo`) {
       send(200, {
-        rateLimits: [
-          { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 2400 },
-          { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: this.o.ordersPer10s ?? 300 },
-          { rateLimitType: 'ORDERS', interval: 'MINUTE', intervalNum: 1, limit: 1200 },
-        ],
+        rateLimits: this.spot
+          ? [
+              { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 6000 },
+              { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: this.ordersCap },
+              { rateLimitType: 'ORDERS', interval: 'DAY', intervalNum: 1, limit: 200_000 },
+              { rateLimitType: 'RAW_REQUESTS', interval: 'MINUTE', intervalNum: 5, limit: 61_000 },
+            ]
+          : [
+              { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 2400 },
+              { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: this.ordersCap },
+              { rateLimitType: 'ORDERS', interval: 'MINUTE', intervalNum: 1, limit: 1200 },
+            ],
         symbols: [{ symbol: 'BTCUSDT' }],
       });
       return;
     }
-    if (route === 'GET /fapi/v1/depth') {
+    if (route === `GET ${api}/depth`) {
       this.counts.depthRequests++;
       if (this.sync.state !== 'synced') {
         const snap = JSON.parse(this.recordedSnapshot) as { E?: number; T?: number };
@@ -392,14 +438,10 @@ export class FakeBinance {
         [...m.entries()]
           .sort((a, b) => (a[0] - b[0]) * dir)
           .slice(0, 1000)
-          .map(([p, v]) => [fmt(p, PD), fmt(v, QD)]);
-      send(200, {
-        lastUpdateId: this.lastU,
-        E: this.lastMs,
-        T: this.lastMs,
-        bids: side(this.bids, -1),
-        asks: side(this.asks, 1),
-      });
+          .map(([p, v]) => [fmt(p, this.mk.pd), fmt(v, this.mk.qd)]);
+      // Spot snapshots carry no times.
+      const times = this.spot ? {} : { E: this.lastMs, T: this.lastMs };
+      send(200, { lastUpdateId: this.lastU, ...times, bids: side(this.bids, -1), asks: side(this.asks, 1) });
       return;
     }
     // Keyed endpoints.
@@ -407,7 +449,7 @@ export class FakeBinance {
       err(401, -2015, 'Invalid API-key, IP, or permissions for action.');
       return;
     }
-    if (url.pathname === '/fapi/v1/listenKey') {
+    if (url.pathname === this.mk.listenKey) {
       send(200, { listenKey: this.listenKey });
       return;
     }
@@ -423,11 +465,11 @@ export class FakeBinance {
       err(400, -1021, 'Timestamp for this request is outside of the recvWindow.');
       return;
     }
-    if (route === 'POST /fapi/v1/order') {
+    if (route === `POST ${api}/order`) {
       this.newOrder(q, send, err);
       return;
     }
-    if (route === 'DELETE /fapi/v1/order') {
+    if (route === `DELETE ${api}/order`) {
       const o = [...this.orders.values()].find(
         (x) => x.clientOrderId === q.get('origClientOrderId') || String(x.orderId) === q.get('orderId'),
       );
@@ -440,7 +482,7 @@ export class FakeBinance {
       this.pushUser(this.orderEvent(o, 'CANCELED', 'CANCELED', 0, 0, false));
       return;
     }
-    if (route === 'GET /fapi/v1/openOrders') {
+    if (route === `GET ${api}/openOrders`) {
       send(
         200,
         [...this.orders.values()].map((o) => ({
@@ -448,21 +490,21 @@ export class FakeBinance {
           clientOrderId: o.clientOrderId,
           symbol: 'BTCUSDT',
           side: o.side === 1 ? 'BUY' : 'SELL',
-          price: fmt(o.price, PD),
-          origQty: fmt(o.qty, QD),
-          executedQty: fmt(o.filled, QD),
+          price: fmt(o.price, this.mk.pd),
+          origQty: fmt(o.qty, this.mk.qd),
+          executedQty: fmt(o.filled, this.mk.qd),
           status: 'NEW',
           timeInForce: o.tif,
-          type: 'LIMIT',
+          type: o.type,
         })),
       );
       return;
     }
-    if (route === 'GET /fapi/v3/positionRisk') {
+    if (!this.spot && route === 'GET /fapi/v3/positionRisk') {
       send(200, [
         {
           symbol: 'BTCUSDT',
-          positionAmt: fmt(this.position, QD),
+          positionAmt: fmt(this.position, this.mk.qd),
           entryPrice: '61000.0',
           positionSide: 'BOTH',
         },
@@ -482,9 +524,9 @@ export class FakeBinance {
       this.ordersWindow.shift();
     const windowStart = now - (now % 10_000);
     const inWindow = this.ordersWindow.filter((t) => t >= windowStart).length;
-    if (inWindow + 1 > (this.o.ordersPer10s ?? 300)) {
+    if (inWindow + 1 > this.ordersCap) {
       this.counts.rejected429++;
-      err(429, -1015, 'Too many new orders; current limit is 300 orders per TEN_SECONDS.');
+      err(429, -1015, `Too many new orders; current limit is ${this.ordersCap} orders per TEN_SECONDS.`);
       return;
     }
     this.ordersWindow.push(now);
@@ -498,17 +540,25 @@ export class FakeBinance {
       return;
     }
     const side: 1 | -1 = q.get('side') === 'BUY' ? 1 : -1;
-    const price = parseScaledDecimal(q.get('price') ?? '', PD);
-    const qty = parseScaledDecimal(q.get('quantity') ?? '', QD);
-    if (Number.isNaN(price) || Number.isNaN(qty) || price % 10 !== 0) {
+    const { pd, qd, tick, step } = this.mk;
+    const price = parseScaledDecimal(q.get('price') ?? '', pd);
+    const qty = parseScaledDecimal(q.get('quantity') ?? '', qd);
+    if (Number.isNaN(price) || Number.isNaN(qty)) {
       send(400, { code: -1111, msg: 'Precision is over the maximum defined for this asset.' }, headers);
+      return;
+    }
+    if (price % tick !== 0 || qty % step !== 0 || qty <= 0) {
+      const filter = price % tick !== 0 ? 'PRICE_FILTER' : 'LOT_SIZE';
+      send(400, { code: -1013, msg: `Filter failure: ${filter}` }, headers);
       return;
     }
     if ([...this.orders.values()].some((o) => o.clientOrderId === q.get('newClientOrderId'))) {
       send(400, { code: -4116, msg: 'ClientOrderId is duplicated.' }, headers);
       return;
     }
+    const type = q.get('type') ?? 'LIMIT';
     const tif = q.get('timeInForce') ?? 'GTC';
+    const postOnly = type === 'LIMIT_MAKER' || tif === 'GTX';
     const o: RestingOrder = {
       orderId: this.nextOrderId++,
       clientOrderId: q.get('newClientOrderId') ?? '',
@@ -517,6 +567,7 @@ export class FakeBinance {
       qty,
       filled: 0,
       tif,
+      type,
     };
     const [opp, oppQty] = this.best(side === 1 ? -1 : 1);
     const crosses = side === 1 ? price >= opp : price <= opp && opp > 0;
@@ -527,12 +578,16 @@ export class FakeBinance {
           orderId: o.orderId,
           clientOrderId: o.clientOrderId,
           status,
-          executedQty: fmt(o.filled, QD),
+          executedQty: fmt(o.filled, qd),
           timeInForce: tif,
         },
         headers,
       );
-    if (tif === 'GTX' && crosses) {
+    if (postOnly && crosses) {
+      if (this.spot) {
+        send(400, { code: -2010, msg: 'Order would immediately match and take.' }, headers);
+        return;
+      }
       if (this.gtxExpiredMode) {
         reply('EXPIRED');
         return;
@@ -563,11 +618,11 @@ function setLevel(m: Map<number, number>, p: number, q: number): void {
   else m.set(p, q);
 }
 
-function pairs(v: string[][]): Float64Array {
+function pairs(v: string[][], pd: number, qd: number): Float64Array {
   const out = new Float64Array(2 * v.length);
   for (let k = 0; k < v.length; k++) {
-    out[2 * k] = parseScaledDecimal(v[k][0], PD);
-    out[2 * k + 1] = parseScaledDecimal(v[k][1], QD);
+    out[2 * k] = parseScaledDecimal(v[k][0], pd);
+    out[2 * k + 1] = parseScaledDecimal(v[k][1], qd);
   }
   return out;
 }

@@ -12,6 +12,7 @@ import { repoRoot } from '../../helpers/symbols.ts';
 import { FakeBinance, type FakeOptions } from './fake-binance.ts';
 
 export const DATA = path.resolve(repoRoot, '../shared/data/binance-usdm-btcusdt-20240808.gz');
+export const SPOT_DATA = path.resolve(repoRoot, '../shared/data/binance-spot-btcusdt-20240808.gz');
 export const API_KEY = 'vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A';
 export const API_SECRET = 'NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j';
 
@@ -24,12 +25,21 @@ export async function until(cond: () => boolean, ms = 60_000, what = 'condition'
   }
 }
 
-/** A BinanceVenue (binance-usdm, BTCUSDT-PERP) against a fresh fake, its events into a LOB. */
+/**
+ * A BinanceVenue (binance-usdm, BTCUSDT-PERP; with `market: 'spot'` binance-spot, BTCUSDT) against
+ * a fresh fake, its events into a LOB.
+ */
 export async function harness(fake: Partial<FakeOptions> = {}, live: Record<string, unknown> = {}) {
-  const f = new FakeBinance({ file: DATA, apiKey: API_KEY, apiSecret: API_SECRET, ...fake });
+  const spot = fake.market === 'spot';
+  const f = new FakeBinance({
+    file: spot ? SPOT_DATA : DATA,
+    apiKey: API_KEY,
+    apiSecret: API_SECRET,
+    ...fake,
+  });
   const url = await f.listen();
   const { settings, symbols } = loadProject({ root: repoRoot, env: 'test', envVars: {}, overrides: [] });
-  const spec = { ...symbols.find((s) => s.code === 'BTCUSDT-PERP')!, id: 0 };
+  const spec = { ...symbols.find((s) => s.code === (spot ? 'BTCUSDT' : 'BTCUSDT-PERP'))!, id: 0 };
   const clock = new RealClock();
   const scheduler = new Scheduler(clock);
   const lob = new LobEngine(1);
@@ -41,7 +51,7 @@ export async function harness(fake: Partial<FakeOptions> = {}, live: Record<stri
   let levelBeforeSnapshot = 0;
   let outage = false;
   const venue = new BinanceVenue({
-    name: 'binance-usdm',
+    name: spot ? 'binance-spot' : 'binance-usdm',
     symbols: [spec],
     venueSymbols: ['BTCUSDT'],
     scheduler,
