@@ -1,3 +1,4 @@
+import { MdKind } from '../contracts/market.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
 import type { Epoch } from '../core/clock.ts';
 import { FeatureEngine } from '../features/feature-engine.ts';
@@ -30,13 +31,15 @@ const NO_FEATURES: FeatureSink = { update() {}, onTrade() {}, reset() {} };
  * The research path: one symbol's recorded events through the LOB, the alpha's feature set and the
  * alpha, in the order the runtime delivers them (a book change after the last level event of each
  * exchange message, trades where they occur; replayFeatures is the same loop `hft features compute`
- * runs). Only the first `limit` events are read (the look-ahead check cuts the data this way).
+ * runs). Only the first `limit` events are read (the look-ahead check cuts the data this way); a
+ * limit per alpha feeds each alpha the events before its own limit, the book and features once for
+ * all of them (the LOB and the feature kernels read no event ahead of the one they process).
  */
 export function computeSignals(
   alphas: readonly Alpha[],
   c: EventColumns,
   symbol: SymbolSpec,
-  limit = c.n,
+  limit: number | readonly number[] = c.n,
 ): SignalSeries[] {
   const lob = new LobEngine(1);
   const sets = new Set(alphas.map((a) => a.featureSet).filter((s): s is string => s !== null));
@@ -47,9 +50,11 @@ export function computeSignals(
   const feeds = alphas.map(
     (a) => new AlphaFeed(a, lob.book(0), a.featureSet === null ? null : engine!.view(0)),
   );
-  const n = Math.min(limit, c.n);
-  const out = alphas.map(() => newSeries(c.epoch, n));
-  const view: EventColumns = limit >= c.n ? c : { ...c, n };
+  const limits = alphas.map((_, a) => Math.min(typeof limit === 'number' ? limit : limit[a], c.n));
+  const n = Math.max(0, ...limits);
+  const cap = rowBound(c, n);
+  const out = limits.map(() => newSeries(c.epoch, cap));
+  const view: EventColumns = n >= c.n ? c : { ...c, n };
   const stats = lob.stats(0);
   replayFeatures(
     view,
@@ -57,12 +62,14 @@ export function computeSignals(
     (kind, i) => {
       if (kind !== ROW_BOOK && kind !== ROW_TRADE) return;
       for (let a = 0; a < feeds.length; a++) {
+        if (i >= limits[a]) continue;
         const s =
           kind === ROW_BOOK
             ? feeds[a].book(stats)
             : feeds[a].trade(c.exchTs[i], c.localTs[i], c.price[i], c.qty[i], c.side[i]);
         const o = out[a];
         const k = o.n++;
+        if (k >= cap) throw new Error(`computeSignals: more rows than the ${cap} bounded`);
         o.exchTs[k] = c.exchTs[i];
         o.kind[k] = kind;
         o.signal[k] = s;
@@ -73,6 +80,20 @@ export function computeSignals(
     lob,
   );
   return out.map(trim);
+}
+
+/**
+ * At most how many rows the first `n` events give: one per trade, and one book row per exchange
+ * message (after its last level event). Far fewer than events on L2 data (a message updates many
+ * levels), so the series are allocated at this size.
+ */
+function rowBound(c: EventColumns, n: number): number {
+  let rows = 0;
+  for (let i = 0; i < n; i++) {
+    if (c.kind[i] === MdKind.Trade) rows++;
+    if ((c.flags[i] & EV_LAST) !== 0 || i === n - 1) rows++;
+  }
+  return rows;
 }
 
 /** The cut points a truncation may use: event counts that end an exchange message. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type BacktestConfig, loadBacktestData } from '../backtest/runner.ts';
 import { UserError } from '../core/errors.ts';
@@ -7,11 +7,11 @@ import type { Logger } from '../core/logger.ts';
 import type { SinkTarget } from '../recorder/config.ts';
 import { runIdentity, runRecord } from '../services/run-identity.ts';
 import { BacktestGate } from './gates/backtest.ts';
-import { CorrectnessGate } from './gates/correctness.ts';
+import { type AlphaTestsResult, CorrectnessGate, runAlphaTests } from './gates/correctness.ts';
 import { FeasibilityGate } from './gates/feasibility.ts';
 import { type GateResult, skippedGate } from './gates/gate.ts';
 import { ExperimentLedger, LEDGER_METRICS, writeJson } from './ledger.ts';
-import { findAlpha } from './registry.ts';
+import { ALPHAS_DIR, findAlpha } from './registry.ts';
 import { sampleSignals } from './signal-path.ts';
 import { type StoreWrite, writeStoreRows } from './store-rows.ts';
 import { type ValidationConfig, ValidationContext } from './validation-context.ts';
@@ -56,6 +56,30 @@ const SIGNAL_SAMPLE_NS = 1e9;
  * audit.alpha_gate_log. Gate C runs only when A and B passed.
  */
 export async function validateAlpha(o: ValidateOptions): Promise<ValidationResult> {
+  // Gate B's test run is a child process of its own: started first, it loads its platform and runs
+  // while this process loads the alpha and the data. Stopped if the validation stops.
+  const stop = new AbortController();
+  try {
+    return await validate(o, startAlphaTests(o, stop.signal));
+  } finally {
+    stop.abort();
+  }
+}
+
+/** The alpha's tests, started now; null when skipped or when the id names no folder of its own. */
+function startAlphaTests(o: ValidateOptions, signal: AbortSignal): Promise<AlphaTestsResult> | null {
+  if (o.config.skipGateBTests) return null;
+  const id = o.alphaId;
+  const dir = path.join(o.root, ALPHAS_DIR, id);
+  // findAlpha decides whether the id is an alpha; a path-like id or a missing folder waits for it.
+  if (!/^[A-Za-z0-9][\w-]*$/.test(id) || !existsSync(dir)) return null;
+  return runAlphaTests(o.root, dir, o.config.testTimeoutS, signal);
+}
+
+async function validate(
+  o: ValidateOptions,
+  tests: Promise<AlphaTestsResult> | null,
+): Promise<ValidationResult> {
   const t0 = performance.now();
   const elapsed: Record<string, number> = {};
   const lap = (name: string, since: number) => {
@@ -63,6 +87,7 @@ export async function validateAlpha(o: ValidateOptions): Promise<ValidationResul
     return performance.now();
   };
   const entry = await findAlpha(o.root, o.alphaId);
+  let t = lap('alpha', t0);
   const data = o.data.map((p) => path.resolve(o.root, p));
   const replay = await loadBacktestData(o.backtest, data);
   if (new Set(replay.streams.map((st) => st.symbolId)).size !== 1) {
@@ -70,7 +95,7 @@ export async function validateAlpha(o: ValidateOptions): Promise<ValidationResul
     throw new UserError(`--data: give the data of one symbol (got ${got})`);
   }
   const ctx = new ValidationContext(o.root, entry, data, replay, o.config, o.backtest, o.log);
-  let t = lap('load', t0);
+  t = lap('load', t);
 
   const cfg = o.config;
   const s = o.backtest.settings;
@@ -97,7 +122,7 @@ export async function validateAlpha(o: ValidateOptions): Promise<ValidationResul
   const ledger = new ExperimentLedger(o.experimentsDir);
 
   const gateA = new FeasibilityGate();
-  const gateB = new CorrectnessGate();
+  const gateB = new CorrectnessGate(tests);
   const gateC = new BacktestGate(ledger.otherTrials(entry.id, hash));
   const a = await gateA.run(ctx);
   t = lap('gate_a', t);

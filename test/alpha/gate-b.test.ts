@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { determinismCheck, lookAheadCheck } from '../../src/alpha/gates/correctness.ts';
+import { signalChecks, truncateColumns } from '../../src/alpha/gates/correctness.ts';
 import { Alpha, type AlphaEvent, type AlphaManifestInput, EVENT_BOOK } from '../../src/alpha/sdk.ts';
 import { computeSignals, type SignalSeries } from '../../src/alpha/signal-path.ts';
 import { createAlpha } from '../../src/alpha/testing.ts';
 import type { SymbolSpec } from '../../src/contracts/symbols.ts';
-import type { EventColumns } from '../../src/venues/replay/event-columns.ts';
+import { EV_LAST, type EventColumns } from '../../src/venues/replay/event-columns.ts';
 import { readAny } from '../../src/venues/replay/read-any.ts';
 import { symbolByCode } from '../helpers/symbols.ts';
 import { dataFile, requireData } from '../venues/replay/data-dir.ts';
@@ -29,6 +29,20 @@ class LeanAlpha extends Alpha {
   reset(): void {
     this.ema = 0;
   }
+}
+
+/** Reads the feature plane: the 5-level OFI of the last second over the mean depth. */
+class DepthOfiAlpha extends Alpha {
+  static override readonly manifest = manifest('depth_ofi');
+  override readonly featureSet = 'lob_core';
+  private at = -1;
+  update(ev: Readonly<AlphaEvent>): number {
+    const f = ev.features!;
+    if (this.at < 0) this.at = f.index('ofi_5');
+    const depth = (ev.bidDepth + ev.askDepth) / 2;
+    return depth > 0 ? f.at(this.at) / depth : 0;
+  }
+  reset(): void {}
 }
 
 /** Reads the next event of the data it was given: the price of the first event after now, minus the mid. */
@@ -92,31 +106,63 @@ describe('Gate B on a real TAIFEX day', requireData(), () => {
 
   test('an honest alpha passes the look-ahead and determinism checks', () => {
     const ctx = ctxOf(() => createAlpha(LeanAlpha));
-    const la = lookAheadCheck(ctx);
+    const { look_ahead: la, determinism } = signalChecks(ctx);
     assert.equal(la.passed, true, JSON.stringify(la));
-    assert.equal((la.cuts as unknown[]).length, 3);
-    assert.equal(determinismCheck(ctx).passed, true);
+    const cuts = la.cuts as { cut_event: number; rows: number }[];
+    assert.equal(cuts.length, 3);
+    // Each cut's alpha saw the events before its cut: as many rows as the reference has there.
+    const full = ctx.signals();
+    for (const c of cuts) {
+      assert.ok(c.rows > 0 && c.rows < full.n, `cut at ${c.cut_event}`);
+      assert.ok(full.source[c.rows - 1] < c.cut_event && full.source[c.rows] >= c.cut_event);
+    }
+    assert.equal(determinism.passed, true);
+    assert.equal(determinism.rows, full.n);
+  });
+
+  test('one pass with a limit per alpha gives each alpha what it gives alone on the cut data', () => {
+    // The checks feed every instance in one pass of the book and features; this is what makes that
+    // the same as running each on its own copy of the data cut at its message end.
+    let cut = Math.floor(columns.n * 0.37);
+    while ((columns.flags[cut - 1] & EV_LAST) === 0) cut--;
+    const [whole, part] = computeSignals(
+      [createAlpha(DepthOfiAlpha), createAlpha(DepthOfiAlpha)],
+      columns,
+      symbol,
+      [columns.n, cut],
+    );
+    const alone = computeSignals([createAlpha(DepthOfiAlpha)], truncateColumns(columns, cut), symbol)[0];
+    assert.ok(alone.n > 1000 && alone.n < whole.n);
+    assert.equal(part.n, alone.n);
+    assert.deepEqual(part.exchTs, alone.exchTs);
+    assert.deepEqual(part.source, alone.source);
+    assert.deepEqual(part.signal, alone.signal);
+    assert.deepEqual(part.mid, alone.mid);
+    assert.ok(
+      part.signal.some((v) => v !== 0),
+      'the features reached the alpha',
+    );
   });
 
   test('an alpha that reads the next event fails the look-ahead check', () => {
     PeekAlpha.data = columns;
     const ctx = ctxOf(() => createAlpha(PeekAlpha));
-    const la = lookAheadCheck(ctx, (data) => {
+    const checks = signalChecks(ctx, (data) => {
       PeekAlpha.data = data;
       return createAlpha(PeekAlpha);
     });
+    const la = checks.look_ahead;
     assert.equal(la.passed, false);
     const cuts = la.cuts as { cut_event: number; difference: { row: number } | null }[];
     // At every cut its last signals before the cut changed: it had read past them.
     for (const c of cuts) assert.notEqual(c.difference, null, `cut at ${c.cut_event}`);
     // It is deterministic: only the look-ahead check catches it.
-    PeekAlpha.data = columns;
-    assert.equal(determinismCheck(ctx).passed, true);
+    assert.equal(checks.determinism.passed, true);
   });
 
   test('alphas with shared or unseeded random state fail the determinism check', () => {
     for (const cls of [SharedStateAlpha, RandomAlpha]) {
-      const d = determinismCheck(ctxOf(() => createAlpha(cls)));
+      const d = signalChecks(ctxOf(() => createAlpha(cls))).determinism;
       assert.equal(d.passed, false, cls.name);
       assert.equal((d.difference as { row: number }).row, 0, cls.name);
     }

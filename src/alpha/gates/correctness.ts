@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Rng } from '../../core/rng.ts';
 import { EV_LAST, type EventColumns } from '../../venues/replay/event-columns.ts';
 import type { Alpha } from '../sdk.ts';
@@ -32,29 +33,43 @@ export class CorrectnessGate implements Gate<ValidationContext> {
   readonly name = 'Gate B';
   readonly reportFile = 'correctness_report.json';
 
+  /**
+   * `tests`: the alpha's test run when the caller started it already (runAlphaTests, e.g. while
+   * the data loads); else run() starts it.
+   */
+  constructor(private readonly tests: Promise<AlphaTestsResult> | null = null) {}
+
   async run(ctx: ValidationContext): Promise<GateResult> {
     const cfg = ctx.config;
     // The child process works while this one checks the signals.
     const tests = cfg.skipGateBTests
       ? Promise.resolve({ skipped: true, reason: 'skip_gate_b_tests=true', passed: true })
-      : runAlphaTests(ctx.root, ctx.entry.dir, cfg.testTimeoutS);
-    const lookAhead = lookAheadCheck(ctx);
-    const determinism = determinismCheck(ctx);
+      : (this.tests ?? runAlphaTests(ctx.root, ctx.entry.dir, cfg.testTimeoutS));
+    const { look_ahead, determinism } = signalChecks(ctx);
     const t = await tests;
     return {
       gate: this.name,
-      passed: t.passed && lookAhead.passed && determinism.passed,
-      details: { tests: t, look_ahead: lookAhead, determinism },
+      passed: t.passed && look_ahead.passed && determinism.passed,
+      details: { tests: t, look_ahead, determinism },
     };
   }
 }
 
-/** Runs the alpha's tests with node:test in a child process (cwd: the project root). */
+/** What the alpha's test run found (Gate B's `tests` entry). */
+export type AlphaTestsResult = Record<string, unknown> & { passed: boolean };
+
+/**
+ * Runs the alpha's tests (`tests/*.test.ts`, in name order) with node:test in one child process
+ * (cwd: the project root; see alpha-tests-main.ts) and reads its TAP: they pass when the process
+ * exits 0 after its summary, at least one test ran and none failed or was cancelled. `signal`
+ * kills the child (the validation stopped); `timeoutS` too, as a failure.
+ */
 export function runAlphaTests(
   root: string,
   dir: string,
   timeoutS: number,
-): Promise<Record<string, unknown> & { passed: boolean }> {
+  signal?: AbortSignal,
+): Promise<AlphaTestsResult> {
   const testDir = path.join(dir, 'tests');
   if (!existsSync(testDir))
     return Promise.resolve({ passed: false, error: `no tests folder: ${path.relative(root, testDir)}` });
@@ -64,27 +79,27 @@ export function runAlphaTests(
     .map((f) => path.relative(root, path.join(testDir, f)));
   if (files.length === 0)
     return Promise.resolve({ passed: false, error: `no *.test.ts file in ${path.relative(root, testDir)}` });
-  const register = new URL(FROM_SOURCE ? '../test-register.ts' : '../test-register.js', import.meta.url).href;
+  const main = new URL(FROM_SOURCE ? './alpha-tests-main.ts' : './alpha-tests-main.js', import.meta.url).href;
   const args = [
     ...(FROM_SOURCE ? ['--import', import.meta.resolve('tsx')] : []),
-    '--import',
-    register,
-    '--test',
-    '--test-concurrency=1',
+    '--test-reporter=tap',
+    fileURLToPath(main),
     ...files,
   ];
-  const command = ['node', ...args.map((a) => (a.startsWith('file:') ? path.basename(a) : a))].join(' ');
+  const command = ['node', ...args.map((a) => (/^(file:|\/)/.test(a) ? path.basename(a) : a))].join(' ');
   return new Promise((resolve) => {
     // Without NODE_TEST_CONTEXT: inherited from a parent test run it turns the child into that run's
     // reporter (its failures then exit 0).
     const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+    const started = performance.now();
     const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    // Top-level TAP results, read as they come (the tail alone may not hold them).
+    // Top-level TAP results and the summary, read as they come (the tail alone may not hold them).
     let line = '';
     const failed: string[] = [];
     let okCount = 0;
+    const summary: Record<string, number> = {};
     child.stdout.on('data', (b: Buffer) => {
       const text = b.toString();
       out = (out + text).slice(-8000);
@@ -92,29 +107,54 @@ export function runAlphaTests(
       line = lines.pop() ?? '';
       for (const l of lines) {
         const m = /^(not ok|ok) \d+ - (.*)$/.exec(l);
-        if (m === null) continue;
-        if (m[1] === 'ok') okCount++;
-        else failed.push(m[2]);
+        if (m !== null) {
+          if (m[1] === 'ok') okCount++;
+          else failed.push(m[2]);
+          continue;
+        }
+        const s = /^# (tests|pass|fail|cancelled) (\d+)$/.exec(l);
+        if (s !== null) summary[s[1]] = Number(s[2]);
       }
     });
     child.stderr.on('data', (b: Buffer) => {
       err = (err + b.toString()).slice(-4000);
     });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
+    let stopped: string | null = null;
+    const kill = (why: string) => {
+      stopped ??= why;
       child.kill('SIGKILL');
-    }, timeoutS * 1000);
+    };
+    const timer = setTimeout(() => kill(`timeout after ${timeoutS} s`), timeoutS * 1000);
+    const onAbort = () => kill('validation stopped');
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    let spawnError: Error | null = null;
+    child.on('error', (e) => {
+      spawnError = e;
+    });
     child.on('close', (code) => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      const ran = summary.tests ?? 0;
+      const error =
+        stopped ??
+        (spawnError === null ? null : `cannot run node: ${(spawnError as Error).message}`) ??
+        (summary.tests === undefined
+          ? code === 0
+            ? 'no test reported (none defined, or the process exited before its report)'
+            : 'the test process ended before its summary'
+          : ran === 0
+            ? 'no test reported (none defined, or the process exited before its report)'
+            : null);
       resolve({
-        passed: !timedOut && code === 0,
+        passed: error === null && code === 0 && failed.length === 0 && !summary.fail && !summary.cancelled,
         command,
         files,
         returncode: code,
         tests_passed: okCount,
         failed_tests: failed,
-        ...(timedOut ? { error: `timeout after ${timeoutS} s` } : {}),
+        ...(error === null ? {} : { error }),
+        elapsed_s: Math.round(performance.now() - started) / 1000,
         stdout_tail: out.slice(-4000),
         stderr_tail: err.slice(-2000),
       });
@@ -122,16 +162,26 @@ export function runAlphaTests(
   });
 }
 
+/** Gate B's checks on the data (see signalChecks). */
+export interface SignalChecks {
+  look_ahead: { passed: boolean } & Record<string, unknown>;
+  determinism: { passed: boolean } & Record<string, unknown>;
+}
+
 /**
- * Look-ahead check: cuts the data at seeded random message ends (a copy that ends there: nothing
- * after the cut is reachable); a fresh alpha's signal at every event before a cut must not change.
- * `build` makes the alpha for the data it will run on (the alphas of a project ignore it; a test's
- * alpha that reads the data itself sees the cut data).
+ * Gate B's checks on the data, against the research signals (ctx.signals(), computed alone):
+ * - look-ahead: the data cut at `lookaheadCuts` seeded random message ends; a fresh alpha fed the
+ *   events before a cut must give the same signal at every one of them;
+ * - determinism: two fresh instances fed the same events in lockstep give the same signals.
+ * Every instance of both checks runs in one pass of the book and the feature kernels over the data,
+ * each alpha fed only its own events (those before its cut). `build` makes an alpha for the data it
+ * runs on: a copy that ends at the cut, so an alpha that reads its data cannot see past it (the
+ * alphas of a project never see the data: without `build`, ctx.newAlpha() and no copies).
  */
-export function lookAheadCheck(
+export function signalChecks(
   ctx: Pick<ValidationContext, 'columns' | 'symbol' | 'config' | 'signals' | 'newAlpha'>,
-  build: (data: EventColumns) => Alpha = () => ctx.newAlpha(),
-): { passed: boolean } & Record<string, unknown> {
+  build?: (data: EventColumns) => Alpha,
+): SignalChecks {
   const c = ctx.columns;
   const full = ctx.signals();
   const rng = new Rng(ctx.config.seed);
@@ -141,16 +191,30 @@ export function lookAheadCheck(
     while (cut > 1 && (c.flags[cut - 1] & EV_LAST) === 0) cut--;
     cuts.push(cut);
   }
-  const results = cuts.map((cut) => {
-    const data = truncateColumns(c, cut);
-    const part = computeSignals([build(data)], data, ctx.symbol)[0];
+  const make = (cut: number) =>
+    build === undefined ? ctx.newAlpha() : build(cut === c.n ? c : truncateColumns(c, cut));
+  const [a, b, ...parts] = computeSignals([make(c.n), make(c.n), ...cuts.map(make)], c, ctx.symbol, [
+    c.n,
+    c.n,
+    ...cuts,
+  ]);
+  const results = cuts.map((cut, k) => {
+    const part = parts[k];
     // The rows before the cut: those whose source event is before it.
     let rows = 0;
     while (rows < full.n && full.source[rows] < cut) rows++;
     const diff = firstDifference(full, part, Math.max(rows, part.n));
     return { cut_event: cut, cut_exch_ts: c.epoch.toIso(c.exchTs[cut - 1]), rows: part.n, difference: diff };
   });
-  return { passed: results.every((r) => r.difference === null), seed: ctx.config.seed, cuts: results };
+  const diff = firstDifference(a, b, Math.max(a.n, b.n));
+  return {
+    look_ahead: {
+      passed: results.every((r) => r.difference === null),
+      seed: ctx.config.seed,
+      cuts: results,
+    },
+    determinism: { passed: diff === null, rows: a.n, difference: diff },
+  };
 }
 
 /** The first `n` events of `c`, in arrays that end there. */
@@ -166,15 +230,6 @@ export function truncateColumns(c: EventColumns, n: number): EventColumns {
     qty: c.qty.slice(0, n),
     flags: c.flags.slice(0, n),
   };
-}
-
-/** Determinism check: two instances in lockstep over the same events. */
-export function determinismCheck(
-  ctx: Pick<ValidationContext, 'columns' | 'symbol' | 'newAlpha'>,
-): { passed: boolean } & Record<string, unknown> {
-  const [a, b] = computeSignals([ctx.newAlpha(), ctx.newAlpha()], ctx.columns, ctx.symbol);
-  const diff = firstDifference(a, b, Math.max(a.n, b.n));
-  return { passed: diff === null, rows: a.n, difference: diff };
 }
 
 /** First row < n where the two series differ (a missing row counts as a difference). */
