@@ -16,6 +16,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { loadProject } from '../src/config/project.ts';
 import type { LobStats } from '../src/contracts/market.ts';
+import type { VenueHandlers } from '../src/contracts/venue.ts';
 import { RealClock } from '../src/core/clock.ts';
 import { LatencyHistogram } from '../src/core/histogram.ts';
 import { createLogger } from '../src/core/logger.ts';
@@ -26,7 +27,7 @@ import { TradingSystem } from '../src/services/trading-system.ts';
 import { Strategy, type StrategyContext } from '../src/strategy/sdk.ts';
 import { BinanceVenue } from '../src/venues/binance/binance-venue.ts';
 import { FakeBinance } from '../test/venues/binance/fake-binance.ts';
-import { API_KEY, API_SECRET } from '../test/venues/binance/harness.ts';
+import { API_KEY, API_SECRET, harness, until } from '../test/venues/binance/harness.ts';
 
 /**
  * The recording's 60,000 lines (240 s of BTCUSDT-PERP, ~250 frames/s) paced 10x: 2,500 frames/s,
@@ -220,5 +221,76 @@ export async function benchBinance(root: string, dataDir: string): Promise<Binan
     delete process.env.HFT_BINANCE_USDM_API_SECRET;
     await fake.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface DeadStreamBench {
+  stale_ms: number;
+  /** Last frame received -> venue not ready, the stream silent with its connection open. */
+  silent_ms: number[];
+  /** Connection dropped by the server -> venue not ready. */
+  dropped_ms: number[];
+  /** After a drop: not ready -> ready again (reconnected, book rebuilt from a fresh snapshot). */
+  resync_ms: number[];
+}
+
+/**
+ * Dead and silent streams against the fake at the recording's own rate, the shipped live.stale_ms:
+ * the fake stalls its stream (connection open) or drops the connection, three times each.
+ */
+export async function benchDeadStream(root: string): Promise<DeadStreamBench> {
+  const { settings } = loadProject({ root, env: 'test', envVars: {}, overrides: [] });
+  const stale = settings.live.stale_ms;
+  const h = await harness(
+    { maxLines: 60_000, speed: 1 },
+    {
+      stale_ms: stale,
+      reconnect_min_ms: settings.live.reconnect_min_ms,
+      reconnect_max_ms: settings.live.reconnect_max_ms,
+    },
+  );
+  const out: DeadStreamBench = { stale_ms: stale, silent_ms: [], dropped_ms: [], resync_ms: [] };
+  try {
+    let lastFrame = 0;
+    let notReadyAt = 0;
+    const onFrame = h.venue.onFrame.bind(h.venue);
+    h.venue.onFrame = (raw: Buffer | string) => {
+      lastFrame = performance.now();
+      onFrame(raw);
+    };
+    const hs = (h.venue as unknown as { handlers: VenueHandlers }).handlers;
+    const prev = hs.onVenueState!;
+    let readyAt = 0;
+    hs.onVenueState = (ready, reason) => {
+      if (ready) readyAt = performance.now();
+      else notReadyAt = performance.now();
+      prev(ready, reason);
+    };
+    await h.venue.open();
+    const ready = () => h.states.length === 0 || h.states.at(-1)![0];
+    for (let k = 0; k < 3; k++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      await until(ready, 60_000, 'ready');
+      const n = h.states.length;
+      notReadyAt = 0;
+      h.fake.stall(stale + 2000);
+      await until(() => h.states.length > n, 60_000, 'silence seen');
+      out.silent_ms.push(Math.round(notReadyAt - lastFrame));
+      await until(() => h.states.length > n + 1 && ready(), 60_000, 'resynced');
+    }
+    for (let k = 0; k < 3; k++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const n = h.states.length;
+      notReadyAt = 0;
+      const t0 = performance.now();
+      h.fake.dropMarket();
+      await until(() => h.states.length > n, 60_000, 'drop seen');
+      out.dropped_ms.push(Math.round((notReadyAt - t0) * 10) / 10);
+      await until(() => h.states.length > n + 1 && ready(), 60_000, 'resynced');
+      out.resync_ms.push(Math.round(readyAt - notReadyAt));
+    }
+    return out;
+  } finally {
+    await h.close();
   }
 }

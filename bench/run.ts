@@ -11,7 +11,7 @@
  *   8. alpha validation wall time: hft alpha validate ofi_mc on one TAIFEX day (bench/alpha.ts)
  *   9. reading the real data files, checks included (bench/readers.ts)
  * 10. the Binance live adapter against the fake on loopback: depth frame per level, frame -> intent
- *     latency beside the sim loop's (bench/binance.ts)
+ *     latency beside the sim loop's, a silent or dropped stream seen and resynced (bench/binance.ts)
  *  10. the L3 (order-level) book on CME ESH4 MBO records (bench/l3.ts)
  * Prints a table, then one JSON line (prefix "BENCH_JSON ") with every figure.
  */
@@ -27,7 +27,7 @@ import { EV_LAST } from '../src/venues/replay/event-columns.ts';
 import { readTaifex } from '../src/venues/replay/read-taifex.ts';
 import { benchAlphaValidate } from './alpha.ts';
 import { benchBacktest } from './backtest.ts';
-import { benchBinance } from './binance.ts';
+import { benchBinance, benchDeadStream } from './binance.ts';
 import { benchRisk, benchStrategies } from './decision.ts';
 import { benchFeatures } from './features.ts';
 import { benchInProcessGateway, benchNatsGateway } from './gateway.ts';
@@ -235,5 +235,15 @@ row(
 row(
   `binance live: frame -> order request at the fake (n=${bn.frame_to_order_at_venue_us.count})`,
   `p50 ${bn.frame_to_order_at_venue_us.p50} us   p99 ${bn.frame_to_order_at_venue_us.p99} us`,
+);
+const dead = await benchDeadStream(root);
+results.binance_dead_stream = dead;
+row(
+  `binance live: silent stream seen (stale_ms ${dead.stale_ms})`,
+  `${dead.silent_ms.join(' / ')} ms after its last frame`,
+);
+row(
+  'binance live: dropped connection seen / resynced',
+  `${dead.dropped_ms.join(' / ')} ms / ${dead.resync_ms.join(' / ')} ms (reconnect backoff + fresh snapshot)`,
 );
 process.stdout.write(`BENCH_JSON ${JSON.stringify(results)}\n`);

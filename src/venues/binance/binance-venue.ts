@@ -22,7 +22,7 @@ import type {
   LiveVenueContext,
   VenuePosition,
 } from '../live/live-venue.ts';
-import { StreamWatchdog } from '../live/stream-watchdog.ts';
+import { checkEveryMs, StreamWatchdog } from '../live/stream-watchdog.ts';
 import { WindowLimit } from '../live/window-limit.ts';
 import { registerLiveVenue } from '../registry.ts';
 import { parseScaledDecimal } from '../replay/scaled-decimal.ts';
@@ -228,7 +228,7 @@ export class BinanceVenue implements LiveVenue {
     this.connectMarket();
     const keys = this.ctx.credentials !== null;
     if (keys) await this.connectUser();
-    this.timer(() => this.watchdog.check(Date.now()), Math.max(50, this.ctx.settings.stale_ms / 4));
+    this.timer(() => this.watchdog.check(Date.now()), checkEveryMs(this.ctx.settings.stale_ms));
     let timeout: NodeJS.Timeout | undefined;
     await Promise.race([
       synced,

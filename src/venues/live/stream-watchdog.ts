@@ -1,8 +1,15 @@
 /**
+ * How often a venue runs `check` for a limit of `staleMs`: a tenth of it (at least 50 ms), so a
+ * silent stream is seen within 1.1 x staleMs (the 2.5 s default: within 2.75 s; `npm run bench`
+ * measures it). A closed socket is reported by the socket at once.
+ */
+export function checkEveryMs(staleMs: number): number {
+  return Math.max(50, Math.floor(staleMs / 10));
+}
+
+/**
  * Heartbeat/staleness per stream: each stream notes the (wall) time of its last frame; `check`
  * declares a stream dead when it has been silent for longer than its limit, once per silence.
- * Checked every `staleMs / 4` by the venue's timer, a silent stream is seen within 1.25 x staleMs
- * (3 s default limit: within 3.75 s at worst; a closed socket is reported by the socket at once).
  * Time is injected (ms): tests drive `check` directly.
  */
 export class StreamWatchdog {
@@ -47,7 +54,7 @@ export class StreamWatchdog {
     }
   }
 
-  /** Smallest limit, ms (the check period is a quarter of it). */
+  /** Smallest limit, ms (the check period is `checkEveryMs` of it). */
   get minLimitMs(): number {
     return this.limit.length === 0 ? 0 : Math.min(...this.limit);
   }

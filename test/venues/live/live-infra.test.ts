@@ -7,7 +7,7 @@ import { inspect } from 'node:util';
 import { Rng } from '../../../src/core/rng.ts';
 import { Backoff } from '../../../src/venues/live/backoff.ts';
 import { credentialEnvName, loadCredentials, Secret } from '../../../src/venues/live/credentials.ts';
-import { StreamWatchdog } from '../../../src/venues/live/stream-watchdog.ts';
+import { checkEveryMs, StreamWatchdog } from '../../../src/venues/live/stream-watchdog.ts';
 import { WindowLimit } from '../../../src/venues/live/window-limit.ts';
 import { liveVenue } from '../../../src/venues/registry.ts';
 
@@ -49,24 +49,26 @@ test('credentials: environment first, then a file outside the project; never pri
   assert.ok(new Secret('x') instanceof Secret);
 });
 
-test('watchdog: a silent stream is reported once, within its limit plus one check period', () => {
+test('watchdog: a silent stream is reported once, within its limit plus one check period (a tenth of it)', () => {
   const seen: string[] = [];
   const w = new StreamWatchdog((s, ms) => seen.push(`${s}:${ms}`));
-  const depth = w.add('depth', 3000, 0);
+  const depth = w.add('depth', 2500, 0);
   const user = w.add('user', 10_000, 0);
+  const every = checkEveryMs(w.minLimitMs);
+  assert.equal(every, 250);
   for (let t = 0; t <= 2000; t += 500) w.beat(depth, t);
-  // Checked every limit/4 (750 ms): silence past 3000 ms is seen by 2000 + 3000 + 750.
-  for (let t = 0; t <= 5750; t += 750) w.check(t);
-  assert.deepEqual(seen, ['depth:3250']);
+  // Silence past 2500 ms after the beat at 2000 is seen by the first check after 4500: 4750.
+  for (let t = 0; t <= 4750; t += every) w.check(t);
+  assert.deepEqual(seen, ['depth:2750']);
   w.check(6000);
   assert.equal(w.stale, 1, 'reported once per silence');
   w.beat(depth, 6100);
-  w.check(9200);
-  assert.deepEqual(seen, ['depth:3250', 'depth:3100']);
+  w.check(8700);
+  assert.deepEqual(seen, ['depth:2750', 'depth:2600']);
   w.beat(user, 9000);
   w.check(18_000);
   assert.equal(seen.length, 2);
-  assert.equal(w.minLimitMs, 3000);
+  assert.equal(checkEveryMs(300), 50, 'never more often than every 50 ms');
 });
 
 test('backoff: doubling with jitter inside [d/2, d], capped, reset', () => {
