@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { SampleLog } from '../backtest/sample-log.ts';
 import type { LobStats, TradeEvent } from '../contracts/market.ts';
+import type { ExecReport } from '../contracts/orders.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
 import { NS_PER_MS } from '../core/clock.ts';
 import { UserError } from '../core/errors.ts';
 import { Strategy, type StrategyClass, type StrategyContext } from '../strategy/sdk.ts';
 import { AlphaFeed } from './alpha-feed.ts';
+import { AlphaMonitor, type AlphaRunReport } from './alpha-monitor.ts';
 import { SignalToPosition } from './position-map.ts';
 import { type AlphaEntry, buildAlpha, findAlpha } from './registry.ts';
 import type { Alpha } from './sdk.ts';
@@ -26,6 +28,23 @@ export const alphaStrategyParams = z.strictObject({
   min_interval_ms: z.number().min(0).default(250),
   /** The alpha's own parameters (its schema's defaults for the rest). */
   alpha_params: z.record(z.string(), z.unknown()).default({}),
+  /**
+   * trade: orders go to the venue; shadow: they pass the gateway, risk and the order adapter and
+   * are answered by the shadow venue with the prices they would have got — none leaves (Gate E).
+   */
+  mode: z.enum(['trade', 'shadow']).default('trade'),
+  /** Capital for the drawdown contribution (currency); 0 = notional of max_position at the first mid. */
+  capital: z.number().min(0).default(0),
+  /** Live guardrails (a canary): the first breach rolls the alpha back in the running process. */
+  guardrails: z
+    .strictObject({
+      max_live_slippage_bps: z.number().min(0),
+      max_live_drawdown_contribution: z.number().min(0),
+      max_execution_error_rate: z.number().min(0),
+      min_orders: z.number().int().min(1).default(20),
+    })
+    .nullable()
+    .default(null),
 });
 export type AlphaStrategyParams = z.output<typeof alphaStrategyParams>;
 
@@ -35,6 +54,8 @@ export interface AlphaStrategyOptions {
   recordSignals?: boolean;
   /** Called with each instance the runtime builds. */
   onCreate?: (s: AlphaStrategy) => void;
+  /** A guardrail was breached and the alpha rolled back (weight 0, its orders cancelled): YAML, audit. */
+  onRollback?: (s: AlphaStrategy, reason: string, report: AlphaRunReport) => void;
 }
 
 /**
@@ -48,11 +69,14 @@ export abstract class AlphaStrategy extends Strategy.withParams(alphaStrategyPar
   /** (exchTs, signal) per event when recording (see AlphaStrategyOptions). */
   readonly signals: SampleLog | null;
   private feed: AlphaFeed | null = null;
-  private readonly map: SignalToPosition;
+  private map: SignalToPosition;
   private readonly sym: SymbolSpec;
   private lastSend = Number.NEGATIVE_INFINITY;
   /** A cancel of the working maker order was asked for. */
   private canceling = 0;
+  /** What the run measured of this alpha (its report in the run summary). */
+  readonly monitor: AlphaMonitor;
+  private readonly onRollback: AlphaStrategyOptions['onRollback'];
 
   constructor(
     id: string,
@@ -69,6 +93,8 @@ export abstract class AlphaStrategy extends Strategy.withParams(alphaStrategyPar
     const lots = Math.floor(params.max_position * params.weight);
     this.map = new SignalToPosition(params.threshold, lots * this.sym.lotSize, params.hold_ms * NS_PER_MS);
     this.signals = opts.recordSignals === true ? new SampleLog(2) : null;
+    this.monitor = new AlphaMonitor(entry.id, this.sym, params.mode, params.weight, params.capital, lots);
+    this.onRollback = opts.onRollback;
     opts.onCreate?.(this);
   }
 
@@ -86,13 +112,55 @@ export abstract class AlphaStrategy extends Strategy.withParams(alphaStrategyPar
   override onBook(ctx: StrategyContext, st: LobStats): void {
     const s = this.feed!.book(st);
     this.record(st.exchTs, s);
+    this.monitor.onEvent(st.exchTs, s, st);
+    if (this.params.guardrails !== null && this.monitor.rolledBack === null) this.guard(ctx);
     this.act(ctx, s, st);
   }
 
   override onTrade(ctx: StrategyContext, t: TradeEvent): void {
     const s = this.feed!.trade(t.exchTs, t.localTs, t.price, t.qty, t.aggressor);
     this.record(t.exchTs, s);
-    this.act(ctx, s, ctx.stats(t.symbolId));
+    const st = ctx.stats(t.symbolId);
+    this.monitor.onEvent(t.exchTs, s, st);
+    this.act(ctx, s, st);
+  }
+
+  override onOrderUpdate(ctx: StrategyContext, r: ExecReport): void {
+    this.monitor.onReport(r);
+    if (this.params.guardrails !== null && this.monitor.rolledBack === null) this.guard(ctx);
+  }
+
+  override report(): AlphaRunReport {
+    return this.monitor.report();
+  }
+
+  /** The weight now (0 after a rollback). */
+  get weight(): number {
+    return this.monitor.weight;
+  }
+
+  /**
+   * Rolls the alpha back at once: weight 0 (the mapping's target is flat from now on, so the
+   * position is unwound through risk like any order), its working orders cancelled, an error line
+   * (not StormGuard's: the rest of the system trades on), and the owner told (YAML, audit, metric).
+   */
+  rollback(ctx: StrategyContext, reason: string): void {
+    if (this.monitor.rolledBack !== null) return;
+    this.monitor.rolledBack = { reason, at: ctx.now() };
+    this.monitor.weight = 0;
+    this.map = new SignalToPosition(this.params.threshold, 0, this.params.hold_ms * NS_PER_MS);
+    let cancelled = 0;
+    for (const o of ctx.openOrders()) if (ctx.cancel(o.orderId)) cancelled++;
+    ctx.log.error(
+      { alpha: this.monitor.alphaId, reason, cancelled, position: ctx.position(this.sym.id) },
+      'canary rolled back: weight 0, orders cancelled',
+    );
+    this.onRollback?.(this, reason, this.monitor.report(false));
+  }
+
+  private guard(ctx: StrategyContext): void {
+    const why = this.monitor.breach(this.params.guardrails!);
+    if (why !== null) this.rollback(ctx, why);
   }
 
   private record(ts: number, s: number): void {
@@ -120,9 +188,11 @@ export abstract class AlphaStrategy extends Strategy.withParams(alphaStrategyPar
     // Under reduce-only risk refuses what grows the position: do not ask.
     if (ctx.reduceOnly() && Math.abs(ctx.position(id) + diff) > Math.abs(ctx.position(id))) return;
     this.lastSend = now;
-    if (this.params.execution === 'taker')
-      ctx.place(id, side, side === 1 ? st.bestAsk : st.bestBid, Math.abs(diff), 'IOC');
-    else ctx.place(id, side, side === 1 ? st.bestBid : st.bestAsk, Math.abs(diff), 'GTC');
+    const oid =
+      this.params.execution === 'taker'
+        ? ctx.place(id, side, side === 1 ? st.bestAsk : st.bestBid, Math.abs(diff), 'IOC')
+        : ctx.place(id, side, side === 1 ? st.bestBid : st.bestAsk, Math.abs(diff), 'GTC');
+    this.monitor.onPlace(oid, st.mid);
   }
 
   /** The working maker order: cancel it when it no longer joins the near touch on the wanted side. */

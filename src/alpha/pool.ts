@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
-import { type ExperimentLedger, readSeries } from './ledger.ts';
+import { type ExperimentLedger, type RunMeta, readSeries } from './ledger.ts';
 import { pearson } from './stats.ts';
 
 /**
@@ -52,28 +52,32 @@ export const DEFAULT_MAX_GAP_S = 60;
  * alpha-id order. An alpha whose newest run has no signals is left out (as the original did).
  */
 export function loadPoolSeries(ledger: ExperimentLedger, ids?: readonly string[]): PoolSeries[] {
-  const newest = new Map<string, ReturnType<ExperimentLedger['list']>[number]>();
+  const newest = new Map<string, RunMeta>();
   for (const r of ledger.list()) if (!newest.has(r.alpha_id)) newest.set(r.alpha_id, r);
   const out: PoolSeries[] = [];
   for (const id of [...newest.keys()].sort()) {
     if (ids !== undefined && !ids.includes(id)) continue;
-    const run = newest.get(id)!;
-    if (run.signals_path === null || !existsSync(run.signals_path)) continue;
-    const s = readSeries(run.signals_path, ['signal', 'mid']);
-    const epoch = s.epoch;
-    const sec = new Float64Array(s.rows);
-    for (let i = 0; i < s.rows; i++)
-      sec[i] =
-        epoch === undefined ? Math.round(s.ts[i] / 1e9) : Number(epoch.toAbs(s.ts[i]) / 1_000_000_000n);
-    out.push({
-      alphaId: id,
-      runId: run.run_id,
-      sec,
-      signal: s.columns.get('signal') ?? new Float64Array(s.rows),
-      mid: s.columns.get('mid') ?? new Float64Array(s.rows),
-    });
+    const s = seriesOfRun(newest.get(id)!);
+    if (s !== null) out.push(s);
   }
   return out;
+}
+
+/** The recorded signal of one ledger run (null when it has none). */
+export function seriesOfRun(run: RunMeta): PoolSeries | null {
+  if (run.signals_path === null || !existsSync(run.signals_path)) return null;
+  const s = readSeries(run.signals_path, ['signal', 'mid']);
+  const epoch = s.epoch;
+  const sec = new Float64Array(s.rows);
+  for (let i = 0; i < s.rows; i++)
+    sec[i] = epoch === undefined ? Math.round(s.ts[i] / 1e9) : Number(epoch.toAbs(s.ts[i]) / 1_000_000_000n);
+  return {
+    alphaId: run.alpha_id,
+    runId: run.run_id,
+    sec,
+    signal: s.columns.get('signal') ?? new Float64Array(s.rows),
+    mid: s.columns.get('mid') ?? new Float64Array(s.rows),
+  };
 }
 
 /** Joins series on the seconds all of them have (exchange time), with the market's forward returns. */

@@ -17,6 +17,7 @@ import { createLogger } from '../core/logger.ts';
 import { sinkTarget } from '../recorder/config.ts';
 import type { QueueFunc } from '../venues/sim/queue-model.ts';
 import { registerAlphaPool } from './alpha-pool.ts';
+import { registerAlphaPromo } from './alpha-promo.ts';
 import { loadAll } from './context.ts';
 import { cliPath, collect, configOptions } from './options.ts';
 
@@ -320,6 +321,7 @@ export function registerAlpha(alpha: Command): void {
     emit({ metric: flags.metric, runs, count: runs.length }, flags.out);
   });
   registerAlphaPool(alpha);
+  registerAlphaPromo(alpha);
 }
 
 /** The report's pool heatmap: the newest signals of every alpha in the ledger (none with fewer than 2). */

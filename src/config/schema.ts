@@ -330,6 +330,31 @@ export const settingsSchema = z.strictObject({
       seed: z.number().int(),
       test_timeout_s: z.number().positive(),
     }),
+    /** hft alpha promote (Gates D-E), promotion files and the canary's live guardrails. */
+    promotion: z.strictObject({
+      promotions_dir: z.string().min(1),
+      min_sharpe_oos: z.number(),
+      max_abs_drawdown: nonNegative,
+      max_turnover: nonNegative,
+      max_correlation: z.number().min(0).max(1),
+      min_uplift: z.number(),
+      pool_method: z.enum(['equal_weight', 'ic_weighted', 'mean_variance', 'ridge']),
+      min_shadow_sessions: z.number().int().nonnegative(),
+      max_drift_psi: nonNegative,
+      max_drift_alerts: z.number().int().nonnegative(),
+      max_execution_reject_rate: z.number().min(0).max(1),
+      expiry_days: positiveInt,
+      max_live_slippage_bps: nonNegative,
+      max_live_drawdown_contribution: nonNegative,
+      max_execution_error_rate: z.number().min(0).max(1),
+      min_orders: positiveInt,
+    }),
+    /** hft alpha canary evaluate: escalation and graduation. */
+    canary: z.strictObject({
+      escalation_sessions: positiveInt,
+      sharpe_ratio: nonNegative,
+      tiers: z.array(z.number().gt(0).max(1)).min(1),
+    }),
   }),
 });
 

@@ -70,6 +70,8 @@ export interface RunSummary {
   };
   bus: { published: number; dropped: number; high_water: number };
   strategy_errors: number;
+  /** What strategies measured of themselves (Strategy.report), by id: an alpha's shadow or canary evidence. */
+  strategy_reports: Record<string, unknown>;
   /** Why orders stopped, if they did: StormGuard, rejections, order adapter, reconciliation. */
   risk: RiskSummary;
 }
@@ -205,6 +207,7 @@ export function buildSummary(sys: TradingSystem, rec: RecorderStats | null, wall
     feed: feedSummary(sys),
     bus: { published: sys.bus.published, dropped: sys.bus.dropped, high_water: sys.bus.highWater },
     strategy_errors: sys.runner.counters.errors,
+    strategy_reports: sys.runner.reports(),
     risk: riskSummary(sys),
   };
 }

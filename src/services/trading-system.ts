@@ -42,6 +42,7 @@ import { SessionGatedVenue } from '../venues/live/session-gate.ts';
 import { liveVenue } from '../venues/registry.ts';
 import { type LoadedReplay, loadReplay } from '../venues/replay/replay-sources.ts';
 import { type ExchangeModel, ReplayVenue, replayStartTs } from '../venues/replay/replay-venue.ts';
+import { ShadowVenue } from '../venues/shadow-venue.ts';
 import { L2Exchange } from '../venues/sim/l2-exchange.ts';
 import { ConstantLatency } from '../venues/sim/latency-model.ts';
 import type { OrderFlowOptions } from '../venues/sim/order-flow-generator.ts';
@@ -232,7 +233,18 @@ export class TradingSystem {
               depthLevels: s.sim.depth_levels,
               generator: generatorOptions(s, symbols),
             });
-    this.venue = opts.wrapVenue ? opts.wrapVenue(venue, this.scheduler) : venue;
+    // Alphas in shadow mode: their orders are answered at the edge with the prices they would have got.
+    const shadowIds = opts.strategies
+      .filter(
+        (sc) =>
+          sc.enabled && (prepared.get(sc.id)?.params as { mode?: string } | undefined)?.mode === 'shadow',
+      )
+      .map((sc) => sc.id);
+    const shadow =
+      shadowIds.length === 0
+        ? null
+        : new ShadowVenue(venue, shadowIds, this.lob, this.scheduler, s.sim.latency.order_us * NS_PER_US);
+    this.venue = opts.wrapVenue ? opts.wrapVenue(shadow ?? venue, this.scheduler) : (shadow ?? venue);
     if (this.venue.postOnly === false)
       opts.log.warn(
         { venue: this.venue.name },
@@ -343,7 +355,8 @@ export class TradingSystem {
           { strategy: id, file: s.strategy_limits_file },
           'limits for a strategy that is not configured',
         );
-    const account = this.live ?? (isVenueAccount(venue) ? venue : null);
+    const base = this.live ?? (isVenueAccount(venue) ? venue : null);
+    const account = shadow === null ? base : shadow.account(base);
     this.reconciler =
       account !== null && s.reconciliation.enabled
         ? new Reconciler(

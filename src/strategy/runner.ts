@@ -252,6 +252,16 @@ export class StrategyRunner {
     return this.contexts.map((c) => ({ id: c.strategy.id, enabled: c.enabled, errors: c.errors }));
   }
 
+  /** The strategies' own reports (Strategy.report) by id, those that have one. */
+  reports(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const c of this.contexts) {
+      const r = c.strategy.report();
+      if (r !== null) out[c.strategy.id] = r;
+    }
+    return out;
+  }
+
   start(): void {
     for (const c of this.contexts) this.guard(c, () => c.strategy.onStart(c));
   }

@@ -92,6 +92,10 @@ export abstract class Strategy<P = unknown> {
   onFill(_ctx: StrategyContext, _report: ExecReport): void {}
   onTimer(_ctx: StrategyContext, _tag: number): void {}
   onStop(_ctx: StrategyContext): void {}
+  /** What the strategy measured of itself, kept in the run summary (strategy_reports); null: nothing. */
+  report(): Record<string, unknown> | object | null {
+    return null;
+  }
 }
 
 /** A strategy class as the loader sees it: built from validated params, with its schema (if any). */
