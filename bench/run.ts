@@ -193,12 +193,15 @@ row(
 // Alpha validation: hft alpha validate ofi_mc on one TAIFEX day, end to end (target < 5 s).
 const ab = await benchAlphaValidate(root, dataDir);
 results.alpha_validate = ab;
-row(
-  `alpha validate ${ab.alpha} on ${ab.file}`,
-  `${ab.wall_s} s wall (${Object.entries(ab.steps_s)
+const alphaRow = (r: typeof ab.built) =>
+  `${r.wall_s} s wall, ${r.cpu_s ?? '-'} s CPU at load ${r.load_avg_1m} (${Object.entries(r.steps_s)
     .map(([k, v]) => `${k} ${v}`)
-    .join(', ')})`,
+    .join(', ')}; Gate B tests process ${r.tests_s ?? '-'} s beside them)`;
+row(
+  `alpha validate ${ab.alpha} on ${ab.file} (built${ab.build === 'temp-build' ? ' for the bench' : ''}, median of ${ab.runs.length})`,
+  alphaRow(ab.built),
 );
+row(`alpha validate ${ab.alpha}, from the sources (tsx)`, alphaRow(ab.sources));
 const nb = await benchNatsGateway();
 results.gateway_nats = nb;
 if (nb === null) row('gateway over NATS', 'skipped: nats-server not installed');
