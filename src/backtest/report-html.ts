@@ -145,7 +145,7 @@ th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
 <h1>Backtest: ${esc(s.strategy.id)} (${esc(s.strategy.class)})</h1>
 <p class="meta">${esc(s.symbols.join(', '))} · ${duration(s.period.data_s)} of data in ${s.sessions.length} session${s.sessions.length === 1 ? '' : 's'} (Taipei time, UTC+8): ${esc(sessions)}<br>
 Data: ${esc(s.data.join(', '))}<br>
-Queue model: ${esc(s.models.queue)} · latency: ${latency} · feed latency ${s.models.feed_latency_us} µs</p>
+Exchange: ${esc(s.models.exchange ?? 'l2')} · queue model: ${esc(s.models.queue)} · latency: ${latency} · feed latency ${s.models.feed_latency_us} µs</p>
 <div class="metrics">${metrics.map(([k, v]) => `<div>${esc(k)}<b>${esc(v)}</b></div>`).join('')}</div>
 <p class="note">Money in ${esc(currency || 'currency units')}. Sharpe and Sortino: equity changes over ${s.ratio_bucket_s} s buckets with market data, annualized with √${grouped(s.periods_per_year, 0)} periods per year.</p>
 <h2>Equity and position</h2>

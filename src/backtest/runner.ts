@@ -13,6 +13,7 @@ import type { StrategyClass } from '../strategy/sdk.ts';
 import type { LoadedReplay } from '../venues/replay/replay-sources.ts';
 import type { ReplayVenue } from '../venues/replay/replay-venue.ts';
 import { L2Exchange } from '../venues/sim/l2-exchange.ts';
+import { L3Exchange } from '../venues/sim/l3-exchange.ts';
 import { ConstantLatency, type LatencyModel, parseLatencyCsv } from '../venues/sim/latency-model.ts';
 import { createQueueModel, type QueueFunc } from '../venues/sim/queue-model.ts';
 import { type BacktestSummary, summarize } from './summary.ts';
@@ -28,6 +29,8 @@ export interface BacktestConfig {
 
 /** Exchange-model choices of a backtest; latencies default to sim.latency (the simulated exchange's). */
 export interface ModelOptions {
+  /** l2 (default): queue position estimated by `queue`; l3: exact FIFO position from L3 data's order ids. */
+  exchange?: 'l2' | 'l3';
   queue: 'risk_averse' | 'prob';
   queueFunc: QueueFunc;
   queueN: number;
@@ -35,7 +38,12 @@ export interface ModelOptions {
   latencyFile?: string;
 }
 
-export const DEFAULT_MODELS: ModelOptions = { queue: 'risk_averse', queueFunc: 'power', queueN: 3 };
+export const DEFAULT_MODELS: ModelOptions = {
+  exchange: 'l2',
+  queue: 'risk_averse',
+  queueFunc: 'power',
+  queueN: 3,
+};
 
 export interface BacktestOptions {
   strategyId: string;
@@ -70,8 +78,8 @@ export interface BacktestResult {
 }
 
 /**
- * Backtest: the whole TradingSystem in simulated time over replayed data, with an L2Exchange
- * answering orders (the same runtime as `hft run sim --feed replay --speed max`), watched by a
+ * Backtest: the whole TradingSystem in simulated time over replayed data, with an L2Exchange (or,
+ * models.exchange 'l3', an L3Exchange on order-level data) answering orders (the same runtime as `hft run sim --feed replay --speed max`), watched by a
  * BacktestTracker. Only the named strategy runs.
  */
 export async function runBacktest(cfg: BacktestConfig, opts: BacktestOptions): Promise<BacktestResult> {
@@ -79,6 +87,18 @@ export async function runBacktest(cfg: BacktestConfig, opts: BacktestOptions): P
   const settings = backtestSettings(cfg.settings, opts.data);
   const latency = latencyModel(settings, cfg.root, opts.models.latencyFile);
   const m = opts.models;
+  let replay = opts.replay;
+  if (m.exchange === 'l3') {
+    replay ??= await loadBacktestData(cfg, opts.data);
+    const l2only = replay.streams
+      .map((st, i) => (st.columns.l3 === undefined ? replay!.sources[i].source : ''))
+      .filter((s) => s !== '');
+    if (l2only.length > 0) {
+      throw new UserError(
+        `--exchange l3 needs order-level data (DBN MBO, LOBSTER); ${l2only.join(', ')} ${l2only.length === 1 ? 'has' : 'have'} price levels only (use --exchange l2)`,
+      );
+    }
+  }
   const sys = await TradingSystem.create({
     settings,
     root: cfg.root,
@@ -91,15 +111,17 @@ export async function runBacktest(cfg: BacktestConfig, opts: BacktestOptions): P
     runKind: 'backtest',
     // A backtest's dead letters belong to its report, not to the live dead-letter directory.
     flushDeadLetters: false,
-    replay: opts.replay,
+    replay,
     guard: opts.guard ?? 'observe',
     exchange: (symbols, scheduler) =>
-      new L2Exchange({
-        symbols,
-        scheduler,
-        latency: latency(scheduler.clock.epoch),
-        queue: createQueueModel(m.queue, m.queueFunc, m.queueN),
-      }),
+      m.exchange === 'l3'
+        ? new L3Exchange({ symbols, scheduler, latency: latency(scheduler.clock.epoch) })
+        : new L2Exchange({
+            symbols,
+            scheduler,
+            latency: latency(scheduler.clock.epoch),
+            queue: createQueueModel(m.queue, m.queueFunc, m.queueN),
+          }),
   });
   if (sys.runner.strategies.length === 0) {
     throw new UserError(

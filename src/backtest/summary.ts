@@ -31,6 +31,8 @@ export interface BacktestSummary {
   data: string[];
   symbols: string[];
   models: {
+    /** Exchange model: l2 (queue estimated by `queue`) or l3 (exact FIFO position; `queue` is then 'l3_fifo'). */
+    exchange: 'l2' | 'l3';
     queue: string;
     latency: { order_us: number; response_us: number } | { file: string };
     feed_latency_us: number;
@@ -129,10 +131,13 @@ export function summarize(x: SummaryInput): BacktestSummary {
     data: x.data,
     symbols: x.symbols.map((s) => s.code),
     models: {
+      exchange: m.exchange ?? 'l2',
       queue:
-        m.queue === 'risk_averse'
-          ? 'risk_averse'
-          : `prob:${m.queueFunc}${m.queueFunc.startsWith('power') ? `:${m.queueN}` : ''}`,
+        m.exchange === 'l3'
+          ? 'l3_fifo'
+          : m.queue === 'risk_averse'
+            ? 'risk_averse'
+            : `prob:${m.queueFunc}${m.queueFunc.startsWith('power') ? `:${m.queueN}` : ''}`,
       latency: m.latencyFile
         ? { file: m.latencyFile }
         : { order_us: lat.order_us, response_us: lat.response_us },

@@ -11,6 +11,7 @@ import type { BacktestSummary } from './summary.ts';
 
 /** Grid keys that choose exchange models rather than strategy parameters or settings. */
 const MODEL_KEYS: Record<string, keyof ModelOptions> = {
+  exchange: 'exchange',
   queue: 'queue',
   queue_func: 'queueFunc',
   queue_n: 'queueN',

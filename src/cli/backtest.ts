@@ -35,6 +35,7 @@ interface ModelFlags extends ConfigFlags, DataFlags {
   strategy: string;
   data: string[];
   out: string;
+  exchange: 'l2' | 'l3';
   queue: 'risk_averse' | 'prob';
   queueFunc: string;
   queueN: string;
@@ -72,7 +73,15 @@ function common(cmd: Command): Command {
         .default('observe'),
     )
     .addOption(
-      new Option('--queue <model>', 'queue-position model of resting orders')
+      new Option(
+        '--exchange <model>',
+        'exchange model: l2 (queue position estimated by --queue) or l3 (exact FIFO position from the order ids of L3 data: DBN MBO, LOBSTER)',
+      )
+        .choices(['l2', 'l3'])
+        .default('l2'),
+    )
+    .addOption(
+      new Option('--queue <model>', 'queue-position model of resting orders (--exchange l2)')
         .choices(['risk_averse', 'prob'])
         .default('risk_averse'),
     )
@@ -130,6 +139,7 @@ function load(flags: ModelFlags, extra: { key: string; value: unknown; label: st
     throw new UserError(`--queue-n expects a positive number, got '${flags.queueN}'`);
   const models: ModelOptions = {
     ...DEFAULT_MODELS,
+    exchange: flags.exchange,
     queue: flags.queue,
     queueFunc: flags.queueFunc as QueueFunc,
     queueN: n,
@@ -140,6 +150,9 @@ function load(flags: ModelFlags, extra: { key: string; value: unknown; label: st
 
 /** Checks model choices that came from a sweep grid (the flags are checked by commander). */
 function checkModels(m: ModelOptions): ModelOptions {
+  if (m.exchange !== undefined && m.exchange !== 'l2' && m.exchange !== 'l3') {
+    throw new UserError(`exchange: expected l2 or l3, got '${String(m.exchange)}'`);
+  }
   if (m.queue !== 'risk_averse' && m.queue !== 'prob') {
     throw new UserError(`queue: expected risk_averse or prob, got '${m.queue}'`);
   }
@@ -215,7 +228,7 @@ export function registerBacktest(bt: Command): void {
     bt
       .command('run')
       .description(
-        'replay data through the trading system against the L2 exchange model; write a report folder',
+        'replay data through the trading system against the L2 (or --exchange l3) exchange model; write a report folder',
       ),
   )
     .option('--param <key=value>', 'override a strategy parameter (repeatable)', collect)
@@ -242,7 +255,7 @@ export function registerBacktest(bt: Command): void {
   )
     .requiredOption(
       '--grid <key=v1,v2,...>',
-      'a parameter and its values (repeatable): strategy param, dotted config key, or queue/queue_func/queue_n/latency_file/guard',
+      'a parameter and its values (repeatable): strategy param, dotted config key, or exchange/queue/queue_func/queue_n/latency_file/guard',
       collect,
     )
     .option('--workers <n>', 'worker threads (default: both cores)')

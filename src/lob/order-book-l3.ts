@@ -32,6 +32,9 @@ export class OrderBookL3 {
   private oPrev: Int32Array;
   private oNext: Int32Array;
   private oLevel: Int32Array;
+  /** Time priority: a number drawn from `seq` each time the order joins the back of a queue. */
+  private oSeq: Float64Array;
+  private seq = 0;
   private oFree = NONE;
   private oUsed = 0;
   // Level pool: one FIFO queue per (side, price).
@@ -56,6 +59,7 @@ export class OrderBookL3 {
     this.oPrev = new Int32Array(orderCapacity);
     this.oNext = new Int32Array(orderCapacity);
     this.oLevel = new Int32Array(orderCapacity);
+    this.oSeq = new Float64Array(orderCapacity);
     this.lQty = new Float64Array(levelCapacity);
     this.lCount = new Int32Array(levelCapacity);
     this.lHead = new Int32Array(levelCapacity);
@@ -103,6 +107,23 @@ export class OrderBookL3 {
   sizeOf(id: OrderId): number {
     const s = this.slots.get(id);
     return s === undefined ? 0 : this.oSize[s];
+  }
+
+  /**
+   * An order's time priority (-1 when unknown): lower is earlier in its queue. It changes only when
+   * the order loses its place (a modify up or to a new price), so two orders at one price compare by it.
+   */
+  priorityOf(id: OrderId): number {
+    const s = this.slots.get(id);
+    return s === undefined ? -1 : this.oSeq[s];
+  }
+
+  /**
+   * Draws the next priority without adding an order: an order kept outside the book (a simulated
+   * exchange's own order) that joins now ranks behind every order resting and ahead of every later one.
+   */
+  nextPriority(): number {
+    return ++this.seq;
   }
 
   /** Quantity queued ahead of an order at its price (-1 when unknown): its true queue position. */
@@ -234,6 +255,7 @@ export class OrderBookL3 {
     this.lTail[l] = s;
     this.lCount[l]++;
     this.oLevel[s] = l;
+    this.oSeq[s] = ++this.seq;
     this.setLevelQty(s, this.oSize[s]);
   }
 
@@ -289,6 +311,7 @@ export class OrderBookL3 {
     this.oPrev = grown(this.oPrev, new Int32Array(n));
     this.oNext = grown(this.oNext, new Int32Array(n));
     this.oLevel = grown(this.oLevel, new Int32Array(n));
+    this.oSeq = grown(this.oSeq, new Float64Array(n));
   }
 
   private growLevels(): void {
