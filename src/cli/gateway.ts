@@ -5,6 +5,7 @@ import type { Settings } from '../config/schema.ts';
 import type { OrderCommand } from '../contracts/orders.ts';
 import type { Venue, VenueHandlers } from '../contracts/venue.ts';
 import { UserError } from '../core/errors.ts';
+import { MONEY_SCALE } from '../core/money.ts';
 import type { Logger } from '../core/logger.ts';
 import type { TradingSystem } from '../services/trading-system.ts';
 import { type ConfigFlags, checkOutputFile } from './context.ts';
@@ -145,12 +146,23 @@ async function runGateway(flags: GatewayFlags): Promise<void> {
   };
   let service: { readonly metrics: { leaseRevision: number } } | null = null;
   let id = '';
+  let system: TradingSystem | null = null;
   const hooks: SystemHooks = {
     wrapVenue:
       fd === null
         ? undefined
-        : (v) => new AuditedVenue(v, (o) => line({ id, ...o, lease: service?.metrics.leaseRevision ?? 0 })),
+        : (v) =>
+            new AuditedVenue(v, (o) =>
+              line({
+                id,
+                ...o,
+                lease: service?.metrics.leaseRevision ?? 0,
+                // Open-order notional of the account before this order goes (currency units).
+                exposure: (system?.gateway.exposure.total ?? 0) / MONEY_SCALE,
+              }),
+            ),
     attach: async (sys) => {
+      system = sys;
       const { NatsGatewayService } = await import('../gateway/nats-gateway.ts');
       const n = sys.opts.settings.gateway.nats;
       id = processName(n);
@@ -170,6 +182,12 @@ async function runGateway(flags: GatewayFlags): Promise<void> {
       service = svc;
       sys.gatewayService = svc.metrics;
       sys.router.listen(svc.onReport);
+      if (fd !== null)
+        sys.router.listen((r) => {
+          if (r.type === 'fill' || r.type === 'partial')
+            line({ id, fill: r.orderId, side: r.side, qty: r.lastQty, px: r.lastPx });
+          else if (r.type === 'canceled' || r.type === 'reject') line({ id, done: r.orderId, type: r.type });
+        });
       process.stdout.write(
         `gateway ${id}: account ${n.account} on ${n.url}, ${svc.metrics.leader ? 'leader' : 'standby'} (lease ttl ${n.lease_ttl_ms} ms)\n`,
       );

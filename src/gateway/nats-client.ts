@@ -77,8 +77,9 @@ export class IntentSender {
    */
   async submit(env: IntentEnvelope, timeoutMs = 30_000): Promise<Decision> {
     if (env.idempotencyKey === '') throw new Error('submit: an intent over NATS needs an idempotency key');
+    let t: NodeJS.Timeout | undefined;
     const answer = new Promise<Decision>((resolve, reject) => {
-      const t = setTimeout(() => {
+      t = setTimeout(() => {
         this.waiting.delete(env.idempotencyKey);
         reject(new Error(`no decision for ${env.idempotencyKey} within ${timeoutMs} ms`));
       }, timeoutMs);
@@ -87,7 +88,14 @@ export class IntentSender {
         resolve(d);
       });
     });
-    if (!(await this.publish(env))) void this.fromLedger(env.idempotencyKey, timeoutMs);
+    try {
+      if (!(await this.publish(env))) void this.fromLedger(env.idempotencyKey, timeoutMs);
+    } catch (err) {
+      // Not published (NATS down): no answer will come for this attempt.
+      clearTimeout(t);
+      this.waiting.delete(env.idempotencyKey);
+      throw err;
+    }
     return answer;
   }
 
@@ -129,7 +137,7 @@ export class IntentSender {
   private async fromLedger(key: string, timeoutMs: number): Promise<void> {
     const end = Date.now() + timeoutMs;
     while (this.waiting.has(key) && Date.now() < end) {
-      const e = await this.ledger.get(ledgerKey(key));
+      const e = await this.ledger.get(ledgerKey(key)).catch(() => null);
       const d =
         e !== null && e.operation === 'PUT' ? (e.json() as { decision: Decision | null }).decision : null;
       if (d !== null) {

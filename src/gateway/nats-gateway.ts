@@ -27,6 +27,9 @@ export function natsNames(account: string) {
   };
 }
 
+/** The consumer's ack wait for a lease TTL (at least 500 ms). */
+export const ackWaitMs = (leaseTtlMs: number) => Math.max(500, leaseTtlMs);
+
 /** How long JetStream remembers a message id (server-side dedup of a re-published intent). */
 export const DUPLICATE_WINDOW_NS = 120e9;
 
@@ -62,11 +65,13 @@ export async function ensureAccount(nc: NatsConnection, account: string, leaseTt
     await jsm.consumers.info(n.stream, n.consumer);
   } catch {
     // One durable consumer shared by the gateways: only the leader pulls; one intent in flight at a time
-    // keeps the exposure and the ledger in stream order.
+    // keeps the exposure and the ledger in stream order. The intent a dead leader held comes back
+    // after ack_wait, and nothing else is delivered before it: ack_wait is the lease TTL, so a
+    // failover waits for it no longer than for the lease (a live leader extends it while deciding).
     await jsm.consumers.add(n.stream, {
       durable_name: n.consumer,
       ack_policy: AckPolicy.Explicit,
-      ack_wait: 5e9,
+      ack_wait: ackWaitMs(leaseTtlMs) * 1e6,
       max_ack_pending: 1,
     });
   }
@@ -225,6 +230,9 @@ export class NatsGatewayService {
       }
       if (msg === null) continue;
       this.metrics.lag = msg.info.pending;
+      // A decision slower than the ack wait (NATS slow or reconnecting) keeps its message.
+      const m = msg;
+      const working = setInterval(() => m.working(), ackWaitMs(this.opts.leaseTtlMs) / 3);
       try {
         // NOT_LEADER is answered but not final: the message goes back for the leader.
         if (await this.handle(msg.string())) msg.ack();
@@ -236,6 +244,8 @@ export class NatsGatewayService {
           'gateway: intent not decided, left for redelivery',
         );
         msg.nak(500);
+      } finally {
+        clearInterval(working);
       }
     }
   }
