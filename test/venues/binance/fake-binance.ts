@@ -39,6 +39,12 @@ export interface FakeOptions {
    */
   market?: 'usdm' | 'spot';
   /**
+   * Paced only: at the end of the recording start again from its first line (times stamped anew;
+   * the update ids jump back, so every client sees a gap and resyncs from a fresh snapshot).
+   * For soak runs.
+   */
+  loop?: boolean;
+  /**
    * Paced: each line sent when its recorded receive time, `speed` times faster, has come (the
    * spacing a live client sees); unset: as fast as `framesPerTurn` allows.
    */
@@ -72,6 +78,8 @@ export class FakeBinance {
   private readonly market = new Set<WebSocket>();
   private readonly user = new Set<WebSocket>();
   private cursor = 0;
+  /** Times the recording was started again (`loop`). */
+  loops = 0;
   private firstMs = 0;
   private pumping = false;
   private stalledUntil = 0;
@@ -227,6 +235,14 @@ export class FakeBinance {
         const due = (performance.now() - t0 - stalledMs) * speed;
         while (this.cursor < this.lines.length && this.lines[this.cursor].ms <= due)
           this.emit(this.lines[this.cursor++]);
+        if (this.cursor >= this.lines.length && this.o.loop === true) {
+          this.cursor = 0;
+          this.loops++;
+          t0 = performance.now();
+          stalledMs = 0;
+          this.timeShift = 0;
+          this.sync.reset();
+        }
         if (this.cursor < this.lines.length) setTimeout(step, 1);
         else this.pumping = false;
         return;

@@ -1,7 +1,8 @@
 /**
  * Serves the fake Binance server until Ctrl+C (docs/live.md: the live path on a laptop):
- *   node --import tsx test/venues/binance/serve-fake.ts [usdm|spot] [speed]
- * USD-M futures (default) or spot, the recording paced at `speed` times its own rate (default 1).
+ *   node --import tsx test/venues/binance/serve-fake.ts [usdm|spot] [speed] [loop]
+ * USD-M futures (default) or spot, the recording paced at `speed` times its own rate (default 1);
+ * `loop`: started again at its end (a gap and a resync each time), for soak runs.
  */
 import { FakeBinance } from './fake-binance.ts';
 import { API_KEY, API_SECRET, DATA, SPOT_DATA } from './harness.ts';
@@ -14,6 +15,7 @@ const fake = new FakeBinance({
   apiSecret: API_SECRET,
   market,
   speed,
+  loop: process.argv[4] === 'loop',
 });
 const url = await fake.listen();
 const env = market === 'spot' ? 'HFT_BINANCE_SPOT' : 'HFT_BINANCE_USDM';
