@@ -13,6 +13,7 @@
  * 10. the Binance live adapter against the fake on loopback: depth frame per level, frame -> intent
  *     latency beside the sim loop's, a silent or dropped stream seen and resynced (bench/binance.ts)
  *  10. the L3 (order-level) book on CME ESH4 MBO records (bench/l3.ts)
+ * 11. formula search (hft alpha search): trials/s on 10,000 one-second bars of a TAIFEX day (bench/search.ts)
  * Prints a table, then one JSON line (prefix "BENCH_JSON ") with every figure.
  */
 import path from 'node:path';
@@ -35,6 +36,7 @@ import { benchL3 } from './l3.ts';
 import { benchMetricsCost } from './metrics-cost.ts';
 import { benchReaders } from './readers.ts';
 import { benchRecorder } from './recorder.ts';
+import { benchSearch } from './search.ts';
 import { benchStoreRead } from './store-read.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -248,5 +250,12 @@ row(
 row(
   'binance live: dropped connection seen / resynced',
   `${dead.dropped_ms.join(' / ')} ms / ${dead.resync_ms.join(' / ')} ms (reconnect backoff + fresh snapshot)`,
+);
+// Formula search: trials/s on the original's budget shape (target >= 100 trials/s).
+const search = await benchSearch(root, dataDir);
+results.alpha_search = search;
+row(
+  `alpha search: ${search.features} features x ${search.samples} bars, ${search.pool} pool`,
+  `random ${search.random_trials_per_s} trials/s, genetic ${search.genetic_trials_per_s} trials/s; DSR+PBO over ${search.genetic_trials} trials ${search.genetic_analysis_s} s (load ${search.load_avg_1m})`,
 );
 process.stdout.write(`BENCH_JSON ${JSON.stringify(results)}\n`);

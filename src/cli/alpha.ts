@@ -18,6 +18,7 @@ import { sinkTarget } from '../recorder/config.ts';
 import type { QueueFunc } from '../venues/sim/queue-model.ts';
 import { registerAlphaPool } from './alpha-pool.ts';
 import { registerAlphaPromo } from './alpha-promo.ts';
+import { registerAlphaSearch } from './alpha-search.ts';
 import { loadAll } from './context.ts';
 import { cliPath, collect, configOptions } from './options.ts';
 
@@ -254,6 +255,8 @@ export function registerAlpha(alpha: Command): void {
       process.stdout.write(`${path.relative(process.cwd(), out)}\n`);
     },
   );
+
+  registerAlphaSearch(alpha);
 
   const experiments = alpha.command('experiments').description('the experiment ledger');
   configOptions(

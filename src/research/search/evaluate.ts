@@ -41,9 +41,14 @@ type Val = { a: Float64Array; owned: boolean } | { c: number };
 
 /**
  * Evaluates a checked tree over the columns, vectorised: each node is one pass over typed arrays.
- * Returns a new array (the caller's) of `cols.n` values, every one finite.
+ * Writes `cols.n` values, every one finite, into `result` (default: a new array) and returns it.
  */
-export function evaluate(e: Expr, cols: Columns, pool: BufferPool = new BufferPool(cols.n)): Float64Array {
+export function evaluate(
+  e: Expr,
+  cols: Columns,
+  pool: BufferPool = new BufferPool(cols.n),
+  result: Float64Array = new Float64Array(cols.n),
+): Float64Array {
   const n = cols.n;
   const release = (v: Val) => {
     if ('a' in v && v.owned) pool.give(v.a);
@@ -158,7 +163,6 @@ export function evaluate(e: Expr, cols: Columns, pool: BufferPool = new BufferPo
     }
   };
   const v = run(e);
-  const result = new Float64Array(n);
   if ('c' in v) result.fill(Number.isFinite(v.c) ? v.c : 0);
   else {
     for (let i = 0; i < n; i++) result[i] = Number.isFinite(v.a[i]) ? v.a[i] : 0;

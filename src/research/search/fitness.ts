@@ -126,13 +126,28 @@ export function scoreSignal(
   const shTr = degenerate ? 0 : srTr * ann;
   const fitness = degenerate ? Number.NEGATIVE_INFINITY : shTr - poolPenalty * corr * Math.abs(shTr);
   const ic = (idx: Int32Array) => {
-    const a = new Float64Array(idx.length);
-    const b = new Float64Array(idx.length);
-    for (let k = 0; k < idx.length; k++) {
-      a[k] = s[idx[k]];
-      b[k] = t.fwd[idx[k]];
+    // Pearson of signal and forward return over the periods, without copying them out.
+    const m = idx.length;
+    if (m < 2) return 0;
+    let sa = 0;
+    let sb = 0;
+    for (let k = 0; k < m; k++) {
+      sa += s[idx[k]];
+      sb += t.fwd[idx[k]];
     }
-    const c = pearson(a, b);
+    const ma = sa / m;
+    const mb = sb / m;
+    let cab = 0;
+    let caa = 0;
+    let cbb = 0;
+    for (let k = 0; k < m; k++) {
+      const da = s[idx[k]] - ma;
+      const db = t.fwd[idx[k]] - mb;
+      cab += da * db;
+      caa += da * da;
+      cbb += db * db;
+    }
+    const c = caa > 0 && cbb > 0 ? cab / Math.sqrt(caa * cbb) : 0;
     return Number.isFinite(c) ? c : 0;
   };
   // CSCV blocks over all periods in time order (train then test).

@@ -259,7 +259,8 @@ export function parseGrid(text: string | undefined): Record<string, string[]> {
 /**
  * Every expansion of the templates over the grid: placeholders `{name}`; keys without a grid entry
  * default to the features (`f`, `g`, `h`) or the windows (`w`, `w2`, ...). Cartesian product in
- * sorted key order; duplicates once; an expansion that does not parse is skipped (counted).
+ * sorted key order; duplicates once; an expansion that does not parse is skipped (counted), and a
+ * template none of whose expansions parses is an error.
  */
 export function expandTemplates(
   templates: readonly string[],
@@ -279,6 +280,8 @@ export function expandTemplates(
     const missing = keys.find((_, i) => values[i] === null);
     if (missing !== undefined) throw new UserError(`template '${tpl}': no --grid values for {${missing}}`);
     const idx = keys.map(() => 0);
+    let valid = 0;
+    let firstError = '';
     for (;;) {
       let text = tpl;
       keys.forEach((k, i) => {
@@ -287,6 +290,7 @@ export function expandTemplates(
       try {
         const e = parseExpr(text, { features: [...g.features, ...g.rawPrices], maxDepth: g.maxDepth });
         const c = formatExpr(e);
+        valid++;
         if (!seen.has(c)) {
           seen.add(c);
           formulas.push(c);
@@ -294,11 +298,13 @@ export function expandTemplates(
       } catch (err) {
         if (!(err instanceof UserError)) throw err;
         invalid++;
+        if (firstError === '') firstError = err.message;
       }
       let k = keys.length - 1;
       while (k >= 0 && ++idx[k] >= (values[k] as string[]).length) idx[k--] = 0;
       if (k < 0) break;
     }
+    if (valid === 0) throw new UserError(`template '${tpl}' gives no valid formula (${firstError})`);
   }
   return { formulas, invalid };
 }

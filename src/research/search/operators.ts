@@ -13,18 +13,18 @@ const EPS = 1e-12;
 
 const fin = (v: number): number => (Number.isFinite(v) ? v : 0);
 
+/*
+ * Every window is summed afresh from its oldest sample to its newest (O(n·w), w is small): the
+ * value at i then depends only on the window's samples and never on where the series started, so
+ * evaluating the last lookback + 1 samples gives bit for bit the newest value of the whole series
+ * (what an expression alpha does each bar), and running sums cannot drift.
+ */
+
 /** Sum of the last w samples (fewer at the start). */
 export function tsSum(x: Float64Array, w: number, out: Float64Array): Float64Array {
-  // Exact for integer-valued data; for floats, the running sum is re-based every w samples so that
-  // rounding does not accumulate over a long series.
-  let s = 0;
   for (let i = 0; i < x.length; i++) {
-    s += x[i];
-    if (i >= w) s -= x[i - w];
-    if (i % w === w - 1 && i >= w) {
-      s = 0;
-      for (let j = i - w + 1; j <= i; j++) s += x[j];
-    }
+    let s = 0;
+    for (let j = Math.max(0, i - w + 1); j <= i; j++) s += x[j];
     out[i] = fin(s);
   }
   return out;
@@ -39,8 +39,7 @@ export function tsMean(x: Float64Array, w: number, out: Float64Array): Float64Ar
 
 /**
  * Rolling mean and population standard deviation over the last w samples, written into `mean` and
- * `sd` (either may be null). Computed on the window's own samples shifted by the first one
- * (no cancellation on large levels), re-summed every w samples.
+ * `sd` (either may be null); two passes over each window (no cancellation on large levels).
  */
 function rollingMoments(
   x: Float64Array,
@@ -48,35 +47,20 @@ function rollingMoments(
   mean: Float64Array | null,
   sd: Float64Array | null,
 ): void {
-  const n = x.length;
-  let s = 0;
-  let q = 0;
-  let ref = n > 0 ? x[0] : 0;
-  for (let i = 0; i < n; i++) {
-    if (i % w === 0 && i > 0) {
-      // Re-base on the window's oldest sample still inside after this step.
-      ref = x[i - w + 1];
-      s = 0;
-      q = 0;
-      for (let j = i - w + 1; j < i; j++) {
-        const d = x[j] - ref;
-        s += d;
+  for (let i = 0; i < x.length; i++) {
+    const from = Math.max(0, i - w + 1);
+    const m = i - from + 1;
+    let s = 0;
+    for (let j = from; j <= i; j++) s += x[j];
+    const mu = s / m;
+    if (mean !== null) mean[i] = fin(mu);
+    if (sd !== null) {
+      let q = 0;
+      for (let j = from; j <= i; j++) {
+        const d = x[j] - mu;
         q += d * d;
       }
-    } else if (i >= w) {
-      const d = x[i - w] - ref;
-      s -= d;
-      q -= d * d;
-    }
-    const d = x[i] - ref;
-    s += d;
-    q += d * d;
-    const m = Math.min(i + 1, w);
-    const mu = s / m;
-    if (mean !== null) mean[i] = fin(mu + ref);
-    if (sd !== null) {
-      const v = q / m - mu * mu;
-      sd[i] = v > 0 ? fin(Math.sqrt(v)) : 0;
+      sd[i] = fin(Math.sqrt(q / m));
     }
   }
 }
@@ -108,27 +92,11 @@ export function tsRank(x: Float64Array, w: number, out: Float64Array): Float64Ar
 
 /** Linearly weighted mean of the last w samples, weights 1..len with the newest heaviest. */
 export function decayLinear(x: Float64Array, w: number, out: Float64Array): Float64Array {
-  let s = 0; // plain sum of the window
-  let ws = 0; // weighted sum
   for (let i = 0; i < x.length; i++) {
-    if (i % w === 0 && i >= w) {
-      // Re-sum exactly every w samples (rounding of the running sums stays bounded).
-      s = 0;
-      ws = 0;
-      for (let j = i - w + 1, k = 1; j < i; j++, k++) {
-        s += x[j];
-        ws += k * x[j];
-      }
-      s += x[i];
-      ws += w * x[i];
-    } else if (i < w) {
-      s += x[i];
-      ws += (i + 1) * x[i];
-    } else {
-      ws += w * x[i] - s;
-      s += x[i] - x[i - w];
-    }
-    const len = Math.min(i + 1, w);
+    const from = Math.max(0, i - w + 1);
+    let ws = 0;
+    for (let j = from, k = 1; j <= i; j++, k++) ws += k * x[j];
+    const len = i - from + 1;
     out[i] = fin(ws / ((len * (len + 1)) / 2));
   }
   return out;

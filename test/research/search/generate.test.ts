@@ -91,4 +91,8 @@ test('templates expand over the grid (sorted keys, defaults for f and w), duplic
   assert.equal(expandTemplates(['sign({f})'], {}, g).formulas.length, g.features.length);
   assert.throws(() => parseGrid('w'), /k=v1,v2/);
   assert.throws(() => expandTemplates(['{q}'], {}, g), /no --grid values for \{q\}/);
+  assert.throws(
+    () => expandTemplates(['zscore(mid, {w})'], {}, g),
+    /gives no valid formula .*raw price level/,
+  );
 });
