@@ -2,7 +2,20 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { duration, grouped, guardLine, money, refusedLine } from '../backtest/format.ts';
 import { writeReport } from '../backtest/report-files.ts';
-import { type BacktestConfig, DEFAULT_MODELS, type ModelOptions, runBacktest } from '../backtest/runner.ts';
+import {
+  DEFAULT_SCORED,
+  formatQueueScore,
+  parseScoredModel,
+  type QueueScoreResult,
+  queueScore,
+} from '../backtest/queue-score.ts';
+import {
+  type BacktestConfig,
+  DEFAULT_MODELS,
+  loadBacktestData,
+  type ModelOptions,
+  runBacktest,
+} from '../backtest/runner.ts';
 import type { BacktestSummary } from '../backtest/summary.ts';
 import {
   defaultWorkers,
@@ -306,4 +319,76 @@ export function registerBacktest(bt: Command): void {
       process.stdout.write(`results written to ${path.join(flags.out, 'results.csv')}\n`);
       if (results.some((r) => 'error' in r)) process.exitCode = 1;
     });
+
+  dataOptions(
+    bt
+      .command('queue-score')
+      .description(
+        'score the L2 queue models against the L3 truth: probes at the touch through the L3 exchange and each L2 model',
+      ),
+  )
+    .requiredOption(
+      '--data <path...>',
+      'order-level data: *.dbn[.zst] (Databento MBO), LOBSTER *_message_<N>.csv',
+    )
+    .option('--every <n>', 'a probe pair (best bid, best ask) every n messages of the two-sided book', '200')
+    .option('--lots <n>', 'probe size in lots', '1')
+    .option('--horizon-s <s>', 'a probe not filled within this much data time counts as not filled', '60')
+    .option('--ages <s,...>', 'probe ages (s) at which queue positions are compared', '1,10,30')
+    .option('--latency-order-us <us>', 'order latency to the exchange (the same for truth and models)', '0')
+    .option(
+      '--models <m,...>',
+      `L2 queue models: risk_averse, prob:<func>[:<n>] (default ${DEFAULT_SCORED.join(',')})`,
+    )
+    .option('--json', 'print the results as JSON')
+    .option('--env <name>', 'config environment: config/env/<name>.yaml (default HFT_ENV or dev)')
+    .option('--config <file>', 'settings file layered over base and env')
+    .option('--set <key=value>', 'override any config key (repeatable)', collect)
+    .action(async (flags: QueueScoreFlags) => {
+      const positive = (flag: string, v: string, integer: boolean) => {
+        const n = Number(v);
+        if (!(n > 0 && Number.isFinite(n)) || (integer && !Number.isInteger(n)))
+          throw new UserError(`${flag} expects a positive ${integer ? 'integer' : 'number'}, got '${v}'`);
+        return n;
+      };
+      const every = positive('--every', flags.every, true);
+      const lots = positive('--lots', flags.lots, true);
+      const horizon = positive('--horizon-s', flags.horizonS, false);
+      const ages = flags.ages.split(',').map((a) => positive('--ages', a.trim(), false));
+      const latency = nonNegative('--latency-order-us', flags.latencyOrderUs);
+      const models = (flags.models?.split(',') ?? DEFAULT_SCORED).map((m) => parseScoredModel(m.trim()));
+      const data = flags.data.map(cliPath);
+      for (const d of data) checkInputFile('--data', d);
+      const cfg: BacktestConfig = loadAll(flags, dataOverrides(flags));
+      const replay = await loadBacktestData(cfg, data);
+      const results: QueueScoreResult[] = [];
+      replay.streams.forEach((st, i) => {
+        results.push(
+          queueScore(replay.sources[i].source, st.columns, replay.symbols[st.symbolId], {
+            every,
+            lots,
+            horizonNs: horizon * 1e9,
+            orderLatencyNs: latency * 1e3,
+            checkpointsNs: ages.map((a) => a * 1e9),
+            models,
+          }),
+        );
+      });
+      process.stdout.write(
+        flags.json
+          ? `${JSON.stringify(results, null, 2)}\n`
+          : `${results.map(formatQueueScore).join('\n\n')}\n`,
+      );
+    });
+}
+
+interface QueueScoreFlags extends ConfigFlags, DataFlags {
+  data: string[];
+  every: string;
+  lots: string;
+  horizonS: string;
+  ages: string;
+  latencyOrderUs: string;
+  models?: string;
+  json?: boolean;
 }
