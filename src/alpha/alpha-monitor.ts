@@ -40,7 +40,7 @@ export interface AlphaRunReport {
   max_drawdown: number;
   capital: number;
   drawdown_contribution: number;
-  rolled_back: { reason: string; at: number } | null;
+  rolled_back: { reason: string; at: number; cancelled: number } | null;
   /** The signal and the 1-s mid return as of every `step_s`-th second of data time (drift checks). */
   samples: { step_s: number; signal: number[]; mid_return: number[] };
 }
@@ -68,7 +68,7 @@ export class AlphaMonitor {
   maxDrawdown = 0;
   lastPnl = 0;
   capital: number;
-  rolledBack: { reason: string; at: number } | null = null;
+  rolledBack: { reason: string; at: number; cancelled: number } | null = null;
   private step = 1;
   private seconds = 0;
   private curSec = Number.NEGATIVE_INFINITY;

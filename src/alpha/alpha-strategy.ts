@@ -146,11 +146,13 @@ export abstract class AlphaStrategy extends Strategy.withParams(alphaStrategyPar
    */
   rollback(ctx: StrategyContext, reason: string): void {
     if (this.monitor.rolledBack !== null) return;
-    this.monitor.rolledBack = { reason, at: ctx.now() };
+    // Marked first: a cancel may report back synchronously.
+    const rb = { reason, at: ctx.now(), cancelled: 0 };
+    this.monitor.rolledBack = rb;
     this.monitor.weight = 0;
     this.map = new SignalToPosition(this.params.threshold, 0, this.params.hold_ms * NS_PER_MS);
-    let cancelled = 0;
-    for (const o of ctx.openOrders()) if (ctx.cancel(o.orderId)) cancelled++;
+    for (const o of [...ctx.openOrders()]) if (ctx.cancel(o.orderId)) rb.cancelled++;
+    const cancelled = rb.cancelled;
     ctx.log.error(
       { alpha: this.monitor.alphaId, reason, cancelled, position: ctx.position(this.sym.id) },
       'canary rolled back: weight 0, orders cancelled',

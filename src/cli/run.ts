@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
+import { CanaryRuntime } from '../alpha/canary-runtime.ts';
 import { UserError } from '../core/errors.ts';
 import { createLogger, flushLogRepeats } from '../core/logger.ts';
 import { sinkTarget } from '../recorder/config.ts';
@@ -239,8 +240,12 @@ export async function runSystem(
   const o = loaded.settings.ops;
   const listener = o.enabled ? await bindOps(o.host, o.port, o.port_fallback) : null;
   if (listener?.fellBack) reportFallback(listener, log);
+  // Promoted alphas (config/strategy_promotions) trade at their canary weight, guardrails live.
+  const canaries = mode === 'record' ? null : await CanaryRuntime.load(loaded.root, loaded.settings, log);
   const sys = await TradingSystem.create({
     ...loaded,
+    strategies: [...loaded.strategies, ...(canaries?.strategies ?? [])],
+    strategyClasses: canaries?.classes,
     log,
     record: mode === 'record' ? true : flags.record === false ? false : undefined,
     runKind: mode === 'sim' ? undefined : mode,
@@ -250,6 +255,7 @@ export async function runSystem(
     throw err;
   });
   const detach = hooks.attach ? await hooks.attach(sys) : null;
+  canaries?.attach(sys.recorder);
   const dur = loaded.settings.run.duration_s;
   log.info(
     {

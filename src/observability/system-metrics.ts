@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { AlphaStrategy } from '../alpha/alpha-strategy.ts';
 import { MONEY_SCALE } from '../core/money.ts';
 import { STAGE_NAMES, Stage, type StageId } from './latency-stages.ts';
 import type { OpsView, RecorderStatsView } from './ops-view.ts';
@@ -115,6 +116,20 @@ export function createMetricsRegistry(view: OpsView): Registry {
   );
   gauge(reg, 'hft_strategies_enabled', 'Strategies currently enabled.', () =>
     one(sys.runner.strategies.filter((s) => sys.runner.isEnabled(s.id)).length),
+  );
+  // Alphas traded as strategies (canaries): their weight now, and rollbacks by their guardrails.
+  const alphas = () => sys.runner.strategies.filter((s): s is AlphaStrategy => s instanceof AlphaStrategy);
+  gauge(
+    reg,
+    'hft_alpha_weight',
+    'Weight of an alpha strategy (a canary: its tier; 0 after a rollback).',
+    () => alphas().map((s) => ({ labels: { strategy: s.id, alpha: s.monitor.alphaId }, value: s.weight })),
+  );
+  counter(reg, 'hft_alpha_rollbacks_total', 'Alpha strategies rolled back by a live guardrail.', () =>
+    alphas().map((s) => ({
+      labels: { strategy: s.id, alpha: s.monitor.alphaId },
+      value: s.monitor.rolledBack === null ? 0 : 1,
+    })),
   );
   counter(reg, 'hft_risk_checks_total', 'Pre-trade risk checks run.', () => one(sys.risk.counters.checked));
   registerGatewayMetrics(reg, sys);
