@@ -2,7 +2,7 @@ import type { Side } from '../contracts/market.ts';
 import type { OrderCommand } from '../contracts/orders.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
 import type { VenueExecEvent } from '../contracts/venue.ts';
-import { NS_PER_MS, NS_PER_S, type Nanos, SimClock } from '../core/clock.ts';
+import { type Nanos, NS_PER_MS, NS_PER_S, SimClock } from '../core/clock.ts';
 import { UserError } from '../core/errors.ts';
 import { Scheduler } from '../core/scheduler.ts';
 import { EV_INDICATIVE, EV_LAST, type EventColumns } from '../venues/replay/event-columns.ts';
@@ -137,12 +137,12 @@ export function queueScore(
   const all: ExchangeModel[] = [truth, ...l2];
   // fillTs[k][p]: when exchange k (0: truth) filled probe p (NaN: not yet).
   const fillTs: number[][] = all.map(() => []);
-  all.forEach((ex, k) =>
+  all.forEach((ex, k) => {
     ex.connect((e: VenueExecEvent) => {
       if (e.type === 'fill' && Number.isNaN(fillTs[k][e.orderId - 1] ?? Number.NaN))
         fillTs[k][e.orderId - 1] = e.exchTs;
-    }),
-  );
+    });
+  });
   const probes: Probe[] = [];
   const live: number[] = [];
   const nCheck = opts.checkpointsNs.length;
