@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { duration, grouped, guardLine, money, refusedLine } from '../backtest/format.ts';
-import { writeReport } from '../backtest/report-files.ts';
 import {
   DEFAULT_SCORED,
   formatQueueScore,
@@ -9,6 +8,7 @@ import {
   type QueueScoreResult,
   queueScore,
 } from '../backtest/queue-score.ts';
+import { writeReport } from '../backtest/report-files.ts';
 import {
   type BacktestConfig,
   DEFAULT_MODELS,
