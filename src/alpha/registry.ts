@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { featureSet } from '../features/sets.ts';
@@ -62,8 +62,23 @@ export async function discoverAlphas(root: string): Promise<Registry> {
   return reg;
 }
 
-/** The alpha `id` of the project; a UserError listing the known ones (and the warnings) otherwise. */
+/**
+ * The alpha `id` of the project; a UserError listing the known ones (and the warnings) otherwise.
+ * Only its own folder's module is loaded when the folder exists (not every alpha of the project).
+ */
 export async function findAlpha(root: string, id: string): Promise<AlphaEntry> {
+  const dir = path.join(root, ALPHAS_DIR, id);
+  if (/^[^._/\\][^/\\]*$/.test(id) && existsSync(dir) && statSync(dir).isDirectory()) {
+    const impl = IMPL_FILES.map((f) => path.join(dir, f)).find((f) => existsSync(f));
+    if (impl === undefined)
+      throw new UserError(`alpha ${id} cannot be loaded: ${rel(root, dir)}: no impl.ts`);
+    try {
+      return await loadEntry(impl, dir, id, root);
+    } catch (err) {
+      const msg = String((err as Error)?.message ?? err).split('\n')[0];
+      throw new UserError(`alpha ${id} cannot be loaded: ${rel(root, impl)}: ${msg}`);
+    }
+  }
   const reg = await discoverAlphas(root);
   const entry = reg.alphas.get(id);
   if (entry !== undefined) return entry;

@@ -74,3 +74,35 @@ test('the shipped alphas are discovered with their manifests', async () => {
   assert.equal(reg.alphas.get('ofi_mc')!.manifest.tier, 'TIER_2');
   assert.equal(reg.alphas.get('kl_regime')!.manifest.complexity, 'O(N)');
 });
+
+test('finding one alpha loads its module only, not the other alphas of the project', async () => {
+  const root = project({
+    a_first: `(globalThis as { loaded?: string[] }).loaded = [...((globalThis as { loaded?: string[] }).loaded ?? []), 'a_first'];\n${good('a_first')}`,
+    target: `(globalThis as { loaded?: string[] }).loaded = [...((globalThis as { loaded?: string[] }).loaded ?? []), 'target'];\n${good('target')}`,
+    broken: 'export class {{{ nope',
+  });
+  mkdirSync(path.join(root, 'research', 'alphas', 'empty'));
+  try {
+    const g = globalThis as { loaded?: string[] };
+    delete g.loaded;
+    const e = await findAlpha(root, 'target');
+    assert.equal(e.id, 'target');
+    assert.equal(e.manifest.tier, 'TIER_1');
+    assert.deepEqual(g.loaded, ['target']);
+    await assert.rejects(
+      findAlpha(root, 'broken'),
+      /alpha broken cannot be loaded: research\/alphas\/broken\/impl\.ts: cannot load /,
+    );
+    await assert.rejects(
+      findAlpha(root, 'empty'),
+      /alpha empty cannot be loaded: research\/alphas\/empty: no impl\.ts/,
+    );
+    await assert.rejects(
+      findAlpha(root, '../alphas/target'),
+      /unknown alpha '\.\.\/alphas\/target' \(.*a_first, target\)/,
+    );
+    assert.deepEqual(g.loaded, ['target', 'a_first']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
