@@ -1,8 +1,13 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { insertAudit } from '../alpha/audit-rows.ts';
+import { applyCanary, canaryMetrics, canaryRules, canarySessions, decideCanary } from '../alpha/canary.ts';
 import { type PromotionConfig, promoteAlpha, promotionDefaults } from '../alpha/promotion.ts';
+import { activePromotions, latestPromotion, listPromotions, notExpired } from '../alpha/promotion-file.ts';
 import { UserError } from '../core/errors.ts';
 import { sinkTarget } from '../recorder/config.ts';
+import { openTarget } from '../recorder/query.ts';
+import type { Store } from '../recorder/store.ts';
 import { emit, ledgerOf, num } from './alpha.ts';
 import { loadAll } from './context.ts';
 import { configOptions } from './options.ts';
@@ -94,4 +99,102 @@ export function registerAlphaPromo(alpha: Command): void {
     );
     if (!r.approved) process.exitCode = 2;
   });
+
+  const canary = alpha.command('canary').description('promoted alphas trading at a canary weight');
+  configOptions(
+    canary
+      .command('status')
+      .description('every promotion file: alpha, weight, enabled, expired, owner')
+      .option('--promotions-dir <dir>', 'promotion files (alpha.promotion.promotions_dir)')
+      .option('--out <file>', 'write the JSON here too'),
+  ).action(
+    (flags: { promotionsDir?: string; out?: string; env?: string; config?: string; set?: string[] }) => {
+      const { settings, root } = loadAll(flags);
+      const dir = promotionsDir(root, settings.alpha.promotion.promotions_dir, flags.promotionsDir);
+      const now = Date.now();
+      const active = new Set(activePromotions(dir, now).map((e) => e.file));
+      const { entries, warnings } = listPromotions(dir);
+      for (const w of warnings) process.stderr.write(`hft: skipped ${w}\n`);
+      if (entries.length === 0) {
+        process.stdout.write('No active canaries found.\n');
+        return;
+      }
+      const canaries = entries.map((e) => ({
+        alpha_id: e.doc.alpha_id,
+        weight: e.doc.weight,
+        enabled: e.doc.enabled,
+        expired: !notExpired(e.doc, now),
+        active: active.has(e.file),
+        expiry_review_date: e.doc.expiry_review_date,
+        owner: e.doc.owner,
+        strategy_id: e.doc.strategy?.id ?? null,
+        forced: e.doc.forced,
+        path: path.relative(process.cwd(), e.file),
+      }));
+      emit({ canaries, count: canaries.length, active: active.size }, flags.out);
+    },
+  );
+  configOptions(
+    canary
+      .command('evaluate <alpha_id>')
+      .description(
+        "the canary's live metrics from its recorded sessions; rollback, escalate (tiers), graduate or hold; --apply writes it",
+      )
+      .option('--apply', 'write the decision to the promotion file and audit.alpha_canary_log')
+      .option('--promotions-dir <dir>', 'promotion files (alpha.promotion.promotions_dir)')
+      .option('--out <file>', 'write the JSON here too'),
+  ).action(
+    async (
+      id: string,
+      flags: {
+        apply?: boolean;
+        promotionsDir?: string;
+        out?: string;
+        env?: string;
+        config?: string;
+        set?: string[];
+      },
+    ) => {
+      const { settings, root } = loadAll(flags);
+      const dir = promotionsDir(root, settings.alpha.promotion.promotions_dir, flags.promotionsDir);
+      const now = Date.now();
+      const entry = activePromotions(dir, now).find((e) => e.doc.alpha_id === id) ?? null;
+      const target = sinkTarget(settings, root);
+      let store: Store;
+      try {
+        store = await openTarget(target.server ? target : target.dataDir);
+      } catch (err) {
+        throw new UserError(
+          `store ${target.server?.url ?? target.dataDir} cannot be opened (${String((err as Error).message).split('\n')[0]}): the canary's sessions are read from it; stop the run that holds it`,
+        );
+      }
+      try {
+        const sessions = entry === null ? [] : await canarySessions(store, entry);
+        const d = decideCanary(entry, canaryMetrics(sessions), canaryRules(settings), id);
+        if (entry === null) {
+          const last = latestPromotion(dir, id);
+          if (last !== null)
+            d.reason = last.doc.enabled ? 'promotion expired' : 'promotion disabled (rolled back)';
+        }
+        let applied = false;
+        if (flags.apply === true && entry !== null) {
+          const row = applyCanary(entry, d, now);
+          if (row !== null) {
+            await insertAudit(store, { canary: [row] });
+            applied = true;
+          }
+        }
+        emit(
+          { ...d, path: d.path === null ? null : path.relative(process.cwd(), d.path), applied },
+          flags.out,
+        );
+      } finally {
+        await store.close();
+      }
+    },
+  );
+}
+
+function promotionsDir(root: string, configured: string, flag: string | undefined): string {
+  return flag === undefined ? path.resolve(root, configured) : path.resolve(flag);
 }
