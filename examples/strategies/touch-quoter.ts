@@ -27,8 +27,13 @@ export class TouchQuoter extends Strategy.withParams(params) {
       const st = ctx.stats(spec.id);
       if (st.bestBid === 0 || st.bestAsk === 0 || st.bestBid >= st.bestAsk) continue;
       const working = { 1: false, [-1]: false };
+      // Our lowest ask and highest bid, those being cancelled included: a quote must not meet them.
+      let ownAsk = Number.POSITIVE_INFINITY;
+      let ownBid = 0;
       for (const o of ctx.openOrders()) {
         if (o.symbolId !== spec.id) continue;
+        if (o.side === 1) ownBid = Math.max(ownBid, o.price);
+        else ownAsk = Math.min(ownAsk, o.price);
         if (o.price === (o.side === 1 ? st.bestBid : st.bestAsk)) working[o.side] = true;
         else ctx.cancel(o.orderId);
       }
@@ -36,6 +41,7 @@ export class TouchQuoter extends Strategy.withParams(params) {
       const tif = this.params.post_only ? 'POST_ONLY' : 'GTC';
       for (const side of [1, -1] as Side[]) {
         if (working[side] || side * pos >= this.params.max_position) continue;
+        if (side === 1 ? st.bestBid >= ownAsk : st.bestAsk <= ownBid) continue;
         if (side === 1 && ctx.reduceOnly() && pos >= 0) continue;
         if (side === -1 && ctx.reduceOnly() && pos <= 0) continue;
         ctx.place(spec.id, side, side === 1 ? st.bestBid : st.bestAsk, this.params.qty, tif);
