@@ -200,7 +200,9 @@ results.alpha_validate = ab;
 const alphaRow = (r: typeof ab.built) =>
   `${r.wall_s} s wall, ${r.cpu_s ?? '-'} s CPU at load ${r.load_avg_1m} (${Object.entries(r.steps_s)
     .map(([k, v]) => `${k} ${v}`)
-    .join(', ')}; Gate B tests process ${r.tests_s ?? '-'} s beside them)`;
+    .join(', ')}; Gate B tests process ${r.tests_s ?? '-'} s beside them; ${Object.entries(r.passed)
+    .map(([g, ok]) => `${g} ${ok ? 'passed' : 'failed'}`)
+    .join(', ')})`;
 row(
   `alpha validate ${ab.alpha} on ${ab.file} (built${ab.build === 'temp-build' ? ' for the bench' : ''}, median of ${ab.runs.length})`,
   alphaRow(ab.built),
