@@ -5,6 +5,8 @@ import type { VenueExecEvent } from '../contracts/venue.ts';
 import { type Nanos, NS_PER_MS, NS_PER_S, SimClock } from '../core/clock.ts';
 import { UserError } from '../core/errors.ts';
 import { Scheduler } from '../core/scheduler.ts';
+import { applyMbo } from '../lob/mbo-actions.ts';
+import { OrderBookL3 } from '../lob/order-book-l3.ts';
 import { EV_INDICATIVE, EV_LAST, type EventColumns } from '../venues/replay/event-columns.ts';
 import type { ExchangeModel } from '../venues/replay/replay-venue.ts';
 import { L2Exchange } from '../venues/sim/l2-exchange.ts';
@@ -85,6 +87,8 @@ export interface QueueScoreResult {
   symbol: string;
   messages: number;
   probes: number;
+  /** Sets of exchanges the probes were spread over so that no two live probes share one. */
+  lanes: number;
   every: number;
   lots: number;
   horizonS: number;
@@ -110,9 +114,8 @@ interface Probe {
  * 1 + 2 × every, ... of the two-sided, uncrossed book, each sent at the same moment to the L3
  * exchange (exact FIFO position from the order ids) and to one L2 exchange per queue model (fed
  * the L2 events of the same messages), with the order latency given and no response latency.
- * A probe lives `horizon` of data time, then is cancelled. Probes are scored one at a time: they
- * do not see each other (each exchange holds them, but a 1-lot probe at the touch is what each
- * model places; own orders at one price keep time priority in both models alike).
+ * A probe lives `horizon` of data time, then is cancelled. Probes never meet: pairs whose lives
+ * overlap go to separate lanes (each a set of the same exchanges, fed the same messages).
  */
 export function queueScore(
   file: string,
@@ -126,24 +129,56 @@ export function queueScore(
   if (!(opts.every >= 1 && Number.isInteger(opts.every)))
     throw new UserError('--every expects a positive integer');
   const symbols = [{ ...spec, id: 0 }];
+  const l3c = c.l3;
+  // The schedule first, on the data's own book (probes never change it): message, time, bid, ask.
+  const plan: { msg: number; ts: Nanos; bid: number; ask: number }[] = [];
+  {
+    const book = new OrderBookL3();
+    let j = 0;
+    let twoSided = 0;
+    for (let i = 0; i < c.n; i++) {
+      if ((c.flags[i] & EV_LAST) === 0) continue;
+      for (; j < l3c.n && l3c.msgEnd[j] <= i; j++)
+        applyMbo(book, l3c.action[j], l3c.id[j], l3c.side[j] as 1 | -1 | 0, l3c.price[j], l3c.size[j]);
+      const bid = book.bestBid;
+      const ask = book.bestAsk;
+      if ((c.flags[i] & EV_INDICATIVE) !== 0 || bid === 0 || ask === 0 || bid >= ask) continue;
+      if (twoSided++ % opts.every === 0) plan.push({ msg: i, ts: c.exchTs[i], bid, ask });
+    }
+  }
+  // Lanes: a probe pair goes to the first lane whose previous pair's horizon has passed, so probes
+  // never share an exchange (in an L2 model an own order waits behind another at its price).
+  const laneOf: number[] = [];
+  const laneFree: number[] = [];
+  for (const pl of plan) {
+    let lane = laneFree.findIndex((t) => pl.ts > t);
+    if (lane < 0) lane = laneFree.push(0) - 1;
+    laneFree[lane] = pl.ts + opts.horizonNs;
+    laneOf.push(lane);
+  }
   const clock = new SimClock(c.n > 0 ? c.exchTs[0] : 0);
   const sched = new Scheduler(clock);
   const latency = new ConstantLatency(opts.orderLatencyNs, 0);
-  const truth = new L3Exchange({ symbols, scheduler: sched, latency });
-  const l2 = opts.models.map(
-    (m) =>
-      new L2Exchange({ symbols, scheduler: sched, latency, queue: createQueueModel(m.kind, m.func, m.n) }),
-  );
-  const all: ExchangeModel[] = [truth, ...l2];
+  // lanes[l][0]: the truth, lanes[l][k]: model k - 1.
+  const lanes: ExchangeModel[][] = laneFree.map(() => [
+    new L3Exchange({ symbols, scheduler: sched, latency }),
+    ...opts.models.map(
+      (m) =>
+        new L2Exchange({ symbols, scheduler: sched, latency, queue: createQueueModel(m.kind, m.func, m.n) }),
+    ),
+  ]);
+  const all = lanes.flat();
   // fillTs[k][p]: when exchange k (0: truth) filled probe p (NaN: not yet).
-  const fillTs: number[][] = all.map(() => []);
-  all.forEach((ex, k) => {
-    ex.connect((e: VenueExecEvent) => {
-      if (e.type === 'fill' && Number.isNaN(fillTs[k][e.orderId - 1] ?? Number.NaN))
-        fillTs[k][e.orderId - 1] = e.exchTs;
+  const fillTs: number[][] = [[], ...opts.models.map(() => [])];
+  for (const lane of lanes) {
+    lane.forEach((ex, k) => {
+      ex.connect((e: VenueExecEvent) => {
+        if (e.type === 'fill' && Number.isNaN(fillTs[k][e.orderId - 1] ?? Number.NaN))
+          fillTs[k][e.orderId - 1] = e.exchTs;
+      });
     });
-  });
-  const probes: Probe[] = [];
+  }
+  const probes: (Probe & { lane: number })[] = [];
   const live: number[] = [];
   const nCheck = opts.checkpointsNs.length;
   // err[k-1][checkpoint]: sums over probes resting in truth and model k.
@@ -152,7 +187,6 @@ export function queueScore(
   const errN = opts.models.map(() => new Float64Array(nCheck));
   const lot = spec.lotSize;
   const qty = opts.lots * lot;
-  const book = truth.book(0);
 
   const run = (ts: Nanos) => {
     while (sched.nextTs() <= ts) {
@@ -161,7 +195,7 @@ export function queueScore(
     }
     if (clock.nowNs() < ts) clock.set(ts);
   };
-  const send = (id: number, side: Side, price: number, ts: Nanos) => {
+  const send = (id: number, side: Side, price: number, ts: Nanos, lane: ExchangeModel[]) => {
     const cmd: OrderCommand = {
       orderId: id,
       ts,
@@ -178,7 +212,7 @@ export function queueScore(
         ts,
       },
     };
-    for (const ex of all) ex.submit(cmd);
+    for (const ex of lane) ex.submit(cmd);
   };
   /** Records the queue positions of probes whose age passed a checkpoint before `ts`; retires old ones. */
   const observe = (ts: Nanos) => {
@@ -186,24 +220,25 @@ export function queueScore(
     for (let r = 0; r < live.length; r++) {
       const p = live[r];
       const pr = probes[p];
+      const lane = lanes[pr.lane];
       while (pr.nextCheck < nCheck && pr.placedTs + opts.checkpointsNs[pr.nextCheck] <= ts) {
-        const t = truth.queueAhead(p + 1);
+        const t = (lane[0] as L3Exchange).queueAhead(p + 1);
         if (t >= 0) {
-          for (let k = 0; k < l2.length; k++) {
+          for (let k = 1; k < lane.length; k++) {
             // Resting in the model: not filled (probes are never cancelled before this point).
-            if (!Number.isNaN(fillTs[k + 1][p] ?? Number.NaN)) continue;
+            if (!Number.isNaN(fillTs[k][p] ?? Number.NaN)) continue;
             // A negative estimate is quantity traded past the order: nothing is ahead of it.
-            const e = Math.max(l2[k].queueAhead(p + 1), 0) - t;
-            errAbs[k][pr.nextCheck] += Math.abs(e) / lot;
-            errSigned[k][pr.nextCheck] += e / lot;
-            errN[k][pr.nextCheck]++;
+            const e = Math.max((lane[k] as L2Exchange).queueAhead(p + 1), 0) - t;
+            errAbs[k - 1][pr.nextCheck] += Math.abs(e) / lot;
+            errSigned[k - 1][pr.nextCheck] += e / lot;
+            errN[k - 1][pr.nextCheck]++;
           }
         }
         pr.nextCheck++;
       }
       if (ts - pr.placedTs > opts.horizonNs) {
         pr.done = true;
-        for (const ex of all) ex.cancel(p + 1);
+        for (const ex of lane) ex.cancel(p + 1);
       } else live[w++] = p;
     }
     live.length = w;
@@ -211,7 +246,7 @@ export function queueScore(
 
   let start = 0;
   let messages = 0;
-  let twoSided = 0;
+  let next = 0;
   for (let i = 0; i < c.n; i++) {
     if ((c.flags[i] & EV_LAST) === 0) continue;
     const ts = c.exchTs[i];
@@ -221,17 +256,16 @@ export function queueScore(
     start = i + 1;
     messages++;
     run(ts);
-    const bid = book.bestBid;
-    const ask = book.bestAsk;
-    if ((c.flags[i] & EV_INDICATIVE) !== 0 || bid === 0 || ask === 0 || bid >= ask) continue;
-    if (twoSided++ % opts.every !== 0) continue;
+    if (next >= plan.length || plan[next].msg !== i) continue;
+    const pl = plan[next];
+    const lane = laneOf[next++];
     for (const [side, price] of [
-      [1, bid],
-      [-1, ask],
+      [1, pl.bid],
+      [-1, pl.ask],
     ] as const) {
-      probes.push({ side, price, placedTs: ts, nextCheck: 0, done: false });
+      probes.push({ side, price, placedTs: ts, nextCheck: 0, done: false, lane });
       live.push(probes.length - 1);
-      send(probes.length, side, price, ts);
+      send(probes.length, side, price, ts, lanes[lane]);
     }
     run(ts);
   }
@@ -292,6 +326,7 @@ export function queueScore(
     symbol: spec.code,
     messages,
     probes: probes.length,
+    lanes: lanes.length,
     every: opts.every,
     lots: opts.lots,
     horizonS: opts.horizonNs / NS_PER_S,
@@ -317,7 +352,7 @@ export function formatQueueScore(r: QueueScoreResult): string {
   const f1 = (v: number) => v.toFixed(1);
   const ages = r.models[0]?.queueError.map((q) => `${q.ageS}s`) ?? [];
   const lines = [
-    `queue-score ${r.file} (${r.symbol}): ${r.probes} probes of ${r.lots} lot (a bid and an ask at the touch every ${r.every} messages of ${r.messages}), horizon ${r.horizonS} s, order latency ${r.orderLatencyUs} us`,
+    `queue-score ${r.file} (${r.symbol}): ${r.probes} probes of ${r.lots} lot (a bid and an ask at the touch every ${r.every} messages of ${r.messages}; ${r.lanes} lanes), horizon ${r.horizonS} s, order latency ${r.orderLatencyUs} us`,
     `L3 truth (FIFO position from the order ids): ${r.truthFilled} of ${r.probes} filled (${pct(r.truthFillRate)})`,
     '',
     `${'model'.padEnd(14)} ${'match'.padStart(7)} ${'filled'.padStart(7)} ${'false'.padStart(6)} ${'missed'.padStart(7)}  ${'fill-time error ms: median p90 (signed median)'.padEnd(46)}  queue error, lots, mean |est-true| (signed) at age ${ages.join(' / ')}`,
