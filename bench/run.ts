@@ -14,6 +14,7 @@
  *     latency beside the sim loop's, a silent or dropped stream seen and resynced (bench/binance.ts)
  *  10. the L3 (order-level) book on CME ESH4 MBO records (bench/l3.ts)
  * 11. formula search (hft alpha search): trials/s on 10,000 one-second bars of a TAIFEX day (bench/search.ts)
+ * 12. the RL environment: steps/s of an episode over a TAIFEX day in the tick backtester (bench/rl.ts)
  * Prints a table, then one JSON line (prefix "BENCH_JSON ") with every figure.
  */
 import path from 'node:path';
@@ -36,6 +37,7 @@ import { benchL3, benchL3Backtest } from './l3.ts';
 import { benchMetricsCost } from './metrics-cost.ts';
 import { benchReaders } from './readers.ts';
 import { benchRecorder } from './recorder.ts';
+import { benchRl } from './rl.ts';
 import { benchSearch } from './search.ts';
 import { benchStoreRead } from './store-read.ts';
 
@@ -262,4 +264,11 @@ row(
   `alpha search: ${search.features} features x ${search.samples} bars, ${search.pool} pool`,
   `random ${search.random_trials_per_s} trials/s, genetic ${search.genetic_trials_per_s} trials/s; DSR+PBO over ${search.genetic_trials} trials ${search.genetic_analysis_s} s (load ${search.load_avg_1m})`,
 );
+const rlb = await benchRl(root, dataDir);
+results.rl_env = rlb;
+for (const b of rlb.bars)
+  row(
+    `rl env: episode of ${rlb.file}, ${b.bar_ms} ms steps`,
+    `${b.steps_per_s} steps/s (${b.steps} steps, ${b.trades} trades, ${b.wall_s} s; load ${rlb.load_avg_1m})`,
+  );
 process.stdout.write(`BENCH_JSON ${JSON.stringify(results)}\n`);

@@ -36,5 +36,7 @@ export { roundToTick, tickAt, tickDown, tickUp } from './core/ticks.ts';
 export type { FeatureView } from './features/feature-engine.ts';
 export type { OrderBook } from './lob/order-book.ts';
 export type { OrderState } from './order/order-state.ts';
+export { loadPolicy, type PolicySpec } from './research/rl/policy.ts';
+export { RlPolicyAlpha } from './research/rl/rl-alpha.ts';
 export { ExpressionAlpha } from './research/search/expression-alpha.ts';
 export { type ParamsSchema, Strategy, type StrategyClass, type StrategyContext } from './strategy/sdk.ts';

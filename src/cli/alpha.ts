@@ -18,6 +18,7 @@ import { sinkTarget } from '../recorder/config.ts';
 import type { QueueFunc } from '../venues/sim/queue-model.ts';
 import { registerAlphaPool } from './alpha-pool.ts';
 import { registerAlphaPromo } from './alpha-promo.ts';
+import { registerAlphaRl } from './alpha-rl.ts';
 import { registerAlphaSearch } from './alpha-search.ts';
 import { loadAll } from './context.ts';
 import { cliPath, collect, configOptions } from './options.ts';
@@ -257,6 +258,7 @@ export function registerAlpha(alpha: Command): void {
   );
 
   registerAlphaSearch(alpha);
+  registerAlphaRl(alpha);
 
   const experiments = alpha.command('experiments').description('the experiment ledger');
   configOptions(
