@@ -39,6 +39,8 @@ export interface AlphaRun {
   cpu_s: number | null;
   /** The command's own split (elapsed_s of its result). */
   steps_s: Record<string, number>;
+  /** Its CPU time per step (cpu_s of its result: the validating process, not the test process). */
+  steps_cpu_s: Record<string, number>;
   /** Gate B's test process, start to end (it runs beside the steps). */
   tests_s: number | null;
   /** What the gates found (ofi_mc fails Gate C on one day: it never trades). */
@@ -114,6 +116,7 @@ async function validateOnce(cwd: string, args: string[]): Promise<AlphaRun> {
   const cpu1 = childCpuS();
   const r = JSON.parse(stdout) as {
     elapsed_s: Record<string, number>;
+    cpu_s: Record<string, number>;
     gate_a: { passed: boolean };
     gate_b: { passed: boolean; details: { tests?: { elapsed_s?: number } } };
     gate_c: { passed: boolean };
@@ -122,6 +125,7 @@ async function validateOnce(cwd: string, args: string[]): Promise<AlphaRun> {
     wall_s: round3(wall),
     cpu_s: cpu0 === null || cpu1 === null ? null : round3(cpu1 - cpu0),
     steps_s: r.elapsed_s,
+    steps_cpu_s: r.cpu_s,
     tests_s: r.gate_b.details.tests?.elapsed_s ?? null,
     passed: { A: r.gate_a.passed, B: r.gate_b.passed, C: r.gate_c.passed },
     load_avg_1m: Math.round(os.loadavg()[0] * 10) / 10,

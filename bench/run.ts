@@ -200,8 +200,10 @@ row(
 const ab = await benchAlphaValidate(root, dataDir);
 results.alpha_validate = ab;
 const alphaRow = (r: typeof ab.built) =>
-  `${r.wall_s} s wall, ${r.cpu_s ?? '-'} s CPU at load ${r.load_avg_1m} (${Object.entries(r.steps_s)
-    .map(([k, v]) => `${k} ${v}`)
+  `${r.wall_s} s wall, ${r.cpu_s ?? '-'} s CPU at load ${r.load_avg_1m} (step: wall/CPU s ${Object.entries(
+    r.steps_s,
+  )
+    .map(([k, v]) => `${k} ${v}/${r.steps_cpu_s[k] ?? '-'}`)
     .join(', ')}; Gate B tests process ${r.tests_s ?? '-'} s beside them; ${Object.entries(r.passed)
     .map(([g, ok]) => `${g} ${ok ? 'passed' : 'failed'}`)
     .join(', ')})`;

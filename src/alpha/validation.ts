@@ -45,6 +45,11 @@ export interface ValidationResult {
   experiment_meta_path: string;
   store: StoreWrite | null;
   elapsed_s: Record<string, number>;
+  /**
+   * CPU time of this process (every thread, user + system) per step of elapsed_s: what a step
+   * costs whatever else the machine runs. Gate B's test process is not in it.
+   */
+  cpu_s: Record<string, number>;
 }
 
 /** The signals kept in the ledger: the value as of every second of data time with events. */
@@ -81,9 +86,14 @@ async function validate(
   tests: Promise<AlphaTestsResult> | null,
 ): Promise<ValidationResult> {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const elapsed: Record<string, number> = {};
+  const cpu: Record<string, number> = {};
+  let cpuAt = cpu0;
   const lap = (name: string, since: number) => {
     elapsed[name] = Math.round(performance.now() - since) / 1000;
+    cpu[name] = cpuSeconds(process.cpuUsage(cpuAt));
+    cpuAt = process.cpuUsage();
     return performance.now();
   };
   const entry = await findAlpha(o.root, o.alphaId);
@@ -160,7 +170,7 @@ async function validate(
       metrics[k] = (art.scorecard as unknown as Record<string, number | null>)[k];
   const signals = sampleSignals(ctx.signals(), SIGNAL_SAMPLE_NS);
   const epoch = replay.epoch;
-  const result: Omit<ValidationResult, 'store' | 'experiment_meta_path' | 'elapsed_s'> = {
+  const result: Omit<ValidationResult, 'store' | 'experiment_meta_path' | 'elapsed_s' | 'cpu_s'> = {
     alpha_id: entry.id,
     passed,
     gate_a: a,
@@ -245,12 +255,18 @@ async function validate(
         });
   lap('store', t);
   elapsed.total = Math.round(performance.now() - t0) / 1000;
+  cpu.total = cpuSeconds(process.cpuUsage(cpu0));
   return {
     ...result,
     experiment_meta_path: path.join(written.dir, 'meta.json'),
     store,
     elapsed_s: elapsed,
+    cpu_s: cpu,
   };
+}
+
+function cpuSeconds(u: NodeJS.CpuUsage): number {
+  return Math.round((u.user + u.system) / 1000) / 1000;
 }
 
 function fileSize(p: string): number | null {

@@ -54,6 +54,14 @@ describe('hft alpha validate on the TAIFEX days', requireData(), () => {
       assert.deepEqual(r.gate_b.details.tests.failed_tests, []);
       assert.equal(r.gate_b.details.look_ahead.passed, true);
       assert.equal(r.gate_b.details.determinism.passed, true);
+      // The alpha's 4 tests ran in one child process; each step's wall and CPU time is reported.
+      assert.equal(r.gate_b.details.tests.tests_passed, 4);
+      assert.match(
+        r.gate_b.details.tests.command,
+        /alpha-tests-main\.[jt]s .*logic\.test\.ts .*no-lookahead\.test\.ts$/,
+      );
+      assert.deepEqual(Object.keys(r.cpu_s).sort(), Object.keys(r.elapsed_s).sort());
+      assert.ok(r.cpu_s.total > 0 && r.cpu_s.load > 0, JSON.stringify(r.cpu_s));
 
       const c = r.gate_c.details;
       // The alpha ran as a strategy in the tick backtester; its signal there equals the research
