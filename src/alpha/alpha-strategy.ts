@@ -26,6 +26,8 @@ export const alphaStrategyParams = z.strictObject({
   execution: z.enum(['taker', 'maker']).default('taker'),
   /** No new order sooner than this after the previous one (ms): inside the broker's per-symbol rate. */
   min_interval_ms: z.number().min(0).default(250),
+  /** Largest order in lots (0: none): a flip goes out as a close and an open, each inside the desk's per-order caps. */
+  max_order_lots: z.number().int().min(0).default(0),
   /** The alpha's own parameters (its schema's defaults for the rest). */
   alpha_params: z.record(z.string(), z.unknown()).default({}),
   /**
@@ -190,10 +192,12 @@ export abstract class AlphaStrategy extends Strategy.withParams(alphaStrategyPar
     // Under reduce-only risk refuses what grows the position: do not ask.
     if (ctx.reduceOnly() && Math.abs(ctx.position(id) + diff) > Math.abs(ctx.position(id))) return;
     this.lastSend = now;
+    const cap = this.params.max_order_lots * this.sym.lotSize;
+    const qty = cap > 0 ? Math.min(cap, Math.abs(diff)) : Math.abs(diff);
     const oid =
       this.params.execution === 'taker'
-        ? ctx.place(id, side, side === 1 ? st.bestAsk : st.bestBid, Math.abs(diff), 'IOC')
-        : ctx.place(id, side, side === 1 ? st.bestBid : st.bestAsk, Math.abs(diff), 'GTC');
+        ? ctx.place(id, side, side === 1 ? st.bestAsk : st.bestBid, qty, 'IOC')
+        : ctx.place(id, side, side === 1 ? st.bestBid : st.bestAsk, qty, 'GTC');
     this.monitor.onPlace(oid, st.mid);
   }
 

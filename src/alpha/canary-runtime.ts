@@ -87,6 +87,8 @@ export class CanaryRuntime {
         ...d.strategy.params,
         mode: 'trade',
         weight: d.weight,
+        // Orders no larger than the canary's position: a flip is a close and an open.
+        max_order_lots: Math.max(1, Math.floor(Number(d.strategy.params.max_position ?? 5) * d.weight)),
         guardrails: { ...d.guardrails },
       },
     });

@@ -138,7 +138,8 @@ export function decideCanary(
   if (breaches.length > 0)
     return { ...base, state: 'rolled_back', new_weight: 0, reason: breaches.join('; ') };
   const backtest = doc.scorecard_snapshot?.sharpe_oos ?? null;
-  const threshold = backtest === null ? null : backtest * rules.sharpe_ratio;
+  // Never below 0: an alpha losing money live does not escalate (a forced promotion's backtest may be negative).
+  const threshold = backtest === null ? null : Math.max(0, backtest * rules.sharpe_ratio);
   checks.sharpe_live = m.sharpe_live;
   checks.sharpe_threshold = threshold;
   if (

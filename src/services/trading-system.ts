@@ -148,6 +148,8 @@ export class TradingSystem {
   readonly latency: LatencyStages | null;
   /** Recent market trades per symbol for the dashboard (null when metrics.enabled is false). */
   readonly tape: TradeTape | null;
+  /** Strategies in shadow mode: their positions are answered at the edge and are not the account's. */
+  readonly shadowIds: ReadonlySet<string>;
   private stopRequested = false;
   private startNs = 0;
   private endNs = 0;
@@ -240,6 +242,7 @@ export class TradingSystem {
           sc.enabled && (prepared.get(sc.id)?.params as { mode?: string } | undefined)?.mode === 'shadow',
       )
       .map((sc) => sc.id);
+    this.shadowIds = new Set(shadowIds);
     const shadow =
       shadowIds.length === 0
         ? null
@@ -554,6 +557,7 @@ export class TradingSystem {
     this.reconciler?.start();
     if (!g.enabled || this.guardMode === 'off') return;
     const marks = new Float64Array(this.symbols.length);
+    const shadowIds = this.shadowIds;
     const rate = this.clock instanceof RealClock ? this.clock.speed : 0;
     const sampler = new GuardSampler(
       {
@@ -563,6 +567,8 @@ export class TradingSystem {
           const list = this.positions.list;
           for (let i = 0; i < list.length; i++) {
             const p = list[i];
+            // A shadow alpha's fills never happened: its PnL is not the account's drawdown.
+            if (shadowIds.size > 0 && shadowIds.has(p.strategyId)) continue;
             const mid = this.lob.stats(p.spec.id).mid;
             if (mid > 0) marks[p.spec.id] = mid;
             e += p.net(marks[p.spec.id]);
