@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { DEFAULT_SCORED, parseScoredModel, queueScore } from '../src/backtest/queue-score.ts';
 import { DEFAULT_MODELS, loadBacktestData, runBacktest } from '../src/backtest/runner.ts';
@@ -171,6 +172,47 @@ export async function benchL3Backtest(
   row(
     'queue-score ESH4 (truth + 8 L2 models)',
     `${f.queue_score_s} s wall, ${f.queue_score_probes} probes; peak RSS of the bench so far ${f.peak_rss_mib} MiB`,
+  );
+  return f;
+}
+
+/** Peak RSS of a backtest over one and two TXF days, each in a fresh process. */
+export interface ReplayMemoryFigure {
+  days: { files: string[]; events: number; wall_s: number; peak_rss_mib: number }[];
+  /** Extra peak RSS per extra day (MiB): the whole data set is held in memory today. */
+  per_day_mib: number;
+}
+
+export function benchReplayMemory(
+  root: string,
+  dataDir: string,
+  row: (name: string, value: string) => void,
+): ReplayMemoryFigure {
+  const sets = [
+    ['taifex-txf-20260408.parquet'],
+    ['taifex-txf-20260408.parquet', 'taifex-txf-20260410.parquet'],
+  ];
+  const days = sets.map((files) => {
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(root, 'bench/replay-memory-child.ts'),
+        root,
+        ...files.map((f) => path.join(dataDir, f)),
+      ],
+      { cwd: root, encoding: 'utf8', maxBuffer: 16 << 20 },
+    );
+    return {
+      files,
+      ...(JSON.parse(out.trim().split('\n').pop() as string) as Omit<ReplayMemoryFigure['days'][0], 'files'>),
+    };
+  });
+  const f = { days, per_day_mib: days[1].peak_rss_mib - days[0].peak_rss_mib };
+  row(
+    'backtest peak RSS, market maker on TXF: 1 day / 2 days',
+    `${days[0].peak_rss_mib} / ${days[1].peak_rss_mib} MiB (${days[0].events} / ${days[1].events} events; +${f.per_day_mib} MiB for the second day: every day is held in memory)`,
   );
   return f;
 }

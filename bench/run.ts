@@ -33,7 +33,7 @@ import { benchBinance, benchDeadStream } from './binance.ts';
 import { benchRisk, benchStrategies } from './decision.ts';
 import { benchFeatures } from './features.ts';
 import { benchInProcessGateway, benchNatsGateway } from './gateway.ts';
-import { benchL3, benchL3Backtest } from './l3.ts';
+import { benchL3, benchL3Backtest, benchReplayMemory } from './l3.ts';
 import { benchMetricsCost } from './metrics-cost.ts';
 import { benchReaders } from './readers.ts';
 import { benchRecorder } from './recorder.ts';
@@ -144,6 +144,8 @@ results.readers = await benchReaders(dataDir, row);
 results.l3 = benchL3(dataDir, row);
 // L3 exchange: the touch quoter of examples/ on ESH4 with --exchange l3 and l2, the model alone, queue-score.
 results.l3_backtest = await benchL3Backtest(root, dataDir, row);
+// Replay memory: peak RSS of a backtest over one and two days, each in a fresh process.
+results.replay_memory = benchReplayMemory(root, dataDir, row);
 results.features_real = await benchFeatures(dataDir, row);
 // Cost of metrics on the hot path: event -> intent with metrics.enabled on vs off.
 const mc = await benchMetricsCost(root);
