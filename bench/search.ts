@@ -51,7 +51,7 @@ export async function benchSearch(root: string, dataDir: string): Promise<Search
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hft-bench-search-'));
   try {
     // Warm-up (JIT), then the measured runs on fresh ledgers.
-    runSearch({
+    await runSearch({
       data,
       mode: 'random',
       seed: 1,
@@ -59,7 +59,7 @@ export async function benchSearch(root: string, dataDir: string): Promise<Search
       pool,
       ledger: new TrialLedger(path.join(dir, 'w.jsonl')),
     });
-    const rnd = runSearch({
+    const rnd = await runSearch({
       data,
       mode: 'random',
       seed: 2,
@@ -67,7 +67,7 @@ export async function benchSearch(root: string, dataDir: string): Promise<Search
       pool,
       ledger: new TrialLedger(path.join(dir, 'r.jsonl')),
     });
-    const gen = runSearch({
+    const gen = await runSearch({
       data,
       mode: 'genetic',
       seed: 3,

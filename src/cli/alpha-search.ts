@@ -40,6 +40,7 @@ interface SearchFlags {
   validate: boolean;
   store: boolean;
   progress: boolean;
+  workers: string;
   env?: string;
   config?: string;
   set?: string[];
@@ -131,6 +132,7 @@ export function registerAlphaSearch(alpha: Command): void {
       .option('--max-corr <x>', 'a result passes only below this correlation to the pool', '0.7')
       .option('--min-dsr <p>', 'a result passes only with a Deflated Sharpe Ratio at least this', '0.5')
       .option('--top <n>', 'results listed', '10')
+      .option('--workers <n>', 'worker threads scoring the formulas (the results do not depend on it)', '1')
       .option('--ledger <file>', 'the trial ledger (default <alpha.experiments_dir>/search/trials.jsonl)')
       .option('--save-results <file>', 'write the whole outcome as JSON')
       .option(
@@ -159,7 +161,7 @@ export function registerAlphaSearch(alpha: Command): void {
         ? path.resolve(flags.ledger)
         : path.resolve(root, settings.alpha.experiments_dir, 'search', 'trials.jsonl');
     const ledger = new TrialLedger(ledgerFile);
-    const outcome = runSearch({
+    const outcome = await runSearch({
       data: search,
       mode: flags.mode,
       seed,
@@ -177,6 +179,7 @@ export function registerAlphaSearch(alpha: Command): void {
       maxCorr: real('--max-corr', flags.maxCorr),
       minDsr: real('--min-dsr', flags.minDsr),
       top: Math.max(top, promote),
+      workers: int('--workers', flags.workers, 1),
       onProgress: flags.progress ? progressBar() : undefined,
     });
     statusLine.done();

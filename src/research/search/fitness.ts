@@ -97,7 +97,7 @@ export function scoreSignal(
   t: Target,
   pool: readonly Float64Array[] = [],
   poolPenalty = 0.5,
-  scratch = new Float64Array(t.train.length + t.test.length),
+  scratch: Float64Array = new Float64Array(t.train.length + t.test.length),
 ): TrialScore {
   const pnlOf = (idx: Int32Array, out: Float64Array) => {
     for (let k = 0; k < idx.length; k++) out[k] = s[idx[k]] * t.fwd[idx[k]];

@@ -3,8 +3,9 @@ import { Rng } from '../../core/rng.ts';
 import type { SearchData } from './data.ts';
 import { dataKey } from './data.ts';
 import { BufferPool, evaluate } from './evaluate.ts';
+import { type Evaluator, LocalEvaluator, WorkerEvaluator } from './evaluator.ts';
 import { type Expr, exprDepth, exprVariables, formatExpr, parseExpr } from './expr.ts';
-import { makeTarget, scoreSignal, type Target } from './fitness.ts';
+import { makeTarget, type Target } from './fitness.ts';
 import {
   crossover,
   DEFAULT_TEMPLATES,
@@ -50,6 +51,8 @@ export interface SearchOptions {
   /** Results listed. */
   top?: number;
   now?: () => Date;
+  /** Worker threads scoring the formulas (1: in this thread); the outcome does not depend on it. */
+  workers?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -109,7 +112,7 @@ interface Scored {
  * (fitness.ts), writes every trial to the ledger, then ranks them, computes each listed result's
  * DSR against all trials of the data key and PBO (CSCV) over them. Deterministic for a seed.
  */
-export function runSearch(o: SearchOptions): SearchOutcome {
+export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   const t0 = performance.now();
   const d = o.data;
   const maxDepth = o.maxDepth ?? 3;
@@ -138,52 +141,91 @@ export function runSearch(o: SearchOptions): SearchOutcome {
   const scored = new Map<string, Scored>();
   let duplicates = 0;
   let trial = 0;
-  const scratch = new Float64Array(target.train.length + target.test.length);
-  const signal = new Float64Array(d.n);
+  const poolPenalty = o.poolPenalty ?? 0.5;
+  const evaluator: Evaluator =
+    (o.workers ?? 1) > 1
+      ? await WorkerEvaluator.start(o.workers ?? 1, d, target, o.pool ?? [], poolPenalty)
+      : new LocalEvaluator(d, target, poolSignals, poolPenalty);
 
-  const score = (expr: Expr, origin: TrialRecord['origin'], generation: number): Scored | null => {
-    const text = formatExpr(expr);
-    if (scored.has(text)) {
-      duplicates++;
-      return null;
+  type Item = { expr: Expr; origin: TrialRecord['origin']; generation: number };
+  /**
+   * Scores a batch: formulas already scored (or twice in the batch) are duplicates, not trials; the
+   * others are evaluated (in workers, or here), then numbered and written in the batch's order, so
+   * the result does not depend on the number of workers.
+   */
+  const scoreBatch = async (items: readonly Item[]): Promise<Scored[]> => {
+    const fresh: (Item & { text: string })[] = [];
+    const inBatch = new Set<string>();
+    for (const it of items) {
+      const text = formatExpr(it.expr);
+      if (scored.has(text) || inBatch.has(text)) {
+        duplicates++;
+        continue;
+      }
+      inBatch.add(text);
+      fresh.push({ ...it, text });
     }
-    const s = evaluate(expr, d, bufs, signal);
-    const sc = scoreSignal(s, target, poolSignals, o.poolPenalty ?? 0.5, scratch);
-    const rec: TrialRecord = {
-      search_id: searchId,
-      trial: ++trial,
-      at: now().toISOString(),
-      data_key: key,
-      mode: o.mode,
-      seed: o.seed,
-      generation,
-      origin,
-      expression: text,
-      ...sc,
-      fitness: Number.isFinite(sc.fitness) ? Number(sc.fitness.toPrecision(6)) : null,
-    };
-    o.ledger.append(rec);
-    const out = { expr, text, rec };
-    scored.set(text, out);
-    return out;
+    const scores = await evaluator.score(fresh.map((f) => f.text));
+    return fresh.map((f, k) => {
+      const sc = scores[k];
+      const rec: TrialRecord = {
+        search_id: searchId,
+        trial: ++trial,
+        at: now().toISOString(),
+        data_key: key,
+        mode: o.mode,
+        seed: o.seed,
+        generation: f.generation,
+        origin: f.origin,
+        expression: f.text,
+        ...sc,
+        fitness: Number.isFinite(sc.fitness) ? Number(sc.fitness.toPrecision(6)) : null,
+      };
+      o.ledger.append(rec);
+      const out = { expr: f.expr, text: f.text, rec };
+      scored.set(f.text, out);
+      return out;
+    });
   };
   const fit = (s: Scored) => s.rec.fitness ?? Number.NEGATIVE_INFINITY;
+  const BATCH = 64;
 
   let invalid = 0;
   try {
     if (o.mode === 'random') {
       const n = o.trials ?? 100;
-      for (let draws = 0; trial < n && draws < n * 10; draws++) {
-        score(randomExpr(rng, g), 'random', 0);
+      for (let draws = 0; trial < n && draws < n * 10; ) {
+        const batch: Item[] = [];
+        const want = Math.min(BATCH, n - trial);
+        // Draw until the batch holds `want` formulas new to the search.
+        const seen = new Set<string>();
+        while (batch.length < want && draws < n * 10) {
+          draws++;
+          const e = randomExpr(rng, g);
+          const t = formatExpr(e);
+          if (scored.has(t) || seen.has(t)) {
+            duplicates++;
+            continue;
+          }
+          seen.add(t);
+          batch.push({ expr: e, origin: 'random', generation: 0 });
+        }
+        await scoreBatch(batch);
         o.onProgress?.(trial, n);
       }
     } else if (o.mode === 'template') {
       const ex = expandTemplates(o.templates ?? DEFAULT_TEMPLATES, o.grid ?? {}, g);
       invalid = ex.invalid;
-      ex.formulas.forEach((f, i) => {
-        score(parseExpr(f, { features: known, maxDepth }), 'template', 0);
-        o.onProgress?.(i + 1, ex.formulas.length);
-      });
+      for (let i = 0; i < ex.formulas.length; i += 4 * BATCH) {
+        await scoreBatch(
+          ex.formulas.slice(i, i + 4 * BATCH).map((f) => ({
+            expr: parseExpr(f, { features: known, maxDepth }),
+            origin: 'template' as const,
+            generation: 0,
+          })),
+        );
+        o.onProgress?.(trial, ex.formulas.length);
+      }
     } else {
       const P = o.population ?? 40;
       const G = o.generations ?? 10;
@@ -191,41 +233,53 @@ export function runSearch(o: SearchOptions): SearchOutcome {
       const pm = o.mutationProb ?? 0.6;
       const pc = o.crossoverProb ?? 0.3;
       const total = P * (G + 1);
-      let pop: Scored[] = [];
-      for (let tries = 0; pop.length < P && tries < P * 20; tries++) {
-        const s = score(randomExpr(rng, g), 'random', 0);
-        if (s !== null) pop.push(s);
+      // A generation's new members are drawn first (none already scored or drawn twice), then scored together.
+      const fill = async (have: number, draw: () => Item | null): Promise<Scored[]> => {
+        const batch: Item[] = [];
+        const seen = new Set<string>();
+        for (let tries = 0; have + batch.length < P && tries < P * 20; tries++) {
+          const it = draw();
+          if (it === null) continue;
+          const t = formatExpr(it.expr);
+          if (scored.has(t) || seen.has(t)) {
+            duplicates++;
+            continue;
+          }
+          seen.add(t);
+          batch.push(it);
+        }
+        const out = await scoreBatch(batch);
         o.onProgress?.(trial, total);
-      }
+        return out;
+      };
+      let pop: Scored[] = await fill(0, () => ({
+        expr: randomExpr(rng, g),
+        origin: 'random',
+        generation: 0,
+      }));
       for (let gen = 1; gen <= G; gen++) {
         pop.sort((a, b) => fit(b) - fit(a) || a.text.localeCompare(b.text));
         const next = pop.slice(0, keep);
-        for (let tries = 0; next.length < P && tries < P * 20; tries++) {
+        const children = await fill(next.length, () => {
           const r = rng.next();
           const pa = next[Math.floor(rng.next() * keep)];
-          let child: Expr | null;
-          let origin: TrialRecord['origin'];
           if (r < pm) {
-            child = mutate(rng, g, pa.expr);
-            origin = 'mutation';
-          } else if (r < pm + pc) {
-            const pb = next[Math.floor(rng.next() * keep)];
-            child = crossover(rng, g, pa.expr, pb.expr);
-            origin = 'crossover';
-          } else {
-            child = randomExpr(rng, g);
-            origin = 'immigrant';
+            const c = mutate(rng, g, pa.expr);
+            return c === null ? null : { expr: c, origin: 'mutation', generation: gen };
           }
-          if (child === null) continue;
-          const s = score(child, origin, gen);
-          if (s !== null) next.push(s);
-          o.onProgress?.(trial, total);
-        }
-        pop = next;
+          if (r < pm + pc) {
+            const pb = next[Math.floor(rng.next() * keep)];
+            const c = crossover(rng, g, pa.expr, pb.expr);
+            return c === null ? null : { expr: c, origin: 'crossover', generation: gen };
+          }
+          return { expr: randomExpr(rng, g), origin: 'immigrant', generation: gen };
+        });
+        pop = [...next, ...children];
       }
     }
   } finally {
     o.ledger.flush();
+    await evaluator.close();
   }
 
   const searchS = (performance.now() - t0) / 1000;

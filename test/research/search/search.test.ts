@@ -37,7 +37,7 @@ function planted(seed: number): SearchData {
 
 const fixed = () => new Date('2026-12-05T08:00:00Z');
 
-test('genetic search finds the planted signal, is the same for the same seed, and records every trial', () => {
+test('genetic search finds the planted signal, is the same for the same seed, and records every trial', async () => {
   const data = planted(1);
   const file = path.join(dir, 'a.jsonl');
   const run = (seed: number, f: string) =>
@@ -50,7 +50,7 @@ test('genetic search finds the planted signal, is the same for the same seed, an
       ledger: new TrialLedger(f),
       now: fixed,
     });
-  const a = run(5, file);
+  const a = await run(5, file);
   const lines = readFileSync(file, 'utf8').trim().split('\n');
   assert.equal(lines.length, a.trials, 'one ledger line per trial');
   assert.equal(a.trials_total, a.trials);
@@ -77,39 +77,47 @@ test('genetic search finds the planted signal, is the same for the same seed, an
   assert.ok(best.dsr > 0 && best.dsr < 1, `dsr ${best.dsr}`);
   assert.ok(a.pbo !== null && a.pbo.pbo < 0.2, `pbo ${a.pbo?.pbo}`);
   // Same seed, same data: the same trials and results (another ledger file).
-  const b = run(5, path.join(dir, 'b.jsonl'));
+  const b = await run(5, path.join(dir, 'b.jsonl'));
   assert.deepEqual(
     b.results.map((r) => [r.expression, r.fitness]),
     a.results.map((r) => [r.expression, r.fitness]),
   );
   assert.notDeepEqual(
-    run(6, path.join(dir, 'c.jsonl')).results.map((r) => r.expression),
+    (await run(6, path.join(dir, 'c.jsonl'))).results.map((r) => r.expression),
     a.results.map((r) => r.expression),
   );
 });
 
-test('trials accumulate per data key across searches, and the DSR deflates by all of them', () => {
+test('trials accumulate per data key across searches, and the DSR deflates by all of them', async () => {
   const data = planted(2);
   const ledger = new TrialLedger(path.join(dir, 'acc.jsonl'));
-  const first = runSearch({ data, mode: 'random', seed: 1, trials: 40, ledger, now: fixed });
+  const first = await runSearch({ data, mode: 'random', seed: 1, trials: 40, ledger, now: fixed });
   assert.equal(first.trials, 40);
   assert.equal(first.trials_total, 40);
-  const second = runSearch({ data, mode: 'random', seed: 2, trials: 60, ledger, now: fixed });
+  const second = await runSearch({ data, mode: 'random', seed: 2, trials: 60, ledger, now: fixed });
   assert.equal(second.trials_total, 100);
   assert.ok(second.sr0_test > first.sr0_test, 'more trials, a higher bar');
   // Another target (horizon) is another key: counted apart.
-  const other = runSearch({ data, mode: 'random', seed: 1, trials: 10, horizon: 2, ledger, now: fixed });
+  const other = await runSearch({
+    data,
+    mode: 'random',
+    seed: 1,
+    trials: 10,
+    horizon: 2,
+    ledger,
+    now: fixed,
+  });
   assert.equal(other.trials_total, 10);
   assert.notEqual(other.data_key, first.data_key);
 });
 
-test('noise only: nothing passes the DSR, and PBO says the winner is overfit', () => {
+test('noise only: nothing passes the DSR, and PBO says the winner is overfit', async () => {
   const r = new Rng(9);
   const data = planted(3);
   // Replace the planted feature by noise.
   const lead = data.cols.lead;
   for (let i = 0; i < lead.length; i++) lead[i] = r.next() - 0.5;
-  const out = runSearch({
+  const out = await runSearch({
     data,
     mode: 'template',
     seed: 1,
@@ -127,13 +135,44 @@ test('noise only: nothing passes the DSR, and PBO says the winner is overfit', (
   assert.ok(out.pbo !== null && out.pbo.pbo > 0.2, `pbo ${out.pbo?.pbo}`);
 });
 
-test('bad options are one-line errors', () => {
+test('bad options are one-line errors', async () => {
   const data = planted(4);
   const ledger = new TrialLedger(path.join(dir, 'bad.jsonl'));
-  assert.throws(() => runSearch({ data, mode: 'random', seed: 1, ledger, split: 1 }), /--split/);
-  assert.throws(() => runSearch({ data, mode: 'random', seed: 1, ledger, horizon: 0 }), /--horizon/);
-  assert.throws(
+  await assert.rejects(() => runSearch({ data, mode: 'random', seed: 1, ledger, split: 1 }), /--split/);
+  await assert.rejects(() => runSearch({ data, mode: 'random', seed: 1, ledger, horizon: 0 }), /--horizon/);
+  await assert.rejects(
     () => runSearch({ data, mode: 'random', seed: 1, ledger, pool: ['zscore(mid, 5)'] }),
     /raw price level 'mid'/,
   );
+});
+
+test('worker threads score the same trials as this thread', { timeout: 300_000 }, async () => {
+  const data = planted(5);
+  const strip = (f: string) =>
+    readFileSync(f, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const { at: _at, ...rest } = JSON.parse(l);
+        return rest;
+      });
+  for (const mode of ['random', 'genetic'] as const) {
+    const one = path.join(dir, `w1-${mode}.jsonl`);
+    const two = path.join(dir, `w2-${mode}.jsonl`);
+    const o = {
+      data,
+      mode,
+      seed: 3,
+      trials: 70,
+      population: 12,
+      generations: 2,
+      pool: ['ts_mean(lead, 5)'],
+      now: fixed,
+    };
+    const a = await runSearch({ ...o, ledger: new TrialLedger(one) });
+    const b = await runSearch({ ...o, ledger: new TrialLedger(two), workers: 2 });
+    assert.deepEqual(strip(two), strip(one), mode);
+    assert.deepEqual(b.results, a.results);
+    assert.deepEqual(b.pbo, a.pbo);
+  }
 });
