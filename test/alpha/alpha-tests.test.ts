@@ -48,7 +48,7 @@ test('every file runs in order in one process; failures and files that do not lo
 
 test('passing files pass', async () => {
   const d = alpha('good', {
-    'logic.test.mjs': `${HEAD}test('adds', () => assert.equal(1 + 1, 2));\n`,
+    'logic.test.mjs': `${HEAD}test('adds', () => assert.equal(1 + 1, 2));\ntest('not yet', { todo: 'later' }, () => assert.fail('todo'));\n`,
     'more.test.ts': `${HEAD}test('typed', () => { const n: number = 2; assert.equal(n * 2, 4); });\n`,
   });
   const r = await runAlphaTests(root, d, 120);
