@@ -167,8 +167,13 @@ function lineChart(ts: number[], ys: number[], split: number | null, epoch: Epoc
   if (ts.length < 2) return '<p class="meta">no samples</p>';
   // Time with data only: gaps (closed sessions) are squeezed out of the axis.
   const x = ts.map((_, i) => i);
-  const lo = Math.min(...ys);
-  const hi = Math.max(...ys);
+  // A loop, not Math.min(...ys): a trading day's equity rows overflow the call stack as arguments.
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const v of ys) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
   const span = hi - lo || 1;
   const px = (i: number) => 40 + (x[i] / (x.length - 1)) * (W - 50);
   const py = (v: number) => 10 + (1 - (v - lo) / span) * (H - 30);

@@ -15,6 +15,8 @@ import {
   poolWeights,
   redundantPairs,
 } from '../../src/alpha/pool.ts';
+import { poolHeatmap } from '../../src/alpha/pool-html.ts';
+import { writeAlphaReport } from '../../src/alpha/report-html.ts';
 import { Epoch } from '../../src/core/clock.ts';
 
 const close = (a: number, b: number, tol = 1e-9) =>
@@ -214,6 +216,55 @@ test('the pool reads the newest run with signals of each alpha from the ledger, 
     );
     assert.equal(s[0].sec[0], Number(epoch.toAbs(3600e9) / 1_000_000_000n));
     close(correlationPayload(alignPool(s)).pearson_matrix[0][1], -1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the alpha report shows the pool heatmap; a long equity series renders (no spread of 200k arguments)', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hft-pool-report-'));
+  try {
+    const ledger = new ExperimentLedger(dir);
+    const epoch = Epoch.midnightBeforeMs(Date.parse('2026-04-08T03:00:00Z'));
+    const n = 200_000;
+    const ts = Array.from({ length: n }, (_, i) => 3600e9 + i * 1e8);
+    const { meta } = ledger.write(
+      {
+        run_id: 'r1',
+        alpha_id: 'a',
+        config_hash: 'h',
+        timestamp: '2026-04-08T01:00:00.000Z',
+        code_version: 'test',
+        data_paths: [],
+        config: {},
+        metrics: {},
+        gate_status: {},
+        passed: false,
+      },
+      {
+        scorecard: null,
+        backtestReport: {},
+        report: {
+          alpha_id: 'a',
+          passed: false,
+          gate_a: { gate: 'Gate A', passed: true, skipped: true, details: { reason: 'test' } },
+          gate_b: { gate: 'Gate B', passed: true, skipped: true, details: { reason: 'test' } },
+          gate_c: { gate: 'Gate C', passed: false, skipped: true, details: { reason: 'test' } },
+        },
+        signals: null,
+        equity: {
+          epoch,
+          ts,
+          columns: { equity: ts.map((_, i) => Math.sin(i / 1000)), position: ts.map(() => 0) },
+        },
+        fills: null,
+      },
+    );
+    const p = alignPool([series('a', [1, 2, 3, 4], [1, 2, 3, 4]), series('b', [1, 2, 3, 4], [4, 3, 2, 1])]);
+    const html = writeAlphaReport(meta, [poolHeatmap(correlationPayload(p), 'a')]);
+    assert.match(html, /<h2>Pool correlation \(2 alphas, 4 common seconds\)<\/h2>/);
+    assert.match(html, /<title>a \/ b: -1\.000<\/title>/);
+    assert.equal((html.match(/<svg /g) ?? []).length >= 3, true);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
