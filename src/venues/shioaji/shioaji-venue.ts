@@ -128,6 +128,11 @@ interface Tracked {
   changedMs: number;
   /** Adopted from an earlier session: not an order of the order adapter. */
   adopted: boolean;
+  /**
+   * Sent IOC: its deals took liquidity (it never rests). Shioaji's deal events do not say which
+   * side took it, so a ROD order's deals are reported as maker fills, crossing or not.
+   */
+  ioc: boolean;
 }
 
 type Stream = 'data' | 'orders';
@@ -417,6 +422,7 @@ export class ShioajiVenue implements LiveVenue {
       aheadSeen: 0,
       changedMs: this.o.nowMs(),
       adopted: true,
+      ioc: false,
     };
     this.orders.set(t.tradeId, t);
     this.byOrderId.set(orderId, t);
@@ -576,6 +582,7 @@ export class ShioajiVenue implements LiveVenue {
       aheadSeen: 0,
       changedMs: this.o.nowMs(),
       adopted: false,
+      ioc: cmd.intent.tif === 'IOC',
     };
     this.orders.set(tradeId, t);
     this.byOrderId.set(cmd.orderId, t);
@@ -1198,7 +1205,7 @@ export class ShioajiVenue implements LiveVenue {
       lastPx,
       lastQty,
       leavesQty,
-      taker: false,
+      taker: t?.ioc === true && type === 'fill',
       reason,
       exchTs,
       execId,
