@@ -83,7 +83,7 @@ export interface SearchOutcome {
   split: number;
   /** Distinct formulas scored by this search (each one a ledger line). */
   trials: number;
-  /** Every trial of this data key in the ledger, this search's included: the multiple-testing count. */
+  /** Distinct formulas of this data key in the ledger, this search's included: the multiple-testing count. */
   trials_total: number;
   /** Draws that repeated a formula already scored in this search (not trials). */
   duplicates: number;
@@ -284,7 +284,9 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
 
   const searchS = (performance.now() - t0) / 1000;
   // Multiple testing over every trial of this data key, this search's included.
-  const all = o.ledger.read(key).filter((r) => !r.degenerate);
+  // A formula scored by several searches is one hypothesis: counted once (its first record).
+  const distinct = distinctTrials(o.ledger.read(key));
+  const all = distinct.filter((r) => !r.degenerate);
   const srs = all.map((r) => r.sr_test);
   const pbo = pboCscv(all.map((r) => r.blocks));
   const maxCorr = o.maxCorr ?? 0.7;
@@ -324,7 +326,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     horizon,
     split,
     trials: trial,
-    trials_total: o.ledger.read(key).length,
+    trials_total: distinct.length,
     duplicates,
     invalid,
     sr0_test: Number(sr0.toPrecision(4)),
@@ -335,4 +337,14 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     elapsed_s: Number(elapsed.toFixed(3)),
     trials_per_s: Number((trial / Math.max(searchS, 1e-9)).toFixed(1)),
   };
+}
+
+/** The first record of each formula. */
+function distinctTrials(rs: readonly TrialRecord[]): TrialRecord[] {
+  const seen = new Set<string>();
+  return rs.filter((r) => {
+    if (seen.has(r.expression)) return false;
+    seen.add(r.expression);
+    return true;
+  });
 }

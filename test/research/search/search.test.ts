@@ -95,7 +95,14 @@ test('trials accumulate per data key across searches, and the DSR deflates by al
   assert.equal(first.trials, 40);
   assert.equal(first.trials_total, 40);
   const second = await runSearch({ data, mode: 'random', seed: 2, trials: 60, ledger, now: fixed });
-  assert.equal(second.trials_total, 100);
+  const lines = readFileSync(path.join(dir, 'acc.jsonl'), 'utf8').trim().split('\n');
+  assert.equal(lines.length, 100, 'every trial of both searches written');
+  const distinct = new Set(lines.map((l) => JSON.parse(l).expression)).size;
+  assert.ok(distinct < 100, 'the two seeds drew some formulas in common');
+  assert.equal(second.trials_total, distinct, 'a formula scored twice is one hypothesis');
+  // The same search again adds lines but no hypothesis.
+  const repeat = await runSearch({ data, mode: 'random', seed: 2, trials: 60, ledger, now: fixed });
+  assert.equal(repeat.trials_total, distinct);
   assert.ok(second.sr0_test > first.sr0_test, 'more trials, a higher bar');
   // Another target (horizon) is another key: counted apart.
   const other = await runSearch({
