@@ -17,12 +17,15 @@ import { type PromotionDoc, writePromotion } from '../../src/alpha/promotion-fil
 import { loadProject } from '../../src/config/project.ts';
 import { NS_PER_US } from '../../src/core/clock.ts';
 import { createLogger } from '../../src/core/logger.ts';
+import { createMetricsRegistry } from '../../src/observability/system-metrics.ts';
 import { openTarget } from '../../src/recorder/query.ts';
+import { TradingControl } from '../../src/services/supervisor.ts';
 import { TradingSystem } from '../../src/services/trading-system.ts';
 import { L2Exchange } from '../../src/venues/sim/l2-exchange.ts';
 import { ConstantLatency } from '../../src/venues/sim/latency-model.ts';
 import { RiskAverseQueue } from '../../src/venues/sim/queue-model.ts';
 import { repoRoot } from '../helpers/symbols.ts';
+import { parseProm } from '../observability/helpers.ts';
 import { dataFile, requireData } from '../venues/replay/data-dir.ts';
 
 const NOW = Date.parse('2026-12-05T08:00:00Z');
@@ -192,6 +195,20 @@ describe('canary in the runtime', requireData(), () => {
         undefined,
         'the expired promotion did not trade',
       );
+
+      // The metric beside the log line: weight 0, one rollback.
+      const reg = createMetricsRegistry({
+        sys,
+        safety: new TradingControl(sys, sys.stormGuard, log),
+        supervision: null,
+        busCapacity: settings.bus.capacity,
+        venueRejects: {},
+        breakers: () => [],
+      });
+      const { samples } = parseProm(await reg.metrics());
+      const labels = '{alpha="trade_flow",strategy="canary-trade_flow"}';
+      assert.equal(samples.get(`hft_alpha_weight${labels}`), 0);
+      assert.equal(samples.get(`hft_alpha_rollbacks_total${labels}`), 1);
 
       const doc = YAML.parse(readFileSync(file, 'utf8')) as PromotionDoc;
       assert.equal(doc.enabled, false);
