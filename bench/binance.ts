@@ -47,8 +47,9 @@ class Requoter extends Strategy {
   private n = 0;
   override onBook(ctx: StrategyContext, st: LobStats): void {
     if (++this.n % 20 !== 0 || !(st.bestBid > 0 && st.bestAsk > st.bestBid) || ctx.reduceOnly()) return;
-    if (frameT0 > 0) frameToIntent.record((performance.now() - frameT0) * 1e6);
     for (const o of [...ctx.openOrders()]) ctx.cancel(o.orderId);
+    // As the system's own histogram: at the new order's intent, after the cancels.
+    if (frameT0 > 0) frameToIntent.record((performance.now() - frameT0) * 1e6);
     if (ctx.place(st.symbolId, 1, st.bestBid - 10, 1) !== 0 && frameT0 > 0) placedAt.push(frameT0);
   }
 }

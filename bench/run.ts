@@ -11,7 +11,8 @@
  *   8. alpha validation wall time: hft alpha validate ofi_mc on one TAIFEX day (bench/alpha.ts)
  *   9. reading the real data files, checks included (bench/readers.ts)
  * 10. the Binance live adapter against the fake on loopback: depth frame per level, frame -> intent
- *     latency beside the sim loop's, a silent or dropped stream seen and resynced (bench/binance.ts)
+ *     latency beside the sim loop's, a silent or dropped stream seen and resynced (bench/binance.ts);
+ *     the Shioaji adapter the same way on recorded TXFD6 (bench/shioaji.ts)
  *  10. the L3 (order-level) book on CME ESH4 MBO records (bench/l3.ts)
  * 11. formula search (hft alpha search): trials/s on 10,000 one-second bars of a TAIFEX day (bench/search.ts)
  * 12. the RL environment: steps/s of an episode over a TAIFEX day in the tick backtester (bench/rl.ts)
@@ -275,4 +276,18 @@ for (const b of rlb.bars)
     `rl env: episode of ${rlb.file}, ${b.bar_ms} ms steps`,
     `${b.steps_per_s} steps/s (${b.steps} steps, ${b.trades} trades, ${b.wall_s} s; load ${rlb.load_avg_1m})`,
   );
+const sj = await benchShioaji(root, dataDir);
+results.shioaji_live = sj;
+row(
+  `shioaji live: SSE message -> intent (n=${sj.frame_to_intent_us.count})`,
+  `p50 ${sj.frame_to_intent_us.p50} us   p99 ${sj.frame_to_intent_us.p99} us   max ${sj.frame_to_intent_us.max} us (load ${sj.load_avg_1m})`,
+);
+row(
+  `shioaji live: quote -> intent (n=${sj.event_to_intent_us.count})`,
+  `p50 ${sj.event_to_intent_us.p50} us   p99 ${sj.event_to_intent_us.p99} us`,
+);
+row(
+  `shioaji live: SSE message -> place_order at the fake (n=${sj.frame_to_order_at_venue_us.count})`,
+  `p50 ${sj.frame_to_order_at_venue_us.p50} us   p99 ${sj.frame_to_order_at_venue_us.p99} us`,
+);
 process.stdout.write(`BENCH_JSON ${JSON.stringify(results)}\n`);

@@ -137,6 +137,8 @@ export class FakeShioaji {
   private heartbeat: NodeJS.Timeout;
   port = 0;
   simulation: boolean;
+  /** Called as a place_order request is read, before it is checked (the bench's tick-to-trade). */
+  onPlaceOrder: (() => void) | null = null;
   /** Added to recorded absolute times (ns) in what is sent (FakeOptions.liveDates). */
   private readonly shiftNs = new Map<FakeInstrument, bigint>();
 
@@ -495,7 +497,10 @@ export class FakeShioaji {
         subscription: body,
       });
     }
-    if (p === PATH.placeOrder) return this.place(body, res);
+    if (p === PATH.placeOrder) {
+      this.onPlaceOrder?.();
+      return this.place(body, res);
+    }
     if (p === PATH.cancelOrder || p === PATH.updatePrice || p === PATH.updateQty)
       return this.modify(p, body, res);
     if (p === PATH.trades)
