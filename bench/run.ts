@@ -40,6 +40,7 @@ import { benchReaders } from './readers.ts';
 import { benchRecorder } from './recorder.ts';
 import { benchRl } from './rl.ts';
 import { benchSearch } from './search.ts';
+import { benchShioaji } from './shioaji.ts';
 import { benchStoreRead } from './store-read.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
