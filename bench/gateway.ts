@@ -271,8 +271,110 @@ export async function benchNatsGateway(n = 2000, burst = 5000): Promise<NatsGate
   }
 }
 
+export interface WorkQueueBench {
+  /** Items of no work through the queue, one in-process worker: ms per item (publish, pull, result, ack). */
+  overhead_ms_per_item: number;
+  overhead_items: number;
+  /** `spin` items (CPU-bound, `item_ms` each) on 1 and 2 `hft worker` processes: wall seconds. */
+  item_ms: number;
+  items: number;
+  wall_s: { one: number; two: number };
+  /** wall(1) / wall(2); ideal 2 (the issue asks within 1.1x of it: >= 1.82). */
+  speedup: number;
+  load_avg_1m: number;
+}
+
+/** The research work queue (hft worker) over a real nats-server on loopback. */
+export async function benchWorkQueue(
+  items = 24,
+  itemMs = 250,
+  overheadItems = 500,
+): Promise<WorkQueueBench | null> {
+  const { natsServerBinary, startNatsServer } = await import('../test/helpers/nats-server.ts');
+  const { distribute, serveWork, spin } = await import('../src/gateway/work-queue.ts');
+  const { spawn } = await import('node:child_process');
+  const os = await import('node:os');
+  if (natsServerBinary() === null) return null;
+  const server = await startNatsServer();
+  try {
+    // Overhead: items of no work, one worker in this process.
+    const stop = new AbortController();
+    const w = serveWork({ url: server.url, queue: 'overhead', name: 'w' }, { spin }, stop.signal);
+    await distribute(server.url, 'overhead', 'spin', [{ ms: 0 }]); // queue created, connections warm
+    const t0 = performance.now();
+    await distribute(
+      server.url,
+      'overhead',
+      'spin',
+      Array.from({ length: overheadItems }, () => ({ ms: 0 })),
+    );
+    const overhead = (performance.now() - t0) / overheadItems;
+    stop.abort();
+    await w;
+    // Scaling: the same CPU-bound items on 1, then 2 worker processes (started before the clock).
+    const wall = async (n: number, queue: string) => {
+      const procs = Array.from({ length: n }, (_, i) =>
+        spawn(
+          process.execPath,
+          [
+            path.join(root, 'bin/hft.mjs'),
+            'worker',
+            '--nats',
+            server.url,
+            '--work-queue',
+            queue,
+            '--name',
+            `b${i}`,
+          ],
+          {
+            stdio: ['ignore', 'pipe', 'ignore'],
+          },
+        ),
+      );
+      await Promise.all(
+        procs.map(
+          (p) =>
+            new Promise<void>((r) => {
+              p.stdout!.on('data', (b: Buffer) => {
+                if (b.toString().includes('worker b')) r();
+              });
+            }),
+        ),
+      );
+      const t = performance.now();
+      await distribute(
+        server.url,
+        queue,
+        'spin',
+        Array.from({ length: items }, () => ({ ms: itemMs })),
+      );
+      const s = (performance.now() - t) / 1000;
+      for (const p of procs) p.kill('SIGTERM');
+      await Promise.all(procs.map((p) => new Promise((r) => p.once('exit', r))));
+      return s;
+    };
+    const one = await wall(1, 'scale1');
+    const two = await wall(2, 'scale2');
+    const r2 = (x: number) => Math.round(x * 100) / 100;
+    return {
+      overhead_ms_per_item: r2(overhead),
+      overhead_items: overheadItems,
+      item_ms: itemMs,
+      items,
+      wall_s: { one: r2(one), two: r2(two) },
+      speedup: r2(one / two),
+      load_avg_1m: r2(os.loadavg()[0]),
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  process.stdout.write(
-    `${JSON.stringify({ inprocess: benchInProcessGateway(), nats: await benchNatsGateway() })}\n`,
-  );
+  const which = process.argv[2];
+  const out: Record<string, unknown> = {};
+  if (which === undefined || which === 'inprocess') out.inprocess = benchInProcessGateway();
+  if (which === undefined || which === 'nats') out.nats = await benchNatsGateway();
+  if (which === undefined || which === 'work') out.work = await benchWorkQueue();
+  process.stdout.write(`${JSON.stringify(out)}\n`);
 }

@@ -7,7 +7,8 @@
  *   5. recorder ingest (embedded and server), WAL append vs disk bandwidth (bench/recorder.ts)
  *   6. reading the store: open + query, and `hft db query` end to end (bench/store-read.ts)
  *   7. the order/risk gateway: what the in-process pipeline adds per intent; over NATS on loopback:
- *      intent -> order latency, throughput of one gateway, failover time (bench/gateway.ts)
+ *      intent -> order latency, throughput of one gateway, failover time; the research work
+ *      queue: overhead per item, 1 -> 2 hft worker processes (bench/gateway.ts)
  *   8. alpha validation wall time: hft alpha validate ofi_mc on one TAIFEX day (bench/alpha.ts)
  *   9. reading the real data files, checks included (bench/readers.ts)
  * 10. the Binance live adapter against the fake on loopback: depth frame per level, frame -> intent
@@ -33,7 +34,7 @@ import { benchBacktest } from './backtest.ts';
 import { benchBinance, benchDeadStream } from './binance.ts';
 import { benchRisk, benchStrategies } from './decision.ts';
 import { benchFeatures } from './features.ts';
-import { benchInProcessGateway, benchNatsGateway } from './gateway.ts';
+import { benchInProcessGateway, benchNatsGateway, benchWorkQueue } from './gateway.ts';
 import { benchL3, benchL3Backtest, benchReplayMemory } from './l3.ts';
 import { benchMetricsCost } from './metrics-cost.ts';
 import { benchReaders } from './readers.ts';
@@ -228,6 +229,19 @@ else {
   row(
     'gateway over NATS: failover (leader dies -> first order of the standby)',
     `${nb.failover_ms} ms (lease ttl ${nb.lease_ttl_ms} ms)`,
+  );
+}
+const wq = await benchWorkQueue();
+results.work_queue = wq;
+if (wq === null) row('research work queue', 'skipped: nats-server not installed');
+else {
+  row(
+    `work queue: overhead per item (${wq.overhead_items} empty items, one worker)`,
+    `${wq.overhead_ms_per_item} ms`,
+  );
+  row(
+    `work queue: ${wq.items} CPU items of ${wq.item_ms} ms on 1 -> 2 hft worker processes`,
+    `${wq.wall_s.one} s -> ${wq.wall_s.two} s: speedup ${wq.speedup}x of ideal 2x (load ${wq.load_avg_1m})`,
   );
 }
 const bn = await benchBinance(root, dataDir);

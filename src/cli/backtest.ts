@@ -22,12 +22,14 @@ import {
   expandGrid,
   parseGrid,
   runSweep,
+  type SweepReply,
   type SweepTask,
   tabulate,
 } from '../backtest/sweep.ts';
 import { parseScalar } from '../config/loader.ts';
 import { UserError } from '../core/errors.ts';
 import { createLogger, flushLogRepeats, statusLine } from '../core/logger.ts';
+import type { WorkResult } from '../gateway/work-queue.ts';
 import { prepareStrategy } from '../services/strategy-registry.ts';
 import { GUARD_MODES, type GuardMode } from '../services/trading-system.ts';
 import { createQueueModel, QUEUE_FUNCS, type QueueFunc } from '../venues/sim/queue-model.ts';
@@ -66,6 +68,8 @@ interface RunFlags extends ModelFlags {
 interface SweepFlags extends ModelFlags {
   grid: string[];
   workers?: string;
+  nats?: string;
+  workQueue: string;
 }
 
 /** Flags shared by `run` and `sweep`: config layers, data, exchange models. */
@@ -272,7 +276,14 @@ export function registerBacktest(bt: Command): void {
       collect,
     )
     .option('--workers <n>', 'worker threads (default: both cores)')
+    .option(
+      '--nats <url>',
+      'distribute the points over a NATS JetStream work queue to hft worker processes (any host) instead of threads',
+    )
+    .option('--work-queue <name>', 'work queue of --nats (hft worker --work-queue)', 'research')
     .action(async (flags: SweepFlags) => {
+      if (flags.nats !== undefined && !/^(nats|tls):\/\/[^\s]+$/.test(flags.nats))
+        throw new UserError(`--nats expects a nats://host:port URL, got '${flags.nats}'`);
       const workers = flags.workers === undefined ? defaultWorkers() : Number(flags.workers);
       if (!Number.isInteger(workers) || workers < 1)
         throw new UserError(`--workers expects a positive integer, got '${flags.workers}'`);
@@ -302,16 +313,25 @@ export function registerBacktest(bt: Command): void {
           out: path.join(flags.out, `point-${String(p.index).padStart(3, '0')}`),
         });
       }
-      process.stderr.write(
-        `sweep: ${tasks.length} points on ${Math.min(workers, tasks.length)} worker threads\n`,
-      );
-      const results = await runSweep(tasks, workers, (r, done) => {
+      const progress = (r: SweepReply, done: number, where = '') => {
         const what =
           'error' in r
             ? `failed: ${r.error}`
             : `net PnL ${grouped(r.summary.pnl.net)} in ${r.wallS.toFixed(1)} s; ${guardLine(r.summary.guard)}`;
-        process.stderr.write(`  [${done}/${tasks.length}] point ${r.index}: ${what}\n`);
-      });
+        process.stderr.write(`  [${done}/${tasks.length}] point ${r.index}${where}: ${what}\n`);
+      };
+      let results: SweepReply[];
+      if (flags.nats !== undefined) {
+        process.stderr.write(
+          `sweep: ${tasks.length} points to the work queue '${flags.workQueue}' on ${flags.nats} (start hft worker --nats ${flags.nats} --work-queue ${flags.workQueue} on any host)\n`,
+        );
+        results = await distributeSweep(flags.nats, flags.workQueue, tasks, progress);
+      } else {
+        process.stderr.write(
+          `sweep: ${tasks.length} points on ${Math.min(workers, tasks.length)} worker threads\n`,
+        );
+        results = await runSweep(tasks, workers, progress);
+      }
       process.stdout.write(`${tabulate(flags.out, axes, points, results)}\n`);
       process.stdout.write(
         'guard: observe = the live StormGuard evaluated, not applied (the state it would have reached, and when, Taipei time); on = applied; refused: orders stopped before the venue (risk limits, rate limiter, guard)\n',
@@ -391,4 +411,25 @@ interface QueueScoreFlags extends ConfigFlags, DataFlags {
   latencyOrderUs: string;
   models?: string;
   json?: boolean;
+}
+
+/** The sweep over `hft worker` processes: one work item per point, results in point order. */
+async function distributeSweep(
+  url: string,
+  queue: string,
+  tasks: SweepTask[],
+  progress: (r: SweepReply, done: number, where: string) => void,
+): Promise<SweepReply[]> {
+  const { distribute } = await import('../gateway/work-queue.ts');
+  // Items are numbered 0..n-1 in the queue; the point keeps its own index.
+  const toReply = (r: WorkResult<BacktestSummary>): SweepReply =>
+    'error' in r
+      ? { index: tasks[r.index].index, error: r.error }
+      : { index: tasks[r.index].index, summary: r.value, wallS: r.wallS };
+  const rs = await distribute<SweepTask, BacktestSummary>(url, queue, 'backtest', tasks, (r, done) =>
+    progress(toReply(r), done, ` on ${r.worker}`),
+  ).catch((err: Error) => {
+    throw new UserError(`sweep over ${url}: ${err.message}`);
+  });
+  return rs.map(toReply);
 }

@@ -25,6 +25,10 @@ const COMMANDS: Record<string, { description: string; load: () => Promise<(cmd: 
     description: "the account's order/risk gateway as a service over NATS JetStream",
     load: async () => (await import('./gateway.ts')).registerGateway,
   },
+  worker: {
+    description: 'run research items (backtest sweep points) from a NATS JetStream work queue',
+    load: async () => (await import('./worker.ts')).registerWorker,
+  },
   backtest: {
     description: 'tick-level backtests over recorded market data',
     load: async () => (await import('./backtest.ts')).registerBacktest,

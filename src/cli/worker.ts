@@ -1,0 +1,89 @@
+import os from 'node:os';
+import type { Command } from 'commander';
+import type { SweepTask } from '../backtest/sweep.ts';
+import { UserError } from '../core/errors.ts';
+import { createLogger } from '../core/logger.ts';
+import type { LoadedReplay } from '../venues/replay/replay-sources.ts';
+
+interface WorkerFlags {
+  nats: string;
+  workQueue: string;
+  name?: string;
+  maxItems?: string;
+  idleExit?: string;
+}
+
+/** Sweep points as `hft backtest sweep --nats` sends them: one backtest and its report folder each. */
+export function backtestHandler(): (task: unknown) => Promise<unknown> {
+  const log = createLogger(process.env.HFT_LOG_LEVEL ?? 'warn');
+  // Every point of a sweep replays the same files: read once per worker (as the sweep's threads do).
+  let loaded: { key: string; replay: Promise<LoadedReplay> } | null = null;
+  return async (task) => {
+    const t = task as SweepTask;
+    const { loadBacktestData, runBacktest } = await import('../backtest/runner.ts');
+    const { writeReport } = await import('../backtest/report-files.ts');
+    const key = JSON.stringify([t.data, t.cfg.settings.feed, t.cfg.root, t.cfg.symbols]);
+    if (loaded === null || loaded.key !== key) loaded = { key, replay: loadBacktestData(t.cfg, t.data) };
+    const r = await runBacktest(t.cfg, {
+      strategyId: t.strategyId,
+      data: t.data,
+      models: t.models,
+      params: t.params,
+      guard: t.guard,
+      log,
+      replay: await loaded.replay,
+    });
+    writeReport(t.out, r);
+    return r.summary;
+  };
+}
+
+const positive = (flag: string, v: string | undefined): number => {
+  if (v === undefined) return 0;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new UserError(`${flag} expects a non-negative number, got '${v}'`);
+  return n;
+};
+
+/** `hft worker`: runs research items (sweep points) from a NATS JetStream work queue. */
+export function registerWorker(cmd: Command): void {
+  cmd
+    .requiredOption('--nats <url>', 'NATS server with JetStream, nats://host:port')
+    .option('--work-queue <name>', 'work queue (hft backtest sweep --work-queue)', 'research')
+    .option('--name <name>', "this worker's name in the results (default hft-<host>-<pid>)")
+    .option('--max-items <n>', 'stop after this many items (default: never)')
+    .option('--idle-exit <seconds>', 'stop after this long without an item (default: never)')
+    .action(async (flags: WorkerFlags) => {
+      if (!/^(nats|tls):\/\/[^\s]+$/.test(flags.nats))
+        throw new UserError(`--nats expects a nats://host:port URL, got '${flags.nats}'`);
+      const maxItems = positive('--max-items', flags.maxItems);
+      const idleExitMs = positive('--idle-exit', flags.idleExit) * 1000;
+      const name = flags.name ?? `hft-${os.hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '_');
+      const { serveWork, spin } = await import('../gateway/work-queue.ts');
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      process.stdout.write(`worker ${name}: queue ${flags.workQueue} on ${flags.nats}\n`);
+      const n = await serveWork(
+        {
+          url: flags.nats,
+          queue: flags.workQueue,
+          name,
+          maxItems,
+          idleExitMs,
+          onItem: (item, r) =>
+            process.stderr.write(
+              `  ${item.kind} ${item.job}#${item.index}: ${'error' in r ? `failed: ${r.error}` : 'done'} in ${r.wallS.toFixed(2)} s\n`,
+            ),
+        },
+        { backtest: backtestHandler(), spin },
+        stop.signal,
+      ).catch((err: Error) => {
+        throw new UserError(`worker: ${err.message}`);
+      });
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.stdout.write(`worker ${name}: ${n} items done\n`);
+    });
+}
