@@ -102,6 +102,12 @@ export class CanaryRuntime {
       },
       'canary: promoted alpha trades at its weight',
     );
+    const maxPos = Number(d.strategy.params.max_position ?? 5);
+    if (Math.floor(maxPos * d.weight) === 0)
+      this.log.warn(
+        { alpha: d.alpha_id, weight: d.weight, max_position: maxPos },
+        'canary trades no lot: weight x max_position is under one lot (validate with the full allocation as --max-position)',
+      );
   }
 
   /** The running system's recorder (for the audit row) and clock. */
