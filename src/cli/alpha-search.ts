@@ -7,7 +7,7 @@ import { DEFAULT_MODELS } from '../backtest/runner.ts';
 import { UserError } from '../core/errors.ts';
 import { createLogger, statusLine } from '../core/logger.ts';
 import { sinkTarget } from '../recorder/config.ts';
-import { loadSearchData } from '../research/search/data.ts';
+import { isFeatureFile, loadSearchData } from '../research/search/data.ts';
 import { parseGrid } from '../research/search/generate.ts';
 import { promoteResults } from '../research/search/promote.ts';
 import { runSearch, SEARCH_MODES, type SearchMode, type SearchOutcome } from '../research/search/search.ts';
@@ -104,7 +104,10 @@ export function registerAlphaSearch(alpha: Command): void {
     alpha
       .command('search')
       .description('formula search (random, template, genetic) with a trial ledger, DSR and PBO')
-      .requiredOption('--data <path...>', 'recordings of one symbol (as hft alpha validate --data)')
+      .requiredOption(
+        '--data <path...>',
+        'recordings of one symbol (as hft alpha validate --data), or one hft features compute .parquet',
+      )
       .addOption(
         new Option('--mode <mode>', 'how formulas are drawn').choices([...SEARCH_MODES]).default('random'),
       )
@@ -152,6 +155,8 @@ export function registerAlphaSearch(alpha: Command): void {
     const top = int('--top', flags.top, 1);
     const promote = flags.promoteTop === undefined ? 0 : int('--promote-top', flags.promoteTop, 1);
     const data = flags.data.map(cliPath);
+    if (promote > 0 && data.some(isFeatureFile))
+      throw new UserError('--promote-top validates on recordings: give the recordings, not a feature file');
     const search = await loadSearchData(cfg, data, {
       barMs: int('--bar-ms', flags.barMs, 1),
       featureSet: flags.featureSet,

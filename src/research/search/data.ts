@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { joinStreams } from '../../alpha/validation-context.ts';
 import { type BacktestConfig, loadBacktestData } from '../../backtest/runner.ts';
@@ -7,7 +7,8 @@ import { NS_PER_MS } from '../../core/clock.ts';
 import { UserError } from '../../core/errors.ts';
 import { FeatureEngine } from '../../features/feature-engine.ts';
 import { ROW_RESET, replayFeatures } from '../../features/replay-features.ts';
-import { featureSet } from '../../features/sets.ts';
+import { FEATURE_SETS, featureSet } from '../../features/sets.ts';
+import { ParquetError, readParquetColumns } from '../../venues/replay/parquet-columns.ts';
 import { BarSampler, RET_1 } from './bar-sampler.ts';
 import type { Columns } from './evaluate.ts';
 
@@ -70,8 +71,9 @@ export async function loadSearchData(
 ): Promise<SearchData> {
   if (!(Number.isInteger(opts.barMs) && opts.barMs > 0))
     throw new UserError(`--bar-ms expects a positive integer, got ${opts.barMs}`);
-  const set = featureSet(opts.featureSet);
   const files = data.map((p) => path.resolve(cfg.root, p));
+  if (files.length === 1 && isFeatureFile(files[0])) return loadFeatureFile(files[0], opts.barMs);
+  const set = featureSet(opts.featureSet);
   const replay = await loadBacktestData(cfg, files);
   if (new Set(replay.streams.map((st) => st.symbolId)).size !== 1) {
     const got = replay.sources.map((s) => `${path.basename(s.source)}: ${s.symbol}`).join(', ');
@@ -124,4 +126,66 @@ export function dataKey(
     split: target.split,
   });
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/** Columns `hft features compute` writes before the features. */
+const FEATURE_FILE_HEAD = ['exch_ts', 'local_ts', 'symbol', 'price_scale', 'event'];
+
+/** A Parquet file written by `hft features compute` (its head columns), not a recording. */
+export function isFeatureFile(file: string): boolean {
+  if (!file.endsWith('.parquet')) return false;
+  try {
+    const schema = readParquetColumns(readFileSync(file), []).schema;
+    // String columns (symbol, event) are not listed by our reader: the numeric head tells.
+    return ['exch_ts', 'local_ts', 'price_scale'].every((c) => schema.includes(c));
+  } catch (e) {
+    if (e instanceof ParquetError) return false;
+    throw e;
+  }
+}
+
+/**
+ * The feature time series `hft features compute --out x.parquet` wrote (one row per book update or
+ * trade, exact exch_ts): sampled on bars as a recording would be, so the columns equal those of the
+ * recording it was computed from with the same feature set.
+ */
+function loadFeatureFile(file: string, barMs: number): SearchData {
+  let cols: ReturnType<typeof readParquetColumns>;
+  try {
+    const bytes = readFileSync(file);
+    const schema = readParquetColumns(bytes, []).schema;
+    const names = schema.filter((c) => !FEATURE_FILE_HEAD.includes(c));
+    cols = readParquetColumns(bytes, ['exch_ts', ...names], { relative: { exch_ts: () => true } });
+  } catch (e) {
+    if (e instanceof ParquetError) throw new UserError(`--data ${file}: ${e.message}`);
+    throw e;
+  }
+  const names = cols.schema.filter((c) => !FEATURE_FILE_HEAD.includes(c));
+  const set = Object.values(FEATURE_SETS).find(
+    (st) => st.features.length === names.length && st.features.every((f, i) => f.id === names[i]),
+  );
+  const ts = cols.columns.get('exch_ts') as Float64Array;
+  const feats = names.map((n) => cols.columns.get(n) as Float64Array);
+  const rows = { bar: [] as number[], values: [] as number[][], mid: [] as number[] };
+  const sampler = new BarSampler(barMs * NS_PER_MS, names.length, names.indexOf('mid'), (b, v, mid, r) => {
+    rows.bar.push(b);
+    const row = Array.from(v);
+    row.push(r);
+    rows.values.push(row);
+    rows.mid.push(mid);
+  });
+  const values = new Float64Array(names.length);
+  for (let i = 0; i < cols.rows; i++) {
+    for (let k = 0; k < names.length; k++) values[k] = feats[k][i];
+    sampler.onEvent(ts[i], values);
+  }
+  sampler.flush();
+  if (rows.bar.length < 10)
+    throw new UserError(`--data gives ${rows.bar.length} bars of ${barMs} ms: too few to search on`);
+  return searchDataOf([...names, RET_1], rows, {
+    barMs,
+    featureSet: set === undefined ? `file:${path.basename(file)}` : `${set.id}@${set.version}`,
+    symbol: path.basename(file),
+    sources: [{ file: path.basename(file), bytes: statSync(file).size }],
+  });
 }
