@@ -87,11 +87,11 @@ export async function runBacktest(cfg: BacktestConfig, opts: BacktestOptions): P
   const settings = backtestSettings(cfg.settings, opts.data);
   const latency = latencyModel(settings, cfg.root, opts.models.latencyFile);
   const m = opts.models;
-  let replay = opts.replay;
+  // Read here (not by the system): multi-day data is then streamed file by file.
+  const replay = opts.replay ?? (await loadBacktestData(cfg, opts.data));
   if (m.exchange === 'l3') {
-    replay ??= await loadBacktestData(cfg, opts.data);
     const l2only = replay.streams
-      .map((st, i) => (st.columns.l3 === undefined ? replay!.sources[i].source : ''))
+      .map((st, i) => (st.columns.l3 === undefined ? replay.sources[i].source : ''))
       .filter((s) => s !== '');
     if (l2only.length > 0) {
       throw new UserError(
@@ -193,9 +193,13 @@ export function backtestSettings(s: Settings, data: string[]): Settings {
   };
 }
 
-/** Reads the data of a backtest once, for several runs over it (a sweep worker, the benchmark). */
+/**
+ * Reads the data of a backtest once, for several runs over it (a sweep worker, the benchmark).
+ * Several TAIFEX or DBN files of one symbol (days) are streamed: checked and counted here, their
+ * events read again when the replay reaches each and dropped after it (bounded memory).
+ */
 export function loadBacktestData(cfg: BacktestConfig, data: string[]): Promise<LoadedReplay> {
-  return loadReplayData(backtestSettings(cfg.settings, data), cfg.symbols, cfg.root);
+  return loadReplayData(backtestSettings(cfg.settings, data), cfg.symbols, cfg.root, true);
 }
 
 /** Constant latencies from sim.latency, or recorded ones from a CSV file (absolute times, put on the run's epoch). */

@@ -97,6 +97,8 @@ export function loadReplayData(
   s: Settings,
   symbols: readonly SymbolSpec[],
   root: string,
+  /** Read multi-day files of one symbol when the replay reaches them (backtests; see loadReplay). */
+  stream = false,
 ): Promise<LoadedReplay> {
   return loadReplay(s.feed.data, symbols, {
     root,
@@ -104,6 +106,7 @@ export function loadReplayData(
     feedLatencyNs: s.feed.latency_us * NS_PER_US,
     format: s.feed.format === 'auto' ? undefined : s.feed.format,
     excludeCallAuctions: s.feed.exclude_preopen,
+    stream,
   });
 }
 

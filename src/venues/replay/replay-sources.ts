@@ -1,20 +1,22 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { calendarFor } from '../../calendar/session-calendar.ts';
+import { calendarFor, type MarketCalendar } from '../../calendar/session-calendar.ts';
 import { MdKind } from '../../contracts/market.ts';
 import type { SymbolSpec } from '../../contracts/symbols.ts';
 import { Epoch } from '../../core/clock.ts';
 import { UserError } from '../../core/errors.ts';
 import { tickAt } from '../../core/ticks.ts';
-import { type AuctionCounts, markCallAuctions } from './call-auctions.ts';
+import { type AuctionCounts, countIndicative, markCallAuctions } from './call-auctions.ts';
 import { dropEvents, type EventColumns, firstAbs, rebase } from './event-columns.ts';
-import { rescaleL3 } from './l3-columns.ts';
+import { L3ColumnsBuilder, rescaleL3 } from './l3-columns.ts';
 import { binanceMarket, detectFormat, finishRead, readAny } from './read-any.ts';
 import { type BinanceFile, gunzipRecording, parseBinance, sniffBinance } from './read-binance.ts';
+import { parseDbn } from './read-dbn.ts';
 import { lobsterPair } from './read-lobster.ts';
 import { parseStoreSource, readStore } from './read-store.ts';
+import { parseTaifex } from './read-taifex.ts';
 import { Rejects, type ReplayFormat, readBytes } from './replay-data.ts';
-import type { ReplayStream } from './replay-venue.ts';
+import { clockOffset, type LazyEvents, type ReplayStream } from './replay-venue.ts';
 import { screenTimes } from './time-screen.ts';
 
 export interface ReplaySourceOptions {
@@ -31,6 +33,12 @@ export interface ReplaySourceOptions {
    * EV_INDICATIVE, so that an exchange model fills no order on them (feed.exclude_preopen).
    */
   excludeCallAuctions?: boolean;
+  /**
+   * Stream multi-day data: where several TAIFEX Parquet or DBN files hold one symbol, each is read
+   * once here (checks, times, counts) and dropped, and read again when the replay reaches it
+   * (ReplayStream.lazy), so memory holds about one file per symbol, not the whole data set.
+   */
+  stream?: boolean;
 }
 
 /** What was loaded from one source, for logs and checks. */
@@ -68,6 +76,8 @@ interface Loaded {
   columns: EventColumns;
   stats?: Record<string, number>;
   rejects: Rejects;
+  /** Prepared at read time (a lazy stream of multi-file data): its events already dropped. */
+  pre?: Prepared;
 }
 
 /**
@@ -92,6 +102,20 @@ export async function loadReplay(
   const files = sources.filter((s) => !s.startsWith('store:')).map((s) => resolve(opts.root, s));
   for (const path of files) checkDataPath(path);
   const loaded: Loaded[] = [];
+  const byCode = new Map(table.map((s) => [s.code, s]));
+  const specOf = (d: Loaded): SymbolSpec => {
+    const code = codeOf(d, opts);
+    const spec = byCode.get(code);
+    if (spec === undefined) {
+      throw new UserError(
+        `${d.paths.map((p) => basename(p)).join(' + ')}: data symbol ${d.symbol} maps to ${code}, which is not in the symbol table; ` +
+          `add it to symbols.yaml or map it with --set feed.symbols.${d.symbol}=<code>`,
+      );
+    }
+    return spec;
+  };
+  // Several files: each TAIFEX / DBN file is a stream read when the replay reaches it.
+  const streaming = opts.stream === true && files.length >= 2;
   const binance = new Map<string, { files: BinanceFile[]; first: number[] }>();
   const lobster = new Set<string>();
   for (const src of sources) {
@@ -125,7 +149,17 @@ export async function loadReplay(
       if (lobster.has(stem)) continue;
       lobster.add(stem);
     }
-    loaded.push(await readAny(path, { feedLatencyNs: opts.feedLatencyNs, format: opts.format }));
+    const ro = { feedLatencyNs: opts.feedLatencyNs, format: opts.format };
+    const d: Loaded = await readAny(path, ro);
+    if (streaming && (format === 'taifex-parquet' || format === 'dbn-mbo')) {
+      // Checked and counted now, its events dropped: read again when the replay reaches them.
+      const reload = (): Loaded => {
+        const bytes = new Uint8Array(readFileSync(path));
+        return finishRead(format === 'dbn-mbo' ? parseDbn(bytes, path) : parseTaifex(bytes, path, ro));
+      };
+      d.pre = prepared(d, specOf(d), opts, reload);
+    }
+    loaded.push(d);
   }
   for (const { files: group, first } of binance.values()) {
     const order = group
@@ -141,55 +175,144 @@ export async function loadReplay(
     );
   }
 
-  const byCode = new Map(table.map((s) => [s.code, s]));
   const symbols: SymbolSpec[] = [];
   const streams: ReplayStream[] = [];
   const info: ReplaySourceInfo[] = [];
+  /** Per stream: first event (abs, for the epoch), first and last receive time (abs, for overlaps). */
+  const spans: (Span | null)[] = [];
   for (const d of loaded) {
-    const label = d.paths.map((p) => basename(p)).join(' + ');
-    const mapped = (key: string) => (Object.hasOwn(opts.symbolMap, key) ? opts.symbolMap[key] : undefined);
-    const code = mapped(`${d.format}:${d.symbol}`) ?? mapped(d.symbol) ?? d.symbol;
-    const spec = byCode.get(code);
-    if (spec === undefined) {
-      throw new UserError(
-        `${label}: data symbol ${d.symbol} maps to ${code}, which is not in the symbol table; ` +
-          `add it to symbols.yaml or map it with --set feed.symbols.${d.symbol}=<code>`,
-      );
-    }
-    checkUnits(d, spec, label);
-    rescale(d, spec, label);
-    d.columns = dropOffTick(d.columns, spec, d.rejects);
-    const cal = opts.excludeCallAuctions ? calendarFor(spec.exchange) : null;
-    const indicative = cal ? markCallAuctions(d.columns, cal) : { events: 0, trades: 0 };
-    let id = symbols.findIndex((s) => s.code === code);
+    const spec = specOf(d);
+    const p = d.pre ?? prepared(d, spec, opts, null);
+    let id = symbols.findIndex((s) => s.code === spec.code);
     if (id < 0) {
       id = symbols.length;
       symbols.push({ ...spec, id });
     }
-    streams.push({ symbolId: id, columns: d.columns });
+    spans.push(p.span);
+    streams.push(
+      p.lazy ? { symbolId: id, columns: d.columns, lazy: p.lazy } : { symbolId: id, columns: d.columns },
+    );
     info.push({
-      source: label,
+      source: d.paths.map((x) => basename(x)).join(' + '),
       format: d.format,
       dataSymbol: d.symbol,
-      symbol: code,
-      events: d.columns.n,
+      symbol: spec.code,
+      events: p.events,
       gaps: d.stats?.gaps ?? 0,
       rejected: d.rejects.total,
-      indicative,
+      indicative: p.indicative,
     });
   }
-  const epoch = runEpoch(streams);
-  for (const st of streams) rebase(st.columns, epoch);
-  checkOverlap(streams, symbols, info);
+  const epoch = runEpoch(spans);
+  for (let k = 0; k < streams.length; k++) {
+    const lazy = streams[k].lazy;
+    const sp = spans[k];
+    if (lazy === undefined) rebase(streams[k].columns, epoch);
+    else if (sp !== null) {
+      lazy.firstLocalTs = Number(sp.start - epoch.ns);
+      lazy.firstExchTs = Number(sp.exch - epoch.ns);
+      (lazy as LazyEvents & { epoch: Epoch }).epoch = epoch;
+    }
+  }
+  checkOverlap(streams, spans, symbols, info);
   return { symbols, streams, sources: info, epoch };
 }
 
+/** First event (for the epoch), first and last receive time (for overlaps), first exchange time: absolute ns. */
+interface Span {
+  first: bigint;
+  start: bigint;
+  end: bigint;
+  exch: bigint;
+}
+
+/** A source after the shared steps: its counts and span; with `reload`, its events dropped (a lazy stream). */
+interface Prepared {
+  events: number;
+  indicative: AuctionCounts;
+  span: Span | null;
+  lazy: (LazyEvents & { epoch: Epoch }) | null;
+}
+
+const codeOf = (d: Loaded, opts: ReplaySourceOptions): string => {
+  const mapped = (key: string) => (Object.hasOwn(opts.symbolMap, key) ? opts.symbolMap[key] : undefined);
+  return mapped(`${d.format}:${d.symbol}`) ?? mapped(d.symbol) ?? d.symbol;
+};
+
+/**
+ * The shared steps after a read (units, price scale, off-tick prices, call auctions), the source's
+ * counts and span; with `reload`, `d.columns` becomes a stand-in and the stream is lazy: its load
+ * reads the file again, repeats the steps and puts it on the run's epoch (set once known).
+ */
+function prepared(
+  d: Loaded,
+  spec: SymbolSpec,
+  opts: ReplaySourceOptions,
+  reload: (() => Loaded) | null,
+): Prepared {
+  const label = d.paths.map((p) => basename(p)).join(' + ');
+  const cal = opts.excludeCallAuctions ? calendarFor(spec.exchange) : null;
+  const indicative = prepare(d, spec, label, cal);
+  const c = d.columns;
+  const span =
+    c.n === 0
+      ? null
+      : {
+          first: firstAbs(c) as bigint,
+          start: c.epoch.toAbs(c.localTs[0]),
+          end: c.epoch.toAbs(c.localTs[c.n - 1]),
+          exch: c.epoch.toAbs(c.exchTs[0]),
+        };
+  if (reload === null || c.n === 0) return { events: c.n, indicative, span, lazy: null };
+  const lazy: LazyEvents & { epoch: Epoch } = {
+    n: c.n,
+    firstLocalTs: 0,
+    firstExchTs: 0,
+    clockOffset: clockOffset(c),
+    indicative: countIndicative(c),
+    epoch: Epoch.ZERO,
+    load: () => {
+      const again = reload();
+      prepare(again, spec, label, cal);
+      rebase(again.columns, lazy.epoch);
+      return again.columns;
+    },
+  };
+  d.columns = standIn(c);
+  return { events: c.n, indicative, span, lazy };
+}
+
+/** The shared steps after a read: units, price scale, off-tick prices, call auctions (their counts). */
+function prepare(d: Loaded, spec: SymbolSpec, label: string, cal: MarketCalendar | null): AuctionCounts {
+  checkUnits(d, spec, label);
+  rescale(d, spec, label);
+  d.columns = dropOffTick(d.columns, spec, d.rejects);
+  return cal ? markCallAuctions(d.columns, cal) : { events: 0, trades: 0 };
+}
+
+/** What a lazy stream's `columns` holds until the venue loads it: no events, the flags readers of it check. */
+function standIn(c: EventColumns): EventColumns {
+  const out: EventColumns = {
+    n: 0,
+    epoch: c.epoch,
+    repairCrossed: c.repairCrossed,
+    kind: new Uint8Array(0),
+    side: new Int8Array(0),
+    exchTs: new Float64Array(0),
+    localTs: new Float64Array(0),
+    price: new Float64Array(0),
+    qty: new Float64Array(0),
+    flags: new Uint8Array(0),
+  };
+  if (c.l3) out.l3 = new L3ColumnsBuilder(16).finish(-1);
+  return out;
+}
+
 /** The UTC midnight before the earliest first event of any stream (Epoch.ZERO when all are empty). */
-function runEpoch(streams: readonly ReplayStream[]): Epoch {
+function runEpoch(spans: readonly (Span | null)[]): Epoch {
   let first: bigint | null = null;
-  for (const st of streams) {
-    const t = firstAbs(st.columns);
-    if (t !== null && (first === null || t < first)) first = t;
+  for (const sp of spans) {
+    if (sp !== null && (first === null || sp.first < first)) first = sp.first;
   }
   return first === null ? Epoch.ZERO : Epoch.midnightBefore(first);
 }
@@ -262,17 +385,20 @@ function rescale(d: Loaded, spec: SymbolSpec, label: string): void {
 }
 
 /** Two streams of one symbol would interleave two books into one: refused. */
-function checkOverlap(streams: ReplayStream[], symbols: SymbolSpec[], info: ReplaySourceInfo[]): void {
+function checkOverlap(
+  streams: ReplayStream[],
+  spans: readonly (Span | null)[],
+  symbols: SymbolSpec[],
+  info: ReplaySourceInfo[],
+): void {
   for (let a = 0; a < streams.length; a++) {
     for (let b = a + 1; b < streams.length; b++) {
       const x = streams[a];
       const y = streams[b];
-      if (x.symbolId !== y.symbolId || x.columns.n === 0 || y.columns.n === 0) continue;
-      const xs = x.columns.localTs[0];
-      const xe = x.columns.localTs[x.columns.n - 1];
-      const ys = y.columns.localTs[0];
-      const ye = y.columns.localTs[y.columns.n - 1];
-      if (xs <= ye && ys <= xe) {
+      const sx = spans[a];
+      const sy = spans[b];
+      if (x.symbolId !== y.symbolId || sx === null || sy === null) continue;
+      if (sx.start <= sy.end && sy.start <= sx.end) {
         throw new UserError(
           `${info[a].source} and ${info[b].source} both hold ${symbols[x.symbolId].code} over the same time; ` +
             'replay them in separate runs',

@@ -7,7 +7,7 @@ import {
 } from '../../contracts/market.ts';
 import type { OrderCommand } from '../../contracts/orders.ts';
 import type { Venue, VenueExecEvent, VenueHandlers } from '../../contracts/venue.ts';
-import type { Nanos } from '../../core/clock.ts';
+import { Epoch, type Nanos } from '../../core/clock.ts';
 import type { Scheduler, TaskSource } from '../../core/scheduler.ts';
 import { type AuctionCounts, countIndicative } from './call-auctions.ts';
 import { EV_LAST, type EventColumns } from './event-columns.ts';
@@ -37,7 +37,33 @@ export interface ExchangeModel {
 /** One symbol's recorded events (a file, or consecutive files read as one stream). */
 export interface ReplayStream {
   symbolId: number;
+  /** The events; for a `lazy` stream an empty stand-in carrying only repairCrossed (and l3 when the data has it). */
   columns: EventColumns;
+  /**
+   * Set when the stream is read when its time comes (loadReplay streams multi-day data file by
+   * file): the venue loads the events for the stream's first message and drops them after its last.
+   */
+  lazy?: LazyEvents;
+}
+
+/** What the venue needs of a stream before its events are loaded, and how to load them. */
+export interface LazyEvents {
+  n: number;
+  /** Receive and exchange time of the first event (on the run's epoch). */
+  firstLocalTs: Nanos;
+  firstExchTs: Nanos;
+  /** clockOffset of the events (<= 0). */
+  clockOffset: number;
+  indicative: AuctionCounts;
+  /** Reads the events (synchronously), equal to what the first read gave, on the run's epoch. */
+  load(): EventColumns;
+}
+
+/** A lazy stream's events while a cursor of it runs (shared by its feed and model cursors). */
+interface Loaded {
+  events: LazyEvents;
+  columns: EventColumns | null;
+  users: number;
 }
 
 export interface ReplayVenueOptions {
@@ -78,6 +104,8 @@ class Cursor implements TaskSource {
   nextTs = Number.POSITIVE_INFINITY;
   /** Next event to deliver. */
   i = 0;
+  /** Events in the stream (known before a lazy stream is loaded). */
+  readonly n: number;
   /** Time of the last scheduled message (times never go back). */
   last = Number.NEGATIVE_INFINITY;
   readonly level: LevelEvent;
@@ -86,12 +114,16 @@ class Cursor implements TaskSource {
 
   constructor(
     readonly symbolId: number,
-    readonly c: EventColumns,
+    /** The events (a lazy stream's empty stand-in until loaded, and again after its last message). */
+    public c: EventColumns,
     /** Model cursors: added to exchTs to put exchange time on the receive clock (<= 0). */
     readonly offset: number,
     /** Delivers the message at `i` and moves the cursor on. */
     private readonly deliver: (cur: Cursor) => void,
+    /** Set for a lazy stream. */
+    readonly lazy: Loaded | null = null,
   ) {
+    this.n = lazy === null ? c.n : lazy.events.n;
     const h = { symbolId, exchTs: 0, localTs: 0, seq: 0 };
     this.level = { ...h, kind: MdKind.Level, side: 1, price: 0, qty: 0 };
     this.trade = { ...h, kind: MdKind.Trade, price: 0, qty: 0, aggressor: 0 };
@@ -148,19 +180,24 @@ export class ReplayVenue implements Venue {
     this.scheduler = opts.scheduler;
     this.model = opts.model ?? null;
     this.onEnd = opts.onEnd ?? null;
-    this.feed = opts.streams.map((s) => new Cursor(s.symbolId, s.columns, 0, this.onFeed));
+    const loaded = opts.streams.map((s): Loaded | null =>
+      s.lazy === undefined ? null : { events: s.lazy, columns: null, users: this.model === null ? 1 : 2 },
+    );
+    this.feed = opts.streams.map((s, k) => new Cursor(s.symbolId, s.columns, 0, this.onFeed, loaded[k]));
     this.exchange =
       this.model === null
         ? []
-        : opts.streams.map((s) => new Cursor(s.symbolId, s.columns, clockOffset(s.columns), this.onModel));
+        : opts.streams.map(
+            (s, k) => new Cursor(s.symbolId, s.columns, streamOffset(s), this.onModel, loaded[k]),
+          );
     // Added once, idle (nextTs Infinity) until start(); the model's side first so it sees ties first.
     for (const cur of this.exchange) this.scheduler.addSource(cur);
     for (const cur of this.feed) this.scheduler.addSource(cur);
     this.startTs = replayStartTs(opts.streams, this.model !== null);
-    this.totalEvents = opts.streams.reduce((n, s) => n + s.columns.n, 0);
+    this.totalEvents = opts.streams.reduce((n, s) => n + (s.lazy?.n ?? s.columns.n), 0);
     this.indicative = { events: 0, trades: 0 };
     for (const st of opts.streams) {
-      const k = countIndicative(st.columns);
+      const k = st.lazy?.indicative ?? countIndicative(st.columns);
       this.indicative.events += k.events;
       this.indicative.trades += k.trades;
     }
@@ -176,9 +213,9 @@ export class ReplayVenue implements Venue {
     if (this.running) return;
     if (this.handlers === null) throw new Error('ReplayVenue: connect() before start()');
     this.running = true;
-    for (const cur of this.exchange) if (cur.c.n > 0) this.advance(cur, false);
+    for (const cur of this.exchange) if (cur.n > 0) this.advance(cur, false);
     for (const cur of this.feed) {
-      if (cur.c.n > 0) this.advance(cur, true);
+      if (cur.n > 0) this.advance(cur, true);
       else this.finished++;
     }
     if (this.finished === this.feed.length) this.scheduler.at(this.startTs, this.end);
@@ -212,7 +249,12 @@ export class ReplayVenue implements Venue {
    * would be boxed on every message.)
    */
   private advance(cur: Cursor, feed: boolean): void {
-    let ts = feed ? cur.c.localTs[cur.i] : cur.c.exchTs[cur.i] + cur.offset;
+    let ts: number;
+    if (cur.c.n === 0 && cur.lazy !== null) {
+      // Not loaded yet: its first message's time is known.
+      const e = cur.lazy.events;
+      ts = feed ? e.firstLocalTs : e.firstExchTs + cur.offset;
+    } else ts = feed ? cur.c.localTs[cur.i] : cur.c.exchTs[cur.i] + cur.offset;
     if (ts < cur.last) {
       ts = cur.last;
       if (feed) this.counters.lateMessages++;
@@ -223,6 +265,7 @@ export class ReplayVenue implements Venue {
 
   /** Delivers one message to the feed, then schedules the stream's next one. */
   private readonly onFeed = (cur: Cursor): void => {
+    if (cur.lazy !== null && cur.i === 0) attach(cur);
     const c = cur.c;
     const start = cur.i;
     const end = messageEnd(c, start);
@@ -270,12 +313,14 @@ export class ReplayVenue implements Venue {
     if (cur.i < c.n) this.advance(cur, true);
     else {
       cur.nextTs = Number.POSITIVE_INFINITY;
+      detach(cur);
       if (++this.finished === this.feed.length) this.end();
     }
   };
 
   /** Passes one message to the exchange model at exchange time. */
   private readonly onModel = (cur: Cursor): void => {
+    if (cur.lazy !== null && cur.i === 0) attach(cur);
     const c = cur.c;
     const end = messageEnd(c, cur.i);
     this.model!.onMessage(cur.symbolId, c, cur.i, end);
@@ -283,7 +328,10 @@ export class ReplayVenue implements Venue {
     cur.i = end + 1;
     if (!this.running) return;
     if (cur.i < c.n) this.advance(cur, false);
-    else cur.nextTs = Number.POSITIVE_INFINITY;
+    else {
+      cur.nextTs = Number.POSITIVE_INFINITY;
+      detach(cur);
+    }
   };
 
   private readonly end = (): void => {
@@ -317,6 +365,13 @@ export class ReplayVenue implements Venue {
 export function replayStartTs(streams: readonly ReplayStream[], withModel: boolean): Nanos {
   let t = Number.POSITIVE_INFINITY;
   for (const s of streams) {
+    const e = s.lazy;
+    if (e !== undefined) {
+      if (e.n === 0) continue;
+      t = Math.min(t, e.firstLocalTs);
+      if (withModel) t = Math.min(t, e.firstExchTs + e.clockOffset);
+      continue;
+    }
     const c = s.columns;
     if (c.n === 0) continue;
     t = Math.min(t, c.localTs[0]);
@@ -324,6 +379,41 @@ export function replayStartTs(streams: readonly ReplayStream[], withModel: boole
   }
   return Number.isFinite(t) ? t : 0;
 }
+
+function streamOffset(s: ReplayStream): number {
+  return s.lazy?.clockOffset ?? clockOffset(s.columns);
+}
+
+/** A lazy stream's cursor reaches its first message: its events are loaded (once for both cursors). */
+function attach(cur: Cursor): void {
+  const l = cur.lazy!;
+  l.columns ??= l.events.load();
+  if (l.columns.n !== l.events.n) {
+    throw new Error(`replay: a stream read again holds ${l.columns.n} events, ${l.events.n} the first time`);
+  }
+  cur.c = l.columns;
+}
+
+/** A lazy stream's cursor passed its last message: the events go once neither cursor needs them. */
+function detach(cur: Cursor): void {
+  const l = cur.lazy;
+  if (l === null) return;
+  cur.c = EMPTY;
+  if (--l.users === 0) l.columns = null;
+}
+
+const EMPTY: EventColumns = {
+  n: 0,
+  epoch: Epoch.ZERO,
+  repairCrossed: false,
+  kind: new Uint8Array(0),
+  side: new Int8Array(0),
+  exchTs: new Float64Array(0),
+  localTs: new Float64Array(0),
+  price: new Float64Array(0),
+  qty: new Float64Array(0),
+  flags: new Uint8Array(0),
+};
 
 /** Index of the last event of the message starting at `i`. */
 function messageEnd(c: EventColumns, i: number): number {
@@ -333,7 +423,7 @@ function messageEnd(c: EventColumns, i: number): number {
 }
 
 /** Smallest localTs - exchTs of a stream when negative (receive clock behind the exchange's), else 0. */
-function clockOffset(c: EventColumns): number {
+export function clockOffset(c: EventColumns): number {
   let m = 0;
   for (let i = 0; i < c.n; i++) {
     const d = c.localTs[i] - c.exchTs[i];
