@@ -82,23 +82,30 @@ export async function distribute<T, R>(
 ): Promise<WorkResult<R>[]> {
   const nc = await connect({ servers: url, name: 'hft-sweep', maxReconnectAttempts: -1 });
   try {
-    const { names, js } = await ensureQueue(nc, queue, ackWaitMs);
+    const { names, js, jsm } = await ensureQueue(nc, queue, ackWaitMs);
     const job = randomBytes(6).toString('hex');
     const results: WorkResult<R>[] = new Array(tasks.length);
     let done = 0;
+    // The results consumer exists before the first item goes: a fast worker's answer cannot
+    // arrive before it (the ordered consumer does not replay what came before it here).
+    // A consumer of this job's results (one filter subject: a list needs nats-server 2.10, Debian
+    // 12 ships 2.9), removed by the server after 10 minutes without use.
+    const ci = await jsm.consumers.add(names.results, {
+      filter_subject: names.result(job),
+      deliver_policy: DeliverPolicy.All,
+      ack_policy: AckPolicy.None,
+      inactive_threshold: 600e9,
+    });
+    const c = await js.consumers.get(names.results, ci.name);
+    const msgs = await c.consume();
     const all = new Promise<void>((resolve, reject) => {
       void (async () => {
-        const c = await js.consumers.get(names.results, {
-          // One subject as a string: a list needs nats-server 2.10 (Debian 12 ships 2.9).
-          filter_subjects: names.result(job),
-          deliver_policy: DeliverPolicy.All,
-        });
-        const msgs = await c.consume();
         for await (const m of msgs) {
           const r = m.json() as WorkResult<R>;
           if (r.index >= 0 && r.index < tasks.length && results[r.index] === undefined) {
             results[r.index] = r;
-            onResult?.(r, ++done);
+            done++;
+            onResult?.(r, done);
             if (done === tasks.length) {
               // Not awaited: close() waits for this loop to end.
               void msgs.close();
