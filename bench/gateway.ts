@@ -173,6 +173,8 @@ export interface NatsGatewayBench {
   intent_to_order_us: { p50: number; p99: number; n: number };
   /** Intents published at once, decided per second by one gateway (each: ledger read, reserve, pipeline, commit). */
   throughput_intents_per_s: number;
+  /** Mean µs per intent in the burst: pull (the next message after the ack), ledger reservation, pipeline, commit, ack. */
+  burst_stage_us: { pull: number; reserve: number; decide: number; commit: number; ack: number };
   /** Leader stopped hard (its lease left to expire) -> first order from the standby, ms; lease TTL. */
   failover_ms: number;
   lease_ttl_ms: number;
@@ -236,11 +238,18 @@ export async function benchNatsGateway(n = 2000, burst = 5000): Promise<NatsGate
       fillAll();
     }
     onSubmit = null;
+    const st = svc.metrics.stageUs;
+    for (const k of Object.keys(st) as (keyof typeof st)[]) st[k] = 0;
+    svc.metrics.timed = 0;
     const t0 = performance.now();
     const all = [];
     for (let i = 0; i < burst; i++) all.push(sender.submit(envOf(i % 2 === 0 ? 1 : -1), 120_000));
     await Promise.all(all);
     const throughput = Math.round(burst / ((performance.now() - t0) / 1000));
+    // Where an intent's time went in the burst (the stream always had the next one waiting).
+    const stages = Object.fromEntries(
+      Object.entries(st).map(([k, v]) => [k, Math.round(v / Math.max(1, svc.metrics.timed))]),
+    ) as Record<keyof typeof st, number>;
     fillAll();
     // Failover: a standby gateway; the leader's renewals stop (as if it died) and its lease expires.
     const g2 = gatewayHarness({});
@@ -263,6 +272,7 @@ export async function benchNatsGateway(n = 2000, burst = 5000): Promise<NatsGate
     return {
       intent_to_order_us: { p50: r(median(lat)), p99: r(pct(lat, 0.99)), n },
       throughput_intents_per_s: throughput,
+      burst_stage_us: stages,
       failover_ms: failoverMs,
       lease_ttl_ms: leaseTtlMs,
     };

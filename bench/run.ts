@@ -227,6 +227,12 @@ else {
   );
   row('gateway over NATS: throughput, one gateway', `${nb.throughput_intents_per_s} intents/s`);
   row(
+    'gateway over NATS: one intent of the burst, us',
+    Object.entries(nb.burst_stage_us)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', '),
+  );
+  row(
     'gateway over NATS: failover (leader dies -> first order of the standby)',
     `${nb.failover_ms} ms (lease ttl ${nb.lease_ttl_ms} ms)`,
   );

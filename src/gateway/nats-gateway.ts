@@ -107,6 +107,12 @@ export interface NatsGatewayMetrics {
   malformed: number;
   /** Intents waiting in the stream (consumer pending), sampled at each pull. */
   lag: number;
+  /**
+   * Where a decided intent's time goes, summed over `timed` intents, µs: waiting for the pull
+   * (idle time included), the ledger read/reservation, the pipeline, the commit, the ack.
+   */
+  stageUs: { pull: number; reserve: number; decide: number; commit: number; ack: number };
+  timed: number;
 }
 
 /**
@@ -130,6 +136,8 @@ export class NatsGatewayService {
     ledgerHits: 0,
     malformed: 0,
     lag: 0,
+    stageUs: { pull: 0, reserve: 0, decide: 0, commit: 0, ack: 0 },
+    timed: 0,
   };
   private leaseValidUntil = 0;
   private running = true;
@@ -220,6 +228,7 @@ export class NatsGatewayService {
         continue;
       }
       let msg: Awaited<ReturnType<Consumer['next']>> = null;
+      const t0 = performance.now();
       try {
         msg = await this.consumer.next({ expires: 1000 });
       } catch (err) {
@@ -229,14 +238,20 @@ export class NatsGatewayService {
         continue;
       }
       if (msg === null) continue;
+      const st = this.metrics.stageUs;
+      st.pull += (performance.now() - t0) * 1000;
       this.metrics.lag = msg.info.pending;
       // A decision slower than the ack wait (NATS slow or reconnecting) keeps its message.
       const m = msg;
       const working = setInterval(() => m.working(), ackWaitMs(this.opts.leaseTtlMs) / 3);
       try {
         // NOT_LEADER is answered but not final: the message goes back for the leader.
-        if (await this.handle(msg.string())) msg.ack();
+        const ok = await this.handle(msg.string());
+        const t1 = performance.now();
+        if (ok) msg.ack();
         else msg.nak(200);
+        st.ack += (performance.now() - t1) * 1000;
+        this.metrics.timed++;
       } catch (err) {
         // Not decided (NATS down mid-intent): redelivered after ack_wait, the ledger makes it safe.
         this.opts.log.warn(
@@ -265,6 +280,8 @@ export class NatsGatewayService {
     const lease = this.metrics.leaseRevision;
     let reservedRev = 0;
     let reservedBefore = false;
+    const st = this.metrics.stageUs;
+    let t = performance.now();
     if (key !== '') {
       const kk = ledgerKey(key);
       const entry = JSON.stringify({ lease, decision: null } satisfies LedgerEntry);
@@ -288,6 +305,8 @@ export class NatsGatewayService {
             : await this.ledger.update(kk, entry, e.revision);
       }
     }
+    st.reserve += (performance.now() - t) * 1000;
+    t = performance.now();
     // Reserved earlier and its order already went out from here (the commit was lost): commit that.
     const sent =
       reservedBefore && env.clientOrderId !== 0 && this.pipeline.orders.get(env.clientOrderId) !== undefined;
@@ -296,6 +315,8 @@ export class NatsGatewayService {
       : this.pipeline.decide(env, this.opts.symbolIds);
     this.metrics.decisions++;
     if (d.approved && d.orderId !== 0) this.owners.set(d.orderId, env.runner);
+    st.decide += (performance.now() - t) * 1000;
+    t = performance.now();
     if (key !== '') {
       const kk = ledgerKey(key);
       if (d.reason === 'NOT_LEADER' || d.reason === 'DEDUP_IN_FLIGHT') await this.ledger.delete(kk);
@@ -306,6 +327,7 @@ export class NatsGatewayService {
           reservedRev,
         );
     }
+    st.commit += (performance.now() - t) * 1000;
     this.answer(env.runner, d);
     return d.reason !== 'NOT_LEADER';
   }
