@@ -287,9 +287,7 @@ export function registerBacktest(bt: Command): void {
       const workers = flags.workers === undefined ? defaultWorkers() : Number(flags.workers);
       if (!Number.isInteger(workers) || workers < 1)
         throw new UserError(`--workers expects a positive integer, got '${flags.workers}'`);
-      // A missing file would fail every point on its worker: say it once, before any starts.
       const data = flags.data.map(cliPath);
-      for (const d of data) if (!d.startsWith('store:')) checkInputFile('--data', d);
       const axes = parseGrid(flags.grid, parseScalar);
       const points = expandGrid(axes);
       const tasks: SweepTask[] = [];
@@ -327,6 +325,9 @@ export function registerBacktest(bt: Command): void {
         );
         results = await distributeSweep(flags.nats, flags.workQueue, tasks, progress);
       } else {
+        // A missing file would fail every point on its thread: say it once, before any starts
+        // (checked after the parameters; workers of --nats may read the data on other hosts).
+        for (const d of data) if (!d.startsWith('store:')) checkInputFile('--data', d);
         process.stderr.write(
           `sweep: ${tasks.length} points on ${Math.min(workers, tasks.length)} worker threads\n`,
         );
