@@ -6,37 +6,18 @@
  * hold a row for every gate, the promotions and the canary action.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import YAML from 'yaml';
 import type { PromotionDoc } from '../../src/alpha/promotion-file.ts';
 import { openTarget } from '../../src/recorder/query.ts';
+import { hftCli, CLI_LIMIT_MS as LIMIT_MS } from '../helpers/hft-cli.ts';
 import { repoRoot } from '../helpers/symbols.ts';
 import { dataFile, requireData } from '../venues/replay/data-dir.ts';
 
-const exec = promisify(execFile);
-const HFT = path.join(repoRoot, 'bin/hft.mjs');
-const LIMIT_MS = 15 * 60_000;
-
-async function hft(cwd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await exec(process.execPath, [HFT, ...args], {
-      cwd,
-      timeout: LIMIT_MS,
-      maxBuffer: 64 << 20,
-      env: { ...process.env, HFT_LOG_LEVEL: 'warn' },
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    if (typeof e.code !== 'number') throw err;
-    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+const hft = (cwd: string, args: string[]) => hftCli(cwd, args, { HFT_LOG_LEVEL: 'warn' });
 
 describe('validated alpha to canary, end to end', requireData(), () => {
   test('validate, shadow sessions, promote, canary run, evaluate', { timeout: LIMIT_MS }, async () => {

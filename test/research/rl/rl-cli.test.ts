@@ -5,29 +5,13 @@
  * the research/runtime parity on the real day). Bounded by a timeout that fires only on a hang.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { promisify } from 'node:util';
+import { hftCli as hft, CLI_LIMIT_MS as LIMIT_MS } from '../../helpers/hft-cli.ts';
 import { repoRoot } from '../../helpers/symbols.ts';
 import { dataFile, requireData } from '../../venues/replay/data-dir.ts';
-
-const exec = promisify(execFile);
-const HFT = path.join(repoRoot, 'bin/hft.mjs');
-const LIMIT_MS = 15 * 60_000;
-
-async function hft(cwd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await exec(process.execPath, [HFT, ...args], { cwd, timeout: LIMIT_MS, maxBuffer: 64 << 20 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    if (typeof e.code !== 'number') throw err;
-    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 
 describe('hft alpha rl on the TXF days', requireData(), () => {
   test('train, evaluate against flat and random, promote through Gates A-C', {

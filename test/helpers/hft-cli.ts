@@ -1,0 +1,30 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { repoRoot } from './symbols.ts';
+
+const exec = promisify(execFile);
+
+/** Hang guard of a CLI run that replays whole TAIFEX days (never reached on a working run). */
+export const CLI_LIMIT_MS = 15 * 60_000;
+
+/** Runs `hft <args>` (the repo's bin/hft.mjs) from `cwd` with this process's environment and `env`. */
+export async function hftCli(
+  cwd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await exec(process.execPath, [path.join(repoRoot, 'bin/hft.mjs'), ...args], {
+      cwd,
+      timeout: CLI_LIMIT_MS,
+      maxBuffer: 64 << 20,
+      env: { ...process.env, ...env },
+    });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    if (typeof e.code !== 'number') throw err;
+    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
