@@ -7,6 +7,7 @@ import { type Epoch, NS_PER_S, NS_PER_US } from '../core/clock.ts';
 import { UserError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { DeadLetter } from '../order/dead-letter-queue.ts';
+import { prepareStrategy } from '../services/strategy-registry.ts';
 import type { RunSummary } from '../services/summary.ts';
 import { type GuardMode, loadReplayData, TradingSystem } from '../services/trading-system.ts';
 import type { StrategyClass } from '../strategy/sdk.ts';
@@ -87,8 +88,10 @@ export async function runBacktest(cfg: BacktestConfig, opts: BacktestOptions): P
   const settings = backtestSettings(cfg.settings, opts.data);
   const latency = latencyModel(settings, cfg.root, opts.models.latencyFile);
   const m = opts.models;
+  // Everything that can be checked before the data is read (the data loads first here).
+  await prepareStrategy(strategy, cfg.root, opts.strategyClasses);
   // Read here (not by the system): multi-day data is then streamed file by file.
-  const replay = opts.replay ?? (await loadBacktestData(cfg, opts.data));
+  const replay = opts.replay ?? (await loadBacktestData(cfg, opts.data, true));
   if (m.exchange === 'l3') {
     const l2only = replay.streams
       .map((st, i) => (st.columns.l3 === undefined ? replay.sources[i].source : ''))
@@ -194,12 +197,13 @@ export function backtestSettings(s: Settings, data: string[]): Settings {
 }
 
 /**
- * Reads the data of a backtest once, for several runs over it (a sweep worker, the benchmark).
- * Several TAIFEX or DBN files of one symbol (days) are streamed: checked and counted here, their
- * events read again when the replay reaches each and dropped after it (bounded memory).
+ * Reads the data of a backtest: in memory, for several runs over it (a sweep worker, the benchmark)
+ * or for its columns (alpha validation, search, RL). With `stream`, several TAIFEX or DBN files of
+ * one symbol (days) are checked and counted here, their events read again when the replay reaches
+ * each and dropped after it (bounded memory, one run: `hft backtest run`).
  */
-export function loadBacktestData(cfg: BacktestConfig, data: string[]): Promise<LoadedReplay> {
-  return loadReplayData(backtestSettings(cfg.settings, data), cfg.symbols, cfg.root, true);
+export function loadBacktestData(cfg: BacktestConfig, data: string[], stream = false): Promise<LoadedReplay> {
+  return loadReplayData(backtestSettings(cfg.settings, data), cfg.symbols, cfg.root, stream);
 }
 
 /** Constant latencies from sim.latency, or recorded ones from a CSV file (absolute times, put on the run's epoch). */
