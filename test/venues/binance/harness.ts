@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { loadProject } from '../../../src/config/project.ts';
 import type { MarketEvent } from '../../../src/contracts/market.ts';
 import type { VenueExecEvent } from '../../../src/contracts/venue.ts';
@@ -9,10 +8,11 @@ import { LobEngine } from '../../../src/lob/lob-engine.ts';
 import { BinanceVenue } from '../../../src/venues/binance/binance-venue.ts';
 import { Secret } from '../../../src/venues/live/credentials.ts';
 import { repoRoot } from '../../helpers/symbols.ts';
+import { dataFile } from '../replay/data-dir.ts';
 import { FakeBinance, type FakeOptions } from './fake-binance.ts';
 
-export const DATA = path.resolve(repoRoot, '../shared/data/binance-usdm-btcusdt-20240808.gz');
-export const SPOT_DATA = path.resolve(repoRoot, '../shared/data/binance-spot-btcusdt-20240808.gz');
+export const DATA = dataFile('binance-usdm-btcusdt-20240808.gz');
+export const SPOT_DATA = dataFile('binance-spot-btcusdt-20240808.gz');
 export const API_KEY = 'vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A';
 export const API_SECRET = 'NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j';
 
