@@ -50,6 +50,9 @@ export const alphaStrategyParams = z.strictObject({
 });
 export type AlphaStrategyParams = z.output<typeof alphaStrategyParams>;
 
+/** Longest wait before an order refused again and again is asked for once more (ms). */
+export const MAX_RETRY_MS = 60_000;
+
 /** What a generated alpha strategy class may do beyond trading (validation records its signals). */
 export interface AlphaStrategyOptions {
   /** Keep (exchTs, signal) of every event the alpha saw (for the research/runtime parity check). */
@@ -76,6 +79,10 @@ export abstract class AlphaStrategy extends Strategy.withParams(alphaStrategyPar
   private lastSend = Number.NEGATIVE_INFINITY;
   /** A cancel of the working maker order was asked for. */
   private canceling = 0;
+  /** Refusals in a row (risk, gateway, adapter) of the same order, and what was refused. */
+  private refusals = 0;
+  private refusedTarget = 0;
+  private refusedPos = 0;
   /** What the run measured of this alpha (its report in the run summary). */
   readonly monitor: AlphaMonitor;
   private readonly onRollback: AlphaStrategyOptions['onRollback'];
@@ -187,7 +194,7 @@ export abstract class AlphaStrategy extends Strategy.withParams(alphaStrategyPar
       return;
     }
     this.canceling = 0;
-    if (diff === 0 || now - this.lastSend < this.params.min_interval_ms * NS_PER_MS) return;
+    if (diff === 0 || now - this.lastSend < this.retryNs(target, ctx.position(id))) return;
     const side = diff > 0 ? 1 : -1;
     // Under reduce-only risk refuses what grows the position: do not ask.
     if (ctx.reduceOnly() && Math.abs(ctx.position(id) + diff) > Math.abs(ctx.position(id))) return;
@@ -199,6 +206,27 @@ export abstract class AlphaStrategy extends Strategy.withParams(alphaStrategyPar
         ? ctx.place(id, side, side === 1 ? st.bestAsk : st.bestBid, qty, 'IOC')
         : ctx.place(id, side, side === 1 ? st.bestBid : st.bestAsk, qty, 'GTC');
     this.monitor.onPlace(oid, st.mid);
+    if (oid !== 0) this.refusals = 0;
+    else {
+      const pos = ctx.position(id);
+      // Counted per order: another target or position is another order, asked for the first time.
+      this.refusals =
+        this.refusals > 0 && target === this.refusedTarget && pos === this.refusedPos ? this.refusals + 1 : 1;
+      this.refusedTarget = target;
+      this.refusedPos = pos;
+    }
+  }
+
+  /**
+   * Time before the next order may go (ns): min_interval_ms, and after refusals of the same order
+   * (same target, same position) doubled per refusal up to MAX_RETRY_MS, so a limit that keeps
+   * refusing is asked about rarely (not every 250 ms all day: log and metric noise, and an error
+   * rate made of one refusal repeated); a new target or a changed position is asked at once.
+   */
+  private retryNs(target: number, pos: number): number {
+    const base = this.params.min_interval_ms * NS_PER_MS;
+    if (this.refusals === 0 || target !== this.refusedTarget || pos !== this.refusedPos) return base;
+    return Math.min(MAX_RETRY_MS * NS_PER_MS, Math.max(base, NS_PER_MS) * 2 ** Math.min(this.refusals, 20));
   }
 
   /** The working maker order: cancel it when it no longer joins the near touch on the wanted side. */

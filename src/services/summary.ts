@@ -1,3 +1,4 @@
+import { fitAlphaReports } from '../alpha/report-budget.ts';
 import { MONEY_SCALE } from '../core/money.ts';
 import type { RecorderStats } from '../recorder/recorder.ts';
 import { ReplayVenue } from '../venues/replay/replay-venue.ts';
@@ -207,7 +208,7 @@ export function buildSummary(sys: TradingSystem, rec: RecorderStats | null, wall
     feed: feedSummary(sys),
     bus: { published: sys.bus.published, dropped: sys.bus.dropped, high_water: sys.bus.highWater },
     strategy_errors: sys.runner.counters.errors,
-    strategy_reports: sys.runner.reports(),
+    strategy_reports: fitAlphaReports(sys.runner.reports()),
     risk: riskSummary(sys),
   };
 }
