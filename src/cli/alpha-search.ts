@@ -41,6 +41,9 @@ interface SearchFlags {
   store: boolean;
   progress: boolean;
   workers: string;
+  nats?: string;
+  workQueue: string;
+  natsChunk: string;
   env?: string;
   config?: string;
   set?: string[];
@@ -136,6 +139,12 @@ export function registerAlphaSearch(alpha: Command): void {
       .option('--min-dsr <p>', 'a result passes only with a Deflated Sharpe Ratio at least this', '0.5')
       .option('--top <n>', 'results listed', '10')
       .option('--workers <n>', 'worker threads scoring the formulas (the results do not depend on it)', '1')
+      .option(
+        '--nats <url>',
+        'score the formulas on hft worker processes (any host, the same data files) through a NATS JetStream work queue instead of threads',
+      )
+      .option('--work-queue <name>', 'work queue of --nats (hft worker --work-queue)', 'research')
+      .option('--nats-chunk <n>', 'formulas per work item of --nats', '8')
       .option('--ledger <file>', 'the trial ledger (default <alpha.experiments_dir>/search/trials.jsonl)')
       .option('--save-results <file>', 'write the whole outcome as JSON')
       .option(
@@ -149,6 +158,11 @@ export function registerAlphaSearch(alpha: Command): void {
       )
       .option('--no-progress', 'no progress bar'),
   ).action(async (flags: SearchFlags) => {
+    if (flags.nats !== undefined && !/^(nats|tls):\/\/[^\s]+$/.test(flags.nats))
+      throw new UserError(`--nats expects a nats://host:port URL, got '${flags.nats}'`);
+    const natsChunk = int('--nats-chunk', flags.natsChunk, 1);
+    if (flags.nats !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(flags.workQueue))
+      throw new UserError(`--work-queue ${JSON.stringify(flags.workQueue)}: use letters, digits, _ and -`);
     const cfg = loadAll(flags);
     const { settings, root } = cfg;
     const seed = int('--seed', flags.seed, 0);
@@ -166,6 +180,11 @@ export function registerAlphaSearch(alpha: Command): void {
         ? path.resolve(flags.ledger)
         : path.resolve(root, settings.alpha.experiments_dir, 'search', 'trials.jsonl');
     const ledger = new TrialLedger(ledgerFile);
+    const barMs = int('--bar-ms', flags.barMs, 1);
+    if (flags.nats !== undefined)
+      process.stderr.write(
+        `search: formulas to the work queue '${flags.workQueue}' on ${flags.nats}, ${natsChunk} per item (start hft worker --nats ${flags.nats} --work-queue ${flags.workQueue} on hosts with the same data files)\n`,
+      );
     const outcome = await runSearch({
       data: search,
       mode: flags.mode,
@@ -185,6 +204,18 @@ export function registerAlphaSearch(alpha: Command): void {
       minDsr: real('--min-dsr', flags.minDsr),
       top: Math.max(top, promote),
       workers: int('--workers', flags.workers, 1),
+      remote:
+        flags.nats === undefined
+          ? undefined
+          : {
+              url: flags.nats,
+              queue: flags.workQueue,
+              chunk: natsChunk,
+              cfg,
+              files: data,
+              barMs,
+              featureSet: flags.featureSet,
+            },
       onProgress: flags.progress ? progressBar() : undefined,
     });
     statusLine.done();

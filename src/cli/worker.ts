@@ -1,4 +1,5 @@
 import os from 'node:os';
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { SweepTask } from '../backtest/sweep.ts';
 import { UserError } from '../core/errors.ts';
@@ -11,6 +12,7 @@ interface WorkerFlags {
   name?: string;
   maxItems?: string;
   idleExit?: string;
+  dataDir?: string;
 }
 
 /** Sweep points as `hft backtest sweep --nats` sends them: one backtest and its report folder each. */
@@ -45,14 +47,18 @@ const positive = (flag: string, v: string | undefined): number => {
   return n;
 };
 
-/** `hft worker`: runs research items (sweep points) from a NATS JetStream work queue. */
+/** `hft worker`: runs research items (sweep points, alpha search formulas) from a NATS JetStream work queue. */
 export function registerWorker(cmd: Command): void {
   cmd
     .requiredOption('--nats <url>', 'NATS server with JetStream, nats://host:port')
-    .option('--work-queue <name>', 'work queue (hft backtest sweep --work-queue)', 'research')
+    .option('--work-queue <name>', 'work queue (hft backtest sweep / alpha search --work-queue)', 'research')
     .option('--name <name>', "this worker's name in the results (default hft-<host>-<pid>)")
     .option('--max-items <n>', 'stop after this many items (default: never)')
     .option('--idle-exit <seconds>', 'stop after this long without an item (default: never)')
+    .option(
+      '--data-dir <dir>',
+      "alpha search items: look a data file up by its name here when the searcher's path is not on this host",
+    )
     .action(async (flags: WorkerFlags) => {
       if (!/^(nats|tls):\/\/[^\s]+$/.test(flags.nats))
         throw new UserError(`--nats expects a nats://host:port URL, got '${flags.nats}'`);
@@ -60,6 +66,9 @@ export function registerWorker(cmd: Command): void {
       const idleExitMs = positive('--idle-exit', flags.idleExit) * 1000;
       const name = flags.name ?? `hft-${os.hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '_');
       const { serveWork, spin } = await import('../gateway/work-queue.ts');
+      const { searchHandler } = await import('../research/search/search-handler.ts');
+      const { SEARCH_KIND } = await import('../research/search/remote-task.ts');
+      const dataDir = flags.dataDir === undefined ? undefined : path.resolve(flags.dataDir);
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.on('SIGINT', onSignal);
@@ -77,7 +86,7 @@ export function registerWorker(cmd: Command): void {
               `  ${item.kind} ${item.job}#${item.index}: ${'error' in r ? `failed: ${r.error}` : 'done'} in ${r.wallS.toFixed(2)} s\n`,
             ),
         },
-        { backtest: backtestHandler(), spin },
+        { backtest: backtestHandler(), [SEARCH_KIND]: searchHandler(dataDir), spin },
         stop.signal,
       ).catch((err: Error) => {
         throw new UserError(`worker: ${err.message}`);

@@ -67,24 +67,40 @@ async function ensureQueue(nc: NatsConnection, queue: string, ackWaitMs = ACK_WA
 }
 
 /**
- * Sends a job's items to the queue and collects one result per item, in item order. Delivery to
- * workers is at least once (a worker that dies mid-item leaves it to another after the ack wait,
- * and may have answered already): the first result of each item counts, later ones are dropped,
- * so the results are exactly once. `onResult` sees each counted result as it arrives.
+ * A connection to a queue that sends jobs (`run`) one after another: the connection and the queue's
+ * streams are set up once, so a caller with many small jobs (a search's batches) pays that once.
  */
-export async function distribute<T, R>(
-  url: string,
-  queue: string,
-  kind: string,
-  tasks: readonly T[],
-  onResult?: (r: WorkResult<R>, done: number) => void,
-  ackWaitMs = ACK_WAIT_MS,
-): Promise<WorkResult<R>[]> {
-  const nc = await connect({ servers: url, name: 'hft-sweep', maxReconnectAttempts: -1 });
-  try {
-    const { names, js, jsm } = await ensureQueue(nc, queue, ackWaitMs);
+export class WorkQueueClient {
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly q: Awaited<ReturnType<typeof ensureQueue>>,
+  ) {}
+
+  static async open(url: string, queue: string, ackWaitMs = ACK_WAIT_MS): Promise<WorkQueueClient> {
+    const nc = await connect({ servers: url, name: 'hft-work-client', maxReconnectAttempts: -1 });
+    try {
+      return new WorkQueueClient(nc, await ensureQueue(nc, queue, ackWaitMs));
+    } catch (e) {
+      await nc.close().catch(() => {});
+      throw e;
+    }
+  }
+
+  /**
+   * Sends a job's items to the queue and collects one result per item, in item order. Delivery to
+   * workers is at least once (a worker that dies mid-item leaves it to another after the ack wait,
+   * and may have answered already): the first result of each item counts, later ones are dropped,
+   * so the results are exactly once. `onResult` sees each counted result as it arrives.
+   */
+  async run<T, R>(
+    kind: string,
+    tasks: readonly T[],
+    onResult?: (r: WorkResult<R>, done: number) => void,
+  ): Promise<WorkResult<R>[]> {
+    const { names, js, jsm } = this.q;
     const job = randomBytes(6).toString('hex');
     const results: WorkResult<R>[] = new Array(tasks.length);
+    if (tasks.length === 0) return results;
     let done = 0;
     // The results consumer exists before the first item goes: a fast worker's answer cannot
     // arrive before it (the ordered consumer does not replay what came before it here).
@@ -118,14 +134,38 @@ export async function distribute<T, R>(
     });
     // Awaited after the items are published; a failure before that is not unhandled.
     all.catch(() => {});
-    for (let i = 0; i < tasks.length; i++) {
-      const item: WorkItem<T> = { job, index: i, kind, task: tasks[i] };
-      await js.publish(names.task, JSON.stringify(item), { msgID: `${job}-${i}` });
-    }
-    if (tasks.length > 0) await all;
+    // Published without waiting for each ack in turn (one connection keeps their order).
+    await Promise.all(
+      tasks.map((task, i) => {
+        const item: WorkItem<T> = { job, index: i, kind, task };
+        return js.publish(names.task, JSON.stringify(item), { msgID: `${job}-${i}` });
+      }),
+    );
+    await all;
+    // The job's results consumer is not needed any more (the server would drop it after 10 minutes).
+    await jsm.consumers.delete(names.results, ci.name).catch(() => {});
     return results;
+  }
+
+  async close(): Promise<void> {
+    await this.nc.drain().catch(() => {});
+  }
+}
+
+/** One job on its own connection (WorkQueueClient.run). */
+export async function distribute<T, R>(
+  url: string,
+  queue: string,
+  kind: string,
+  tasks: readonly T[],
+  onResult?: (r: WorkResult<R>, done: number) => void,
+  ackWaitMs = ACK_WAIT_MS,
+): Promise<WorkResult<R>[]> {
+  const c = await WorkQueueClient.open(url, queue, ackWaitMs);
+  try {
+    return await c.run(kind, tasks, onResult);
   } finally {
-    await nc.drain().catch(() => {});
+    await c.close();
   }
 }
 

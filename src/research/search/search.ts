@@ -15,6 +15,7 @@ import {
   mutate,
   randomExpr,
 } from './generate.ts';
+import { NatsEvaluator, type RemoteOptions } from './nats-evaluator.ts';
 import { deflatedOfTrial, type PboResult, pboCscv } from './overfit.ts';
 import type { TrialLedger, TrialRecord } from './trial-ledger.ts';
 
@@ -53,6 +54,8 @@ export interface SearchOptions {
   now?: () => Date;
   /** Worker threads scoring the formulas (1: in this thread); the outcome does not depend on it. */
   workers?: number;
+  /** Score on `hft worker` processes through the NATS work queue instead (the outcome does not depend on it). */
+  remote?: RemoteOptions;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -123,7 +126,8 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   if (!(split > 0 && split < 1)) throw new UserError('--split expects a number in (0, 1)');
   if (!(Number.isInteger(maxDepth) && maxDepth >= 2))
     throw new UserError('--max-depth expects an integer >= 2');
-  const target: Target = makeTarget(d.mid, d.samplesPerDay, { horizon, split, blocks: o.blocks ?? 16 });
+  const blocks = o.blocks ?? 16;
+  const target: Target = makeTarget(d.mid, d.samplesPerDay, { horizon, split, blocks });
   if (target.train.length < 10 || target.test.length < 10)
     throw new UserError(
       `too few periods to score on (${target.train.length} train, ${target.test.length} test): more data, a shorter --bar-ms or --horizon`,
@@ -143,9 +147,11 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   let trial = 0;
   const poolPenalty = o.poolPenalty ?? 0.5;
   const evaluator: Evaluator =
-    (o.workers ?? 1) > 1
-      ? await WorkerEvaluator.start(o.workers ?? 1, d, target, o.pool ?? [], poolPenalty)
-      : new LocalEvaluator(d, target, poolSignals, poolPenalty);
+    o.remote !== undefined
+      ? await NatsEvaluator.start(o.remote, d, { horizon, split, blocks }, o.pool ?? [], poolPenalty)
+      : (o.workers ?? 1) > 1
+        ? await WorkerEvaluator.start(o.workers ?? 1, d, target, o.pool ?? [], poolPenalty)
+        : new LocalEvaluator(d, target, poolSignals, poolPenalty);
 
   type Item = { expr: Expr; origin: TrialRecord['origin']; generation: number };
   /**
