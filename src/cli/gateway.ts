@@ -172,6 +172,7 @@ async function runGateway(flags: GatewayFlags): Promise<void> {
           account: n.account,
           id,
           leaseTtlMs: n.lease_ttl_ms,
+          maxInFlight: n.max_inflight,
           log: sys.opts.log,
           symbolIds: new Map(sys.symbols.map((s) => [s.code, s.id])),
           onLeaderChange: (leader, revision) =>

@@ -188,6 +188,8 @@ export const settingsSchema = z.strictObject({
       name: z.string().regex(/^[A-Za-z0-9_-]{0,64}$/, 'letters, digits, _ and -'),
       /** Leader lease time to live: failover takes about this long. */
       lease_ttl_ms: positiveInt.min(100),
+      /** Intents a leader holds decided with their commits in flight (the consumer's unacknowledged window). */
+      max_inflight: positiveInt.max(10_000),
     }),
     /** Idempotency window (keys kept, oldest evicted). */
     dedup_window: positiveInt.max(10_000_000),

@@ -7,7 +7,7 @@ import { harness } from '../execution/harness.ts';
 /** config/base.yaml's gateway section. */
 export const GATEWAY_DEFAULTS: Settings['gateway'] = {
   mode: 'inprocess',
-  nats: { url: 'nats://127.0.0.1:4222', account: 'main', name: '', lease_ttl_ms: 1000 },
+  nats: { url: 'nats://127.0.0.1:4222', account: 'main', name: '', lease_ttl_ms: 1000, max_inflight: 256 },
   dedup_window: 10_000,
   startup_holdoff_s: 0,
   degrade_on_storm: false,

@@ -189,6 +189,19 @@ test('NATS gateway: a leader whose lease is taken sends nothing more; the next l
   }
 });
 
+/**
+ * Until the gateway's local ledger copy holds `n` keys: a reservation left by an earlier leader
+ * is known at a takeover (the copy catches up first); written while the leader runs, it is
+ * known once the watch delivers it.
+ */
+async function knows(s: NatsGatewayService, n: number) {
+  const t0 = Date.now();
+  while (s.metrics.ledgerKeys < n) {
+    assert.ok(Date.now() - t0 < 20_000, `ledger copy has ${s.metrics.ledgerKeys} keys, not ${n}`);
+    await new Promise((res) => setTimeout(res, 5));
+  }
+}
+
 test('NATS gateway: a reservation left by a lost commit is settled without a second order', {
   skip,
   timeout: 60_000,
@@ -201,6 +214,7 @@ test('NATS gateway: a reservation left by a lost commit is settled without a sec
     const sentId = 5 * 2 ** 32 + 1;
     const e1 = env({ ts: r.g.h.clock.nowNs(), clientOrderId: sentId });
     await ledger.create(e1.idempotencyKey, JSON.stringify({ lease: 1, decision: null }));
+    await knows(r.services[0], 1);
     r.g.gw.orders.send(
       {
         intentId: e1.intentId,
@@ -221,6 +235,7 @@ test('NATS gateway: a reservation left by a lost commit is settled without a sec
     // A reservation whose order never went (the previous leader died before sending): decided now.
     const e2 = env({ ts: r.g.h.clock.nowNs(), clientOrderId: 5 * 2 ** 32 + 2 });
     await ledger.create(e2.idempotencyKey, JSON.stringify({ lease: 1, decision: null }));
+    await knows(r.services[0], 2);
     const d2 = await r.sender.submit(e2);
     assert.deepEqual([d2.approved, d2.orderId], [true, e2.clientOrderId]);
     assert.deepEqual(
