@@ -27,6 +27,7 @@ import { WindowLimit } from '../live/window-limit.ts';
 import { registerLiveVenue } from '../registry.ts';
 import { parseScaledDecimal } from '../replay/scaled-decimal.ts';
 import { type DepthDiff, DepthSync } from './depth-sync.ts';
+import { FrameScanner, SCAN_DEPTH, SCAN_FALLBACK, SCAN_TICKER } from './frame-scanner.ts';
 import { BINANCE_MARKETS, type BinanceMarketDef, formatScaled, rejectReason, sign } from './protocol.ts';
 
 /** Per symbol: the venue's name, scales, the book sync and the bookTicker check. */
@@ -73,6 +74,9 @@ export class BinanceVenue implements LiveVenue {
   private readonly wsBase: string;
   private readonly books: Book[];
   private readonly byStream = new Map<string, { book: Book; kind: 0 | 1 | 2 }>();
+  /** The same routes in the scanner's order. */
+  private readonly routes: { book: Book; kind: 0 | 1 | 2 }[];
+  private readonly scanner: FrameScanner;
   private market: WebSocket | null = null;
   private user: WebSocket | null = null;
   private listenKey = '';
@@ -105,6 +109,10 @@ export class BinanceVenue implements LiveVenue {
     httpErrors: 0,
     http429: 0,
     userEvents: 0,
+    /** Market frames read with JSON.parse (the scanner did not take them). */
+    jsonFrames: 0,
+    /** Market frames refused: not JSON, not an object, or a malformed depth diff. */
+    badFrames: 0,
   };
   private readonly lvl: LevelEvent = {
     kind: MdKind.Level,
@@ -175,6 +183,15 @@ export class BinanceVenue implements LiveVenue {
       this.byStream.set(`${lower}@trade`, { book: b, kind: 2 });
       return b;
     });
+    this.routes = [...this.byStream.values()];
+    this.scanner = new FrameScanner(
+      [...this.byStream].map(([stream, r]) => ({
+        stream,
+        kind: r.kind,
+        priceDecimals: r.book.priceDecimals,
+        qtyDecimals: r.book.qtyDecimals,
+      })),
+    );
     this.watchdog = new StreamWatchdog((stream, ms) => {
       this.counters.staleStreams++;
       this.lost(`${stream} stream silent for ${ms} ms`);
@@ -347,30 +364,89 @@ export class BinanceVenue implements LiveVenue {
     this.handlers?.onMarketEvent(e, true);
   }
 
-  /** One socket frame: a combined-stream envelope {stream, data}. */
+  /**
+   * One socket frame: a combined-stream envelope {stream, data}. Depth, bookTicker and trade frames
+   * are read by the FrameScanner straight from the bytes; a frame it does not take goes through
+   * JSON.parse (onFrameJson), which reads every frame the same way, only slower.
+   */
   onFrame(raw: Buffer | string): void {
     const now = Date.now();
     this.watchdog.beat(this.marketStream, now);
     this.counters.frames++;
-    let msg: { stream?: string; data?: Record<string, unknown> };
+    const sc = this.scanner;
+    const kind = typeof raw === 'string' ? sc.scanString(raw) : sc.scan(raw, raw.length);
+    if (kind === SCAN_FALLBACK) {
+      this.counters.jsonFrames++;
+      this.frameJson(raw);
+      return;
+    }
+    const localTs = this.ctx.clock.nowNs();
+    const b = this.routes[sc.route].book;
+    if (kind === SCAN_DEPTH) this.depth(b, sc.diff, localTs);
+    else if (kind === SCAN_TICKER) this.checkTicker(b, sc.u, sc.bidPx, sc.bidQty, sc.askPx, sc.askQty);
+    else this.trade(b, sc.bidPx, sc.bidQty, sc.T, sc.m, localTs);
+  }
+
+  /** The reference path: one frame read with JSON.parse (what onFrame does without the scanner). */
+  onFrameJson(raw: Buffer | string): void {
+    this.watchdog.beat(this.marketStream, Date.now());
+    this.counters.frames++;
+    this.frameJson(raw);
+  }
+
+  private frameJson(raw: Buffer | string): void {
+    let msg: { stream?: unknown; data?: unknown } | null;
     try {
       msg = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
     } catch {
+      this.counters.badFrames++;
       return;
     }
-    const route = msg.stream === undefined ? undefined : this.byStream.get(msg.stream);
-    const d = msg.data;
+    if (msg === null || typeof msg !== 'object') {
+      this.counters.badFrames++;
+      return;
+    }
+    const route = typeof msg.stream === 'string' ? this.byStream.get(msg.stream) : undefined;
+    const d = msg.data as Record<string, unknown> | null | undefined;
     if (route === undefined || d === undefined) return;
+    if (d === null || typeof d !== 'object') {
+      this.counters.badFrames++;
+      return;
+    }
     const localTs = this.ctx.clock.nowNs();
     const b = route.book;
     if (route.kind === 0) {
       const diff = this.diffOf(b, d);
-      if (diff === null) return;
-      this.counters.depthDiffs++;
-      b.sync.diff(diff, localTs);
-      if (b.sync.state === 'waiting' && !b.snapshotInFlight && !this.closed) void this.fetchSnapshot(b);
-    } else if (route.kind === 1) this.checkTicker(b, d);
-    else this.trade(b, d, localTs);
+      if (diff === null) {
+        this.counters.badFrames++;
+        return;
+      }
+      this.depth(b, diff, localTs);
+    } else if (route.kind === 1) {
+      if (typeof d.u !== 'number') return;
+      this.checkTicker(
+        b,
+        d.u,
+        dec(d.b, b.priceDecimals),
+        dec(d.B, b.qtyDecimals),
+        dec(d.a, b.priceDecimals),
+        dec(d.A, b.qtyDecimals),
+      );
+    } else
+      this.trade(
+        b,
+        dec(d.p, b.priceDecimals),
+        dec(d.q, b.qtyDecimals),
+        typeof d.T === 'number' ? d.T : Number.NaN,
+        d.m === true,
+        localTs,
+      );
+  }
+
+  private depth(b: Book, diff: DepthDiff, localTs: number): void {
+    this.counters.depthDiffs++;
+    b.sync.diff(diff, localTs);
+    if (b.sync.state === 'waiting' && !b.snapshotInFlight && !this.closed) void this.fetchSnapshot(b);
   }
 
   private diffOf(b: Book, d: Record<string, unknown>): DepthDiff | null {
@@ -384,6 +460,8 @@ export class BinanceVenue implements LiveVenue {
       exchMs: (d.T ?? d.E) as number,
       bids,
       asks,
+      bidN: bids.length,
+      askN: asks.length,
     };
   }
 
@@ -391,9 +469,10 @@ export class BinanceVenue implements LiveVenue {
     if (!Array.isArray(v)) return null;
     const out = new Float64Array(2 * v.length);
     for (let k = 0; k < v.length; k++) {
-      const e = v[k] as string[];
-      out[2 * k] = parseScaledDecimal(e[0], b.priceDecimals);
-      out[2 * k + 1] = parseScaledDecimal(e[1], b.qtyDecimals);
+      const e = v[k];
+      if (!Array.isArray(e)) return null;
+      out[2 * k] = dec(e[0], b.priceDecimals);
+      out[2 * k + 1] = dec(e[1], b.qtyDecimals);
       if (Number.isNaN(out[2 * k]) || Number.isNaN(out[2 * k + 1])) return null;
     }
     return out;
@@ -402,7 +481,7 @@ export class BinanceVenue implements LiveVenue {
   private sinkOf(b: Book) {
     return {
       apply: (d: DepthDiff, localTs: number) => {
-        this.emitLevels(b, d.bids, d.asks, (d.exchMs - this.epochMs) * 1e6, localTs);
+        this.emitLevels(b, d.bids, d.bidN, d.asks, d.askN, (d.exchMs - this.epochMs) * 1e6, localTs);
         if (b.ticker[0] === d.u) this.compareTicker(b);
       },
       gap: (reason: string) => {
@@ -412,18 +491,27 @@ export class BinanceVenue implements LiveVenue {
     };
   }
 
-  private emitLevels(b: Book, bids: Float64Array, asks: Float64Array, exchTs: number, localTs: number): void {
+  private emitLevels(
+    b: Book,
+    bids: Float64Array,
+    bidN: number,
+    asks: Float64Array,
+    askN: number,
+    exchTs: number,
+    localTs: number,
+  ): void {
     const e = this.lvl;
     const h = this.handlers!;
     e.symbolId = b.id;
     e.exchTs = exchTs;
     e.localTs = localTs;
-    const n = bids.length + asks.length;
+    const n = bidN + askN;
     let k = 0;
     for (let side = 1; side >= -1; side -= 2) {
       const lv = side === 1 ? bids : asks;
+      const m = side === 1 ? bidN : askN;
       const mine = side === 1 ? b.bids : b.asks;
-      for (let i = 0; i < lv.length; i += 2) {
+      for (let i = 0; i < m; i += 2) {
         e.side = side as Side;
         e.price = lv[i];
         e.qty = lv[i + 1];
@@ -486,7 +574,15 @@ export class BinanceVenue implements LiveVenue {
     this.counters.snapshots++;
     this.clearBook(b, localTs);
     const exchMs = snap.T ?? b.sync.exchMsAt(snap.lastUpdateId);
-    this.emitLevels(b, bids, asks, Number.isNaN(exchMs) ? localTs : (exchMs - this.epochMs) * 1e6, localTs);
+    this.emitLevels(
+      b,
+      bids,
+      bids.length,
+      asks,
+      asks.length,
+      Number.isNaN(exchMs) ? localTs : (exchMs - this.epochMs) * 1e6,
+      localTs,
+    );
     b.snapshotInFlight = false;
     b.sync.snapshot(snap.lastUpdateId, localTs);
   }
@@ -510,15 +606,15 @@ export class BinanceVenue implements LiveVenue {
    * applied exactly update `u` (now, or when the diff ending at `u` arrives); a ticker for a state
    * already passed checks nothing (the replay reader's rule).
    */
-  private checkTicker(b: Book, d: Record<string, unknown>): void {
-    if (b.sync.state !== 'synced' || typeof d.u !== 'number' || d.u < b.sync.prevU) return;
+  private checkTicker(b: Book, u: number, bid: number, bidQty: number, ask: number, askQty: number): void {
+    if (b.sync.state !== 'synced' || u < b.sync.prevU) return;
     const t = b.ticker;
-    t[0] = d.u;
-    t[1] = parseScaledDecimal(d.b as string, b.priceDecimals);
-    t[2] = parseScaledDecimal(d.B as string, b.qtyDecimals);
-    t[3] = parseScaledDecimal(d.a as string, b.priceDecimals);
-    t[4] = parseScaledDecimal(d.A as string, b.qtyDecimals);
-    if (d.u === b.sync.prevU) this.compareTicker(b);
+    t[0] = u;
+    t[1] = bid;
+    t[2] = bidQty;
+    t[3] = ask;
+    t[4] = askQty;
+    if (u === b.sync.prevU) this.compareTicker(b);
   }
 
   private compareTicker(b: Book): void {
@@ -537,17 +633,16 @@ export class BinanceVenue implements LiveVenue {
     }
   }
 
-  private trade(b: Book, d: Record<string, unknown>, localTs: number): void {
-    const p = parseScaledDecimal(d.p as string, b.priceDecimals);
-    const q = parseScaledDecimal(d.q as string, b.qtyDecimals);
-    if (!(p > 0) || !(q > 0) || typeof d.T !== 'number') return;
+  /** A trade: price and quantity scaled (NaN when malformed), T its time (ms), m buyer is maker. */
+  private trade(b: Book, p: number, q: number, T: number, m: boolean, localTs: number): void {
+    if (!(p > 0) || !(q > 0) || Number.isNaN(T)) return;
     const e = this.trd;
     e.symbolId = b.id;
-    e.exchTs = (d.T - this.epochMs) * 1e6;
+    e.exchTs = (T - this.epochMs) * 1e6;
     e.localTs = localTs;
     e.price = p;
     e.qty = q;
-    e.aggressor = d.m === true ? -1 : 1;
+    e.aggressor = m ? -1 : 1;
     this.handlers?.onMarketEvent(e, true);
   }
 
@@ -962,6 +1057,11 @@ export class BinanceVenue implements LiveVenue {
     });
     this.open_.add(orderId);
   }
+}
+
+/** A wire decimal string scaled; NaN when it is not a string or malformed. */
+function dec(v: unknown, decimals: number): number {
+  return typeof v === 'string' ? parseScaledDecimal(v, decimals) : Number.NaN;
 }
 
 /** A signed decimal ("-0.010") scaled. */

@@ -8,7 +8,11 @@
  * U == previous u + 1. (reference/binance-api.md §3.)
  */
 
-/** A validated depth diff: update ids, exchange time (ms), levels as scaled [price, qty] pairs. */
+/**
+ * A validated depth diff: update ids, exchange time (ms), levels as scaled [price, qty] pairs in
+ * the first `bidN` / `askN` entries of `bids` / `asks` (the live adapter reuses one diff and its
+ * arrays for every frame: a sink must not keep it, DepthSync copies the ones it buffers).
+ */
 export interface DepthDiff {
   U: number;
   u: number;
@@ -17,6 +21,14 @@ export interface DepthDiff {
   exchMs: number;
   bids: Float64Array;
   asks: Float64Array;
+  /** Entries used (2 per level). */
+  bidN: number;
+  askN: number;
+}
+
+/** A diff the caller may reuse, copied to be kept. */
+function copyDiff(d: DepthDiff): DepthDiff {
+  return { ...d, bids: d.bids.slice(0, d.bidN), asks: d.asks.slice(0, d.askN) };
 }
 
 /** Where a synchronised book goes: the reader's event columns, or the live venue's book events. */
@@ -79,7 +91,7 @@ export class DepthSync {
   /** One diff off the stream. */
   diff(d: DepthDiff, localTs: number): void {
     if (this.state === 'waiting') {
-      this.buffered.push({ d, localTs });
+      this.buffered.push({ d: copyDiff(d), localTs });
       return;
     }
     if (this.state === 'broken') {

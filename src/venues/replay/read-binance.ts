@@ -208,20 +208,26 @@ export function parseBinance(files: readonly BinanceFile[], market?: BinanceMark
     const bids = levels(d.b, 'b');
     const asks = bids && levels(d.a, 'a');
     if (!bids || !asks) return null;
-    return { U: d.U, u: d.u, pu: d.pu as number, exchMs, bids, asks };
+    return { U: d.U, u: d.u, pu: d.pu as number, exchMs, bids, asks, bidN: bids.length, askN: asks.length };
   }
 
-  function pushLevels(lv: Float64Array, side: number, exchTs: number, localTs: number, flags: number): void {
-    for (let k = 0; k < lv.length; k += 2)
-      b.push(MdKind.Level, side, exchTs, localTs, lv[k], lv[k + 1], flags);
+  function pushLevels(
+    lv: Float64Array,
+    n: number,
+    side: number,
+    exchTs: number,
+    localTs: number,
+    flags: number,
+  ): void {
+    for (let k = 0; k < n; k += 2) b.push(MdKind.Level, side, exchTs, localTs, lv[k], lv[k + 1], flags);
   }
 
   const sync = new DepthSync(futures, {
     apply(d: DepthDiff, localTs: number): void {
       const exchTs = msTs(d.exchMs);
       skew.push(localTs - exchTs);
-      pushLevels(d.bids, 1, exchTs, localTs, 0);
-      pushLevels(d.asks, -1, exchTs, localTs, 0);
+      pushLevels(d.bids, d.bidN, 1, exchTs, localTs, 0);
+      pushLevels(d.asks, d.askN, -1, exchTs, localTs, 0);
       b.endMessage();
       eventAfterUpdate.set(d.u, b.n - 1);
     },
@@ -248,8 +254,8 @@ export function parseBinance(files: readonly BinanceFile[], market?: BinanceMark
     const exchTs = msTs(T ?? (Number.isNaN(straddling) ? lastExchMs : straddling));
     b.endMessage();
     b.push(MdKind.Clear, 0, exchTs, localTs, 0, 0, EV_SNAPSHOT);
-    pushLevels(bids, 1, exchTs, localTs, EV_SNAPSHOT);
-    pushLevels(asks, -1, exchTs, localTs, EV_SNAPSHOT);
+    pushLevels(bids, bids.length, 1, exchTs, localTs, EV_SNAPSHOT);
+    pushLevels(asks, asks.length, -1, exchTs, localTs, EV_SNAPSHOT);
     b.endMessage();
     eventAfterUpdate.set(id, b.n - 1);
     // The diffs buffered while waiting are applied now, i.e. at the snapshot's receive time.

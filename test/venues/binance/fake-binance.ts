@@ -161,8 +161,8 @@ export class FakeBinance {
     }
     this.sync = new DepthSync(!this.spot, {
       apply: (d) => {
-        for (let k = 0; k < d.bids.length; k += 2) setLevel(this.bids, d.bids[k], d.bids[k + 1]);
-        for (let k = 0; k < d.asks.length; k += 2) setLevel(this.asks, d.asks[k], d.asks[k + 1]);
+        for (let k = 0; k < d.bidN; k += 2) setLevel(this.bids, d.bids[k], d.bids[k + 1]);
+        for (let k = 0; k < d.askN; k += 2) setLevel(this.asks, d.asks[k], d.asks[k + 1]);
         this.lastU = d.u;
         this.lastMs_ = d.exchMs;
       },
@@ -269,14 +269,18 @@ export class FakeBinance {
     }
     const d = l.obj;
     if (l.stream.includes('@depth')) {
+      const bids = pairs(d.b as string[][], this.mk.pd, this.mk.qd);
+      const asks = pairs(d.a as string[][], this.mk.pd, this.mk.qd);
       this.sync.diff(
         {
           U: d.U as number,
           u: d.u as number,
           pu: d.pu as number,
           exchMs: (d.T ?? d.E) as number,
-          bids: pairs(d.b as string[][], this.mk.pd, this.mk.qd),
-          asks: pairs(d.a as string[][], this.mk.pd, this.mk.qd),
+          bids,
+          asks,
+          bidN: bids.length,
+          askN: asks.length,
         },
         0,
       );
