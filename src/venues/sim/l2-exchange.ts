@@ -1,16 +1,18 @@
 import { MdKind, type Side } from '../../contracts/market.ts';
-import type { OrderCommand, RejectReason } from '../../contracts/orders.ts';
 import type { SymbolSpec } from '../../contracts/symbols.ts';
-import type { VenueExecEvent } from '../../contracts/venue.ts';
 import type { Nanos } from '../../core/clock.ts';
 import { PriceLevels } from '../../core/price-levels.ts';
-import { RecentIds } from '../../core/recent-ids.ts';
 import type { Scheduler } from '../../core/scheduler.ts';
 import { EV_INDICATIVE, type EventColumns } from '../replay/event-columns.ts';
 import type { ExchangeModel } from '../replay/replay-venue.ts';
 import type { LatencyModel } from './latency-model.ts';
-import { validateOrder } from './order-checks.ts';
-import { OrderLink } from './order-link.ts';
+import {
+  compact,
+  type OrderEntryCounters,
+  OrderEntryExchange,
+  type SimBook,
+  type SimOrder,
+} from './order-entry.ts';
 import type { QueueModel, QueuePos } from './queue-model.ts';
 
 export interface L2ExchangeOptions {
@@ -22,44 +24,19 @@ export interface L2ExchangeOptions {
   queue: QueueModel;
 }
 
-export interface L2ExchangeCounters {
-  acks: number;
-  rejects: number;
-  /** Fills (partial or complete) that took liquidity / rested. */
-  takerFills: number;
-  makerFills: number;
-  canceled: number;
-  cancelRejects: number;
-  /** Market events for a symbol id this exchange does not list. */
-  unknownSymbol: number;
+export interface L2ExchangeCounters extends OrderEntryCounters {
   /** Call-auction prints (EV_INDICATIVE trades) seen and not used for fills. */
   indicativeTrades: number;
 }
 
-/** How many finished own orders are remembered, to answer a late cancel with TOO_LATE_TO_CANCEL. */
-const FINISHED_MEMORY = 65_536;
-
-interface OwnOrder extends QueuePos {
-  orderId: number;
-  venueOrderId: string;
-  side: Side;
-  price: number;
-  leaves: number;
+interface OwnOrder extends SimOrder, QueuePos {
   book: Book;
 }
 
 /** Per symbol: the data's book and the own orders resting in it, in arrival (time-priority) order. */
-interface Book {
-  spec: SymbolSpec;
+interface Book extends SimBook<OwnOrder> {
   bids: PriceLevels;
   asks: PriceLevels;
-  own: OwnOrder[];
-  ownBuys: number;
-  ownSells: number;
-  /** Own orders finished during the current event; compacted out of `own` after it. */
-  done: number;
-  /** The last data message was a call auction's (EV_INDICATIVE): orders arriving now rest unmatched. */
-  auction: boolean;
 }
 
 /**
@@ -74,7 +51,7 @@ interface Book {
  * the first continuous message the own orders the book crosses are filled at their price. Money-
  * agnostic: fees and taxes are the execution plane's.
  */
-export class L2Exchange implements ExchangeModel {
+export class L2Exchange extends OrderEntryExchange<OwnOrder, Book> implements ExchangeModel {
   readonly counters: L2ExchangeCounters = {
     acks: 0,
     rejects: 0,
@@ -85,24 +62,10 @@ export class L2Exchange implements ExchangeModel {
     unknownSymbol: 0,
     indicativeTrades: 0,
   };
-  private readonly books: Book[] = [];
-  private readonly scheduler: Scheduler;
-  private readonly link: OrderLink;
   private readonly queue: QueueModel;
-  /** Working own orders by client order id. */
-  private readonly live = new Map<number, OwnOrder>();
-  /** Client ids of the last FINISHED_MEMORY finished own orders. */
-  private readonly finished = new RecentIds<true>(FINISHED_MEMORY);
-  private onExec: (e: VenueExecEvent) => void = () => {};
-  private venueSeq = 0;
-  /** Exchange time of the data event being applied (a field, not an argument: see onMessage). */
-  private ts = 0;
-  /** Net filled quantity of own orders per symbol id (the account's position at the exchange). */
-  private readonly netPos = new Map<number, number>();
 
   constructor(opts: L2ExchangeOptions) {
-    this.scheduler = opts.scheduler;
-    this.link = new OrderLink(this.scheduler, opts.latency, (e) => this.onExec(e));
+    super(opts.scheduler, opts.latency, 'L2');
     this.queue = opts.queue;
     opts.symbols.forEach((spec, i) => {
       if (spec.id !== i) throw new Error(`L2Exchange: symbol ${spec.code} has id ${spec.id}, expected ${i}`);
@@ -117,21 +80,6 @@ export class L2Exchange implements ExchangeModel {
         auction: false,
       });
     });
-  }
-
-  /** Where exec events go (the venue forwards them to the runtime). */
-  connect(onExec: (e: VenueExecEvent) => void): void {
-    this.onExec = onExec;
-  }
-
-  /** Sends a new order (or a cancel intent) now; it reaches the book after the order latency. */
-  submit(cmd: OrderCommand): void {
-    this.scheduler.at(this.link.arrivalTs(), this.onOrder, cmd);
-  }
-
-  /** Requests a cancel now; it reaches the book after the order latency, in order with submits. */
-  cancel(orderId: number): void {
-    this.scheduler.at(this.link.arrivalTs(), this.onCancel, orderId);
   }
 
   /** One exchange message: events `start`..`end` of `c`, at exchange time (the replay venue's call). */
@@ -226,21 +174,6 @@ export class L2Exchange implements ExchangeModel {
     return this.live.get(orderId)?.ahead ?? -1;
   }
 
-  /** Own orders resting at the exchange. */
-  get workingCount(): number {
-    return this.live.size;
-  }
-
-  /** Net position per symbol id over all own fills (the venue's account view, for reconciliation). */
-  positions(): ReadonlyMap<number, number> {
-    return this.netPos;
-  }
-
-  /** Client ids of own orders working at the exchange. */
-  openOrderIds(): ReadonlySet<number> {
-    return new Set(this.live.keys());
-  }
-
   private onBidLevel(b: Book, price: number, qty: number): void {
     const prevBest = b.bids.best;
     const prev = b.bids.set(price, qty);
@@ -281,7 +214,7 @@ export class L2Exchange implements ExchangeModel {
       if (o.side !== side || o.leaves === 0) continue;
       const reached = side === 1 ? o.price >= best : o.price <= best;
       const wasThrough = prevBest !== 0 && (side === 1 ? o.price >= prevBest : o.price <= prevBest);
-      if (reached && !wasThrough) this.fill(o, o.price, o.leaves, false, this.ts);
+      if (reached && !wasThrough) this.fill(o, o.price, o.leaves, false);
     }
   }
 
@@ -305,7 +238,7 @@ export class L2Exchange implements ExchangeModel {
       if (o.side !== passive || o.leaves === 0) continue;
       if (passive === 1 ? o.price > price : o.price < price) {
         // The print went through the order's price: everything at that price traded.
-        this.fill(o, o.price, o.leaves, false, this.ts);
+        this.fill(o, o.price, o.leaves, false);
       } else if (o.price === price) {
         const leaves = o.leaves;
         this.queue.trade(o, qty);
@@ -314,124 +247,30 @@ export class L2Exchange implements ExchangeModel {
           const past = Math.min(-o.ahead - ownAhead, qty, leaves);
           const fillQty = past > 0 ? Math.floor(past / lot) * lot : 0;
           o.ahead = 0;
-          if (fillQty > 0) this.fill(o, o.price, fillQty, false, this.ts);
+          if (fillQty > 0) this.fill(o, o.price, fillQty, false);
         }
         ownAhead += leaves;
       }
     }
   }
 
-  private readonly onOrder = (cmd: OrderCommand): void => {
-    const it = cmd.intent;
-    if (it.action === 'cancel') {
-      this.onCancel(it.targetOrderId);
-      return;
-    }
-    const now = this.scheduler.clock.nowNs();
-    const b = this.books[it.symbolId];
-    let reason: RejectReason | '' = b === undefined ? 'UNKNOWN_SYMBOL' : validateOrder(b.spec, it);
-    // Replace is not a venue primitive here, and a client id may only be working once.
-    if (reason === '' && (it.action !== 'new' || this.live.has(cmd.orderId))) reason = 'VENUE_REJECT';
-    // A post-only order that would take is rejected, as Binance does (-5022), never filled as a taker.
-    if (reason === '' && it.tif === 'POST_ONLY' && this.crosses(b!, it.side, it.price))
-      reason = 'POST_ONLY_WOULD_TAKE';
-    if (b === undefined || reason !== '') {
-      this.counters.rejects++;
-      this.link.report('reject', cmd.orderId, '', 0, 0, 0, false, reason, now);
-      return;
-    }
-    const o: OwnOrder = {
-      orderId: cmd.orderId,
-      venueOrderId: `L2-${++this.venueSeq}`,
-      side: it.side,
-      price: it.price,
-      leaves: it.qty,
-      book: b,
-      ahead: 0,
-      traded: 0,
-    };
-    this.live.set(o.orderId, o);
-    this.counters.acks++;
-    this.link.report('ack', o.orderId, o.venueOrderId, 0, 0, o.leaves, false, '', now);
-    if (!b.auction) this.take(o, now);
-    if (o.leaves === 0) return;
-    if (it.tif === 'IOC') {
-      this.finish(o);
-      this.counters.canceled++;
-      this.link.report('canceled', o.orderId, o.venueOrderId, 0, 0, 0, false, '', now);
-      return;
-    }
+  protected levels(b: Book, side: Side): PriceLevels {
+    return side === 1 ? b.bids : b.asks;
+  }
+
+  protected newOrder(
+    orderId: number,
+    venueOrderId: string,
+    side: Side,
+    price: number,
+    qty: number,
+    b: Book,
+  ): OwnOrder {
+    return { orderId, venueOrderId, side, price, leaves: qty, book: b, ahead: 0, traded: 0 };
+  }
+
+  /** The queue model places it behind the displayed quantity at its price. */
+  protected rest(o: OwnOrder, b: Book): void {
     this.queue.join(o, (o.side === 1 ? b.bids : b.asks).qtyAt(o.price));
-    b.own.push(o);
-    if (o.side === 1) b.ownBuys++;
-    else b.ownSells++;
-  };
-
-  /** True when a limit order at `price` meets the displayed opposite best level. */
-  private crosses(b: Book, side: Side, price: number): boolean {
-    const opp = side === 1 ? b.asks : b.bids;
-    if (opp.n === 0) return false;
-    return side === 1 ? opp.px[0] <= price : opp.px[0] >= price;
   }
-
-  /** Fills the crossing part of a new order against the displayed opposite levels, best first. */
-  private take(o: OwnOrder, ts: Nanos): void {
-    const opp = o.side === 1 ? o.book.asks : o.book.bids;
-    const lot = o.book.spec.lotSize;
-    for (let i = 0; i < opp.n && o.leaves > 0; i++) {
-      const px = opp.px[i];
-      if (o.side === 1 ? px > o.price : px < o.price) break;
-      const q = Math.floor(Math.min(opp.qty[i], o.leaves) / lot) * lot;
-      if (q > 0) this.fill(o, px, q, true, ts);
-    }
-  }
-
-  private readonly onCancel = (orderId: number): void => {
-    const now = this.scheduler.clock.nowNs();
-    const o = this.live.get(orderId);
-    if (o === undefined) {
-      const reason = this.finished.has(orderId) ? 'TOO_LATE_TO_CANCEL' : 'UNKNOWN_ORDER';
-      this.counters.cancelRejects++;
-      this.link.report('cancel_reject', orderId, '', 0, 0, 0, false, reason, now);
-      return;
-    }
-    this.finish(o);
-    compact(o.book);
-    this.counters.canceled++;
-    this.link.report('canceled', o.orderId, o.venueOrderId, 0, 0, 0, false, '', now);
-  };
-
-  private fill(o: OwnOrder, price: number, qty: number, taker: boolean, ts: Nanos): void {
-    o.leaves -= qty;
-    if (taker) this.counters.takerFills++;
-    else this.counters.makerFills++;
-    const leaves = o.leaves;
-    const sid = o.book.spec.id;
-    this.netPos.set(sid, (this.netPos.get(sid) ?? 0) + o.side * qty);
-    if (leaves === 0) this.finish(o);
-    this.link.report('fill', o.orderId, o.venueOrderId, price, qty, leaves, taker, '', ts);
-  }
-
-  /** Takes an order out of the live set; a resting one is compacted out of its book's list later. */
-  private finish(o: OwnOrder): void {
-    const b = o.book;
-    if (b.own.includes(o)) {
-      if (o.side === 1) b.ownBuys--;
-      else b.ownSells--;
-      b.done++;
-    }
-    o.leaves = 0;
-    this.live.delete(o.orderId);
-    this.finished.set(o.orderId, true);
-  }
-}
-
-/** Drops finished orders from a book's own list, keeping the others in time priority. */
-function compact(b: Book): void {
-  const own = b.own;
-  let k = 0;
-  for (let i = 0; i < own.length; i++) if (own[i].leaves > 0) own[k++] = own[i];
-  // pop, not `length = k`: setting length is a runtime call, and this runs on every cancel.
-  while (own.length > k) own.pop();
-  b.done = 0;
 }

@@ -1,8 +1,6 @@
 import type { Side } from '../../contracts/market.ts';
-import type { OrderCommand, RejectReason } from '../../contracts/orders.ts';
 import type { SymbolSpec } from '../../contracts/symbols.ts';
-import type { VenueExecEvent } from '../../contracts/venue.ts';
-import { RecentIds } from '../../core/recent-ids.ts';
+import type { PriceLevels } from '../../core/price-levels.ts';
 import type { Scheduler } from '../../core/scheduler.ts';
 import { OrderBookL3 } from '../../lob/order-book-l3.ts';
 import { EV_INDICATIVE, type EventColumns } from '../replay/event-columns.ts';
@@ -17,8 +15,13 @@ import {
 } from '../replay/l3-columns.ts';
 import type { ExchangeModel } from '../replay/replay-venue.ts';
 import type { LatencyModel } from './latency-model.ts';
-import { validateOrder } from './order-checks.ts';
-import { OrderLink } from './order-link.ts';
+import {
+  compact,
+  type OrderEntryCounters,
+  OrderEntryExchange,
+  type SimBook,
+  type SimOrder,
+} from './order-entry.ts';
 
 export interface L3ExchangeOptions {
   /** Symbols by dense id (symbols[i].id === i). */
@@ -28,15 +31,7 @@ export interface L3ExchangeOptions {
   latency: LatencyModel;
 }
 
-export interface L3ExchangeCounters {
-  acks: number;
-  rejects: number;
-  takerFills: number;
-  makerFills: number;
-  canceled: number;
-  cancelRejects: number;
-  /** Market messages for a symbol id this exchange does not list. */
-  unknownSymbol: number;
+export interface L3ExchangeCounters extends OrderEntryCounters {
   /** Order-level records applied to the books. */
   records: number;
   /** Own orders filled because a real order behind them at their price was filled (FIFO). */
@@ -47,15 +42,7 @@ export interface L3ExchangeCounters {
   indicativeMessages: number;
 }
 
-/** How many finished own orders are remembered, to answer a late cancel with TOO_LATE_TO_CANCEL. */
-const FINISHED_MEMORY = 65_536;
-
-interface OwnOrder {
-  orderId: number;
-  venueOrderId: string;
-  side: Side;
-  price: number;
-  leaves: number;
+interface OwnOrder extends SimOrder {
   /** Time priority drawn from the book when the order joined its queue (OrderBookL3.nextPriority). */
   priority: number;
   /** Quantity of real orders ahead of it at its price: exact, from the order ids. */
@@ -64,16 +51,8 @@ interface OwnOrder {
 }
 
 /** Per symbol: the exchange's order-level book from the data, and the own orders resting beside it. */
-interface Book {
-  spec: SymbolSpec;
+interface Book extends SimBook<OwnOrder> {
   l3: OrderBookL3;
-  own: OwnOrder[];
-  ownBuys: number;
-  ownSells: number;
-  /** Own orders finished during the current message; compacted out of `own` after it. */
-  done: number;
-  /** The last data message was a call auction's (EV_INDICATIVE). */
-  auction: boolean;
   /** The book was cleared: own orders rejoin at the back once the message (the snapshot) is applied. */
   rejoin: boolean;
   /** Stream whose records are being applied, and the next record of it. */
@@ -100,7 +79,7 @@ interface Book {
  * not changed by our fills: no market impact, as in the L2 model). Our orders are never in the
  * data's book, so what the strategy sees (the L2 feed) is the market's alone.
  */
-export class L3Exchange implements ExchangeModel {
+export class L3Exchange extends OrderEntryExchange<OwnOrder, Book> implements ExchangeModel {
   readonly counters: L3ExchangeCounters = {
     acks: 0,
     rejects: 0,
@@ -114,20 +93,8 @@ export class L3Exchange implements ExchangeModel {
     throughFills: 0,
     indicativeMessages: 0,
   };
-  private readonly books: Book[] = [];
-  private readonly scheduler: Scheduler;
-  private readonly link: OrderLink;
-  private readonly live = new Map<number, OwnOrder>();
-  private readonly finished = new RecentIds<true>(FINISHED_MEMORY);
-  private onExec: (e: VenueExecEvent) => void = () => {};
-  private venueSeq = 0;
-  /** Exchange time of the message being applied. */
-  private ts = 0;
-  private readonly netPos = new Map<number, number>();
-
   constructor(opts: L3ExchangeOptions) {
-    this.scheduler = opts.scheduler;
-    this.link = new OrderLink(this.scheduler, opts.latency, (e) => this.onExec(e));
+    super(opts.scheduler, opts.latency, 'L3');
     opts.symbols.forEach((spec, i) => {
       if (spec.id !== i) throw new Error(`L3Exchange: symbol ${spec.code} has id ${spec.id}, expected ${i}`);
       this.books.push({
@@ -143,18 +110,6 @@ export class L3Exchange implements ExchangeModel {
         next: 0,
       });
     });
-  }
-
-  connect(onExec: (e: VenueExecEvent) => void): void {
-    this.onExec = onExec;
-  }
-
-  submit(cmd: OrderCommand): void {
-    this.scheduler.at(this.link.arrivalTs(), this.onOrder, cmd);
-  }
-
-  cancel(orderId: number): void {
-    this.scheduler.at(this.link.arrivalTs(), this.onCancel, orderId);
   }
 
   /** One exchange message: applies the order-level records tied to it (columns.l3), then matches. */
@@ -216,18 +171,6 @@ export class L3Exchange implements ExchangeModel {
   queuePriority(orderId: number): number {
     const o = this.live.get(orderId);
     return o === undefined || !o.book.own.includes(o) ? -1 : o.priority;
-  }
-
-  get workingCount(): number {
-    return this.live.size;
-  }
-
-  positions(): ReadonlyMap<number, number> {
-    return this.netPos;
-  }
-
-  openOrderIds(): ReadonlySet<number> {
-    return new Set(this.live.keys());
   }
 
   private onRecord(b: Book, l3: L3Columns, j: number, auction: boolean): void {
@@ -375,115 +318,24 @@ export class L3Exchange implements ExchangeModel {
     }
   }
 
-  private readonly onOrder = (cmd: OrderCommand): void => {
-    const it = cmd.intent;
-    if (it.action === 'cancel') {
-      this.onCancel(it.targetOrderId);
-      return;
-    }
-    const now = this.scheduler.clock.nowNs();
-    const b = this.books[it.symbolId];
-    let reason: RejectReason | '' = b === undefined ? 'UNKNOWN_SYMBOL' : validateOrder(b.spec, it);
-    if (reason === '' && (it.action !== 'new' || this.live.has(cmd.orderId))) reason = 'VENUE_REJECT';
-    if (reason === '' && it.tif === 'POST_ONLY' && this.crosses(b!, it.side, it.price))
-      reason = 'POST_ONLY_WOULD_TAKE';
-    if (b === undefined || reason !== '') {
-      this.counters.rejects++;
-      this.link.report('reject', cmd.orderId, '', 0, 0, 0, false, reason, now);
-      return;
-    }
-    const o: OwnOrder = {
-      orderId: cmd.orderId,
-      venueOrderId: `L3-${++this.venueSeq}`,
-      side: it.side,
-      price: it.price,
-      leaves: it.qty,
-      priority: 0,
-      ahead: 0,
-      book: b,
-    };
-    this.live.set(o.orderId, o);
-    this.counters.acks++;
-    this.link.report('ack', o.orderId, o.venueOrderId, 0, 0, o.leaves, false, '', now);
-    this.ts = now;
-    if (!b.auction) this.take(o);
-    if (o.leaves === 0) return;
-    if (it.tif === 'IOC') {
-      this.finish(o);
-      this.counters.canceled++;
-      this.link.report('canceled', o.orderId, o.venueOrderId, 0, 0, 0, false, '', now);
-      return;
-    }
-    // Behind every real order resting at its price now, ahead of every later one.
+  protected levels(b: Book, side: Side): PriceLevels {
+    return side === 1 ? b.l3.bids : b.l3.asks;
+  }
+
+  protected newOrder(
+    orderId: number,
+    venueOrderId: string,
+    side: Side,
+    price: number,
+    qty: number,
+    b: Book,
+  ): OwnOrder {
+    return { orderId, venueOrderId, side, price, leaves: qty, priority: 0, ahead: 0, book: b };
+  }
+
+  /** Behind every real order resting at its price now, ahead of every later one. */
+  protected rest(o: OwnOrder, b: Book): void {
     o.priority = b.l3.nextPriority();
     o.ahead = (o.side === 1 ? b.l3.bids : b.l3.asks).qtyAt(o.price);
-    b.own.push(o);
-    if (o.side === 1) b.ownBuys++;
-    else b.ownSells++;
-  };
-
-  private crosses(b: Book, side: Side, price: number): boolean {
-    const opp = side === 1 ? b.l3.asks : b.l3.bids;
-    if (opp.n === 0) return false;
-    return side === 1 ? opp.px[0] <= price : opp.px[0] >= price;
   }
-
-  /** Fills the crossing part of a new order against the displayed opposite levels, best first. */
-  private take(o: OwnOrder): void {
-    const opp = o.side === 1 ? o.book.l3.asks : o.book.l3.bids;
-    const lot = o.book.spec.lotSize;
-    for (let i = 0; i < opp.n && o.leaves > 0; i++) {
-      const px = opp.px[i];
-      if (o.side === 1 ? px > o.price : px < o.price) break;
-      const q = Math.floor(Math.min(opp.qty[i], o.leaves) / lot) * lot;
-      if (q > 0) this.fill(o, px, q, true);
-    }
-  }
-
-  private readonly onCancel = (orderId: number): void => {
-    const now = this.scheduler.clock.nowNs();
-    const o = this.live.get(orderId);
-    if (o === undefined) {
-      const reason = this.finished.has(orderId) ? 'TOO_LATE_TO_CANCEL' : 'UNKNOWN_ORDER';
-      this.counters.cancelRejects++;
-      this.link.report('cancel_reject', orderId, '', 0, 0, 0, false, reason, now);
-      return;
-    }
-    this.finish(o);
-    compact(o.book);
-    this.counters.canceled++;
-    this.link.report('canceled', o.orderId, o.venueOrderId, 0, 0, 0, false, '', now);
-  };
-
-  private fill(o: OwnOrder, price: number, qty: number, taker: boolean): void {
-    o.leaves -= qty;
-    if (taker) this.counters.takerFills++;
-    else this.counters.makerFills++;
-    const leaves = o.leaves;
-    const sid = o.book.spec.id;
-    this.netPos.set(sid, (this.netPos.get(sid) ?? 0) + o.side * qty);
-    if (leaves === 0) this.finish(o);
-    this.link.report('fill', o.orderId, o.venueOrderId, price, qty, leaves, taker, '', this.ts);
-  }
-
-  private finish(o: OwnOrder): void {
-    const b = o.book;
-    if (b.own.includes(o)) {
-      if (o.side === 1) b.ownBuys--;
-      else b.ownSells--;
-      b.done++;
-    }
-    o.leaves = 0;
-    this.live.delete(o.orderId);
-    this.finished.set(o.orderId, true);
-  }
-}
-
-/** Drops finished orders from a book's own list, keeping the others in time priority. */
-function compact(b: Book): void {
-  const own = b.own;
-  let k = 0;
-  for (let i = 0; i < own.length; i++) if (own[i].leaves > 0) own[k++] = own[i];
-  while (own.length > k) own.pop();
-  b.done = 0;
 }
