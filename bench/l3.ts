@@ -176,11 +176,29 @@ export async function benchL3Backtest(
   return f;
 }
 
-/** Peak RSS of a backtest over one and two TXF days, each in a fresh process. */
+/** One child run of the replay-memory bench (bench/replay-memory-child.ts). */
+export interface ReplayMemoryRun {
+  days: number;
+  mode: 'mm' | 'none';
+  events: number;
+  order_events: number;
+  wall_s: number;
+  peak_rss_mib: number;
+  end_heap_mib: number;
+  end_external_mib: number;
+}
+
+/**
+ * Peak RSS of streamed multi-day replays, each in a fresh process: the two TXF days repeated to 2
+ * and 30 days with no strategy (the data and the runtime: what streaming bounds), and 2 days with
+ * the market maker (what its records add per day: the order log behind orders.csv, the fills).
+ */
 export interface ReplayMemoryFigure {
-  days: { files: string[]; events: number; wall_s: number; peak_rss_mib: number }[];
-  /** Extra peak RSS for the second day (MiB): the days are streamed, the peak is one file's decoding plus the run's own records. */
-  per_day_mib: number;
+  runs: ReplayMemoryRun[];
+  /** Peak RSS added per day from 2 to 30 days, no strategy (MiB/day): ~0 when the data is streamed. */
+  data_mib_per_day: number;
+  /** Peak RSS of the market maker over 2 days minus the same days without a strategy (MiB). */
+  mm_records_mib_2_days: number;
 }
 
 export function benchReplayMemory(
@@ -188,31 +206,41 @@ export function benchReplayMemory(
   dataDir: string,
   row: (name: string, value: string) => void,
 ): ReplayMemoryFigure {
-  const sets = [
-    ['taifex-txf-20260408.parquet'],
-    ['taifex-txf-20260408.parquet', 'taifex-txf-20260410.parquet'],
-  ];
-  const days = sets.map((files) => {
+  const files = ['taifex-txf-20260408.parquet', 'taifex-txf-20260410.parquet'].map((f) =>
+    path.join(dataDir, f),
+  );
+  const child = (days: number, mode: 'mm' | 'none'): ReplayMemoryRun => {
     const out = execFileSync(
       process.execPath,
       [
+        '--expose-gc',
         '--import',
         'tsx',
         path.join(root, 'bench/replay-memory-child.ts'),
         root,
-        ...files.map((f) => path.join(dataDir, f)),
+        String(days),
+        mode,
+        ...files,
       ],
       { cwd: root, encoding: 'utf8', maxBuffer: 16 << 20 },
     );
-    return {
-      files,
-      ...(JSON.parse(out.trim().split('\n').pop() as string) as Omit<ReplayMemoryFigure['days'][0], 'files'>),
-    };
-  });
-  const f = { days, per_day_mib: days[1].peak_rss_mib - days[0].peak_rss_mib };
+    return JSON.parse(out.trim().split('\n').pop() as string) as ReplayMemoryRun;
+  };
+  const d2 = child(2, 'none');
+  const d30 = child(30, 'none');
+  const mm = child(2, 'mm');
+  const f: ReplayMemoryFigure = {
+    runs: [d2, d30, mm],
+    data_mib_per_day: Math.round(((d30.peak_rss_mib - d2.peak_rss_mib) / 28) * 10) / 10,
+    mm_records_mib_2_days: mm.peak_rss_mib - d2.peak_rss_mib,
+  };
   row(
-    'backtest peak RSS, market maker on TXF: 1 day / 2 days',
-    `${days[0].peak_rss_mib} / ${days[1].peak_rss_mib} MiB (${days[0].events} / ${days[1].events} events; +${f.per_day_mib} MiB for the second day; days are streamed, one file's decoding sets the peak)`,
+    'replay peak RSS, TXF days streamed, no strategy: 2 / 30 days',
+    `${d2.peak_rss_mib} / ${d30.peak_rss_mib} MiB (${d2.events} / ${d30.events} events, ${f.data_mib_per_day} MiB per extra day; 30 days in ${d30.wall_s} s)`,
+  );
+  row(
+    'backtest peak RSS, market maker, 2 days',
+    `${mm.peak_rss_mib} MiB (+${f.mm_records_mib_2_days} MiB over no strategy: the run's records, ${mm.order_events} order events)`,
   );
   return f;
 }

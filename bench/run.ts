@@ -147,7 +147,7 @@ results.readers = await benchReaders(dataDir, row);
 results.l3 = benchL3(dataDir, row);
 // L3 exchange: the touch quoter of examples/ on ESH4 with --exchange l3 and l2, the model alone, queue-score.
 results.l3_backtest = await benchL3Backtest(root, dataDir, row);
-// Replay memory: peak RSS of a backtest over one and two days, each in a fresh process.
+// Replay memory: peak RSS of streamed 2- and 30-day replays and the market maker, each in a fresh process.
 results.replay_memory = benchReplayMemory(root, dataDir, row);
 results.features_real = await benchFeatures(dataDir, row);
 // Cost of metrics on the hot path: event -> intent with metrics.enabled on vs off.
