@@ -15,7 +15,8 @@
  *     latency beside the sim loop's, a silent or dropped stream seen and resynced (bench/binance.ts);
  *     the Shioaji adapter the same way on recorded TXFD6 (bench/shioaji.ts)
  *  10. the L3 (order-level) book on CME ESH4 MBO records (bench/l3.ts)
- * 11. formula search (hft alpha search): trials/s on 10,000 one-second bars of a TAIFEX day (bench/search.ts)
+ * 11. formula search (hft alpha search): trials/s on 10,000 one-second bars of a TAIFEX day, and
+ *     on the whole day with threads vs hft worker processes over NATS (--nats) (bench/search.ts)
  * 12. the RL environment: steps/s of an episode over a TAIFEX day in the tick backtester (bench/rl.ts)
  * Prints a table, then one JSON line (prefix "BENCH_JSON ") with every figure.
  */
@@ -40,7 +41,7 @@ import { benchMetricsCost } from './metrics-cost.ts';
 import { benchReaders } from './readers.ts';
 import { benchRecorder } from './recorder.ts';
 import { benchRl } from './rl.ts';
-import { benchSearch } from './search.ts';
+import { benchSearch, benchSearchQueue } from './search.ts';
 import { benchShioaji } from './shioaji.ts';
 import { benchStoreRead } from './store-read.ts';
 
@@ -290,6 +291,14 @@ row(
   `alpha search: ${search.features} features x ${search.samples} bars, ${search.pool} pool`,
   `random ${search.random_trials_per_s} trials/s, genetic ${search.genetic_trials_per_s} trials/s; DSR+PBO over ${search.genetic_trials} trials ${search.genetic_analysis_s} s (load ${search.load_avg_1m})`,
 );
+const sq = await benchSearchQueue(root, dataDir);
+results.alpha_search_queue = sq;
+if (sq === null) row('alpha search --nats', 'skipped: nats-server not installed');
+else
+  row(
+    `alpha search --nats: ${sq.trials} trials on ${sq.samples} bars, ${sq.chunk} per item; thread, 2 threads, 1 and 2 hft workers`,
+    `${Object.values(sq.trials_per_s).join(' / ')} trials/s; CPU ${Object.values(sq.cpu_ms_per_trial).join(' / ')} ms/trial; queue ${sq.overhead_cpu_ms_per_item} ms CPU/item (load ${sq.load_avg_1m})`,
+  );
 const rlb = await benchRl(root, dataDir);
 results.rl_env = rlb;
 for (const b of rlb.bars)
