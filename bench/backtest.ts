@@ -28,6 +28,12 @@ export interface BacktestBench {
   wall_s: number;
   /** The same over the median warm pass (after WARMUP_PASSES; the VM is noisy: passes vary by up to ~1.5x). */
   median_events_per_s: number;
+  /**
+   * Process CPU time (user + system) of the median warm pass, s, and events per CPU second: on a
+   * shared machine the wall time includes waiting for a core, the CPU time does not.
+   */
+  cpu_s: number;
+  events_per_cpu_s: number;
   passes: number;
   /** Reading and decoding the data file (once, before the passes). */
   read_s: number;
@@ -55,9 +61,11 @@ export async function benchBacktest(root: string, dataDir: string, passes = 3): 
   const replay = await loadBacktestData(cfg, [data]);
   const readS = (performance.now() - r0) / 1000;
   const walls: number[] = [];
+  const cpus: number[] = [];
   let events = 0;
   let fills = 0;
   for (let pass = 0; pass < passes; pass++) {
+    const c0 = process.cpuUsage();
     const r = await runBacktest(cfg, {
       strategyId: 'mm-txf',
       data: [data],
@@ -65,6 +73,8 @@ export async function benchBacktest(root: string, dataDir: string, passes = 3): 
       log,
       replay,
     });
+    const cu = process.cpuUsage(c0);
+    cpus.push((cu.user + cu.system) / 1e6);
     walls.push(r.run.wall_s);
     events = r.run.events;
     fills = r.summary.trades;
@@ -72,6 +82,8 @@ export async function benchBacktest(root: string, dataDir: string, passes = 3): 
 
   // The first passes run while the JIT still compiles (~3 passes here): the median is over the rest.
   const warm = walls.slice(Math.min(WARMUP_PASSES, passes - 1)).sort((a, b) => a - b);
+  const warmCpu = cpus.slice(Math.min(WARMUP_PASSES, passes - 1)).sort((a, b) => a - b);
+  const cpuS = warmCpu[warmCpu.length >> 1];
   const best = Math.min(...walls);
   const guarded = async (guard: 'off' | 'on') => {
     let wall = Number.POSITIVE_INFINITY;
@@ -137,6 +149,8 @@ export async function benchBacktest(root: string, dataDir: string, passes = 3): 
     events_per_s: Math.round(events / best),
     wall_s: best,
     median_events_per_s: Math.round(events / warm[warm.length >> 1]),
+    cpu_s: Math.round(cpuS * 1000) / 1000,
+    events_per_cpu_s: Math.round(events / cpuS),
     passes,
     read_s: Math.round(readS * 1000) / 1000,
     guard_off_events_per_s: off.eps,

@@ -169,7 +169,7 @@ const bt = await benchBacktest(root, dataDir, 9);
 results.backtest = bt;
 row(
   `backtest: market maker on ${bt.file}`,
-  `${bt.events_per_s} events/s best of ${bt.passes} passes, median warm pass ${bt.median_events_per_s} (${bt.events} events in ${bt.wall_s} s, ${bt.fills} fills; reading the file once: ${bt.read_s} s)`,
+  `${bt.events_per_s} events/s best of ${bt.passes} passes, median warm pass ${bt.median_events_per_s}, its CPU ${bt.cpu_s} s = ${bt.events_per_cpu_s} events per CPU s (${bt.events} events in ${bt.wall_s} s, ${bt.fills} fills; reading the file once: ${bt.read_s} s)`,
 );
 row(
   'backtest: the same, StormGuard off / applied (on)',
