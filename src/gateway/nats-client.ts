@@ -1,7 +1,8 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, headers, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Decision, IntentEnvelope } from './envelope.ts';
+import { JsPublisher } from './js-publisher.ts';
 import { ensureAccount, ledgerKey, natsNames, type WireExec } from './nats-gateway.ts';
 
 /** Ledger key of the runner-number counter (escaped idempotency keys never contain '.n'). */
@@ -27,6 +28,7 @@ export class IntentSender {
   /** Every decision received (the final ones and NOT_LEADER answers). */
   onDecision: ((d: Decision) => void) | null = null;
   onExec: ((e: WireExec) => void) | null = null;
+  private readonly pub: JsPublisher;
 
   private constructor(
     readonly nc: NatsConnection,
@@ -34,7 +36,9 @@ export class IntentSender {
     private readonly ledger: KV,
     private readonly names: ReturnType<typeof natsNames>,
     readonly runner: string,
-  ) {}
+  ) {
+    this.pub = new JsPublisher(nc);
+  }
 
   static async open(o: IntentSenderOptions): Promise<IntentSender> {
     natsNames(o.account);
@@ -64,10 +68,14 @@ export class IntentSender {
 
   /** Publishes an intent; resolves false when JetStream dropped it as a repeat of a message id. */
   async publish(env: IntentEnvelope): Promise<boolean> {
-    const ack = await this.js.publish(this.names.intents, JSON.stringify(env), {
-      msgID: env.idempotencyKey === '' ? undefined : env.idempotencyKey,
-    });
-    return !ack.duplicate;
+    const h = env.idempotencyKey === '' ? undefined : headers();
+    h?.set('Nats-Msg-Id', env.idempotencyKey);
+    return new Promise((resolve, reject) =>
+      this.pub.publish(this.names.intents, JSON.stringify(env), h, (err, _seq, duplicate) => {
+        if (err === null) resolve(!duplicate);
+        else reject(new Error(`intent ${env.idempotencyKey} not published: ${err}`));
+      }),
+    );
   }
 
   /**
@@ -150,6 +158,7 @@ export class IntentSender {
 
   async close(): Promise<void> {
     for (const s of this.subs) s.unsubscribe();
+    this.pub.close();
     await this.nc.drain().catch(() => {});
   }
 }

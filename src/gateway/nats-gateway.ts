@@ -7,10 +7,11 @@ import {
   jetstreamManager,
 } from '@nats-io/jetstream';
 import { type KV, type KvEntry, Kvm } from '@nats-io/kv';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import type { ExecReport } from '../contracts/orders.ts';
 import type { Logger } from '../core/logger.ts';
 import { type Decision, EnvelopeError, type IntentEnvelope, parseEnvelope } from './envelope.ts';
+import { JsPublisher } from './js-publisher.ts';
 import type { GatewayPipeline } from './pipeline.ts';
 
 /** Subjects, stream and buckets of one account's gateway. */
@@ -187,6 +188,11 @@ export class NatsGatewayService {
   /** Decided intents whose commits are not stored yet: kept alive with in-progress acks. */
   private readonly unacked = new Set<JsMsg>();
   private readonly maxInFlight: number;
+  /** Commits written out without waiting; their acknowledgements come back by reply subject. */
+  private readonly pub: JsPublisher;
+  /** A KV create: stored only if the key has no entry yet. */
+  private readonly createOnly: MsgHdrs = headers();
+  private readonly ledgerPrefix: string;
   /** Client order id -> runner, for execution reports. */
   private readonly owners = new Map<number, string>();
   onLeaderChange: ((leader: boolean, revision: number) => void) | null = null;
@@ -203,6 +209,9 @@ export class NatsGatewayService {
     pipeline.isLeader = () => this.metrics.leader && Date.now() < this.leaseValidUntil;
     this.onLeaderChange = opts.onLeaderChange ?? null;
     this.maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_INFLIGHT;
+    this.pub = new JsPublisher(nc, Math.max(2000, ackWaitMs(opts.leaseTtlMs) * 2));
+    this.createOnly.set('Nats-Expected-Last-Subject-Sequence', '0');
+    this.ledgerPrefix = `$KV.${names.ledger}.`;
   }
 
   static async start(pipeline: GatewayPipeline, opts: NatsGatewayOptions): Promise<NatsGatewayService> {
@@ -372,13 +381,19 @@ export class NatsGatewayService {
     this.metrics.inFlight++;
     this.unacked.add(m);
     const tc = performance.now();
-    this.ledger.create(kk, JSON.stringify({ lease: d.lease, decision: d } satisfies LedgerEntry)).then(
-      () => {
+    this.pub.publish(
+      this.ledgerPrefix + kk,
+      JSON.stringify({ lease: d.lease, decision: d } satisfies LedgerEntry),
+      this.createOnly,
+      (err) => {
+        if (err !== null) {
+          void this.commitTaken(m, env, kk, d);
+          return;
+        }
         this.metrics.stageUs.commit += (performance.now() - tc) * 1000;
         this.metrics.timed++;
         this.done(m, env.runner, d);
       },
-      () => void this.commitTaken(m, env, kk, d),
     );
     this.metrics.stageUs.decide += (tc - t0) * 1000;
     return true;
@@ -501,6 +516,7 @@ export class NatsGatewayService {
     while (this.metrics.inFlight > 0 && Date.now() < end) await sleep(5);
     if (this.workingTimer !== null) clearInterval(this.workingTimer);
     this.watch?.stop();
+    this.pub.close();
     if (this.metrics.leader) {
       // Hand over at once rather than after the TTL.
       await this.lease.delete('leader', { previousSeq: this.metrics.leaseRevision }).catch(() => {});
