@@ -12,7 +12,6 @@ import {
 import type { OrderCommand, RejectReason } from '../../contracts/orders.ts';
 import type { VenueExecEvent, VenueHandlers } from '../../contracts/venue.ts';
 import { UserError } from '../../core/errors.ts';
-import { PriceLevels } from '../../core/price-levels.ts';
 import { Rng } from '../../core/rng.ts';
 import { Backoff } from '../live/backoff.ts';
 import type {
@@ -29,6 +28,7 @@ import { parseScaledDecimal } from '../replay/scaled-decimal.ts';
 import { type DepthDiff, DepthSync } from './depth-sync.ts';
 import { FrameScanner, SCAN_DEPTH, SCAN_FALLBACK, SCAN_TICKER } from './frame-scanner.ts';
 import { BINANCE_MARKETS, type BinanceMarketDef, formatScaled, rejectReason, sign } from './protocol.ts';
+import { TouchLevels } from './touch-levels.ts';
 
 /** Per symbol: the venue's name, scales, the book sync and the bookTicker check. */
 interface Book {
@@ -41,8 +41,8 @@ interface Book {
   sync: DepthSync;
   snapshotInFlight: boolean;
   /** The book as the venue sent it (scaled), for the bookTicker check. */
-  bids: PriceLevels;
-  asks: PriceLevels;
+  bids: TouchLevels;
+  asks: TouchLevels;
   /** Last bookTicker ahead of the book (its update id not applied yet): u, bid, bid qty, ask, ask qty. */
   ticker: Float64Array;
 }
@@ -172,8 +172,8 @@ export class BinanceVenue implements LiveVenue {
         qtyDecimals: Math.round(Math.log10(spec.qtyScale)),
         sync: null as unknown as DepthSync,
         snapshotInFlight: false,
-        bids: new PriceLevels(1024, 1),
-        asks: new PriceLevels(1024, -1),
+        bids: new TouchLevels(1024, 1),
+        asks: new TouchLevels(1024, -1),
         ticker: new Float64Array(5).fill(-1),
       };
       b.sync = new DepthSync(this.def.futures, this.sinkOf(b), true);
@@ -355,8 +355,8 @@ export class BinanceVenue implements LiveVenue {
   }
 
   private clearBook(b: Book, ts: number): void {
-    b.bids.n = 0;
-    b.asks.n = 0;
+    b.bids.clear();
+    b.asks.clear();
     const e = this.clr;
     e.symbolId = b.id;
     e.exchTs = ts;
@@ -621,12 +621,10 @@ export class BinanceVenue implements LiveVenue {
     const t = b.ticker;
     t[0] = -1;
     this.counters.tickersChecked++;
-    const bids = b.bids;
-    const asks = b.asks;
-    const bb = bids.n > 0 ? bids.px[0] : 0;
-    const ba = asks.n > 0 ? asks.px[0] : Number.POSITIVE_INFINITY;
-    const bq = bids.n > 0 ? bids.qty[0] : 0;
-    const aq = asks.n > 0 ? asks.qty[0] : 0;
+    const bb = b.bids.bestPx;
+    const ba = b.asks.n > 0 ? b.asks.bestPx : Number.POSITIVE_INFINITY;
+    const bq = b.bids.bestQty;
+    const aq = b.asks.bestQty;
     if (bb !== t[1] || ba !== t[3] || bq !== t[2] || aq !== t[4]) {
       this.counters.tickersMismatched++;
       this.ctx.log.warn({ venue: this.name, symbol: b.venueSymbol }, 'book differs from bookTicker');
