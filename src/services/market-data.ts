@@ -74,6 +74,13 @@ export class MarketDataService {
   readonly onMarketEvent = (ev: MarketEvent, endOfMessage: boolean): void => {
     // Unknown symbols, bad trades and stale snapshots are counted by the normalizer and dropped.
     if (!this.normalizer.check(ev)) return;
+    // A level inside a message only changes the book: nothing is published, so no intent follows
+    // it until the message's last event, the one timed. (Timing every level of a live Binance
+    // depth frame cost two clock reads and the stage records per level, ~30% of its cost.)
+    if (!endOfMessage && ev.kind === MdKind.Level) {
+      this.process(ev, false, false, 0, 0);
+      return;
+    }
     if (!this.nextTimed()) {
       this.process(ev, endOfMessage, false, 0, 0);
       return;
