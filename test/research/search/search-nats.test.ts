@@ -10,7 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadProject } from '../../../src/config/project.ts';
+import { serveWork } from '../../../src/gateway/work-queue.ts';
+import { loadSearchData } from '../../../src/research/search/data.ts';
 import type { TrialScore } from '../../../src/research/search/fitness.ts';
+import { NatsEvaluator } from '../../../src/research/search/nats-evaluator.ts';
 import {
   decodeScores,
   encodeScores,
@@ -179,6 +182,49 @@ test("a worker refuses a data file that differs from the searcher's, or is not o
       /refused: the same files sampled on this worker give other columns/,
     );
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a worker's refusal stops the search with its reason, through the queue", {
+  skip,
+  timeout: CLI_LIMIT_MS,
+}, async () => {
+  const server = await startNatsServer();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hft-search-refuse-q-'));
+  const stop = new AbortController();
+  const worker = serveWork(
+    { url: server.url, queue: 'refuse', name: 'w' },
+    { search: searchHandler() },
+    stop.signal,
+  );
+  try {
+    // A writable copy of the day under its name (the name gives the symbol; the shared files are read-only).
+    const file = path.join(dir, 'taifex-txf-20260408.parquet');
+    writeFileSync(file, readFileSync(dataFile('taifex-txf-20260408.parquet')));
+    const cfg = loadProject({ root: repoRoot, env: 'test', envVars: {} });
+    const d = await loadSearchData(cfg, [file], { barMs: 5000, featureSet: 'lob_core' });
+    const ev = await NatsEvaluator.start(
+      { url: server.url, queue: 'refuse', cfg, files: [file], barMs: 5000, featureSet: 'lob_core' },
+      d,
+      { horizon: 1, split: 0.7, blocks: 16 },
+      [],
+      0.5,
+    );
+    try {
+      // The file changes between the searcher's reading and the worker's.
+      writeFileSync(file, readFileSync(dataFile('taifex-txf-20260410.parquet')));
+      await assert.rejects(
+        ev.score(['ofi_5', 'imbalance_l1']),
+        /search item 0 on worker w: refused: .*08\.parquet on this worker differs from the searcher's taifex-txf-20260408\.parquet/,
+      );
+    } finally {
+      await ev.close();
+    }
+  } finally {
+    stop.abort();
+    await worker;
+    await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });
