@@ -178,6 +178,11 @@ export interface NatsGatewayBench {
    * pipeline, commit written out) and the commit's round trip (overlapped with later intents).
    */
   burst_stage_us: { decide: number; commit: number };
+  /**
+   * CPU of this process (runner's sender, gateway, venue) per intent of the burst, µs (user +
+   * system): on a shared machine the wall figures include waiting for a core, this does not.
+   */
+  burst_cpu_us_per_intent: number;
   /** Leader stopped hard (its lease left to expire) -> first order from the standby, ms; lease TTL. */
   failover_ms: number;
   lease_ttl_ms: number;
@@ -244,11 +249,14 @@ export async function benchNatsGateway(n = 2000, burst = 5000): Promise<NatsGate
     const st = svc.metrics.stageUs;
     for (const k of Object.keys(st) as (keyof typeof st)[]) st[k] = 0;
     svc.metrics.timed = 0;
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const all = [];
     for (let i = 0; i < burst; i++) all.push(sender.submit(envOf(i % 2 === 0 ? 1 : -1), 120_000));
     await Promise.all(all);
     const throughput = Math.round(burst / ((performance.now() - t0) / 1000));
+    const cpu = process.cpuUsage(cpu0);
+    const cpuPerIntent = Math.round((cpu.user + cpu.system) / burst);
     // Where an intent's time went in the burst (the stream always had the next one waiting).
     const stages = Object.fromEntries(
       Object.entries(st).map(([k, v]) => [k, Math.round(v / Math.max(1, svc.metrics.timed))]),
@@ -276,6 +284,7 @@ export async function benchNatsGateway(n = 2000, burst = 5000): Promise<NatsGate
       intent_to_order_us: { p50: r(median(lat)), p99: r(pct(lat, 0.99)), n },
       throughput_intents_per_s: throughput,
       burst_stage_us: stages,
+      burst_cpu_us_per_intent: cpuPerIntent,
       failover_ms: failoverMs,
       lease_ttl_ms: leaseTtlMs,
     };

@@ -226,7 +226,10 @@ else {
     `gateway over NATS: intent -> order at venue (n=${nb.intent_to_order_us.n})`,
     `p50 ${nb.intent_to_order_us.p50} us   p99 ${nb.intent_to_order_us.p99} us`,
   );
-  row('gateway over NATS: throughput, one gateway', `${nb.throughput_intents_per_s} intents/s`);
+  row(
+    'gateway over NATS: throughput, one gateway',
+    `${nb.throughput_intents_per_s} intents/s (${nb.burst_cpu_us_per_intent} us CPU per intent, runner + gateway)`,
+  );
   row(
     'gateway over NATS: one intent of the burst, us',
     Object.entries(nb.burst_stage_us)

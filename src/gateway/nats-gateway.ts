@@ -287,17 +287,29 @@ export class NatsGatewayService {
     }
   }
 
-  /** The local copy of the ledger's keys (headers only: the values are read on a repeat). */
-  private async follow(w: Watch): Promise<void> {
-    try {
-      for await (const e of w as AsyncIterable<KvEntry>) {
-        if (e.operation === 'PUT') this.known.add(e.key);
-        else this.known.delete(e.key);
-        if (e.revision > this.seenRevision) this.seenRevision = e.revision;
-        this.metrics.ledgerKeys = this.known.size;
+  /**
+   * The local copy of the ledger's keys (headers only: the values are read on a repeat). A
+   * watch that ends while the service runs is opened again from the next revision: a dead copy
+   * would stall a takeover's catch-up while the lease is held.
+   */
+  private async follow(first: Watch): Promise<void> {
+    let w: Watch | null = first;
+    while (this.running) {
+      try {
+        w ??= await this.ledger.watch({ headers_only: true, resumeFromRevision: this.seenRevision + 1 });
+        this.watch = w;
+        for await (const e of w as AsyncIterable<KvEntry>) {
+          if (e.operation === 'PUT') this.known.add(e.key);
+          else this.known.delete(e.key);
+          if (e.revision > this.seenRevision) this.seenRevision = e.revision;
+          this.metrics.ledgerKeys = this.known.size;
+        }
+      } catch (err) {
+        if (this.running)
+          this.opts.log.warn({ err: (err as Error).message }, 'gateway: ledger watch ended, reopening');
       }
-    } catch (err) {
-      if (this.running) this.opts.log.error({ err: (err as Error).message }, 'gateway: ledger watch ended');
+      w = null;
+      if (this.running) await sleep(200);
     }
   }
 
