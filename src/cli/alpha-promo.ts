@@ -2,7 +2,12 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { insertAudit } from '../alpha/audit-rows.ts';
 import { applyCanary, canaryMetrics, canaryRules, canarySessions, decideCanary } from '../alpha/canary.ts';
-import { type PromotionConfig, promoteAlpha, promotionDefaults } from '../alpha/promotion.ts';
+import {
+  type PromotionConfig,
+  type PromotionResult,
+  promoteAlpha,
+  promotionDefaults,
+} from '../alpha/promotion.ts';
 import { activePromotions, latestPromotion, listPromotions, notExpired } from '../alpha/promotion-file.ts';
 import { UserError } from '../core/errors.ts';
 import { sinkTarget } from '../recorder/config.ts';
@@ -12,7 +17,7 @@ import { emit, ledgerOf, num } from './alpha.ts';
 import { loadAll } from './context.ts';
 import { configOptions } from './options.ts';
 
-interface PromoteFlags {
+export interface PromoteFlags {
   owner: string;
   run?: string;
   force?: boolean;
@@ -49,6 +54,59 @@ const camel = (flag: string) =>
     .slice(2)
     .replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
+/** The flags of Gates D-E and the promotion (thresholds, --force, --canary-weight, folders); `hft alpha rl promote` has them too. */
+export function promotionOptions(c: Command): Command {
+  c.option('--force', 'promote even when a gate fails (recorded as forced in the audit log)')
+    .option('--canary-weight <w>', "canary weight instead of the scorecard's tier")
+    .option('--promotions-dir <dir>', 'promotion files (alpha.promotion.promotions_dir)');
+  for (const [flag, key] of THRESHOLD_FLAGS) c.option(flag, `alpha.promotion.${key}`);
+  return c;
+}
+
+/**
+ * Gates D-E of alpha `id` with the flags' thresholds; prints the JSON result and one line, and sets
+ * exit code 2 when not approved.
+ */
+export async function promoteFromFlags(
+  id: string,
+  flags: PromoteFlags,
+  cfg: ReturnType<typeof loadAll>,
+): Promise<PromotionResult> {
+  const { settings, root } = cfg;
+  const config = promotionDefaults(settings);
+  for (const [flag, key] of THRESHOLD_FLAGS) {
+    const v = num(flag.split(' ')[0], flags[camel(flag)] as string | undefined);
+    if (v !== undefined) (config as unknown as Record<string, number>)[key] = v;
+  }
+  const owner = flags.owner.trim();
+  if (owner === '') throw new UserError('--owner expects a name');
+  const r = await promoteAlpha({
+    root,
+    alphaId: id,
+    owner,
+    runId: flags.run,
+    ledger: ledgerOf(flags),
+    promotionsDir: path.resolve(
+      flags.promotionsDir === undefined
+        ? path.join(root, settings.alpha.promotion.promotions_dir)
+        : flags.promotionsDir,
+    ),
+    store: sinkTarget(settings, root),
+    config,
+    force: flags.force === true,
+    canaryWeight: num('--canary-weight', flags.canaryWeight),
+  });
+  emit(r, flags.out);
+  process.stderr.write(
+    `hft: ${id}: ${r.approved ? (r.forced ? 'APPROVED (forced)' : 'APPROVED') : 'NOT APPROVED'} (D ${r.gate_d_passed ? 'passed' : 'failed'}, E ${r.gate_e_passed ? 'passed' : 'failed'})` +
+      (r.promotion_config_path === null
+        ? '\n'
+        : ` weight ${r.canary_weight}: ${path.relative(process.cwd(), r.promotion_config_path)}\n`),
+  );
+  if (!r.approved) process.exitCode = 2;
+  return r;
+}
+
 /** `hft alpha promote` and `hft alpha canary status|evaluate` (docs/research.md). */
 export function registerAlphaPromo(alpha: Command): void {
   const promote = alpha
@@ -58,46 +116,11 @@ export function registerAlphaPromo(alpha: Command): void {
     )
     .requiredOption('--owner <name>', 'who owns the promotion')
     .option('--run <run_id>', 'the validated run to promote (default: the newest of the alpha)')
-    .option('--force', 'promote even when a gate fails (recorded as forced in the audit log)')
-    .option('--canary-weight <w>', "canary weight instead of the scorecard's tier")
     .option('--base-dir <dir>', 'the experiment ledger (alpha.experiments_dir)')
-    .option('--promotions-dir <dir>', 'promotion files (alpha.promotion.promotions_dir)')
     .option('--out <file>', 'write the JSON result here too');
-  for (const [flag, key] of THRESHOLD_FLAGS) promote.option(flag, `alpha.promotion.${key}`);
+  promotionOptions(promote);
   configOptions(promote).action(async (id: string, flags: PromoteFlags) => {
-    const cfg = loadAll(flags);
-    const { settings, root } = cfg;
-    const config = promotionDefaults(settings);
-    for (const [flag, key] of THRESHOLD_FLAGS) {
-      const v = num(flag.split(' ')[0], flags[camel(flag)] as string | undefined);
-      if (v !== undefined) (config as unknown as Record<string, number>)[key] = v;
-    }
-    const owner = flags.owner.trim();
-    if (owner === '') throw new UserError('--owner expects a name');
-    const r = await promoteAlpha({
-      root,
-      alphaId: id,
-      owner,
-      runId: flags.run,
-      ledger: ledgerOf(flags),
-      promotionsDir: path.resolve(
-        flags.promotionsDir === undefined
-          ? path.join(root, settings.alpha.promotion.promotions_dir)
-          : flags.promotionsDir,
-      ),
-      store: sinkTarget(settings, root),
-      config,
-      force: flags.force === true,
-      canaryWeight: num('--canary-weight', flags.canaryWeight),
-    });
-    emit(r, flags.out);
-    process.stderr.write(
-      `hft: ${id}: ${r.approved ? (r.forced ? 'APPROVED (forced)' : 'APPROVED') : 'NOT APPROVED'} (D ${r.gate_d_passed ? 'passed' : 'failed'}, E ${r.gate_e_passed ? 'passed' : 'failed'})` +
-        (r.promotion_config_path === null
-          ? '\n'
-          : ` weight ${r.canary_weight}: ${path.relative(process.cwd(), r.promotion_config_path)}\n`),
-    );
-    if (!r.approved) process.exitCode = 2;
+    await promoteFromFlags(id, { ...flags, owner: flags.owner }, loadAll(flags));
   });
 
   const canary = alpha.command('canary').description('promoted alphas trading at a canary weight');

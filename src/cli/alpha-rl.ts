@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import type { Command } from 'commander';
 import { ExperimentLedger, writeJson } from '../alpha/ledger.ts';
 import { ALPHAS_DIR } from '../alpha/registry.ts';
@@ -21,6 +22,7 @@ import {
 } from '../research/rl/train.ts';
 import { RET_1 } from '../research/search/bar-sampler.ts';
 import { runIdentity } from '../services/run-identity.ts';
+import { type PromoteFlags, promoteFromFlags, promotionOptions } from './alpha-promo.ts';
 import { loadAll } from './context.ts';
 import { cliPath, configOptions } from './options.ts';
 
@@ -205,61 +207,88 @@ export function registerAlphaRl(alpha: Command): void {
   });
 
   configOptions(
-    rl
-      .command('promote')
+    promotionOptions(rl.command('promote'))
       .description(
-        'scaffold a policy as an alpha of tier RL (research/alphas/<id>/) and validate it (Gates A-C)',
+        'scaffold a policy as an alpha of tier RL (research/alphas/<id>/), validate it (Gates A-C, --data) and promote it (Gates D-E, --owner: exit 2 when not approved)',
       )
       .requiredOption('--policy <file>', 'the policy (JSON)')
       .requiredOption('--id <alpha_id>', 'the alpha id')
       .option('--data <path...>', 'validate on these recordings (Gates A-C)')
+      .option(
+        '--owner <name>',
+        'then Gates D-E (hft alpha promote): pool correlation, marginal uplift, shadow sessions and drift from the store; approved: the canary promotion',
+      )
       .option('--no-store', 'keep the validation audit rows pending instead of writing the store'),
-  ).action(async (flags: RlFlags) => {
+  ).action(async (flags: RlFlags & PromoteFlags) => {
     const cfg = loadAll(flags);
     const spec = loadPolicy(path.resolve(flags.policy));
     const id = normalizeAlphaId(flags.id ?? '');
     const dir = path.join(cfg.root, ALPHAS_DIR, id);
-    if (existsSync(dir)) throw new UserError(`${path.relative(process.cwd(), dir)} exists`);
-    mkdirSync(path.join(dir, 'tests'), { recursive: true });
-    const cls = alphaClassName(id);
-    savePolicy(path.join(dir, 'policy.json'), spec);
-    writeFileSync(path.join(dir, 'impl.ts'), rlImpl(id, cls, spec));
-    writeFileSync(
-      path.join(dir, 'README.md'),
-      `# ${id}\n\nA linear policy trained by \`hft alpha rl train\` (${String(spec.meta.trainer ?? 'unknown')}), ` +
-        `weights in policy.json (format hft-linear-policy@1, docs/research.md). Action on ${spec.bar_ms} ms bars: ` +
-        `+1 long, -1 short, 0 flat; as an alpha its signal is the action.\n\n` +
-        `Training: ${JSON.stringify(spec.meta.train ?? {})}\n\nOut of sample: ${JSON.stringify(spec.meta.evaluation ?? {})}\n`,
-    );
-    writeFileSync(
-      path.join(dir, 'CHANGELOG.md'),
-      `# Changelog: ${id}\n\n## Unreleased\n\n- Promoted from ${flags.policy}.\n`,
-    );
-    writeFileSync(path.join(dir, 'tests/no-lookahead.test.ts'), rlLookahead(cls));
-    writeFileSync(path.join(dir, 'tests/logic.test.ts'), rlLogic(id, cls));
-    process.stdout.write(`promote: ${id} scaffolded in ${path.relative(process.cwd(), dir)}\n`);
-    if (flags.data === undefined) return;
-    const r = await validateAlpha({
-      root: cfg.root,
-      alphaId: id,
-      data: flags.data.map(cliPath),
-      config: {
-        ...validationDefaults(cfg.settings, { ...DEFAULT_MODELS }),
-        signalThreshold: 0.5,
-        maxPosition: spec.max_position,
-      },
-      backtest: cfg,
-      log: createLogger(process.env.HFT_LOG_LEVEL ?? 'warn'),
-      experimentsDir: path.resolve(cfg.root, cfg.settings.alpha.experiments_dir),
-      store: flags.store === false ? null : sinkTarget(cfg.settings, cfg.root),
-    });
-    const sc = (r.gate_c.details as { scorecard?: Record<string, unknown> }).scorecard;
-    process.stdout.write(
-      `validate: ${id} ${r.passed ? 'PASSED' : 'NOT PASSED'} gates A ${r.gate_a.passed}, B ${r.gate_b.passed}, C ${r.gate_c.passed}` +
-        (sc === undefined ? '' : `; sharpe_oos ${sc.sharpe_oos}, dsr ${sc.dsr}`) +
-        ` (run ${r.run_id}); Gates D-E: hft alpha promote ${id} --owner <name>\n`,
-    );
+    if (flags.owner !== undefined && flags.store === false)
+      throw new UserError(
+        '--owner needs the store (Gate E reads the shadow sessions there): drop --no-store',
+      );
+    if (existsSync(dir)) {
+      // The same policy again: its later steps (validation on more data, Gates D-E after shadow sessions).
+      const file = path.join(dir, 'policy.json');
+      if (!existsSync(file) || !isDeepStrictEqual(loadPolicy(file), spec))
+        throw new UserError(`${path.relative(process.cwd(), dir)} exists (with another policy)`);
+      process.stdout.write(`promote: ${id} exists with this policy\n`);
+    } else scaffoldRl(dir, id, spec, flags.policy);
+    if (flags.data !== undefined) await validateRl(cfg, id, spec, flags);
+    if (flags.owner !== undefined) await promoteFromFlags(id, flags, cfg);
   });
+}
+
+/** research/alphas/<id>/: the policy, its alpha class, README, CHANGELOG and the alpha's own tests. */
+function scaffoldRl(dir: string, id: string, spec: PolicySpec, from: string): void {
+  mkdirSync(path.join(dir, 'tests'), { recursive: true });
+  const cls = alphaClassName(id);
+  savePolicy(path.join(dir, 'policy.json'), spec);
+  writeFileSync(path.join(dir, 'impl.ts'), rlImpl(id, cls, spec));
+  writeFileSync(
+    path.join(dir, 'README.md'),
+    `# ${id}\n\nA linear policy trained by \`hft alpha rl train\` (${String(spec.meta.trainer ?? 'unknown')}), ` +
+      `weights in policy.json (format hft-linear-policy@1, docs/research.md). Action on ${spec.bar_ms} ms bars: ` +
+      `+1 long, -1 short, 0 flat; as an alpha its signal is the action.\n\n` +
+      `Training: ${JSON.stringify(spec.meta.train ?? {})}\n\nOut of sample: ${JSON.stringify(spec.meta.evaluation ?? {})}\n`,
+  );
+  writeFileSync(
+    path.join(dir, 'CHANGELOG.md'),
+    `# Changelog: ${id}\n\n## Unreleased\n\n- Promoted from ${from}.\n`,
+  );
+  writeFileSync(path.join(dir, 'tests/no-lookahead.test.ts'), rlLookahead(cls));
+  writeFileSync(path.join(dir, 'tests/logic.test.ts'), rlLogic(id, cls));
+  process.stdout.write(`promote: ${id} scaffolded in ${path.relative(process.cwd(), dir)}\n`);
+}
+
+/** Gates A-C of the RL alpha on `flags.data` (the policy's action as the signal, +1/-1 beyond 0.5). */
+async function validateRl(
+  cfg: ReturnType<typeof loadAll>,
+  id: string,
+  spec: PolicySpec,
+  flags: RlFlags,
+): Promise<void> {
+  const r = await validateAlpha({
+    root: cfg.root,
+    alphaId: id,
+    data: (flags.data ?? []).map(cliPath),
+    config: {
+      ...validationDefaults(cfg.settings, { ...DEFAULT_MODELS }),
+      signalThreshold: 0.5,
+      maxPosition: spec.max_position,
+    },
+    backtest: cfg,
+    log: createLogger(process.env.HFT_LOG_LEVEL ?? 'warn'),
+    experimentsDir: path.resolve(cfg.root, cfg.settings.alpha.experiments_dir),
+    store: flags.store === false ? null : sinkTarget(cfg.settings, cfg.root),
+  });
+  const sc = (r.gate_c.details as { scorecard?: Record<string, unknown> }).scorecard;
+  process.stdout.write(
+    `validate: ${id} ${r.passed ? 'PASSED' : 'NOT PASSED'} gates A ${r.gate_a.passed}, B ${r.gate_b.passed}, C ${r.gate_c.passed}` +
+      (sc === undefined ? '' : `; sharpe_oos ${sc.sharpe_oos}, dsr ${sc.dsr}`) +
+      ` (run ${r.run_id}); Gates D-E: hft alpha rl promote --policy <file> --id ${id} --owner <name> (after shadow sessions)\n`,
+  );
 }
 
 function rlImpl(id: string, cls: string, spec: PolicySpec): string {

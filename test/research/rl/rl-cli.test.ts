@@ -94,9 +94,14 @@ describe('hft alpha rl on the TXF days', requireData(), () => {
       const gateC = JSON.parse(readFileSync(path.join(dir, 'backtest_report.json'), 'utf8'));
       assert.equal(gateC.details.parity.mismatches, 0);
 
+      // The same policy again goes on to its later steps; another policy under that id is refused.
       const again = await hft(root, ['alpha', 'rl', 'promote', '--policy', 'p.json', '--id', 'rl_txf']);
-      assert.equal(again.code, 2);
-      assert.match(again.stderr, /^hft: .*rl_txf exists\n$/);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(again.stdout, 'promote: rl_txf exists with this policy\n');
+      writeFileSync(path.join(root, 'q.json'), JSON.stringify({ ...spec, bias: spec.bias + 1 }));
+      const other = await hft(root, ['alpha', 'rl', 'promote', '--policy', 'q.json', '--id', 'rl_txf']);
+      assert.equal(other.code, 2);
+      assert.match(other.stderr, /^hft: .*rl_txf exists \(with another policy\)\n$/);
       const bad = await hft(root, ['alpha', 'rl', 'evaluate', '--policy', 'nope.json', '--data', oos]);
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /^hft: policy .*nope\.json: ENOENT\n$/);
