@@ -300,7 +300,7 @@ if (sq === null) row('alpha search --nats', 'skipped: nats-server not installed'
 else
   row(
     `alpha search --nats: ${sq.trials} trials on ${sq.samples} bars, ${sq.chunk} per item; thread, 2 threads, 1 and 2 hft workers`,
-    `${Object.values(sq.trials_per_s).join(' / ')} trials/s; CPU ${Object.values(sq.cpu_ms_per_trial).join(' / ')} ms/trial; queue ${sq.overhead_cpu_ms_per_item} ms CPU/item (load ${sq.load_avg_1m})`,
+    `${Object.values(sq.trials_per_s).join(' / ')} trials/s; CPU ${Object.values(sq.cpu_ms_per_trial).join(' / ')} ms/trial; queue +${sq.queue_cpu_ms_per_trial} ms CPU/trial on 1 worker (load ${sq.load_avg_1m})`,
   );
 const rlb = await benchRl(root, dataDir);
 results.rl_env = rlb;

@@ -105,8 +105,11 @@ export interface SearchQueueBench {
   trials_per_s: Record<Mode, number>;
   /** CPU ms per trial, every process of the search counted (this one, its threads, the workers). */
   cpu_ms_per_trial: Record<Mode, number>;
-  /** (CPU on 1 hft worker and this process − CPU in this thread) / items: an item's cost beyond its formulas. */
-  overhead_cpu_ms_per_item: number;
+  /**
+   * (CPU on 1 hft worker and this process − CPU in this thread) / trials: what the queue adds per
+   * trial at this chunk (with chunk 1, the cost of an item beyond its formula).
+   */
+  queue_cpu_ms_per_trial: number;
   load_avg_1m: number;
 }
 
@@ -221,7 +224,6 @@ export async function benchSearchQueue(
       worker_1: await onWorkers(1, 'bench1'),
       workers_2: await onWorkers(2, 'bench2'),
     };
-    const items = Math.ceil(trials / chunk);
     const each = (f: (x: (typeof m)[Mode]) => number) =>
       Object.fromEntries(Object.entries(m).map(([k, v]) => [k, f(v)])) as Record<Mode, number>;
     return {
@@ -233,7 +235,9 @@ export async function benchSearchQueue(
       chunk,
       trials_per_s: each((x) => x.o.trials_per_s),
       cpu_ms_per_trial: each((x) => Number(((x.cpuS / x.o.trials) * 1000).toFixed(2))),
-      overhead_cpu_ms_per_item: Number((((m.worker_1.cpuS - m.thread_1.cpuS) / items) * 1000).toFixed(2)),
+      queue_cpu_ms_per_trial: Number(
+        (((m.worker_1.cpuS - m.thread_1.cpuS) / m.thread_1.o.trials) * 1000).toFixed(2),
+      ),
       load_avg_1m: Number(os.loadavg()[0].toFixed(1)),
     };
   } finally {
