@@ -38,7 +38,17 @@ const SPEED = 10;
 
 /** performance.now() at the start of the socket frame being handled (set around onFrame). */
 let frameT0 = 0;
+/** Process CPU time (us) at the start of that frame. */
+let frameCpu0 = 0;
+/** An intent was made while handling the current frame. */
+let intentInFrame = false;
 const frameToIntent = new LatencyHistogram();
+const frameToIntentCpu = new LatencyHistogram();
+/** Process CPU time (user + system, all threads), us. */
+const cpuUs = () => {
+  const c = process.cpuUsage();
+  return c.user + c.system;
+};
 /** Frame start of each accepted order, in order, until the fake reads its request. */
 const placedAt: number[] = [];
 
@@ -49,7 +59,11 @@ class Requoter extends Strategy {
     if (++this.n % 20 !== 0 || !(st.bestBid > 0 && st.bestAsk > st.bestBid) || ctx.reduceOnly()) return;
     for (const o of [...ctx.openOrders()]) ctx.cancel(o.orderId);
     // As the system's own histogram: at the new order's intent, after the cancels.
-    if (frameT0 > 0) frameToIntent.record((performance.now() - frameT0) * 1e6);
+    if (frameT0 > 0) {
+      frameToIntent.record((performance.now() - frameT0) * 1e6);
+      frameToIntentCpu.record((cpuUs() - frameCpu0) * 1000);
+      intentInFrame = true;
+    }
     if (ctx.place(st.symbolId, 1, st.bestBid - 10, 1) !== 0 && frameT0 > 0) placedAt.push(frameT0);
   }
 }
@@ -63,7 +77,13 @@ export interface BinanceBench {
   depth_alone_cpu_ns_per_level: number;
   /** The same inside the running system (LOB, features, strategies included). */
   depth_ns_per_level: number;
+  /** The same in process CPU time (all threads: GC helpers included). */
+  depth_cpu_ns_per_level: number;
   frame_to_intent_us: { p50: number; p99: number; max: number; count: number };
+  /** Process CPU time from the frame's start to the intent: our work, without the waits for a core. */
+  frame_to_intent_cpu_us: { p50: number; p99: number; max: number; count: number };
+  /** Median bid + ask levels of the frames that led to an intent. */
+  intent_frame_levels_p50: number;
   event_to_intent_us: { p50: number; p99: number; max: number; count: number };
   frame_to_order_at_venue_us: { p50: number; p99: number; max: number; count: number };
   orders: number;
@@ -180,20 +200,29 @@ export async function benchBinance(root: string, dataDir: string): Promise<Binan
     let depthFrames = 0;
     let levels = 0;
     let depthNs = 0n;
+    let depthCpuUs = 0;
+    const intentLevels: number[] = [];
     const onFrame = venue.onFrame.bind(venue);
     venue.onFrame = (raw: Buffer | string) => {
+      const c0 = cpuUs();
       const t0 = process.hrtime.bigint();
+      frameCpu0 = c0;
       frameT0 = performance.now();
       onFrame(raw);
       frameT0 = 0;
       const dt = process.hrtime.bigint() - t0;
+      const dc = cpuUs() - c0;
       const s = typeof raw === 'string' ? raw : raw.toString('latin1');
       if (s.includes('@depth')) {
         depthFrames++;
         depthNs += dt;
+        depthCpuUs += dc;
         // Levels are ["price","qty"] pairs: each opens with '["' (nothing else in a frame does).
-        levels += s.split('["').length - 1;
+        const n = s.split('["').length - 1;
+        levels += n;
+        if (intentInFrame) intentLevels.push(n);
       }
+      intentInFrame = false;
     };
     const session = new LiveSession(sys, venue, settings.live);
     await session.start();
@@ -211,7 +240,10 @@ export async function benchBinance(root: string, dataDir: string): Promise<Binan
       depth_alone_ns_per_level: alone.ns,
       depth_alone_cpu_ns_per_level: alone.cpuNs,
       depth_ns_per_level: Math.round(Number(depthNs) / Math.max(1, levels)),
+      depth_cpu_ns_per_level: Math.round((depthCpuUs * 1000) / Math.max(1, levels)),
       frame_to_intent_us: us(frameToIntent),
+      frame_to_intent_cpu_us: us(frameToIntentCpu),
+      intent_frame_levels_p50: intentLevels.sort((a, b) => a - b)[intentLevels.length >> 1] ?? 0,
       event_to_intent_us: s.latency_us,
       frame_to_order_at_venue_us: us(toOrder),
       orders: s.orders,

@@ -262,12 +262,12 @@ row(
 );
 row(
   `binance live: depth frame in the system (${bn.depth_levels} levels)`,
-  `${bn.depth_ns_per_level} ns/level (LOB, features, strategy included)`,
+  `${bn.depth_ns_per_level} ns/level wall, ${bn.depth_cpu_ns_per_level} ns/level CPU (LOB, features, strategy included)`,
 );
 const simLat = (results.loop as { event_to_intent_us: { p50: number; p99: number } }).event_to_intent_us;
 row(
   `binance live: socket frame -> intent (n=${bn.frame_to_intent_us.count})`,
-  `p50 ${bn.frame_to_intent_us.p50} us   p99 ${bn.frame_to_intent_us.p99} us   max ${bn.frame_to_intent_us.max} us`,
+  `p50 ${bn.frame_to_intent_us.p50} us   p99 ${bn.frame_to_intent_us.p99} us   max ${bn.frame_to_intent_us.max} us; CPU p50 ${bn.frame_to_intent_cpu_us.p50} us   p99 ${bn.frame_to_intent_cpu_us.p99} us (frames of ${bn.intent_frame_levels_p50} levels at the median)`,
 );
 row(
   `binance live: book event -> intent (n=${bn.event_to_intent_us.count})`,
