@@ -4,6 +4,7 @@
  * order adapter sends, measured as the difference between the pipeline and the direct
  * risk + adapter path over the same intents (each order then canceled through the router).
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadProject } from '../src/config/project.ts';
@@ -183,9 +184,24 @@ export interface NatsGatewayBench {
    * system): on a shared machine the wall figures include waiting for a core, this does not.
    */
   burst_cpu_us_per_intent: number;
+  /** nats-server's CPU per intent of the same burst, µs (from /proc/<pid>/stat; null off Linux). */
+  burst_server_cpu_us_per_intent: number | null;
   /** Leader stopped hard (its lease left to expire) -> first order from the standby, ms; lease TTL. */
   failover_ms: number;
   lease_ttl_ms: number;
+}
+
+/** User + system CPU of a process so far, µs (/proc/<pid>/stat, clock ticks of 10 ms); null when unreadable. */
+function procCpuUs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 (utime, stime) are the 12th and 13th after the command name.
+    return (Number(rest[11]) + Number(rest[12])) * 10_000;
+  } catch {
+    return null;
+  }
 }
 
 /** The gateway over a real nats-server on loopback: runner sender, service and venue in this process. */
@@ -249,6 +265,7 @@ export async function benchNatsGateway(n = 2000, burst = 5000): Promise<NatsGate
     const st = svc.metrics.stageUs;
     for (const k of Object.keys(st) as (keyof typeof st)[]) st[k] = 0;
     svc.metrics.timed = 0;
+    const srv0 = procCpuUs(server.proc.pid);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const all = [];
@@ -256,6 +273,8 @@ export async function benchNatsGateway(n = 2000, burst = 5000): Promise<NatsGate
     await Promise.all(all);
     const throughput = Math.round(burst / ((performance.now() - t0) / 1000));
     const cpu = process.cpuUsage(cpu0);
+    const srv1 = procCpuUs(server.proc.pid);
+    const serverCpu = srv0 === null || srv1 === null ? null : Math.round((srv1 - srv0) / burst);
     const cpuPerIntent = Math.round((cpu.user + cpu.system) / burst);
     // Where an intent's time went in the burst (the stream always had the next one waiting).
     const stages = Object.fromEntries(
@@ -285,6 +304,7 @@ export async function benchNatsGateway(n = 2000, burst = 5000): Promise<NatsGate
       throughput_intents_per_s: throughput,
       burst_stage_us: stages,
       burst_cpu_us_per_intent: cpuPerIntent,
+      burst_server_cpu_us_per_intent: serverCpu,
       failover_ms: failoverMs,
       lease_ttl_ms: leaseTtlMs,
     };

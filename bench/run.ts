@@ -228,7 +228,7 @@ else {
   );
   row(
     'gateway over NATS: throughput, one gateway',
-    `${nb.throughput_intents_per_s} intents/s (${nb.burst_cpu_us_per_intent} us CPU per intent, runner + gateway)`,
+    `${nb.throughput_intents_per_s} intents/s (${nb.burst_cpu_us_per_intent} us CPU per intent, runner + gateway; nats-server ${nb.burst_server_cpu_us_per_intent ?? '-'} us)`,
   );
   row(
     'gateway over NATS: one intent of the burst, us',

@@ -11,19 +11,8 @@ export interface ExposureLimits {
   maxBuckets: number;
 }
 
-/** One order's reservation: released on fill (by the filled part), cancel, reject or TTL. */
-interface Reservation {
-  strategyId: string;
-  symbolId: number;
-  notional: number;
-  ts: Nanos;
-  row: StrategyRow;
-}
-
-interface StrategyRow {
-  total: number;
-  bySymbol: Map<number, number>;
-}
+/** Hash table slots at first (grows x2 past half full). */
+const FIRST_SLOTS = 1024;
 
 /**
  * Account-wide open-order exposure (the original's gateway/exposure.py), in integer money
@@ -31,14 +20,37 @@ interface StrategyRow {
  * notional; an AMEND by its delta against the order it replaces (only a positive delta is
  * checked) and the reservation moves to the new order. CANCEL and FORCE_FLAT are not checked.
  * `check` decides without changing anything; `reserve`/`amend` book an order once it is sent.
+ *
+ * On the in-process hot path (every intent a strategy forms): no allocation and no Map per
+ * intent. Strategies get a row index once (the last one looked up is remembered, so a run of
+ * one strategy's intents compares one string reference); each row's open notional per symbol is
+ * a Float64Array indexed by symbol id; reservations live in typed arrays, an open-addressing
+ * table (linear probing, backward-shift deletion) keyed by client order id.
  */
 export class ExposureStore {
   private global = 0;
-  private readonly rows = new Map<string, StrategyRow>();
-  private readonly orders = new Map<number, Reservation>();
   private buckets = 0;
   lastReject: GatewayReason = 'GLOBAL_EXPOSURE_LIMIT';
   readonly counters = { reserved: 0, released: 0, expired: 0 };
+
+  /** Strategy id -> row index (rows are never removed: a strategy's row is reused). */
+  private readonly rowIndex = new Map<string, number>();
+  private lastId = '';
+  private lastRow = -1;
+  private rowTotal = new Float64Array(8);
+  private rowCap = new Float64Array(8);
+  /** Open notional per row and symbol id. */
+  private readonly rowSym: Float64Array[] = [];
+
+  /** Reservations: order id (0 = empty slot), notional, time, symbol id, row. */
+  private keys = new Float64Array(FIRST_SLOTS);
+  private resNotional = new Float64Array(FIRST_SLOTS);
+  private resTs = new Float64Array(FIRST_SLOTS);
+  private resSym = new Int32Array(FIRST_SLOTS);
+  private resRow = new Int32Array(FIRST_SLOTS);
+  private mask = FIRST_SLOTS - 1;
+  private shift = 32 - Math.log2(FIRST_SLOTS);
+  private count = 0;
 
   constructor(private readonly limits: ExposureLimits) {}
 
@@ -47,15 +59,17 @@ export class ExposureStore {
   }
 
   strategyTotal(strategyId: string): number {
-    return this.rows.get(strategyId)?.total ?? 0;
+    const r = this.findRow(strategyId);
+    return r < 0 ? 0 : this.rowTotal[r];
   }
 
   reservationOf(orderId: number): number {
-    return this.orders.get(orderId)?.notional ?? 0;
+    const i = this.slotOf(orderId);
+    return i < 0 ? 0 : this.resNotional[i];
   }
 
   get openReservations(): number {
-    return this.orders.size;
+    return this.count;
   }
 
   /** Null when `notional` more (for an AMEND: the delta over `targetOrderId`'s reservation) fits. */
@@ -64,10 +78,11 @@ export class ExposureStore {
     if (delta <= 0) return null;
     const L = this.limits;
     if (L.globalMax > 0 && this.global + delta > L.globalMax) return this.reject('GLOBAL_EXPOSURE_LIMIT');
-    const row = this.rows.get(strategyId);
-    const cap = L.strategyMax.get(strategyId) ?? L.strategyDefault;
-    if (cap > 0 && (row?.total ?? 0) + delta > cap) return this.reject('STRATEGY_EXPOSURE_LIMIT');
-    if (this.buckets >= L.maxBuckets && !((row?.bySymbol.get(symbolId) ?? 0) > 0))
+    const r = this.findRow(strategyId);
+    const cap = r < 0 ? (L.strategyMax.get(strategyId) ?? L.strategyDefault) : this.rowCap[r];
+    if (cap > 0 && (r < 0 ? 0 : this.rowTotal[r]) + delta > cap)
+      return this.reject('STRATEGY_EXPOSURE_LIMIT');
+    if (this.buckets >= L.maxBuckets && !(r >= 0 && symbolId >= 0 && (this.rowSym[r][symbolId] ?? 0) > 0))
       return this.reject('EXPOSURE_SYMBOL_LIMIT');
     return null;
   }
@@ -75,13 +90,20 @@ export class ExposureStore {
   /** Books the reservation of a sent order. */
   reserve(orderId: number, strategyId: string, symbolId: number, notional: number, now: Nanos): void {
     if (notional <= 0) return;
-    let row = this.rows.get(strategyId);
-    if (row === undefined) {
-      row = { total: 0, bySymbol: new Map() };
-      this.rows.set(strategyId, row);
-    }
-    this.orders.set(orderId, { strategyId, symbolId, notional, ts: now, row });
-    this.add(row, symbolId, notional);
+    if (!(orderId > 0) || !(symbolId >= 0))
+      throw new RangeError(`exposure: bad order ${orderId} or symbol ${symbolId}`);
+    const r = this.rowOf(strategyId);
+    if (this.slotOf(orderId) >= 0) this.releaseAll(orderId); // a reused id replaces its reservation
+    if ((this.count + 1) * 2 > this.keys.length) this.grow();
+    let i = this.home(orderId);
+    while (this.keys[i] !== 0) i = (i + 1) & this.mask;
+    this.keys[i] = orderId;
+    this.resNotional[i] = notional;
+    this.resTs[i] = now;
+    this.resSym[i] = symbolId;
+    this.resRow[i] = r;
+    this.count++;
+    this.add(r, symbolId, notional);
     this.counters.reserved++;
   }
 
@@ -101,51 +123,154 @@ export class ExposureStore {
 
   /** A fill of an order: releases the filled part (at most what is left reserved). */
   releaseFill(orderId: number, notional: number): void {
-    const r = this.orders.get(orderId);
-    if (r === undefined) return;
-    const part = Math.min(notional, r.notional);
-    r.notional -= part;
-    this.add(r.row, r.symbolId, -part);
-    if (r.notional <= 0) {
-      this.orders.delete(orderId);
+    const i = this.slotOf(orderId);
+    if (i < 0) return;
+    const part = Math.min(notional, this.resNotional[i]);
+    this.resNotional[i] -= part;
+    this.add(this.resRow[i], this.resSym[i], -part);
+    if (this.resNotional[i] <= 0) {
+      this.remove(i);
       this.counters.released++;
     }
   }
 
   /** The order is done (canceled, rejected, fully filled): releases what it still holds. */
   releaseAll(orderId: number): void {
-    const r = this.orders.get(orderId);
-    if (r === undefined) return;
-    this.orders.delete(orderId);
-    this.add(r.row, r.symbolId, -r.notional);
+    const i = this.slotOf(orderId);
+    if (i < 0) return;
+    this.add(this.resRow[i], this.resSym[i], -this.resNotional[i]);
+    this.remove(i);
     this.counters.released++;
   }
 
   /** Releases reservations older than `ttlNs` (their reports were lost); returns how many. */
   expire(now: Nanos, ttlNs: number): number {
-    let n = 0;
-    for (const [id, r] of this.orders) {
-      if (now - r.ts < ttlNs) continue;
-      this.orders.delete(id);
-      this.add(r.row, r.symbolId, -r.notional);
-      n++;
+    // Collected first: a deletion shifts later entries back into the slot just passed.
+    const old: number[] = [];
+    for (let i = 0; i < this.keys.length; i++)
+      if (this.keys[i] !== 0 && now - this.resTs[i] >= ttlNs) old.push(this.keys[i]);
+    for (const id of old) {
+      const i = this.slotOf(id);
+      this.add(this.resRow[i], this.resSym[i], -this.resNotional[i]);
+      this.remove(i);
     }
-    this.counters.expired += n;
-    return n;
+    this.counters.expired += old.length;
+    return old.length;
   }
 
-  private add(row: StrategyRow, symbolId: number, v: number): void {
+  private findRow(strategyId: string): number {
+    if (strategyId === this.lastId) return this.lastRow;
+    const r = this.rowIndex.get(strategyId);
+    if (r === undefined) return -1;
+    this.lastId = strategyId;
+    this.lastRow = r;
+    return r;
+  }
+
+  private rowOf(strategyId: string): number {
+    const found = this.findRow(strategyId);
+    if (found >= 0) return found;
+    const r = this.rowSym.length;
+    if (r === this.rowTotal.length) {
+      const t = new Float64Array(r * 2);
+      t.set(this.rowTotal);
+      this.rowTotal = t;
+      const c = new Float64Array(r * 2);
+      c.set(this.rowCap);
+      this.rowCap = c;
+    }
+    this.rowCap[r] = this.limits.strategyMax.get(strategyId) ?? this.limits.strategyDefault;
+    this.rowSym.push(new Float64Array(16));
+    this.rowIndex.set(strategyId, r);
+    this.lastId = strategyId;
+    this.lastRow = r;
+    return r;
+  }
+
+  private home(orderId: number): number {
+    // Order ids are integers below 2^53: mix the low and high 32 bits, Fibonacci hashing.
+    const h = (orderId >>> 0) ^ Math.imul(Math.floor(orderId / 4294967296), 0x85ebca6b);
+    return Math.imul(h, 0x9e3779b1) >>> this.shift;
+  }
+
+  private slotOf(orderId: number): number {
+    if (this.count === 0) return -1;
+    let i = this.home(orderId);
+    for (;;) {
+      const k = this.keys[i];
+      if (k === orderId) return i;
+      if (k === 0) return -1;
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  /** Empties slot `i`, moving later entries of its probe run back (no tombstones). */
+  private remove(i: number): void {
+    const keys = this.keys;
+    const mask = this.mask;
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const k = keys[j];
+      if (k === 0) break;
+      const h = this.home(k);
+      // The entry at j may move to i unless its home lies cyclically in (i, j].
+      if (i <= j ? i < h && h <= j : i < h || h <= j) continue;
+      keys[i] = k;
+      this.resNotional[i] = this.resNotional[j];
+      this.resTs[i] = this.resTs[j];
+      this.resSym[i] = this.resSym[j];
+      this.resRow[i] = this.resRow[j];
+      i = j;
+    }
+    keys[i] = 0;
+    this.count--;
+  }
+
+  private grow(): void {
+    const keys = this.keys;
+    const n = this.resNotional;
+    const ts = this.resTs;
+    const sym = this.resSym;
+    const row = this.resRow;
+    const size = keys.length * 2;
+    this.keys = new Float64Array(size);
+    this.resNotional = new Float64Array(size);
+    this.resTs = new Float64Array(size);
+    this.resSym = new Int32Array(size);
+    this.resRow = new Int32Array(size);
+    this.mask = size - 1;
+    this.shift = 32 - Math.log2(size);
+    for (let j = 0; j < keys.length; j++) {
+      if (keys[j] === 0) continue;
+      let i = this.home(keys[j]);
+      while (this.keys[i] !== 0) i = (i + 1) & this.mask;
+      this.keys[i] = keys[j];
+      this.resNotional[i] = n[j];
+      this.resTs[i] = ts[j];
+      this.resSym[i] = sym[j];
+      this.resRow[i] = row[j];
+    }
+  }
+
+  private add(r: number, symbolId: number, v: number): void {
     if (v === 0) return;
     this.global += v;
-    row.total += v;
-    const before = row.bySymbol.get(symbolId) ?? 0;
+    this.rowTotal[r] += v;
+    let bySym = this.rowSym[r];
+    if (symbolId >= bySym.length) {
+      const b = new Float64Array(Math.max(symbolId + 1, bySym.length * 2));
+      b.set(bySym);
+      this.rowSym[r] = bySym = b;
+    }
+    const before = bySym[symbolId];
     const after = before + v;
     if (after <= 0) {
       if (before > 0) this.buckets--;
-      row.bySymbol.delete(symbolId);
+      bySym[symbolId] = 0;
     } else {
       if (before <= 0) this.buckets++;
-      row.bySymbol.set(symbolId, after);
+      bySym[symbolId] = after;
     }
   }
 
