@@ -49,7 +49,12 @@ export class IntentSender {
     const s = new IntentSender(nc, a.js, a.ledger, a.names, o.runner);
     s.subs.push(
       nc.subscribe(a.names.decision(o.runner), {
-        callback: (_e, m) => s.decided(m.json() as Decision),
+        // One decision, or an array of them (the gateway batches a runner's answers).
+        callback: (_e, m) => {
+          const v = m.json() as Decision | Decision[];
+          if (Array.isArray(v)) for (const d of v) s.decided(d);
+          else s.decided(v);
+        },
       }),
       nc.subscribe(a.names.exec(o.runner), { callback: (_e, m) => s.onExec?.(m.json() as WireExec) }),
     );

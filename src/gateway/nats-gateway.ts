@@ -193,6 +193,25 @@ export class NatsGatewayService {
   /** A KV create: stored only if the key has no entry yet. */
   private readonly createOnly: MsgHdrs = headers();
   private readonly ledgerPrefix: string;
+  /** Intents delivered while an earlier one is being settled with the ledger, in stream order. */
+  private readonly backlog: JsMsg[] = [];
+  private settling = false;
+  /** Decisions waiting to go to each runner (one message per runner and microtask turn). */
+  private readonly answers = new Map<string, string[]>();
+  private answersQueued = false;
+  private readonly flushAnswers = (): void => {
+    this.answersQueued = false;
+    for (const [runner, ds] of this.answers) {
+      if (ds.length === 0) continue;
+      const data = ds.length === 1 ? ds[0] : `[${ds.join(',')}]`;
+      ds.length = 0;
+      try {
+        this.nc.publish(this.names.decision(runner), data);
+      } catch {
+        // Connection closed: the runner asks again (its retry is answered from the ledger).
+      }
+    }
+  };
   /** Client order id -> runner, for execution reports. */
   private readonly owners = new Map<number, string>();
   onLeaderChange: ((leader: boolean, revision: number) => void) | null = null;
@@ -336,15 +355,20 @@ export class NatsGatewayService {
       }
       try {
         if (!(await this.catchUp())) continue;
-        const msgs = await this.consumer.consume({ max_messages: this.maxInFlight });
+        this.backlog.length = 0;
+        this.settling = false;
+        // A callback, not an iterator: the messages of one socket read are decided in one
+        // synchronous pass, so their commits, acks and answers leave in one write (the client
+        // flushes once per microtask turn), not one write and one server wake-up per intent.
+        const msgs = await this.consumer.consume({
+          max_messages: this.maxInFlight,
+          callback: (m) => this.onMessage(m),
+        });
         this.messages = msgs;
         // The lease may have gone while the pull was opened (renew() stopped nothing then).
         if (!this.metrics.leader || !this.running) msgs.stop();
-        for await (const m of msgs) {
-          // A known key needs the ledger (a round trip): later intents wait, stream order holds.
-          if (!this.onIntent(m)) await this.settle(m);
-          if (!this.metrics.leader || !this.running) break;
-        }
+        const err = await msgs.closed();
+        if (err instanceof Error) throw err;
       } catch (err) {
         if (!this.running) return;
         this.opts.log.warn({ err: (err as Error).message }, 'gateway: pulling intents failed, retrying');
@@ -352,7 +376,38 @@ export class NatsGatewayService {
       } finally {
         this.messages?.stop();
         this.messages = null;
+        // Delivered and not decided: left unacknowledged, redelivered to the next leader.
+        this.backlog.length = 0;
       }
+    }
+  }
+
+  /** A delivered intent, in stream order: decided now, or queued behind one being settled. */
+  private onMessage(m: JsMsg): void {
+    if (!this.metrics.leader || !this.running) return; // left for redelivery
+    if (this.settling) {
+      this.backlog.push(m);
+      return;
+    }
+    // A known key needs the ledger (round trips): later intents wait, stream order holds.
+    if (!this.onIntent(m)) void this.settleInOrder(m);
+  }
+
+  /** Settles `first` with the ledger, then decides the intents that arrived meanwhile, in order. */
+  private async settleInOrder(first: JsMsg): Promise<void> {
+    this.settling = true;
+    try {
+      await this.settle(first);
+      while (this.backlog.length > 0) {
+        if (!this.metrics.leader || !this.running) {
+          this.backlog.length = 0;
+          break;
+        }
+        const m = this.backlog.shift()!;
+        if (!this.onIntent(m)) await this.settle(m);
+      }
+    } finally {
+      this.settling = false;
     }
   }
 
@@ -363,7 +418,8 @@ export class NatsGatewayService {
    */
   private onIntent(m: JsMsg): boolean {
     const t0 = performance.now();
-    this.metrics.lag = m.info.pending;
+    // The consumer's pending count is parsed from the reply subject: sampled, not every intent.
+    if ((this.metrics.decisions & 31) === 0) this.metrics.lag = m.info.pending;
     let env: IntentEnvelope;
     try {
       env = parseEnvelope(JSON.parse(m.string()));
@@ -498,8 +554,21 @@ export class NatsGatewayService {
     return d.reason !== 'NOT_LEADER';
   }
 
+  /**
+   * A decision for its runner: the decisions of one synchronous pass (a socket read's commit
+   * acknowledgements) go to a runner as one JSON array.
+   */
   private answer(runner: string, d: Decision): void {
-    this.nc.publish(this.names.decision(runner), JSON.stringify(d));
+    let q = this.answers.get(runner);
+    if (q === undefined) {
+      q = [];
+      this.answers.set(runner, q);
+    }
+    q.push(JSON.stringify(d));
+    if (!this.answersQueued) {
+      this.answersQueued = true;
+      queueMicrotask(this.flushAnswers);
+    }
   }
 
   /**
