@@ -80,29 +80,33 @@ export class EnvelopeError extends Error {}
 
 const int = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 
+const RUNNER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** A module function, not a closure per call (an intent is parsed per message over NATS). */
+function need(e: Record<string, unknown>, k: string, ok: boolean): void {
+  if (!ok) throw new EnvelopeError(`envelope: bad ${k}: ${JSON.stringify(e[k])}`);
+}
+
 /** Checks a decoded JSON envelope (from the network); throws EnvelopeError naming the first bad field. */
 export function parseEnvelope(raw: unknown): IntentEnvelope {
   if (typeof raw !== 'object' || raw === null) throw new EnvelopeError('envelope: not an object');
   const e = raw as Record<string, unknown>;
-  const need = (k: string, ok: boolean) => {
-    if (!ok) throw new EnvelopeError(`envelope: bad ${k}: ${JSON.stringify(e[k])}`);
-  };
-  need('intentId', int(e.intentId) && (e.intentId as number) >= 0);
-  need('strategyId', typeof e.strategyId === 'string' && e.strategyId !== '');
-  need('symbol', typeof e.symbol === 'string' && e.symbol !== '');
-  need('kind', INTENT_KINDS.includes(e.kind as IntentKind));
-  need('side', e.side === 1 || e.side === -1);
-  need('price', int(e.price) && (e.price as number) >= 0);
-  need('qty', int(e.qty) && (e.qty as number) >= 0);
-  need('tif', e.tif === 'GTC' || e.tif === 'IOC' || e.tif === 'POST_ONLY');
-  need('targetOrderId', int(e.targetOrderId) && (e.targetOrderId as number) >= 0);
-  need('ts', typeof e.ts === 'number' && Number.isFinite(e.ts));
-  need('sourceTs', typeof e.sourceTs === 'number' && Number.isFinite(e.sourceTs));
-  need('idempotencyKey', typeof e.idempotencyKey === 'string' && e.idempotencyKey.length <= 256);
-  need('ttlNs', typeof e.ttlNs === 'number' && (e.ttlNs as number) >= 0);
-  need('decisionPrice', int(e.decisionPrice));
-  need('clientOrderId', int(e.clientOrderId) && (e.clientOrderId as number) >= 0);
-  need('runner', typeof e.runner === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(e.runner));
+  need(e, 'intentId', int(e.intentId) && (e.intentId as number) >= 0);
+  need(e, 'strategyId', typeof e.strategyId === 'string' && e.strategyId !== '');
+  need(e, 'symbol', typeof e.symbol === 'string' && e.symbol !== '');
+  need(e, 'kind', INTENT_KINDS.includes(e.kind as IntentKind));
+  need(e, 'side', e.side === 1 || e.side === -1);
+  need(e, 'price', int(e.price) && (e.price as number) >= 0);
+  need(e, 'qty', int(e.qty) && (e.qty as number) >= 0);
+  need(e, 'tif', e.tif === 'GTC' || e.tif === 'IOC' || e.tif === 'POST_ONLY');
+  need(e, 'targetOrderId', int(e.targetOrderId) && (e.targetOrderId as number) >= 0);
+  need(e, 'ts', typeof e.ts === 'number' && Number.isFinite(e.ts));
+  need(e, 'sourceTs', typeof e.sourceTs === 'number' && Number.isFinite(e.sourceTs));
+  need(e, 'idempotencyKey', typeof e.idempotencyKey === 'string' && e.idempotencyKey.length <= 256);
+  need(e, 'ttlNs', typeof e.ttlNs === 'number' && (e.ttlNs as number) >= 0);
+  need(e, 'decisionPrice', int(e.decisionPrice));
+  need(e, 'clientOrderId', int(e.clientOrderId) && (e.clientOrderId as number) >= 0);
+  need(e, 'runner', typeof e.runner === 'string' && RUNNER_NAME.test(e.runner));
   return {
     intentId: e.intentId as number,
     strategyId: e.strategyId as string,

@@ -65,6 +65,14 @@ export class JsPublisher {
       p.done(`no acknowledgement: ${m.headers?.code ?? 0} ${m.headers?.description ?? ''}`, 0, false);
       return;
     }
+    // The usual acknowledgement, {"stream":"S","seq":N} or with "duplicate":true, is read
+    // without JSON.parse and decoding; anything else (an error) is parsed in full.
+    const b = m.data;
+    const seq = ackSeq(b);
+    if (seq > 0) {
+      p.done(null, seq, b[b.length - 2] === 0x65 /* e of true} */ && isDuplicate(b));
+      return;
+    }
     let a: { seq?: number; duplicate?: boolean; error?: { description?: string } };
     try {
       a = m.json();
@@ -91,4 +99,47 @@ export class JsPublisher {
     for (const p of this.pending.values()) p.done('closed', 0, false);
     this.pending.clear();
   }
+}
+
+const SEQ = bytes('"seq":');
+const DUP = bytes('"duplicate":');
+
+function bytes(s: string): Uint8Array {
+  return Uint8Array.from(s, (c) => c.charCodeAt(0));
+}
+
+/** Index just past `pat` in `b` from `from`, or -1. */
+function after(b: Uint8Array, pat: Uint8Array, from: number): number {
+  outer: for (let i = from; i + pat.length <= b.length; i++) {
+    for (let j = 0; j < pat.length; j++) if (b[i + j] !== pat[j]) continue outer;
+    return i + pat.length;
+  }
+  return -1;
+}
+
+/**
+ * The stream sequence of a plain acknowledgement, else 0. nats-server writes them as
+ * {"stream":"S", "seq":N} and {"stream":"S", "seq":N,"duplicate": true} (spaces included);
+ * an error starts {"error" and is left to JSON.parse.
+ */
+function ackSeq(b: Uint8Array): number {
+  if (b.length < 10 || b[b.length - 1] !== 0x7d || b[2] === 0x65 /* e */) return 0;
+  let k = after(b, SEQ, 1);
+  if (k < 0) return 0;
+  while (b[k] === 0x20) k++;
+  const start = k;
+  let n = 0;
+  for (; k < b.length; k++) {
+    const c = b[k];
+    if (c < 0x30 || c > 0x39) break;
+    n = n * 10 + (c - 0x30);
+  }
+  return k > start && (b[k] === 0x2c || b[k] === 0x7d || b[k] === 0x20) ? n : 0;
+}
+
+function isDuplicate(b: Uint8Array): boolean {
+  let k = after(b, DUP, 1);
+  if (k < 0) return false;
+  while (b[k] === 0x20) k++;
+  return b[k] === 0x74; // t(rue)
 }

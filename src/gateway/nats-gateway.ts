@@ -611,8 +611,11 @@ function sameDecision(a: Decision, b: Decision): boolean {
   return a.approved === b.approved && a.reason === b.reason && a.orderId === b.orderId && a.lease === b.lease;
 }
 
+const PLAIN_KEY = /^[-_=a-zA-Z0-9]*$/;
+
 /** KV keys allow [-/_=.a-zA-Z0-9]; other characters of an idempotency key are escaped. */
 export function ledgerKey(key: string): string {
+  if (PLAIN_KEY.test(key)) return key;
   return key.replace(/[^-_=a-zA-Z0-9]/g, (c) => `.${c.charCodeAt(0).toString(16)}.`);
 }
 
