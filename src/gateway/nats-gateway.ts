@@ -449,9 +449,11 @@ export class NatsGatewayService {
     this.metrics.inFlight++;
     this.unacked.add(m);
     const tc = performance.now();
+    // The decision is encoded once: the ledger entry ({lease, decision}: LedgerEntry) and the answer.
+    const dj = JSON.stringify(d);
     this.pub.publish(
       this.ledgerPrefix + kk,
-      JSON.stringify({ lease: d.lease, decision: d } satisfies LedgerEntry),
+      `{"lease":${d.lease},"decision":${dj}}`,
       this.createOnly,
       (err) => {
         if (err !== null) {
@@ -460,7 +462,7 @@ export class NatsGatewayService {
         }
         this.metrics.stageUs.commit += (performance.now() - tc) * 1000;
         this.metrics.timed++;
-        this.done(m, env.runner, d);
+        this.done(m, env.runner, d, dj);
       },
     );
     this.metrics.stageUs.decide += (tc - t0) * 1000;
@@ -468,8 +470,8 @@ export class NatsGatewayService {
   }
 
   /** The answer goes once the decision is stored; then the intent is acknowledged. */
-  private done(m: JsMsg, runner: string, d: Decision): void {
-    this.answer(runner, d);
+  private done(m: JsMsg, runner: string, d: Decision, json?: string): void {
+    this.answer(runner, d, json);
     m.ack();
     this.unacked.delete(m);
     this.metrics.inFlight--;
@@ -558,13 +560,13 @@ export class NatsGatewayService {
    * A decision for its runner: the decisions of one synchronous pass (a socket read's commit
    * acknowledgements) go to a runner as one JSON array.
    */
-  private answer(runner: string, d: Decision): void {
+  private answer(runner: string, d: Decision, json = JSON.stringify(d)): void {
     let q = this.answers.get(runner);
     if (q === undefined) {
       q = [];
       this.answers.set(runner, q);
     }
-    q.push(JSON.stringify(d));
+    q.push(json);
     if (!this.answersQueued) {
       this.answersQueued = true;
       queueMicrotask(this.flushAnswers);
