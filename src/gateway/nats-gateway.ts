@@ -406,6 +406,14 @@ export class NatsGatewayService {
         const m = this.backlog.shift()!;
         if (!this.onIntent(m)) await this.settle(m);
       }
+    } catch (err) {
+      // As a throw inside the consumer's callback: this pull ends, what it held is redelivered.
+      this.opts.log.warn(
+        { err: (err as Error).message },
+        'gateway: deciding an intent failed, pulling again',
+      );
+      this.backlog.length = 0;
+      this.messages?.stop();
     } finally {
       this.settling = false;
     }
