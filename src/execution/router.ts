@@ -118,9 +118,11 @@ export class ExecutionRouter {
     if (e.venueOrderId !== '' && o.venueOrderId !== e.venueOrderId) {
       this.orders.bindVenueId(o, e.venueOrderId);
       // Callbacks that arrived before this mapping existed happened first: apply them first.
-      for (const parked of this.orphans.take(e.venueOrderId)) {
-        this.counters.orphansMatched++;
-        this.apply(o, parked.e);
+      if (this.orphans.size > 0) {
+        for (const parked of this.orphans.take(e.venueOrderId)) {
+          this.counters.orphansMatched++;
+          this.apply(o, parked.e);
+        }
       }
     }
     this.apply(o, e);
