@@ -86,6 +86,12 @@ export interface VenueHandlers {
   onLevel?(symbolId: number, c: LevelColumns, k: number, endOfMessage: boolean): void;
   onExec(e: VenueExecEvent): void;
   /**
+   * True when onExec reads the event during the call only (it copies what it keeps): a venue may
+   * then hand over the same object again for a later report (the simulated exchanges pool them,
+   * one object per order round trip less). Unset: every report is a fresh object the handler may keep.
+   */
+  readonly transientExec?: boolean;
+  /**
    * Live venues: false when the venue's view broke (a dropped or silent stream, a sequence gap:
    * its books were cleared), true once books are rebuilt from a fresh snapshot and the account
    * re-read. The system holds trading (StormGuard) in between.
@@ -106,11 +112,17 @@ export interface Venue {
    * adapter refuses POST_ONLY orders with TIF_UNSUPPORTED. Unset: supported (sim, replay, Binance).
    */
   readonly postOnly?: boolean;
+  /**
+   * True when `submit` copies what it keeps of the command (or keeps nothing): the order adapter
+   * then passes the same command object for every order (the simulated exchanges). Unset: each
+   * command is a fresh object the venue may keep.
+   */
+  readonly copiesCommands?: boolean;
   connect(handlers: VenueHandlers): void;
   /** Starts producing market data (schedules on the shared scheduler). */
   start(): void;
   stop(): void;
-  /** Sends a new order; the venue answers with ack/reject and later fills via onExec. */
+  /** Sends a new order; the venue answers with ack/reject and later fills via onExec (see copiesCommands). */
   submit(cmd: OrderCommand): void;
   /** Requests cancellation of a working order by client order id. */
   cancel(orderId: number): void;

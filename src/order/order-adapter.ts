@@ -121,6 +121,23 @@ export class OrderAdapter {
     rejected: 0,
     byReason: {},
   };
+  /** The command handed to a venue that copies commands (Venue.copiesCommands); action and target stay 'new' / 0. */
+  private readonly command: OrderCommand = {
+    orderId: 0,
+    intent: {
+      intentId: 0,
+      strategyId: '',
+      symbolId: 0,
+      action: 'new',
+      side: 1,
+      price: 0,
+      qty: 0,
+      tif: 'GTC',
+      targetOrderId: 0,
+      ts: 0,
+    },
+    ts: 0,
+  };
   /** Set by StormGuard: nothing new leaves the adapter (cancels still do). */
   halted = false;
   /** Reason of the last refused send/replace (valid right after one returned 0). */
@@ -206,7 +223,7 @@ export class OrderAdapter {
       this.globalBucket.tryTake(now);
       sym.tryTake(now);
     }
-    this.cancel(target.orderId);
+    this.cancelOpen(target);
     const o = this.create(it, target.orderId, orderId);
     if (throttled) {
       o.queued = true;
@@ -225,18 +242,23 @@ export class OrderAdapter {
       this.counters.cancelsIgnored++;
       return false;
     }
+    this.cancelOpen(o);
+    return true;
+  }
+
+  /** Cancels an open order (working or pending_new), found by the caller. */
+  private cancelOpen(o: OrderState): void {
     this.counters.cancelsAccepted++;
     if (o.queued) {
       // Never sent: drop it here, the venue never hears of it.
       this.unqueue(o);
       this.counters.coalesced++;
       this.onLocal?.(o, 'canceled', '');
-      return true;
+      return;
     }
     o.status = 'pending_cancel';
     this.counters.cancelsSent++;
-    this.venue.cancel(orderId);
-    return true;
+    this.venue.cancel(o.orderId);
   }
 
   /** Cancels every open order (of one strategy, or all); returns how many cancels went out. */
@@ -392,6 +414,23 @@ export class OrderAdapter {
   }
 
   private transmit(o: OrderState, now: number): void {
+    if (this.venue.copiesCommands === true) {
+      // The venue copies what it keeps: one command object serves every order.
+      const cmd = this.command;
+      const it = cmd.intent;
+      cmd.orderId = o.orderId;
+      cmd.ts = now;
+      it.intentId = o.intentId;
+      it.strategyId = o.strategyId;
+      it.symbolId = o.symbolId;
+      it.side = o.side;
+      it.price = o.price;
+      it.qty = o.qty;
+      it.tif = o.tif;
+      it.ts = now;
+      this.hand(o, cmd, now);
+      return;
+    }
     const cmd: OrderCommand = {
       orderId: o.orderId,
       intent: {
@@ -408,6 +447,10 @@ export class OrderAdapter {
       },
       ts: now,
     };
+    this.hand(o, cmd, now);
+  }
+
+  private hand(o: OrderState, cmd: OrderCommand, now: number): void {
     this.counters.sent++;
     this.onSent?.(o);
     this.venue.submit(cmd);

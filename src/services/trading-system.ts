@@ -333,6 +333,8 @@ export class TradingSystem {
       onMarketEvent: this.marketData.onMarketEvent,
       onLevel: this.marketData.onLevel,
       onExec: this.router.onExec,
+      // The router reads a report during the call (an orphan is parked as a copy).
+      transientExec: true,
       onVenueState: (ready, reason) => this.onVenueState(ready, reason),
     });
 

@@ -28,10 +28,13 @@ import { EV_LAST, type EventColumns } from './event-columns.ts';
  *   latency (it schedules on the shared scheduler) and reports through the `connect` callback.
  */
 export interface ExchangeModel {
+  /** `submit` copies what it keeps of the command (Venue.copiesCommands). */
+  readonly copiesCommands?: boolean;
   onMessage(symbolId: number, c: EventColumns, start: number, end: number): void;
   submit(cmd: OrderCommand): void;
   cancel(orderId: number): void;
-  connect(onExec: (e: VenueExecEvent) => void): void;
+  /** `transient`: onExec copies what it keeps (VenueHandlers.transientExec), reports may be reused. */
+  connect(onExec: (e: VenueExecEvent) => void, transient?: boolean): void;
 }
 
 /** One symbol's recorded events (a file, or consecutive files read as one stream). */
@@ -205,7 +208,7 @@ export class ReplayVenue implements Venue {
 
   connect(handlers: VenueHandlers): void {
     this.handlers = handlers;
-    this.model?.connect(handlers.onExec);
+    this.model?.connect(handlers.onExec, handlers.transientExec === true);
   }
 
   /** Sets every stream on its first message (an event reaches the exchange before our feed delivers it). */
@@ -226,6 +229,11 @@ export class ReplayVenue implements Venue {
     this.running = false;
     for (const cur of this.feed) cur.nextTs = Number.POSITIVE_INFINITY;
     for (const cur of this.exchange) cur.nextTs = Number.POSITIVE_INFINITY;
+  }
+
+  /** Without a model a command is refused at once (nothing kept); with one, as the model does. */
+  get copiesCommands(): boolean {
+    return this.model === null || this.model.copiesCommands === true;
   }
 
   submit(cmd: OrderCommand): void {

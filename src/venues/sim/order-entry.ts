@@ -98,15 +98,45 @@ export abstract class OrderEntryExchange<O extends SimOrder, B extends SimBook<O
   /** Sets the queue place of an order about to rest in `b` (it is pushed to `b.own` after). */
   protected abstract rest(o: O, b: B): void;
 
-  /** Where exec events go (the venue forwards them to the runtime). */
-  connect(onExec: (e: VenueExecEvent) => void): void {
+  /**
+   * Where exec events go (the venue forwards them to the runtime). `transient`: the receiver reads
+   * each event during the call only (VenueHandlers.transientExec), so report objects are reused.
+   */
+  connect(onExec: (e: VenueExecEvent) => void, transient = false): void {
     this.onExec = onExec;
+    this.link.transient = transient;
   }
+
+  /** `submit` keeps a copy of the command (from a pool), so the sender may reuse its object. */
+  readonly copiesCommands = true;
+  /** Commands that reached the book, reused for later submits. */
+  private readonly commands: OrderCommand[] = [];
 
   /** Sends a new order (or a cancel intent) now; it reaches the book after the order latency. */
   submit(cmd: OrderCommand): void {
-    this.scheduler.at(this.link.arrivalTs(), this.onOrder, cmd);
+    const c = this.commands.pop() ?? blankCommand();
+    const src = cmd.intent;
+    const it = c.intent;
+    c.orderId = cmd.orderId;
+    c.ts = cmd.ts;
+    it.intentId = src.intentId;
+    it.strategyId = src.strategyId;
+    it.symbolId = src.symbolId;
+    it.action = src.action;
+    it.side = src.side;
+    it.price = src.price;
+    it.qty = src.qty;
+    it.tif = src.tif;
+    it.targetOrderId = src.targetOrderId;
+    it.ts = src.ts;
+    this.scheduler.at(this.link.arrivalTs(), this.arriveOrder, c);
   }
+
+  /** A command reaches the book; the book keeps nothing of it, so it goes back to the pool. */
+  private readonly arriveOrder = (cmd: OrderCommand): void => {
+    this.onOrder(cmd);
+    this.commands.push(cmd);
+  };
 
   /** Requests a cancel now; it reaches the book after the order latency, in order with submits. */
   cancel(orderId: number): void {
@@ -231,6 +261,25 @@ export abstract class OrderEntryExchange<O extends SimOrder, B extends SimBook<O
     this.live.delete(o.orderId);
     this.finished.set(o.orderId, true);
   }
+}
+
+function blankCommand(): OrderCommand {
+  return {
+    orderId: 0,
+    intent: {
+      intentId: 0,
+      strategyId: '',
+      symbolId: 0,
+      action: 'new',
+      side: 1,
+      price: 0,
+      qty: 0,
+      tif: 'GTC',
+      targetOrderId: 0,
+      ts: 0,
+    },
+    ts: 0,
+  };
 }
 
 /** Drops finished orders from a book's own list, keeping the others in time priority. */

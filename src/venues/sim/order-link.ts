@@ -13,6 +13,12 @@ export class OrderLink {
   private lastOrderTs = Number.NEGATIVE_INFINITY;
   private lastResponseTs = Number.NEGATIVE_INFINITY;
   private execSeq = 0;
+  /**
+   * The receiver reads a report during the call only (VenueHandlers.transientExec): delivered
+   * report objects go back to a pool and carry later reports.
+   */
+  transient = false;
+  private readonly pool: VenueExecEvent[] = [];
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -42,21 +48,31 @@ export class OrderLink {
     reason: RejectReason | '',
     exchTs: Nanos,
   ): void {
-    const ev: VenueExecEvent = {
-      type,
-      orderId,
-      venueOrderId,
-      lastPx,
-      lastQty,
-      leavesQty,
-      taker,
-      reason,
-      exchTs,
-      execId: type === 'fill' ? `${venueOrderId}-F${++this.execSeq}` : '',
-    };
+    const execId = type === 'fill' ? `${venueOrderId}-F${++this.execSeq}` : '';
+    let ev = this.pool.pop();
+    if (ev === undefined) {
+      ev = { type, orderId, venueOrderId, lastPx, lastQty, leavesQty, taker, reason, exchTs, execId };
+    } else {
+      ev.type = type;
+      ev.orderId = orderId;
+      ev.venueOrderId = venueOrderId;
+      ev.lastPx = lastPx;
+      ev.lastQty = lastQty;
+      ev.leavesQty = leavesQty;
+      ev.taker = taker;
+      ev.reason = reason;
+      ev.exchTs = exchTs;
+      ev.execId = execId;
+    }
     let ts = exchTs + this.latency.responseLatencyNs(exchTs);
     if (ts < this.lastResponseTs) ts = this.lastResponseTs;
     this.lastResponseTs = ts;
-    this.scheduler.at(ts, this.deliver, ev);
+    this.scheduler.at(ts, this.arrive, ev);
   }
+
+  /** A report reaches the trader; a transient receiver is done with it when the call returns. */
+  private readonly arrive = (ev: VenueExecEvent): void => {
+    this.deliver(ev);
+    if (this.transient) this.pool.push(ev);
+  };
 }

@@ -120,6 +120,7 @@ export class SimVenue implements Venue {
 
   connect(handlers: VenueHandlers): void {
     this.handlers = handlers;
+    this.link.transient = handlers.transientExec === true;
   }
 
   /** Publishes each book, then runs the background flow on the scheduler until stop(). */
