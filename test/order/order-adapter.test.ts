@@ -3,8 +3,14 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { NS_PER_MS, NS_PER_S } from '../../src/core/clock.ts';
-import { harness, intent } from '../execution/harness.ts';
+import type { OrderCommand } from '../../src/contracts/orders.ts';
+import type { Venue } from '../../src/contracts/venue.ts';
+import { NS_PER_MS, NS_PER_S, SimClock } from '../../src/core/clock.ts';
+import { createLogger } from '../../src/core/logger.ts';
+import { Scheduler } from '../../src/core/scheduler.ts';
+import { DEFAULT_ADAPTER_OPTIONS, OrderAdapter } from '../../src/order/order-adapter.ts';
+import { harness, intent, START } from '../execution/harness.ts';
+import { shippedSymbols } from '../helpers/symbols.ts';
 
 const noLimits = { globalPerS: 0, symbolPerS: 0 };
 
@@ -209,4 +215,43 @@ test('POST_ONLY goes to a venue that has it; a venue without it gets none (TIF_U
   assert.equal(n.orders.lastReject, 'TIF_UNSUPPORTED');
   assert.equal(n.venue.submits.length, 0);
   assert.equal(n.orders.send(intent({ tif: 'GTC' })), 1, 'other orders still go');
+});
+
+test('a venue that copies commands gets one command object, with each order in it during submit', () => {
+  const symbols = shippedSymbols();
+  const clock = new SimClock(START);
+  const scheduler = new Scheduler(clock);
+  const seen: [number, number, number, string][] = [];
+  const objects = new Set<OrderCommand>();
+  const venue: Venue = {
+    name: 'copying',
+    copiesCommands: true,
+    connect() {},
+    start() {},
+    stop() {},
+    submit(cmd) {
+      objects.add(cmd);
+      seen.push([cmd.orderId, cmd.intent.price, cmd.intent.qty, cmd.intent.action]);
+    },
+    cancel() {},
+  };
+  const orders = new OrderAdapter(venue, symbols, scheduler, createLogger('silent'), {
+    ...DEFAULT_ADAPTER_OPTIONS,
+    ...noLimits,
+  });
+  const a = orders.send(intent());
+  const b = orders.replace(intent({ action: 'replace', targetOrderId: a, price: 33_001_00, qty: 2 }));
+  orders.send(intent({ price: 32_999_00, qty: 3 }));
+  assert.deepEqual(seen, [
+    [a, 33_000_00, 1, 'new'],
+    [b, 33_001_00, 2, 'new'],
+    [b + 1, 32_999_00, 3, 'new'],
+  ]);
+  assert.equal(objects.size, 1);
+  // A venue that keeps commands (the scripted one) still gets a fresh object per order.
+  const h = harness(noLimits);
+  h.orders.send(intent());
+  h.orders.send(intent());
+  assert.notEqual(h.venue.submits[0], h.venue.submits[1]);
+  assert.equal(h.venue.submits[0].orderId, 1);
 });
