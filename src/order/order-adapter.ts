@@ -94,7 +94,9 @@ export class OrderAdapter {
   private readonly orders = new Map<number, OrderState>();
   /** Recently finished orders, so late callbacks (a cancel-reject after the fill) still resolve. */
   private readonly finished = new RecentIds<OrderState>(FINISHED_MEMORY, (_id, old) => {
-    if (this.byVenue.get(old.venueOrderId) === old) this.byVenue.delete(old.venueOrderId);
+    // Empty for venues that report client ids (the simulated ones): no string-keyed lookup per order.
+    if (this.byVenue.size > 0 && this.byVenue.get(old.venueOrderId) === old)
+      this.byVenue.delete(old.venueOrderId);
   });
   private readonly byVenue = new Map<string, OrderState>();
   /** Sent orders not yet answered, oldest first, with their ack deadlines (see awaitAck). */
