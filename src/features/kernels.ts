@@ -29,7 +29,7 @@ export abstract class Kernel {
 
 class Mid extends Kernel {
   book(b: OrderBook): void {
-    this.out[this.at] = b.bids.n > 0 && b.asks.n > 0 ? (b.bids.px[0] + b.asks.px[0]) / 2 : Number.NaN;
+    this.out[this.at] = b.bids.n > 0 && b.asks.n > 0 ? (b.bestBid + b.bestAsk) / 2 : Number.NaN;
   }
 }
 
@@ -39,9 +39,9 @@ class Microprice extends Kernel {
       this.out[this.at] = Number.NaN;
       return;
     }
-    const qb = b.bids.qty[0];
-    const qa = b.asks.qty[0];
-    this.out[this.at] = (b.asks.px[0] * qb + b.bids.px[0] * qa) / (qb + qa);
+    const qb = b.bestBidQty;
+    const qa = b.bestAskQty;
+    this.out[this.at] = (b.bestAsk * qb + b.bestBid * qa) / (qb + qa);
   }
 }
 
@@ -58,9 +58,9 @@ class SpreadTicks extends Kernel {
       this.out[this.at] = Number.NaN;
       return;
     }
-    const bid = b.bids.px[0];
+    const bid = b.bestBid;
     // tickAt reads only the ladder.
-    this.out[this.at] = (b.asks.px[0] - bid) / tickAt(this.sym as SymbolSpec, bid);
+    this.out[this.at] = (b.bestAsk - bid) / tickAt(this.sym as SymbolSpec, bid);
   }
 }
 
@@ -75,10 +75,15 @@ class DepthImbalance extends Kernel {
   book(b: OrderBook): void {
     let qb = 0;
     let qa = 0;
-    const nb = Math.min(this.levels, b.bids.n);
-    const na = Math.min(this.levels, b.asks.n);
-    for (let i = 0; i < nb; i++) qb += b.bids.qty[i];
-    for (let i = 0; i < na; i++) qa += b.asks.qty[i];
+    // Sides are best-last (BookSide): level i from the best is index n - 1 - i.
+    const bq = b.bids.qty;
+    const aq = b.asks.qty;
+    const bn = b.bids.n;
+    const an = b.asks.n;
+    const nb = Math.min(this.levels, bn);
+    const na = Math.min(this.levels, an);
+    for (let i = 0; i < nb; i++) qb += bq[bn - 1 - i];
+    for (let i = 0; i < na; i++) qa += aq[an - 1 - i];
     this.out[this.at] = qb + qa > 0 ? (qb - qa) / (qb + qa) : Number.NaN;
   }
 }
@@ -102,17 +107,22 @@ class BookEntropy extends Kernel {
   }
 
   book(b: OrderBook): void {
-    const nb = Math.min(this.levels, b.bids.n);
-    const na = Math.min(this.levels, b.asks.n);
+    // Best first, as the sum's rounding depends on the order (sides are best-last: index n - 1 - i).
+    const bq = b.bids.qty;
+    const aq = b.asks.qty;
+    const bn = b.bids.n;
+    const an = b.asks.n;
+    const nb = Math.min(this.levels, bn);
+    const na = Math.min(this.levels, an);
     let total = 0;
     let sum = 0;
     for (let i = 0; i < nb; i++) {
-      const q = b.bids.qty[i];
+      const q = bq[bn - 1 - i];
       total += q;
       sum += this.term(q);
     }
     for (let i = 0; i < na; i++) {
-      const q = b.asks.qty[i];
+      const q = aq[an - 1 - i];
       total += q;
       sum += this.term(q);
     }
@@ -178,10 +188,11 @@ class Ofi extends Kernel {
     let any = false;
     let e = 0;
     for (let i = 0; i < L; i++) {
-      const pb = i < bids.n ? bids.px[i] : 0;
-      const qb = i < bids.n ? bids.qty[i] : 0;
-      const pa = i < asks.n ? asks.px[i] : Number.POSITIVE_INFINITY;
-      const qa = i < asks.n ? asks.qty[i] : 0;
+      // Level i from the best (sides are best-last: index n - 1 - i).
+      const pb = i < bids.n ? bids.px[bids.n - 1 - i] : 0;
+      const qb = i < bids.n ? bids.qty[bids.n - 1 - i] : 0;
+      const pa = i < asks.n ? asks.px[asks.n - 1 - i] : Number.POSITIVE_INFINITY;
+      const qa = i < asks.n ? asks.qty[asks.n - 1 - i] : 0;
       if (this.primed) {
         const ppb = this.bidPx[i];
         const ppa = this.askPx[i];
@@ -275,7 +286,7 @@ class RealizedVol extends Kernel {
 
   book(b: OrderBook, now: number): void {
     if (b.bids.n > 0 && b.asks.n > 0) {
-      const mid2 = b.bids.px[0] + b.asks.px[0];
+      const mid2 = b.bestBid + b.bestAsk;
       // A zero return adds nothing to Σ r²: only moves are stored.
       if (this.prevMid2 > 0 && mid2 !== this.prevMid2) {
         const r = Math.log(mid2 / this.prevMid2);
@@ -314,7 +325,7 @@ class EwmaReturn extends Kernel {
 
   book(b: OrderBook): void {
     if (b.bids.n === 0 || b.asks.n === 0) return;
-    const mid2 = b.bids.px[0] + b.asks.px[0];
+    const mid2 = b.bestBid + b.bestAsk;
     if (this.prevMid2 > 0) {
       const r = Math.log(mid2 / this.prevMid2);
       const v = this.out[this.at];

@@ -1,38 +1,42 @@
 import type { Side } from '../contracts/market.ts';
-import { PriceLevels } from '../core/price-levels.ts';
+import { BookSide } from './book-side.ts';
 
 /**
- * L2 order book of one symbol (prices and quantities are scaled integers). Sides are kept
- * sorted best-first; updates allocate nothing unless a side outgrows its capacity.
+ * L2 order book of one symbol (prices and quantities are scaled integers). Each side is kept
+ * sorted worst-first, its best level last (`BookSide`): an update near the touch moves only the
+ * levels between it and the touch. Read levels counted from the best with `price(side, i)` and
+ * `qty(side, i)`. Updates allocate nothing unless a side outgrows its capacity.
  */
 export class OrderBook {
-  readonly bids: PriceLevels;
-  readonly asks: PriceLevels;
+  readonly bids: BookSide;
+  readonly asks: BookSide;
 
   constructor(
     readonly symbolId: number,
     capacity = 64,
   ) {
-    this.bids = new PriceLevels(capacity, 1);
-    this.asks = new PriceLevels(capacity, -1);
+    this.bids = new BookSide(capacity, 1);
+    this.asks = new BookSide(capacity, -1);
   }
 
   get bestBid(): number {
-    return this.bids.n > 0 ? this.bids.px[0] : 0;
+    return this.bids.bestPx;
   }
   get bestAsk(): number {
-    return this.asks.n > 0 ? this.asks.px[0] : 0;
+    return this.asks.bestPx;
   }
   get bestBidQty(): number {
-    return this.bids.n > 0 ? this.bids.qty[0] : 0;
+    return this.bids.bestQty;
   }
   get bestAskQty(): number {
-    return this.asks.n > 0 ? this.asks.qty[0] : 0;
+    return this.asks.bestQty;
   }
 
   /** True when both sides exist and best bid >= best ask (crossed or locked). */
   get crossed(): boolean {
-    return this.bids.n > 0 && this.asks.n > 0 && this.bids.px[0] >= this.asks.px[0];
+    const b = this.bids;
+    const a = this.asks;
+    return b.n > 0 && a.n > 0 && b.px[b.n - 1] >= a.px[a.n - 1];
   }
 
   setLevel(side: Side, price: number, qty: number): void {
@@ -55,16 +59,14 @@ export class OrderBook {
     this.asks.n = 0;
   }
 
-  /** Price at level `i` of a side (0 when absent). */
+  /** Price at level `i` of a side counted from the best (0 when absent). */
   price(side: Side, i: number): number {
-    const s = side === 1 ? this.bids : this.asks;
-    return i < s.n ? s.px[i] : 0;
+    return (side === 1 ? this.bids : this.asks).levelPx(i);
   }
 
-  /** Quantity at level `i` of a side (0 when absent). */
+  /** Quantity at level `i` of a side counted from the best (0 when absent). */
   qty(side: Side, i: number): number {
-    const s = side === 1 ? this.bids : this.asks;
-    return i < s.n ? s.qty[i] : 0;
+    return (side === 1 ? this.bids : this.asks).levelQty(i);
   }
 
   levels(side: Side): number {
@@ -73,10 +75,6 @@ export class OrderBook {
 
   /** Sum of quantity over the best `k` levels of a side. */
   depth(side: Side, k: number): number {
-    const s = side === 1 ? this.bids : this.asks;
-    const m = Math.min(k, s.n);
-    let sum = 0;
-    for (let i = 0; i < m; i++) sum += s.qty[i];
-    return sum;
+    return (side === 1 ? this.bids : this.asks).depth(k);
   }
 }

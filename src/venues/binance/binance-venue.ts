@@ -13,6 +13,7 @@ import type { OrderCommand, RejectReason } from '../../contracts/orders.ts';
 import type { VenueExecEvent, VenueHandlers } from '../../contracts/venue.ts';
 import { UserError } from '../../core/errors.ts';
 import { Rng } from '../../core/rng.ts';
+import { BookSide } from '../../lob/book-side.ts';
 import { Backoff } from '../live/backoff.ts';
 import type {
   AccountState,
@@ -28,7 +29,6 @@ import { parseScaledDecimal } from '../replay/scaled-decimal.ts';
 import { type DepthDiff, DepthSync } from './depth-sync.ts';
 import { FrameScanner, SCAN_DEPTH, SCAN_FALLBACK, SCAN_TICKER } from './frame-scanner.ts';
 import { BINANCE_MARKETS, type BinanceMarketDef, formatScaled, rejectReason, sign } from './protocol.ts';
-import { TouchLevels } from './touch-levels.ts';
 
 /** Per symbol: the venue's name, scales, the book sync and the bookTicker check. */
 interface Book {
@@ -41,8 +41,8 @@ interface Book {
   sync: DepthSync;
   snapshotInFlight: boolean;
   /** The book as the venue sent it (scaled), for the bookTicker check. */
-  bids: TouchLevels;
-  asks: TouchLevels;
+  bids: BookSide;
+  asks: BookSide;
   /** Last bookTicker ahead of the book (its update id not applied yet): u, bid, bid qty, ask, ask qty. */
   ticker: Float64Array;
 }
@@ -172,8 +172,8 @@ export class BinanceVenue implements LiveVenue {
         qtyDecimals: Math.round(Math.log10(spec.qtyScale)),
         sync: null as unknown as DepthSync,
         snapshotInFlight: false,
-        bids: new TouchLevels(1024, 1),
-        asks: new TouchLevels(1024, -1),
+        bids: new BookSide(1024, 1),
+        asks: new BookSide(1024, -1),
         ticker: new Float64Array(5).fill(-1),
       };
       b.sync = new DepthSync(this.def.futures, this.sinkOf(b), true);
