@@ -97,10 +97,22 @@ export class OrderAdapter {
     // Empty for venues that report client ids (the simulated ones): no string-keyed lookup per order.
     if (this.byVenue.size > 0 && this.byVenue.get(old.venueOrderId) === old)
       this.byVenue.delete(old.venueOrderId);
+    this.spare.push(old);
   });
+  /**
+   * Order records pushed out of the finished memory, reused by `create`: an OrderState lives for
+   * FINISHED_MEMORY more orders after it finished (long enough to be promoted out of the young
+   * generation), and a backtest makes one per order. Nothing may keep an OrderState longer than that.
+   */
+  private readonly spare: OrderState[] = [];
   private readonly byVenue = new Map<string, OrderState>();
   /** Sent orders not yet answered, oldest first, with their ack deadlines (see awaitAck). */
-  private readonly awaiting = { orders: [] as OrderState[], deadlines: [] as number[], head: 0 };
+  private readonly awaiting = {
+    orders: [] as OrderState[],
+    ids: [] as number[],
+    deadlines: [] as number[],
+    head: 0,
+  };
   /** Open orders per strategy, for its context and cancel-all. */
   private readonly open = new Map<string, Set<OrderState>>();
   /** Open orders per symbol (dense, swap-remove via OrderState.slot): risk aggregates scan these. */
@@ -386,7 +398,32 @@ export class OrderAdapter {
   }
 
   private create(it: OrderIntent, replaces: number, orderId: number): OrderState {
-    const o: OrderState = {
+    const o = this.spare.pop();
+    if (o === undefined) return this.track(this.fresh(it, replaces, orderId));
+    o.orderId = orderId !== 0 ? orderId : this.nextId++;
+    o.intentId = it.intentId;
+    o.venueOrderId = '';
+    o.strategyId = it.strategyId;
+    o.symbolId = it.symbolId;
+    o.side = it.side;
+    o.price = it.price;
+    o.qty = it.qty;
+    o.tif = it.tif;
+    o.cumQty = 0;
+    o.leavesQty = it.qty;
+    o.status = 'pending_new';
+    o.createdTs = it.ts;
+    o.replaces = replaces;
+    o.queued = false;
+    o.queuedTs = 0;
+    o.venueSeen = false;
+    o.execIds = null;
+    o.slot = -1;
+    return this.track(o);
+  }
+
+  private fresh(it: OrderIntent, replaces: number, orderId: number): OrderState {
+    return {
       orderId: orderId !== 0 ? orderId : this.nextId++,
       intentId: it.intentId,
       venueOrderId: '',
@@ -407,6 +444,10 @@ export class OrderAdapter {
       execIds: null,
       slot: -1,
     };
+  }
+
+  /** Indexes a new order as open. */
+  private track(o: OrderState): OrderState {
     this.orders.set(o.orderId, o);
     this.openSet(o.strategyId).add(o);
     const list = this.bySymbol[o.symbolId];
@@ -466,6 +507,7 @@ export class OrderAdapter {
   private awaitAck(o: OrderState, deadline: number): void {
     const q = this.awaiting;
     q.orders.push(o);
+    q.ids.push(o.orderId);
     q.deadlines.push(deadline);
     if (q.orders.length - q.head === 1) this.scheduler.at(deadline, this.checkAcks);
   }
@@ -475,17 +517,21 @@ export class OrderAdapter {
     const now = this.scheduler.clock.nowNs();
     while (q.head < q.orders.length && q.deadlines[q.head] <= now) {
       const o = q.orders[q.head];
+      const id = q.ids[q.head];
       q.orders[q.head++] = undefined as unknown as OrderState;
-      if (!o.venueSeen && isOpen(o)) this.ackTimedOut(o, now);
+      // o.orderId !== id: the record finished long ago and now carries a later order.
+      if (o.orderId === id && !o.venueSeen && isOpen(o)) this.ackTimedOut(o, now);
     }
     if (q.head === q.orders.length) {
       q.orders.length = 0;
+      q.ids.length = 0;
       q.deadlines.length = 0;
       q.head = 0;
       return;
     }
     if (q.head >= 1024) {
       q.orders.splice(0, q.head);
+      q.ids.splice(0, q.head);
       q.deadlines.splice(0, q.head);
       q.head = 0;
     }

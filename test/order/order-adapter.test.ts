@@ -255,3 +255,22 @@ test('a venue that copies commands gets one command object, with each order in i
   assert.notEqual(h.venue.submits[0], h.venue.submits[1]);
   assert.equal(h.venue.submits[0].orderId, 1);
 });
+
+test('an order record reused once it left the finished memory is not taken for its earlier order', () => {
+  const h = harness(noLimits);
+  const first = h.orders.send(intent());
+  const record = h.orders.get(first);
+  h.exec({ type: 'canceled', orderId: first });
+  h.advance(1000 * NS_PER_MS);
+  // 8192 more orders finish: the first one's record leaves the finished memory and is reused.
+  for (let i = 0; i < 8192; i++) h.exec({ type: 'canceled', orderId: h.orders.send(intent()) });
+  assert.equal(h.orders.get(first), undefined);
+  const last = h.orders.send(intent());
+  assert.equal(h.orders.get(last), record, 'the record now carries the new order');
+  assert.equal(h.orders.get(last)?.status, 'pending_new');
+  // The first order's ack deadline passes: the new order, sent 1 s later, is not late yet.
+  h.advance(2500 * NS_PER_MS);
+  assert.equal(h.orders.counters.ackTimeouts, 0);
+  h.advance(1000 * NS_PER_MS);
+  assert.equal(h.orders.counters.ackTimeouts, 1, 'its own deadline counts');
+});
