@@ -1,14 +1,14 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../core/errors.ts';
-import type { BlockStats } from './fitness.ts';
+import type { TrialScore } from './fitness.ts';
 
 /**
  * One trial of a search: a distinct formula scored once. Every trial is written, good or bad, so
  * the Deflated Sharpe Ratio and PBO count what was really tried (on the same data key, across all
  * searches), not only what was kept.
  */
-export interface TrialRecord {
+export interface TrialRecord extends Omit<TrialScore, 'fitness'> {
   search_id: string;
   /** Sequence number within its search (1-based). */
   trial: number;
@@ -21,22 +21,8 @@ export interface TrialRecord {
   generation: number;
   origin: 'random' | 'template' | 'mutation' | 'crossover' | 'immigrant' | 'given';
   expression: string;
+  /** null when the score was not finite (JSON has no NaN or Infinity). */
   fitness: number | null;
-  sharpe_train: number;
-  sharpe_test: number;
-  /** Per-period Sharpe ratios (the DSR's inputs). */
-  sr_train: number;
-  sr_test: number;
-  ic_train: number;
-  ic_test: number;
-  corr_pool: number;
-  n_train: number;
-  n_test: number;
-  skew_test: number;
-  kurt_test: number;
-  degenerate: boolean;
-  /** Per-block PnL sums for CSCV (PBO). */
-  blocks: BlockStats;
 }
 
 /**
