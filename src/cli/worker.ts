@@ -4,7 +4,6 @@ import type { Command } from 'commander';
 import type { SweepTask } from '../backtest/sweep.ts';
 import { UserError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
-import type { LoadedReplay } from '../venues/replay/replay-sources.ts';
 
 interface WorkerFlags {
   nats: string;
@@ -17,26 +16,14 @@ interface WorkerFlags {
 
 /** Sweep points as `hft backtest sweep --nats` sends them: one backtest and its report folder each. */
 export function backtestHandler(): (task: unknown) => Promise<unknown> {
-  const log = createLogger(process.env.HFT_LOG_LEVEL ?? 'warn');
-  // Every point of a sweep replays the same files: read once per worker (as the sweep's threads do).
-  let loaded: { key: string; replay: Promise<LoadedReplay> } | null = null;
+  let runPoint: ((t: SweepTask) => Promise<unknown>) | null = null;
   return async (task) => {
-    const t = task as SweepTask;
-    const { loadBacktestData, runBacktest } = await import('../backtest/runner.ts');
-    const { writeReport } = await import('../backtest/report-files.ts');
-    const key = JSON.stringify([t.data, t.cfg.settings.feed, t.cfg.root, t.cfg.symbols]);
-    if (loaded === null || loaded.key !== key) loaded = { key, replay: loadBacktestData(t.cfg, t.data) };
-    const r = await runBacktest(t.cfg, {
-      strategyId: t.strategyId,
-      data: t.data,
-      models: t.models,
-      params: t.params,
-      guard: t.guard,
-      log,
-      replay: await loaded.replay,
-    });
-    writeReport(t.out, r);
-    return r.summary;
+    if (runPoint === null) {
+      // Loaded on the first item: `hft --help` and a search-only worker never load the backtester.
+      const { sweepPointRunner } = await import('../backtest/sweep-point.ts');
+      runPoint = sweepPointRunner(createLogger(process.env.HFT_LOG_LEVEL ?? 'warn'));
+    }
+    return runPoint(task as SweepTask);
   };
 }
 
