@@ -14,7 +14,8 @@ import {
   redundantPairs,
 } from '../alpha/pool.ts';
 import { UserError } from '../core/errors.ts';
-import { emit, ledgerOf, num } from './alpha.ts';
+import { emit, ledgerOf } from './alpha.ts';
+import { optionalNumberFlag } from './flag-values.ts';
 import { configOptions } from './options.ts';
 
 interface PoolFlags {
@@ -72,10 +73,10 @@ export function registerAlphaPool(alpha: Command): void {
     const mode = modeArg ?? 'matrix';
     if (!(MODES as readonly string[]).includes(mode))
       throw new UserError(`alpha pool: unknown mode '${mode}' (${MODES.join(', ')})`);
-    const threshold = num('--threshold', flags.threshold) ?? DEFAULT_REDUNDANT_THRESHOLD;
-    const ridge = num('--ridge-alpha', flags.ridgeAlpha) as number;
-    const minUplift = num('--min-uplift', flags.minUplift) as number;
-    const maxGap = num('--max-gap-s', flags.maxGapS) as number;
+    const threshold = optionalNumberFlag('--threshold', flags.threshold) ?? DEFAULT_REDUNDANT_THRESHOLD;
+    const ridge = optionalNumberFlag('--ridge-alpha', flags.ridgeAlpha) as number;
+    const minUplift = optionalNumberFlag('--min-uplift', flags.minUplift) as number;
+    const maxGap = optionalNumberFlag('--max-gap-s', flags.maxGapS) as number;
     const ledger = ledgerOf(flags);
     const series = loadPoolSeries(ledger);
     const pool = alignPool(series, maxGap);

@@ -13,8 +13,9 @@ import { UserError } from '../core/errors.ts';
 import { sinkTarget } from '../recorder/config.ts';
 import { openTarget } from '../recorder/query.ts';
 import type { Store } from '../recorder/store.ts';
-import { emit, ledgerOf, num } from './alpha.ts';
+import { emit, ledgerOf } from './alpha.ts';
 import { loadAll } from './context.ts';
+import { optionalNumberFlag } from './flag-values.ts';
 import { configOptions } from './options.ts';
 
 export interface PromoteFlags {
@@ -75,7 +76,7 @@ export async function promoteFromFlags(
   const { settings, root } = cfg;
   const config = promotionDefaults(settings);
   for (const [flag, key] of THRESHOLD_FLAGS) {
-    const v = num(flag.split(' ')[0], flags[camel(flag)] as string | undefined);
+    const v = optionalNumberFlag(flag.split(' ')[0], flags[camel(flag)] as string | undefined);
     if (v !== undefined) (config as unknown as Record<string, number>)[key] = v;
   }
   const owner = flags.owner.trim();
@@ -94,7 +95,7 @@ export async function promoteFromFlags(
     store: sinkTarget(settings, root),
     config,
     force: flags.force === true,
-    canaryWeight: num('--canary-weight', flags.canaryWeight),
+    canaryWeight: optionalNumberFlag('--canary-weight', flags.canaryWeight),
   });
   emit(r, flags.out);
   process.stderr.write(

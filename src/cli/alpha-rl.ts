@@ -24,20 +24,8 @@ import { RET_1 } from '../research/search/bar-sampler.ts';
 import { runIdentity } from '../services/run-identity.ts';
 import { type PromoteFlags, promoteFromFlags, promotionOptions } from './alpha-promo.ts';
 import { loadAll } from './context.ts';
+import { intFlag, nonNegativeFlag } from './flag-values.ts';
 import { cliPath, configOptions } from './options.ts';
-
-function int(flag: string, v: string, min: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min)
-    throw new UserError(`${flag} expects an integer >= ${min}, got '${v}'`);
-  return n;
-}
-
-function real(flag: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new UserError(`${flag} expects a number >= 0, got '${v}'`);
-  return n;
-}
 
 function evalTable(e: Evaluation): string {
   const rows = [
@@ -113,9 +101,9 @@ export function registerAlphaRl(alpha: Command): void {
   const setup = (flags: RlFlags, cfg: ReturnType<typeof loadAll>): RlSetup => ({
     cfg,
     features: flags.features?.split(',').map((f) => f.trim()),
-    barMs: int('--bar-ms', flags.barMs, 1),
-    maxPosition: int('--max-position', flags.maxPosition, 1),
-    inventoryPenalty: real('--inventory-penalty', flags.inventoryPenalty),
+    barMs: intFlag('--bar-ms', flags.barMs, 1),
+    maxPosition: intFlag('--max-position', flags.maxPosition, 1),
+    inventoryPenalty: nonNegativeFlag('--inventory-penalty', flags.inventoryPenalty),
     models: DEFAULT_MODELS,
     log: createLogger(process.env.HFT_LOG_LEVEL ?? 'error'),
   });
@@ -150,10 +138,10 @@ export function registerAlphaRl(alpha: Command): void {
     const base = await basePolicy(s, data);
     const env = await envOver(s, data);
     const r = await trainPolicy(base, env, {
-      seed: int('--seed', flags.seed, 0),
-      iterations: int('--iterations', flags.iterations, 1),
-      population: int('--population', flags.population, 2),
-      elite: int('--elite', flags.elite, 1),
+      seed: intFlag('--seed', flags.seed, 0),
+      iterations: intFlag('--iterations', flags.iterations, 1),
+      population: intFlag('--population', flags.population, 2),
+      elite: intFlag('--elite', flags.elite, 1),
       onIteration: (it) =>
         process.stderr.write(
           `hft: cem iteration ${it.iteration}: best ${it.best_score.toFixed(0)}, elite mean ${it.elite_mean.toFixed(0)}, mean ${it.mean_score.toFixed(0)}\n`,
@@ -162,7 +150,7 @@ export function registerAlphaRl(alpha: Command): void {
     let evaluation: Evaluation | null = null;
     if (flags.evalData !== undefined) {
       const evalEnv = await envOver(s, flags.evalData.map(cliPath));
-      evaluation = await evaluatePolicy(evalEnv, r.spec, int('--seed', flags.seed, 0));
+      evaluation = await evaluatePolicy(evalEnv, r.spec, intFlag('--seed', flags.seed, 0));
       r.spec.meta.evaluation = evaluation;
     }
     savePolicy(out, r.spec);
@@ -201,7 +189,7 @@ export function registerAlphaRl(alpha: Command): void {
     const spec = loadPolicy(path.resolve(flags.policy));
     const s = setup({ ...flags, barMs: String(spec.bar_ms), maxPosition: String(spec.max_position) }, cfg);
     const env = await envOver(s, flags.data.map(cliPath));
-    const e = await evaluatePolicy(env, spec, int('--seed', flags.seed, 0));
+    const e = await evaluatePolicy(env, spec, intFlag('--seed', flags.seed, 0));
     if (flags.out !== undefined) writeJson(path.resolve(flags.out), e);
     process.stdout.write(`DSR ${e.dsr} over ${e.trials} training trials\n${evalTable(e)}\n`);
   });

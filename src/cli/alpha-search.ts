@@ -13,6 +13,7 @@ import { promoteResults } from '../research/search/promote.ts';
 import { runSearch, SEARCH_MODES, type SearchMode, type SearchOutcome } from '../research/search/search.ts';
 import { TrialLedger } from '../research/search/trial-ledger.ts';
 import { loadAll } from './context.ts';
+import { intFlag, numberFlag } from './flag-values.ts';
 import { cliPath, collect, configOptions } from './options.ts';
 
 interface SearchFlags {
@@ -47,19 +48,6 @@ interface SearchFlags {
   env?: string;
   config?: string;
   set?: string[];
-}
-
-function int(flag: string, v: string, min: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min)
-    throw new UserError(`${flag} expects an integer >= ${min}, got '${v}'`);
-  return n;
-}
-
-function real(flag: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new UserError(`${flag} expects a number, got '${v}'`);
-  return n;
 }
 
 /** A progress bar on stderr when it is a terminal. */
@@ -160,19 +148,19 @@ export function registerAlphaSearch(alpha: Command): void {
   ).action(async (flags: SearchFlags) => {
     if (flags.nats !== undefined && !/^(nats|tls):\/\/[^\s]+$/.test(flags.nats))
       throw new UserError(`--nats expects a nats://host:port URL, got '${flags.nats}'`);
-    const natsChunk = int('--nats-chunk', flags.natsChunk, 1);
+    const natsChunk = intFlag('--nats-chunk', flags.natsChunk, 1);
     if (flags.nats !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(flags.workQueue))
       throw new UserError(`--work-queue ${JSON.stringify(flags.workQueue)}: use letters, digits, _ and -`);
     const cfg = loadAll(flags);
     const { settings, root } = cfg;
-    const seed = int('--seed', flags.seed, 0);
-    const top = int('--top', flags.top, 1);
-    const promote = flags.promoteTop === undefined ? 0 : int('--promote-top', flags.promoteTop, 1);
+    const seed = intFlag('--seed', flags.seed, 0);
+    const top = intFlag('--top', flags.top, 1);
+    const promote = flags.promoteTop === undefined ? 0 : intFlag('--promote-top', flags.promoteTop, 1);
     const data = flags.data.map(cliPath);
     if (promote > 0 && data.some(isFeatureFile))
       throw new UserError('--promote-top validates on recordings: give the recordings, not a feature file');
     const search = await loadSearchData(cfg, data, {
-      barMs: int('--bar-ms', flags.barMs, 1),
+      barMs: intFlag('--bar-ms', flags.barMs, 1),
       featureSet: flags.featureSet,
     });
     const ledgerFile =
@@ -180,7 +168,7 @@ export function registerAlphaSearch(alpha: Command): void {
         ? path.resolve(flags.ledger)
         : path.resolve(root, settings.alpha.experiments_dir, 'search', 'trials.jsonl');
     const ledger = new TrialLedger(ledgerFile);
-    const barMs = int('--bar-ms', flags.barMs, 1);
+    const barMs = intFlag('--bar-ms', flags.barMs, 1);
     if (flags.nats !== undefined)
       process.stderr.write(
         `search: formulas to the work queue '${flags.workQueue}' on ${flags.nats}, ${natsChunk} per item (start hft worker --nats ${flags.nats} --work-queue ${flags.workQueue} on hosts with the same data files)\n`,
@@ -190,20 +178,20 @@ export function registerAlphaSearch(alpha: Command): void {
       mode: flags.mode,
       seed,
       ledger,
-      trials: int('--trials', flags.trials, 1),
+      trials: intFlag('--trials', flags.trials, 1),
       templates: flags.template,
       grid: parseGrid(flags.grid),
-      population: int('--population', flags.population, 2),
-      generations: int('--generations', flags.generations, 0),
-      maxDepth: int('--max-depth', flags.maxDepth, 2),
-      horizon: int('--horizon', flags.horizon, 1),
-      split: real('--split', flags.split),
+      population: intFlag('--population', flags.population, 2),
+      generations: intFlag('--generations', flags.generations, 0),
+      maxDepth: intFlag('--max-depth', flags.maxDepth, 2),
+      horizon: intFlag('--horizon', flags.horizon, 1),
+      split: numberFlag('--split', flags.split),
       pool: flags.pool,
-      poolPenalty: real('--pool-penalty', flags.poolPenalty),
-      maxCorr: real('--max-corr', flags.maxCorr),
-      minDsr: real('--min-dsr', flags.minDsr),
+      poolPenalty: numberFlag('--pool-penalty', flags.poolPenalty),
+      maxCorr: numberFlag('--max-corr', flags.maxCorr),
+      minDsr: numberFlag('--min-dsr', flags.minDsr),
       top: Math.max(top, promote),
-      workers: int('--workers', flags.workers, 1),
+      workers: intFlag('--workers', flags.workers, 1),
       remote:
         flags.nats === undefined
           ? undefined

@@ -21,6 +21,7 @@ import { registerAlphaPromo } from './alpha-promo.ts';
 import { registerAlphaRl } from './alpha-rl.ts';
 import { registerAlphaSearch } from './alpha-search.ts';
 import { loadAll } from './context.ts';
+import { numberFlag, optionalNumberFlag } from './flag-values.ts';
 import { cliPath, collect, configOptions } from './options.ts';
 
 /** Prints one JSON document (sorted keys, indent 2), and writes it to `out` too when given. */
@@ -37,13 +38,6 @@ function sortKeys(v: unknown): unknown {
     return out;
   }
   return v;
-}
-
-export function num(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new UserError(`${flag} expects a number, got '${v}'`);
-  return n;
 }
 
 export function ledgerOf(flags: {
@@ -171,21 +165,21 @@ export function registerAlpha(alpha: Command): void {
     const set = <K extends keyof ValidationConfig>(k: K, v: ValidationConfig[K] | undefined) => {
       if (v !== undefined) config[k] = v;
     };
-    set('isOosSplit', num('--is-oos-split', flags.isOosSplit));
-    set('signalThreshold', num('--signal-threshold', flags.signalThreshold));
-    set('maxPosition', num('--max-position', flags.maxPosition));
-    set('holdMs', num('--hold-ms', flags.holdMs));
+    set('isOosSplit', optionalNumberFlag('--is-oos-split', flags.isOosSplit));
+    set('signalThreshold', optionalNumberFlag('--signal-threshold', flags.signalThreshold));
+    set('maxPosition', optionalNumberFlag('--max-position', flags.maxPosition));
+    set('holdMs', optionalNumberFlag('--hold-ms', flags.holdMs));
     set('execution', flags.execution);
-    set('minIntervalMs', num('--min-interval-ms', flags.minIntervalMs));
-    set('minSharpeOos', num('--min-sharpe-oos', flags.minSharpeOos));
-    set('maxAbsDrawdown', num('--max-abs-drawdown', flags.maxAbsDrawdown));
-    set('minTurnover', num('--min-turnover', flags.minTurnover));
-    set('minDsr', num('--min-dsr', flags.minDsr));
-    set('capital', num('--capital', flags.capital));
-    set('barS', num('--bar-s', flags.barS));
-    set('testTimeoutS', num('--test-timeout', flags.testTimeout));
+    set('minIntervalMs', optionalNumberFlag('--min-interval-ms', flags.minIntervalMs));
+    set('minSharpeOos', optionalNumberFlag('--min-sharpe-oos', flags.minSharpeOos));
+    set('maxAbsDrawdown', optionalNumberFlag('--max-abs-drawdown', flags.maxAbsDrawdown));
+    set('minTurnover', optionalNumberFlag('--min-turnover', flags.minTurnover));
+    set('minDsr', optionalNumberFlag('--min-dsr', flags.minDsr));
+    set('capital', optionalNumberFlag('--capital', flags.capital));
+    set('barS', optionalNumberFlag('--bar-s', flags.barS));
+    set('testTimeoutS', optionalNumberFlag('--test-timeout', flags.testTimeout));
     if (flags.icHorizons !== undefined)
-      config.icHorizonsS = flags.icHorizons.split(',').map((h) => num('--ic-horizons', h.trim()) as number);
+      config.icHorizonsS = flags.icHorizons.split(',').map((h) => numberFlag('--ic-horizons', h.trim()));
     config.skipGateBTests = flags.skipGateBTests === true;
     if (!(config.isOosSplit > 0 && config.isOosSplit < 1))
       throw new UserError('--is-oos-split expects a number in (0, 1)');

@@ -42,6 +42,7 @@ import {
   dataOverrides,
   loadAll,
 } from './context.ts';
+import { nonNegativeFlag, positiveFlag } from './flag-values.ts';
 import { cliPath } from './options.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -120,12 +121,6 @@ function common(cmd: Command): Command {
     .option('--set <key=value>', 'override any config key (repeatable)', collect);
 }
 
-function nonNegative(flag: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new UserError(`${flag} expects a non-negative number, got '${v}'`);
-  return n;
-}
-
 /** Loads config with the model flags as overrides; returns it and the model options. */
 function load(flags: ModelFlags, extra: { key: string; value: unknown; label: string }[] = []) {
   // Paths first: a run must not compute for minutes and then fail to read or write one.
@@ -135,19 +130,19 @@ function load(flags: ModelFlags, extra: { key: string; value: unknown; label: st
   if (flags.latencyOrderUs !== undefined)
     over.push({
       key: 'sim.latency.order_us',
-      value: nonNegative('--latency-order-us', flags.latencyOrderUs),
+      value: nonNegativeFlag('--latency-order-us', flags.latencyOrderUs),
       label: 'CLI flag --latency-order-us',
     });
   if (flags.latencyResponseUs !== undefined)
     over.push({
       key: 'sim.latency.response_us',
-      value: nonNegative('--latency-response-us', flags.latencyResponseUs),
+      value: nonNegativeFlag('--latency-response-us', flags.latencyResponseUs),
       label: 'CLI flag --latency-response-us',
     });
   if (flags.feedLatencyUs !== undefined)
     over.push({
       key: 'feed.latency_us',
-      value: nonNegative('--feed-latency-us', flags.feedLatencyUs),
+      value: nonNegativeFlag('--feed-latency-us', flags.feedLatencyUs),
       label: 'CLI flag --feed-latency-us',
     });
   const cfg: BacktestConfig = loadAll(flags, over);
@@ -366,17 +361,11 @@ export function registerBacktest(bt: Command): void {
     .option('--config <file>', 'settings file layered over base and env')
     .option('--set <key=value>', 'override any config key (repeatable)', collect)
     .action(async (flags: QueueScoreFlags) => {
-      const positive = (flag: string, v: string, integer: boolean) => {
-        const n = Number(v);
-        if (!(n > 0 && Number.isFinite(n)) || (integer && !Number.isInteger(n)))
-          throw new UserError(`${flag} expects a positive ${integer ? 'integer' : 'number'}, got '${v}'`);
-        return n;
-      };
-      const every = positive('--every', flags.every, true);
-      const lots = positive('--lots', flags.lots, true);
-      const horizon = positive('--horizon-s', flags.horizonS, false);
-      const ages = flags.ages.split(',').map((a) => positive('--ages', a.trim(), false));
-      const latency = nonNegative('--latency-order-us', flags.latencyOrderUs);
+      const every = positiveFlag('--every', flags.every, true);
+      const lots = positiveFlag('--lots', flags.lots, true);
+      const horizon = positiveFlag('--horizon-s', flags.horizonS, false);
+      const ages = flags.ages.split(',').map((a) => positiveFlag('--ages', a.trim(), false));
+      const latency = nonNegativeFlag('--latency-order-us', flags.latencyOrderUs);
       const models = (flags.models?.split(',') ?? DEFAULT_SCORED).map((m) => parseScoredModel(m.trim()));
       const data = flags.data.map(cliPath);
       for (const d of data) checkInputFile('--data', d);

@@ -9,6 +9,7 @@ import type { Logger } from '../core/logger.ts';
 import { MONEY_SCALE } from '../core/money.ts';
 import type { TradingSystem } from '../services/trading-system.ts';
 import { type ConfigFlags, checkOutputFile } from './context.ts';
+import { nonNegativeFlag } from './flag-values.ts';
 import { configOptions } from './options.ts';
 import { runSystem, type SystemHooks } from './run.ts';
 
@@ -133,10 +134,7 @@ async function runGateway(flags: GatewayFlags): Promise<void> {
     ['--duration', 'run.duration_s', flags.duration],
   ] as const) {
     if (v === undefined) continue;
-    const x = Number(v);
-    if (!Number.isFinite(x) || x < 0)
-      throw new UserError(`${flag} expects a non-negative number, got '${v}'`);
-    set(key, x, flag);
+    set(key, nonNegativeFlag(flag, v), flag);
   }
   const audit = flags.ordersLog === undefined ? null : checkOutputFile('--orders-log', flags.ordersLog);
   // Written with a system call per line: a gateway killed mid-run keeps every line it wrote.

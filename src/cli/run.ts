@@ -18,6 +18,7 @@ import {
   dataOverrides,
   loadAll,
 } from './context.ts';
+import { nonNegativeFlag } from './flag-values.ts';
 import { cliPath, configOptions } from './options.ts';
 
 export interface RunFlags extends ConfigFlags, DataFlags {
@@ -51,12 +52,6 @@ export function gatewayFlag(url: string | undefined): { key: string; value: unkn
     { key: 'gateway.mode', value: 'nats', label: 'CLI flag --gateway' },
     { key: 'gateway.nats.url', value: url, label: 'CLI flag --gateway' },
   ];
-}
-
-function num(flag: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new UserError(`${flag} expects a non-negative number, got '${v}'`);
-  return n;
 }
 
 /**
@@ -188,7 +183,7 @@ export async function runLive(flags: LiveFlags, kind: 'live' | 'record'): Promis
   if (flags.duration !== undefined)
     extra.push({
       key: 'run.duration_s',
-      value: num('--duration', flags.duration),
+      value: nonNegativeFlag('--duration', flags.duration),
       label: 'CLI flag --duration',
     });
   return runSystem(flags, extra, kind);
@@ -200,11 +195,11 @@ export function runSim(flags: RunFlags): Promise<void> {
   if (flags.duration !== undefined)
     extra.push({
       key: 'run.duration_s',
-      value: num('--duration', flags.duration),
+      value: nonNegativeFlag('--duration', flags.duration),
       label: 'CLI flag --duration',
     });
   if (flags.seed !== undefined)
-    extra.push({ key: 'sim.seed', value: num('--seed', flags.seed), label: 'CLI flag --seed' });
+    extra.push({ key: 'sim.seed', value: nonNegativeFlag('--seed', flags.seed), label: 'CLI flag --seed' });
   if (flags.clock !== undefined)
     extra.push({ key: 'run.clock', value: flags.clock, label: 'CLI flag --clock' });
   extra.push(...replayFlags(flags), ...dataOverrides(flags), ...gatewayFlag(flags.gateway));

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { SweepTask } from '../backtest/sweep.ts';
 import { UserError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
+import { nonNegativeFlag } from './flag-values.ts';
 
 interface WorkerFlags {
   nats: string;
@@ -27,13 +28,6 @@ export function backtestHandler(): (task: unknown) => Promise<unknown> {
   };
 }
 
-const positive = (flag: string, v: string | undefined): number => {
-  if (v === undefined) return 0;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new UserError(`${flag} expects a non-negative number, got '${v}'`);
-  return n;
-};
-
 /** `hft worker`: runs research items (sweep points, alpha search formulas) from a NATS JetStream work queue. */
 export function registerWorker(cmd: Command): void {
   cmd
@@ -49,8 +43,9 @@ export function registerWorker(cmd: Command): void {
     .action(async (flags: WorkerFlags) => {
       if (!/^(nats|tls):\/\/[^\s]+$/.test(flags.nats))
         throw new UserError(`--nats expects a nats://host:port URL, got '${flags.nats}'`);
-      const maxItems = positive('--max-items', flags.maxItems);
-      const idleExitMs = positive('--idle-exit', flags.idleExit) * 1000;
+      const maxItems = flags.maxItems === undefined ? 0 : nonNegativeFlag('--max-items', flags.maxItems);
+      const idleExitMs =
+        flags.idleExit === undefined ? 0 : nonNegativeFlag('--idle-exit', flags.idleExit) * 1000;
       const name = flags.name ?? `hft-${os.hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '_');
       const { serveWork, spin } = await import('../gateway/work-queue.ts');
       const { searchHandler } = await import('../research/search/search-handler.ts');
