@@ -1,31 +1,15 @@
+import type { AuditRows } from '../recorder/rows.ts';
 import type { Store } from '../recorder/store.ts';
 import type { GateRow } from './store-rows.ts';
 
-/** A row of audit.alpha_promotion_log (ts: ns since 1970 as a decimal string). */
-export interface PromotionRow {
-  ts: string;
-  alpha_id: string;
-  run_id: string;
-  approved: boolean;
-  forced: boolean;
-  gate_d_passed: boolean;
-  gate_e_passed: boolean;
-  canary_weight: number;
-  config_hash: string;
-  reasons: string;
-  scorecard: string;
-}
+/** A row as the recorder writes it, with ts (ns since 1970) as an exact decimal string instead of a number. */
+type ExactTs<T> = Omit<T, 'ts'> & { ts: string };
+
+/** A row of audit.alpha_promotion_log. */
+export type PromotionRow = ExactTs<AuditRows['alpha_promotion_log']>;
 
 /** A row of audit.alpha_canary_log. */
-export interface CanaryRow {
-  ts: string;
-  alpha_id: string;
-  action: string;
-  old_weight: number;
-  new_weight: number;
-  reason: string;
-  checks: string;
-}
+export type CanaryRow = ExactTs<AuditRows['alpha_canary_log']>;
 
 const str = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 const f64 = (x: number) => (Number.isFinite(x) ? String(x) : '0');

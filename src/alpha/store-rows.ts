@@ -2,19 +2,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import path from 'node:path';
 import type { SinkTarget } from '../recorder/config.ts';
 import { openTarget } from '../recorder/query.ts';
-import type { RunRecord } from '../recorder/rows.ts';
+import type { AuditRows, RunRecord } from '../recorder/rows.ts';
 import type { Store } from '../recorder/store.ts';
 
 /** One row of audit.alpha_gate_log (ts: ns since 1970 as a decimal string, exact). */
-export interface GateRow {
-  ts: string;
-  alpha_id: string;
-  run_id: string;
-  gate: string;
-  passed: boolean;
-  config_hash: string;
-  details: string;
-}
+export type GateRow = Omit<AuditRows['alpha_gate_log'], 'ts'> & { ts: string };
 
 /** Rows of one validation for the store: its hft.runs row (kind 'alpha') and one audit row per gate. */
 export interface StoreRows {
