@@ -4,7 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Command } from 'commander';
 import { ExperimentLedger, writeJson } from '../alpha/ledger.ts';
 import { ALPHAS_DIR } from '../alpha/registry.ts';
-import { alphaClassName, normalizeAlphaId } from '../alpha/scaffold.ts';
+import { alphaClassName, lookaheadTest, normalizeAlphaId } from '../alpha/scaffold.ts';
 import { validateAlpha } from '../alpha/validation.ts';
 import { validationDefaults } from '../alpha/validation-context.ts';
 import { DEFAULT_MODELS } from '../backtest/runner.ts';
@@ -245,7 +245,7 @@ function scaffoldRl(dir: string, id: string, spec: PolicySpec, from: string): vo
     path.join(dir, 'CHANGELOG.md'),
     `# Changelog: ${id}\n\n## Unreleased\n\n- Promoted from ${from}.\n`,
   );
-  writeFileSync(path.join(dir, 'tests/no-lookahead.test.ts'), rlLookahead(cls));
+  writeFileSync(path.join(dir, 'tests/no-lookahead.test.ts'), lookaheadTest(cls, 20000));
   writeFileSync(path.join(dir, 'tests/logic.test.ts'), rlLogic(id, cls));
   process.stdout.write(`promote: ${id} scaffolded in ${path.relative(process.cwd(), dir)}\n`);
 }
@@ -321,23 +321,6 @@ test('the signal is an action: -1, 0 or +1', () => {
   const signals = alphaSignals(createAlpha(${cls}), syntheticMarket({ seed: 3, messages: 20000 }));
   assert.ok(signals.length > 1000);
   assert.ok(signals.every((s) => s === -1 || s === 0 || s === 1));
-});
-`;
-}
-
-function rlLookahead(cls: string): string {
-  return `import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { alphaSignals, createAlpha, syntheticMarket } from 'hft-platform';
-import { ${cls} } from '../impl.ts';
-
-test('the signal at an event is the same whether or not later events exist', () => {
-  const market = syntheticMarket({ seed: 11, messages: 20000 });
-  const full = alphaSignals(createAlpha(${cls}), market);
-  for (const cut of [2, 7777, 15000, market.n - 1]) {
-    const part = alphaSignals(createAlpha(${cls}), market, cut);
-    assert.deepEqual(part, full.slice(0, part.length), \`cut at event \${cut}\`);
-  }
 });
 `;
 }

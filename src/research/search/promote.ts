@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ALPHAS_DIR } from '../../alpha/registry.ts';
-import { alphaClassName } from '../../alpha/scaffold.ts';
+import { alphaClassName, lookaheadTest } from '../../alpha/scaffold.ts';
 import { RET_1 } from './bar-sampler.ts';
 import { parseExpr } from './expr.ts';
 import type { SearchOutcome, SearchResultRow } from './search.ts';
@@ -48,7 +48,7 @@ export function promoteResults(
       'README.md': readme(id, r, outcome, dataFiles),
       'CHANGELOG.md': `# Changelog: ${id}\n\n## Unreleased\n\n- Promoted from ${outcome.search_id} (rank ${r.rank}).\n`,
       'tests/logic.test.ts': logicTest(id, cls),
-      'tests/no-lookahead.test.ts': lookaheadTest(cls),
+      'tests/no-lookahead.test.ts': lookaheadTest(cls, 20000),
     };
     mkdirSync(path.join(dir, 'tests'), { recursive: true });
     for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
@@ -144,28 +144,6 @@ test('the signal is finite and changes only when a bar ends', () => {
   let changes = 0;
   for (let i = 1; i < signals.length; i++) if (signals[i] !== signals[i - 1]) changes++;
   assert.ok(changes <= (30000 * 10) / ${cls}.barMs + 1, \`\${changes} changes\`);
-});
-`;
-}
-
-function lookaheadTest(cls: string): string {
-  return `import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { alphaSignals, createAlpha, syntheticMarket } from 'hft-platform';
-import { ${cls} } from '../impl.ts';
-
-test('the signal at an event is the same whether or not later events exist', () => {
-  const market = syntheticMarket({ seed: 11, messages: 20000 });
-  const full = alphaSignals(createAlpha(${cls}), market);
-  for (const cut of [2, 7777, 15000, market.n - 1]) {
-    const part = alphaSignals(createAlpha(${cls}), market, cut);
-    assert.deepEqual(part, full.slice(0, part.length), \`cut at event \${cut}\`);
-  }
-});
-
-test('two instances give the same signals', () => {
-  const market = syntheticMarket({ seed: 5, messages: 5000 });
-  assert.deepEqual(alphaSignals(createAlpha(${cls}), market), alphaSignals(createAlpha(${cls}), market));
 });
 `;
 }
