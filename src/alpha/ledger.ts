@@ -59,8 +59,8 @@ export const LEDGER_METRICS = [
   'pnl_oos',
 ] as const;
 
-/** JSON with object keys sorted at every level (the original's sort_keys), for the ledger's files. */
-function sortedJson(value: unknown, indent?: number): string {
+/** JSON with object keys sorted at every level (the original's sort_keys), for the ledger's files and the alpha commands' output. */
+export function sortedJson(value: unknown, indent?: number): string {
   const norm = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(norm);
     if (v !== null && typeof v === 'object') {

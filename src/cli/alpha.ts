@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
-import { ExperimentLedger, LEDGER_METRICS, writeJson } from '../alpha/ledger.ts';
+import { ExperimentLedger, LEDGER_METRICS, sortedJson, writeJson } from '../alpha/ledger.ts';
 import { alignPool, correlationPayload, loadPoolSeries } from '../alpha/pool.ts';
 import { poolHeatmap } from '../alpha/pool-html.ts';
 import { discoverAlphas } from '../alpha/registry.ts';
@@ -27,17 +27,7 @@ import { cliPath, collect, configOptions } from './options.ts';
 /** Prints one JSON document (sorted keys, indent 2), and writes it to `out` too when given. */
 export function emit(value: unknown, out?: string): void {
   if (out !== undefined) writeJson(path.resolve(out), value);
-  process.stdout.write(`${JSON.stringify(sortKeys(value), null, 2)}\n`);
-}
-
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
-    return out;
-  }
-  return v;
+  process.stdout.write(`${sortedJson(value, 2)}\n`);
 }
 
 export function ledgerOf(flags: {
