@@ -98,6 +98,12 @@ export class StormGuard implements TaskSource {
   private calm = 0;
   /** HALT latches (drawdown, manual, raised HALTs) and the reason that set each: a manual reset lifts them. */
   private readonly latches = new Map<string, string>();
+  /**
+   * Drawdown of the last evaluation that latched HALT: the 'drawdown' latch holds DRAWDOWN_LATCH
+   * and its text is formatted from this when read (a losing backtest re-latches on every one of
+   * tens of thousands of evaluations; the text is read on a transition or by `reasons`).
+   */
+  private latchDrawdownBps = 0;
   /** Conditions holding HALT while they are true, by name: only their owner lifts them (release). */
   private readonly conditions = new Map<string, string>();
   /** Levels raised from outside, by reason. */
@@ -146,7 +152,9 @@ export class StormGuard implements TaskSource {
 
   /** What holds the current state: latches, raised reasons, and the inputs' reason. */
   get reasons(): readonly string[] {
-    const r = [...this.conditions.values(), ...this.latches.values(), ...this.external.keys()];
+    const r = [...this.conditions.values()];
+    for (const v of this.latches.values()) r.push(this.latchText(v));
+    r.push(...this.external.keys());
     if (this.inputCause !== Cause.None) r.push(this.inputReason());
     return r;
   }
@@ -223,7 +231,8 @@ export class StormGuard implements TaskSource {
     if (over(dd, th.drawdownHaltBps)) {
       target = HALT;
       cause = Cause.DrawdownHalt;
-      this.latches.set('drawdown', describe(cause, last, th));
+      this.latchDrawdownBps = dd;
+      this.latches.set('drawdown', DRAWDOWN_LATCH);
     } else if (over(dd, th.drawdownStormBps)) {
       target = STORM;
       cause = Cause.DrawdownStorm;
@@ -331,7 +340,10 @@ export class StormGuard implements TaskSource {
     }
     if (this.latches.size > 0 || this.conditions.size > 0) {
       target = HALT;
-      why = (this.conditions.size > 0 ? this.conditions : this.latches).values().next().value!;
+      why =
+        this.conditions.size > 0
+          ? this.conditions.values().next().value!
+          : this.latchText(this.latches.values().next().value!);
     }
     if (target > this.state) {
       this.transition(target, why ?? this.inputReason());
@@ -347,6 +359,12 @@ export class StormGuard implements TaskSource {
     const to = (this.state - 1) as GuardLevel;
     const still = this.inputCause === Cause.None ? 'all clear' : `still: ${this.inputReason()}`;
     this.transition(to, `calmer for ${this.calm} evaluations (${still})`);
+  }
+
+  /** The reason a latch holds (the drawdown latch's formatted from its last drawdown). */
+  private latchText(v: string): string {
+    if (v !== DRAWDOWN_LATCH) return v;
+    return `drawdown ${this.latchDrawdownBps.toFixed(1)} bps >= ${this.th.drawdownHaltBps}`;
   }
 
   /** Text of the last evaluation's cause ('' when the inputs were calm). */
@@ -422,6 +440,9 @@ const Cause = {
   StrategyErrors: 9,
 } as const;
 type Cause = (typeof Cause)[keyof typeof Cause];
+
+/** What the 'drawdown' latch holds: its text is formatted when read (StormGuard.latchText). */
+const DRAWDOWN_LATCH = '\u0000drawdown latch';
 
 function describe(cause: Cause, inp: GuardInputs, th: GuardThresholds): string {
   switch (cause) {

@@ -112,10 +112,16 @@ test('-> HALT on drawdown: blocks every gate at once, cancels working orders, an
     ['NORMAL>WARM', 'WARM>HALT'],
   );
   assert.equal(seen[1].inputs.drawdownBps, 210, 'the transition keeps the inputs that caused it');
+  assert.match(seen[1].reason, /^drawdown 210\.0 bps >= \d+$/);
+  // The latch's reason follows the last evaluation that latched (deeper: 250 bps).
+  feed({ drawdownBps: 250 });
   // Daily-loss latch: calm for minutes, still HALT.
   feed({}, 2000);
   assert.equal(guard.stateName, 'HALT');
-  assert.ok(guard.reasons.some((r) => r.startsWith('drawdown')));
+  assert.deepEqual(
+    guard.reasons.filter((r) => r.startsWith('drawdown')),
+    [seen[1].reason.replace('210.0', '250.0')],
+  );
 });
 
 test('hysteresis: down one level after N consecutive calmer evaluations and the cooldown', () => {
