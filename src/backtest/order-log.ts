@@ -4,7 +4,26 @@ import { SampleLog } from './sample-log.ts';
 
 /** Order event kinds in the order they are coded. */
 export const ORDER_EVENTS = ['new', 'ack', 'reject', 'partial', 'fill', 'canceled', 'cancel_reject'] as const;
-const CODE = Object.fromEntries(ORDER_EVENTS.map((e, i) => [e, i])) as Record<OrderEventKind, number>;
+
+/** The code of an event kind (its index in ORDER_EVENTS): a switch, not a keyed lookup by a varying string. */
+function codeOf(event: OrderEventKind): number {
+  switch (event) {
+    case 'new':
+      return 0;
+    case 'ack':
+      return 1;
+    case 'reject':
+      return 2;
+    case 'partial':
+      return 3;
+    case 'fill':
+      return 4;
+    case 'canceled':
+      return 5;
+    case 'cancel_reject':
+      return 6;
+  }
+}
 
 /** One order lifecycle event: a row of hft.orders by symbol id, without the ids the log does not keep. */
 export type OrderLogRow = Omit<OrderRecord, 'venueOrderId' | 'strategyId' | 'symbol' | 'priceScale'> & {
@@ -42,7 +61,7 @@ export class OrderLog {
     c[off] = ts;
     c[off + 1] = orderId;
     c[off + 2] = symbolId;
-    c[off + 3] = CODE[event];
+    c[off + 3] = codeOf(event);
     c[off + 4] = side;
     c[off + 5] = price;
     c[off + 6] = qty;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ORDER_EVENTS, OrderLog } from '../../src/backtest/order-log.ts';
 import { SampleLog } from '../../src/backtest/sample-log.ts';
 
 test('SampleLog keeps every row across chunks and returns columns in order', () => {
@@ -23,4 +24,15 @@ test('SampleLog keeps every row across chunks and returns columns in order', () 
     assert.equal(log.get(i, 1), -i);
   }
   assert.deepEqual(new SampleLog(2).column(1), []);
+});
+
+test('the order log codes every event kind and reads it back', () => {
+  const log = new OrderLog();
+  ORDER_EVENTS.forEach((e, i) => log.push(i, 100 + i, 0, e, 1, 5, 2, 0, 2, e === 'reject' ? 'RISK' : ''));
+  assert.deepEqual(
+    ORDER_EVENTS.map((_, i) => log.row(i).event),
+    [...ORDER_EVENTS],
+  );
+  assert.equal(log.row(2).reason, 'RISK');
+  assert.equal(log.row(3).reason, '');
 });
