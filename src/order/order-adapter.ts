@@ -326,7 +326,8 @@ export class OrderAdapter {
 
   /** Called by the router when an order reaches a terminal state. */
   closed(o: OrderState): void {
-    this.open.get(o.strategyId)?.delete(o);
+    // Every order was tracked in its strategy's set (openSet made it).
+    this.openSet(o.strategyId).delete(o);
     if (o.slot >= 0) {
       const list = this.bySymbol[o.symbolId];
       const last = list.pop()!;
@@ -672,11 +673,19 @@ export class OrderAdapter {
   }
 
   private openSet(strategyId: string): Set<OrderState> {
+    // One strategy sends most orders in a row (a backtest: all of them): no string-keyed lookup then.
+    if (strategyId === this.lastStrategy) return this.lastOpen!;
     let s = this.open.get(strategyId);
     if (s === undefined) {
       s = new Set();
       this.open.set(strategyId, s);
     }
+    this.lastStrategy = strategyId;
+    this.lastOpen = s;
     return s;
   }
+
+  /** The strategy of the last openSet lookup and its set (sets are never removed from `open`). */
+  private lastStrategy: string | null = null;
+  private lastOpen: Set<OrderState> | null = null;
 }
