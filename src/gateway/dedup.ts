@@ -19,7 +19,7 @@ const IN_FLIGHT: ReserveResult = { kind: 'in_flight' };
  * key to the end, the oldest is evicted past `capacity`; no time TTL. `reserve` claims a key
  * before the pipeline runs, `commit` records the decision (the first commit wins), `release`
  * frees a reservation whose intent may be retried (risk threw). In-process store; over NATS the
- * window is backed by the JetStream decision ledger (nats-gateway.ts: its KV bucket and local copy).
+ * window is backed by the JetStream decision ledger (nats-gateway.ts: its stream of batches and local index).
  */
 export class DedupWindow {
   private readonly map = new Map<string, DedupRecord>();

@@ -1,11 +1,11 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
+import { type ConsumerMessages, DeliverPolicy, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { connect, headers, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Decision, IntentEnvelope } from './envelope.ts';
 import { JsPublisher } from './js-publisher.ts';
-import { ensureAccount, ledgerKey, natsNames, type WireExec } from './nats-gateway.ts';
+import { ensureAccount, ledgerBatch, natsNames, type WireExec } from './nats-gateway.ts';
 
-/** Ledger key of the runner-number counter (escaped idempotency keys never contain '.n'). */
+/** Key of the runner-number counter in the account's runners bucket. */
 const RUNNER_SEQ = '_runner.no';
 
 export interface IntentSenderOptions {
@@ -20,7 +20,9 @@ export interface IntentSenderOptions {
  * A runner's side of the NATS gateway: publishes intent envelopes on the account's stream
  * (message id = idempotency key) and gets decisions and execution reports back on its own
  * subjects. A re-published intent that JetStream reports as a duplicate is answered from the
- * replicated ledger, so a retry after a lost answer still learns the first decision.
+ * replicated ledger (this runner's decisions indexed from the ledger stream, followed from its
+ * first batch once the first repeat comes), so a retry after a lost answer still learns the
+ * first decision.
  */
 export class IntentSender {
   private readonly waiting = new Map<string, (d: Decision) => void>();
@@ -29,11 +31,17 @@ export class IntentSender {
   onDecision: ((d: Decision) => void) | null = null;
   onExec: ((e: WireExec) => void) | null = null;
   private readonly pub: JsPublisher;
+  /** This runner's decisions in the ledger by key (the first of each), once a repeat needed them. */
+  private readonly index = new Map<string, Decision>();
+  private followSeq = 0;
+  private following: Promise<void> | null = null;
+  private follower: ConsumerMessages | null = null;
+  private closed = false;
 
   private constructor(
     readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
-    private readonly ledger: KV,
+    private readonly runners: KV,
     private readonly names: ReturnType<typeof natsNames>,
     readonly runner: string,
   ) {
@@ -46,7 +54,7 @@ export class IntentSender {
       throw new Error(`runner name ${JSON.stringify(o.runner)}: use letters, digits, _ and -`);
     const nc = await connect({ servers: o.url, name: `hft-runner-${o.runner}`, maxReconnectAttempts: -1 });
     const a = await ensureAccount(nc, o.account, o.leaseTtlMs);
-    const s = new IntentSender(nc, a.js, a.ledger, a.names, o.runner);
+    const s = new IntentSender(nc, a.js, a.runners, a.names, o.runner);
     s.subs.push(
       nc.subscribe(a.names.decision(o.runner), {
         // One decision, or an array of them (the gateway batches a runner's answers).
@@ -122,22 +130,22 @@ export class IntentSender {
   }
 
   /**
-   * A runner number no other runner of the account ever had (a counter in the ledger bucket,
+   * A runner number no other runner of the account ever had (a counter in the runners bucket,
    * advanced by compare-and-set): the high bits of this runner's client order ids and the
    * middle of its idempotency keys, so a restarted runner never reuses an earlier run's.
    */
   async claimRunnerNo(): Promise<number> {
     for (;;) {
-      const e = await this.ledger.get(RUNNER_SEQ);
+      const e = await this.runners.get(RUNNER_SEQ);
       try {
         if (e === null || e.operation !== 'PUT') {
-          await this.ledger.create(RUNNER_SEQ, '2');
+          await this.runners.create(RUNNER_SEQ, '2');
           return 1;
         }
         const n = Number(e.string());
         if (!Number.isSafeInteger(n) || n < 1 || n >= 2 ** 20)
           throw new Error(`gateway: runner numbers of this account are used up (${e.string()})`);
-        await this.ledger.update(RUNNER_SEQ, String(n + 1), e.revision);
+        await this.runners.update(RUNNER_SEQ, String(n + 1), e.revision);
         return n;
       } catch (err) {
         // Another runner moved the counter first: read it again.
@@ -146,14 +154,13 @@ export class IntentSender {
     }
   }
 
-  /** The decision of a key in the ledger, polled until it is committed (a repeat JetStream dropped). */
+  /** The decision of a key in the ledger, waited for until it is stored (a repeat JetStream dropped). */
   private async fromLedger(key: string, timeoutMs: number): Promise<void> {
+    this.following ??= this.follow();
     const end = Date.now() + timeoutMs;
     while (this.waiting.has(key) && Date.now() < end) {
-      const e = await this.ledger.get(ledgerKey(key)).catch(() => null);
-      const d =
-        e !== null && e.operation === 'PUT' ? (e.json() as { decision: Decision | null }).decision : null;
-      if (d !== null) {
+      const d = this.index.get(key);
+      if (d !== undefined) {
         this.decided(d);
         return;
       }
@@ -161,7 +168,40 @@ export class IntentSender {
     }
   }
 
+  /** Follows the ledger stream from its first batch into `index` (this runner's decisions only). */
+  private async follow(): Promise<void> {
+    while (!this.closed) {
+      try {
+        const c = await this.js.consumers.get(this.names.ledgerStream, {
+          deliver_policy: DeliverPolicy.StartSequence,
+          opt_start_seq: this.followSeq + 1,
+        });
+        // Pulls that expire every 2 s: after a nats-server restart the client re-checks the
+        // consumer on that period (the default, 30 s, stalled a takeover's catch-up as long).
+        const msgs = await c.consume({ expires: 2000, callback: (m) => this.onLedger(m) });
+        this.follower = msgs;
+        if (this.closed) msgs.stop();
+        await msgs.closed();
+      } catch {
+        // NATS down or restarting: opened again from the next sequence.
+      }
+      this.follower = null;
+      if (!this.closed) await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  private onLedger(m: JsMsg): void {
+    if (m.seq <= this.followSeq) return;
+    this.followSeq = m.seq;
+    const b = ledgerBatch(m);
+    if (b === null) return;
+    for (const e of b.d) if (e.r === this.runner && !this.index.has(e.d.key)) this.index.set(e.d.key, e.d);
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
+    this.follower?.stop();
+    await this.following?.catch(() => {});
     for (const s of this.subs) s.unsubscribe();
     this.pub.close();
     await this.nc.drain().catch(() => {});

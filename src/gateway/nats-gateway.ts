@@ -2,12 +2,15 @@ import {
   AckPolicy,
   type Consumer,
   type ConsumerMessages,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
   type JsMsg,
   jetstream,
   jetstreamManager,
 } from '@nats-io/jetstream';
-import { type KV, type KvEntry, Kvm } from '@nats-io/kv';
-import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { type KV, Kvm } from '@nats-io/kv';
+import { connect, headers, type NatsConnection, nuid } from '@nats-io/transport-node';
 import type { ExecReport } from '../contracts/orders.ts';
 import type { Logger } from '../core/logger.ts';
 import { type Decision, EnvelopeError, type IntentEnvelope, parseEnvelope } from './envelope.ts';
@@ -23,7 +26,14 @@ export function natsNames(account: string) {
     intents: `hft.gw.${account}.intent`,
     decision: (runner: string) => `hft.gw.${account}.decision.${runner}`,
     exec: (runner: string) => `hft.gw.${account}.exec.${runner}`,
-    ledger: `hft_gw_${account}_ledger`,
+    /** The decision ledger: a stream of batches of decisions, appended by the leader only. */
+    ledgerStream: `HFT_GW_${account}_LEDGER`,
+    ledger: `hft.gw.${account}.ledger`,
+    /**
+     * KV bucket of the runner-number counter (the decision ledger's bucket before the ledger
+     * became a stream: the counter stays where it was, so runner numbers never restart).
+     */
+    runners: `hft_gw_${account}_ledger`,
     lease: `hft_gw_${account}_lease`,
     consumer: 'gateway',
   };
@@ -51,10 +61,15 @@ export interface WireExec {
   exchTs: number;
 }
 
-/** A ledger entry: a reservation (decision null) by the lease revision that took it, or the decision. */
-interface LedgerEntry {
+/**
+ * One message of the decision ledger: the decisions of one pass of the leader (`w`: the writer,
+ * unique per process; `lease`: the lease revision it held), each with the runner it answers.
+ * A key's decision is its first occurrence in the stream.
+ */
+export interface LedgerBatch {
+  w: string;
   lease: number;
-  decision: Decision | null;
+  d: { r: string; d: Decision }[];
 }
 
 /**
@@ -92,10 +107,17 @@ export async function ensureAccount(
   }
   if (maxInFlight !== undefined && info.config.max_ack_pending !== maxInFlight)
     await jsm.consumers.update(n.stream, n.consumer, { max_ack_pending: maxInFlight });
+  try {
+    await jsm.streams.info(n.ledgerStream);
+  } catch {
+    await jsm.streams
+      .add({ name: n.ledgerStream, subjects: [n.ledger] })
+      .catch(() => jsm.streams.info(n.ledgerStream)); // another process created it first
+  }
   const kvm = new Kvm(nc);
-  const ledger = await kvm.create(n.ledger, { history: 1 });
+  const runners = await kvm.create(n.runners, { history: 1 });
   const lease = await kvm.create(n.lease, { history: 1, ttl: leaseTtlMs });
-  return { names: n, ledger, lease, js: jetstream(nc) };
+  return { names: n, runners, lease, js: jetstream(nc), jsm };
 }
 
 export interface NatsGatewayOptions {
@@ -126,35 +148,44 @@ export interface NatsGatewayMetrics {
   malformed: number;
   /** Intents waiting in the stream (consumer pending), sampled at each intent. */
   lag: number;
-  /** Intents decided whose commits are not stored yet (not acknowledged). */
+  /** Intents decided whose batches are not stored yet (not acknowledged). */
   inFlight: number;
-  /** Ledger keys this instance knows of (its local copy, followed by a watch). */
+  /** Keys in this instance's index of the ledger (followed from the stream). */
   ledgerKeys: number;
+  /** Ledger batches this instance appended (each the decisions of one pass). */
+  batches: number;
+  /** Appends refused (a batch got in first, or NATS failed): the ledger was read again. */
+  chainBreaks: number;
   /** Time the last term waited for the local ledger copy to catch up before deciding, ms. */
   catchUpMs: number;
   /**
    * Where a decided intent's time goes, summed over `timed` intents, µs: the gateway's own work
-   * on it (parse, ledger look-up, pipeline, commit written out: the order leaves within it), and
-   * its commit's round trip (overlapping the next intents' decisions).
+   * on it (parse, ledger look-up, pipeline: the order leaves within it), and from its pass's
+   * first decision until its batch is stored (overlapping the next intents' decisions).
    */
   stageUs: { decide: number; commit: number };
   timed: number;
 }
-
-type Watch = Awaited<ReturnType<KV['watch']>>;
 
 /**
  * The gateway as a service over NATS JetStream. Runners publish intent envelopes on the
  * account's stream with the idempotency key as message id (JetStream drops a repeat within
  * its duplicate window). The instance holding the lease (a KV key created if absent, renewed by
  * compare-and-set on its revision, expiring after `leaseTtlMs`) keeps a pull open and decides
- * intents one at a time in the order they arrive, without a server round trip before the
- * order goes: every instance follows the replicated decision ledger (KV, key = idempotency
- * key) with a watch, and a new leader decides nothing before that copy has caught up, so a key
- * it does not know is new. A known key (a repeat) is settled from the ledger (answered, never
- * re-sent). A new key's decision is committed by a create (fails if the key exists: the first
- * commit wins) written without waiting; the answer goes to the runner and the message is acked
- * once the commit is stored, so up to `maxInFlight` intents have commits in flight at once.
+ * intents in the order they arrive, without a server round trip before the order goes.
+ *
+ * The decision ledger is a stream of batches: the decisions of one pass of the leader (the
+ * intents of one socket read) are appended as one message, with the stream's expected last
+ * sequence set to the last one this leader knows of (read to the end before its first decision,
+ * then its own appends). An append therefore stores only if nothing was appended since: a
+ * deposed leader's append fails once another leader appended, and a leader whose append fails
+ * (another's late batch got in first, or NATS failed) stops, reads the ledger to its end again
+ * and decides the refused intents anew (the ledger's decision if they are in it, else the same
+ * decision from its own window). So every stored batch was written knowing every batch before
+ * it, and a key's decision is its first (only) occurrence in the stream. Every instance follows
+ * the stream (an ordered consumer) into an index of decisions by key: a repeat is answered from
+ * it, never sent again. The answer goes to the runner and the intents are acknowledged once
+ * their batch is stored, so up to `maxInFlight` intents are decided ahead of their batches.
  * Every order is fenced by the lease: the pipeline's leader check fails the moment the lease
  * may have expired, so a deposed leader sends nothing. Execution reports go back to the runner
  * that owns the order.
@@ -170,6 +201,8 @@ export class NatsGatewayService {
     lag: 0,
     inFlight: 0,
     ledgerKeys: 0,
+    batches: 0,
+    chainBreaks: 0,
     catchUpMs: 0,
     stageUs: { decide: 0, commit: 0 },
     timed: 0,
@@ -179,23 +212,35 @@ export class NatsGatewayService {
   private leaseTimer: NodeJS.Timeout | null = null;
   private workingTimer: NodeJS.Timeout | null = null;
   private loop: Promise<void> | null = null;
+  private followLoop: Promise<void> | null = null;
   private messages: ConsumerMessages | null = null;
-  private watch: Watch | null = null;
-  /** Escaped ledger keys that hold an entry (the local copy of the ledger's key set). */
-  private readonly known = new Set<string>();
-  /** Highest ledger revision the watch has delivered. */
-  private seenRevision = 0;
-  /** Decided intents whose commits are not stored yet: kept alive with in-progress acks. */
+  private follower: ConsumerMessages | null = null;
+  /** The ledger's decisions by idempotency key (the first of each key): the local index. */
+  private readonly decided = new Map<string, Decision>();
+  /** Highest ledger sequence the index holds (every batch up to it is in `decided`). */
+  private followSeq = 0;
+  /** The ledger sequence the next append expects to be the stream's last. */
+  private appendSeq = 0;
+  /** Appends allowed: the ledger was read to its end this term and no append failed since. */
+  private ledgerOpen = false;
+  /** Bumped when an append fails: a later failure of an earlier chain's batch changes nothing. */
+  private chain = 0;
+  /** Sequences of this instance's stored batches that the follower has not passed yet (indexed already). */
+  private readonly own = new Set<number>();
+  /** This process's name in its batches (unique per start: a restarted gateway reads its earlier batches). */
+  private readonly writer: string;
+  /** Decided intents whose batches are not stored yet: kept alive with in-progress acks. */
   private readonly unacked = new Set<JsMsg>();
   private readonly maxInFlight: number;
-  /** Commits written out without waiting; their acknowledgements come back by reply subject. */
+  /** Batches written out without waiting; their acknowledgements come back by reply subject. */
   private readonly pub: JsPublisher;
-  /** A KV create: stored only if the key has no entry yet. */
-  private readonly createOnly: MsgHdrs = headers();
-  private readonly ledgerPrefix: string;
-  /** Intents delivered while an earlier one is being settled with the ledger, in stream order. */
-  private readonly backlog: JsMsg[] = [];
-  private settling = false;
+  /** The pass being collected: its intents, decisions, their runners and encodings. */
+  private passMsgs: JsMsg[] = [];
+  private passDecisions: Decision[] = [];
+  private passRunners: string[] = [];
+  private passJson: string[] = [];
+  private passT0 = 0;
+  private passQueued = false;
   /** Decisions waiting to go to each runner (one message per runner and microtask turn). */
   private readonly answers = new Map<string, string[]>();
   private answersQueued = false;
@@ -218,7 +263,8 @@ export class NatsGatewayService {
 
   private constructor(
     private readonly nc: NatsConnection,
-    private readonly ledger: KV,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
     private readonly lease: KV,
     private readonly consumer: Consumer,
     private readonly names: ReturnType<typeof natsNames>,
@@ -229,8 +275,7 @@ export class NatsGatewayService {
     this.onLeaderChange = opts.onLeaderChange ?? null;
     this.maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_INFLIGHT;
     this.pub = new JsPublisher(nc, Math.max(2000, ackWaitMs(opts.leaseTtlMs) * 2));
-    this.createOnly.set('Nats-Expected-Last-Subject-Sequence', '0');
-    this.ledgerPrefix = `$KV.${names.ledger}.`;
+    this.writer = `${opts.id}.${nuid.next()}`;
   }
 
   static async start(pipeline: GatewayPipeline, opts: NatsGatewayOptions): Promise<NatsGatewayService> {
@@ -240,14 +285,13 @@ export class NatsGatewayService {
     const nc = await connect({ servers: opts.url, name: `hft-gateway-${opts.id}`, maxReconnectAttempts: -1 });
     const a = await ensureAccount(nc, opts.account, opts.leaseTtlMs, w);
     const consumer = await a.js.consumers.get(a.names.stream, a.names.consumer);
-    const svc = new NatsGatewayService(nc, a.ledger, a.lease, consumer, a.names, pipeline, opts);
+    const svc = new NatsGatewayService(nc, a.js, a.jsm, a.lease, consumer, a.names, pipeline, opts);
     // Standbys follow the ledger too, so a takeover only waits for what is new since.
-    svc.watch = await a.ledger.watch({ headers_only: true });
-    void svc.follow(svc.watch);
+    svc.followLoop = svc.follow();
     await svc.renew();
     svc.leaseTimer = setInterval(() => void svc.renew(), Math.max(10, Math.floor(opts.leaseTtlMs / 4)));
-    // One timer for every unacknowledged intent (not one per intent): a commit slower than the
-    // ack wait (NATS slow or reconnecting) keeps its message.
+    // One timer for every unacknowledged intent (not one per intent): a batch slower than the
+    // ack wait (NATS slow or reconnecting) keeps its messages.
     svc.workingTimer = setInterval(() => {
       for (const m of svc.unacked) m.working();
     }, ackWaitMs(opts.leaseTtlMs) / 3);
@@ -298,6 +342,7 @@ export class NatsGatewayService {
       if (m.leader) {
         m.leader = false;
         this.leaseValidUntil = 0;
+        this.ledgerOpen = false;
         this.opts.log.warn({ id: this.opts.id }, 'gateway lease lost: standby');
         this.onLeaderChange?.(false, m.leaseRevision);
         // Stop pulling: what was delivered and not decided goes back to the next leader.
@@ -307,42 +352,69 @@ export class NatsGatewayService {
   }
 
   /**
-   * The local copy of the ledger's keys (headers only: the values are read on a repeat). A
-   * watch that ends while the service runs is opened again from the next revision: a dead copy
-   * would stall a takeover's catch-up while the lease is held.
+   * The local index of the ledger: every batch in stream order, the first decision of each key
+   * kept. A follower that ends while the service runs is opened again from the next sequence: a
+   * dead one would stall a takeover's catch-up while the lease is held.
    */
-  private async follow(first: Watch): Promise<void> {
-    let w: Watch | null = first;
+  private async follow(): Promise<void> {
     while (this.running) {
       try {
-        w ??= await this.ledger.watch({ headers_only: true, resumeFromRevision: this.seenRevision + 1 });
-        this.watch = w;
-        for await (const e of w as AsyncIterable<KvEntry>) {
-          if (e.operation === 'PUT') this.known.add(e.key);
-          else this.known.delete(e.key);
-          if (e.revision > this.seenRevision) this.seenRevision = e.revision;
-          this.metrics.ledgerKeys = this.known.size;
-        }
+        const c = await this.js.consumers.get(this.names.ledgerStream, {
+          deliver_policy: DeliverPolicy.StartSequence,
+          opt_start_seq: this.followSeq + 1,
+        });
+        // Pulls that expire every 2 s: after a nats-server restart the client re-checks the
+        // consumer on that period (the default, 30 s, stalled a takeover's catch-up as long).
+        const msgs = await c.consume({ expires: 2000, callback: (m) => this.onLedger(m) });
+        this.follower = msgs;
+        if (!this.running) msgs.stop();
+        const err = await msgs.closed();
+        if (err instanceof Error) throw err;
       } catch (err) {
         if (this.running)
-          this.opts.log.warn({ err: (err as Error).message }, 'gateway: ledger watch ended, reopening');
+          this.opts.log.warn({ err: (err as Error).message }, 'gateway: ledger follower ended, reopening');
       }
-      w = null;
+      this.follower = null;
       if (this.running) await sleep(200);
     }
   }
 
+  private onLedger(m: JsMsg): void {
+    const seq = m.seq;
+    if (seq <= this.followSeq) return;
+    this.followSeq = seq;
+    // This instance's own batch: indexed when its append was acknowledged.
+    if (this.own.delete(seq)) return;
+    const b = ledgerBatch(m);
+    if (b === null) {
+      this.opts.log.warn({ seq }, 'gateway: ledger message not a batch, skipped');
+      return;
+    }
+    const d = this.decided;
+    for (const e of b.d) if (!d.has(e.d.key)) d.set(e.d.key, e.d);
+    this.metrics.ledgerKeys = d.size;
+  }
+
   /**
-   * Waits until the watch has delivered the ledger's last revision: every key decided before
-   * this term (by any gateway) is then known here. False when the lease went meanwhile.
+   * Before deciding: waits for this instance's batches in flight to settle, then until the index
+   * holds the ledger's last batch; the next append expects that batch to be the last. Every key
+   * decided before (by any gateway) is then known here, and a batch appended by anyone after the
+   * stream was read makes this instance's first append fail. False when the lease went meanwhile.
    */
   private async catchUp(): Promise<boolean> {
     const t0 = performance.now();
-    const last = (await this.ledger.status()).streamInfo.state.last_seq;
-    while (this.seenRevision < last) {
+    this.ledgerOpen = false;
+    while (this.metrics.inFlight > 0) {
       if (!this.running || !this.metrics.leader) return false;
       await sleep(2);
     }
+    const last = (await this.jsm.streams.info(this.names.ledgerStream)).state.last_seq;
+    while (this.followSeq < last) {
+      if (!this.running || !this.metrics.leader) return false;
+      await sleep(2);
+    }
+    this.appendSeq = last;
+    this.ledgerOpen = true;
     this.metrics.catchUpMs = Math.round(performance.now() - t0);
     return true;
   }
@@ -355,18 +427,16 @@ export class NatsGatewayService {
       }
       try {
         if (!(await this.catchUp())) continue;
-        this.backlog.length = 0;
-        this.settling = false;
         // A callback, not an iterator: the messages of one socket read are decided in one
-        // synchronous pass, so their commits, acks and answers leave in one write (the client
+        // synchronous pass, so their batch, acks and answers leave in one write (the client
         // flushes once per microtask turn), not one write and one server wake-up per intent.
         const msgs = await this.consumer.consume({
           max_messages: this.maxInFlight,
           callback: (m) => this.onMessage(m),
         });
         this.messages = msgs;
-        // The lease may have gone while the pull was opened (renew() stopped nothing then).
-        if (!this.metrics.leader || !this.running) msgs.stop();
+        // The lease (or the ledger chain) may have gone while the pull was opened.
+        if (!this.metrics.leader || !this.running || !this.ledgerOpen) msgs.stop();
         const err = await msgs.closed();
         if (err instanceof Error) throw err;
       } catch (err) {
@@ -374,57 +444,37 @@ export class NatsGatewayService {
         this.opts.log.warn({ err: (err as Error).message }, 'gateway: pulling intents failed, retrying');
         await sleep(200);
       } finally {
+        // Delivered and not decided: left unacknowledged, redelivered to the next leader.
         this.messages?.stop();
         this.messages = null;
-        // Delivered and not decided: left unacknowledged, redelivered to the next leader.
-        this.backlog.length = 0;
       }
     }
   }
 
-  /** A delivered intent, in stream order: decided now, or queued behind one being settled. */
+  /** A delivered intent, in stream order. */
   private onMessage(m: JsMsg): void {
     if (!this.metrics.leader || !this.running) return; // left for redelivery
-    if (this.settling) {
-      this.backlog.push(m);
+    if (!this.ledgerOpen) {
+      m.nak(); // the ledger is being read again: back to the stream, before anything newer
       return;
     }
-    // A known key needs the ledger (round trips): later intents wait, stream order holds.
-    if (!this.onIntent(m)) void this.settleInOrder(m);
-  }
-
-  /** Settles `first` with the ledger, then decides the intents that arrived meanwhile, in order. */
-  private async settleInOrder(first: JsMsg): Promise<void> {
-    this.settling = true;
     try {
-      await this.settle(first);
-      while (this.backlog.length > 0) {
-        if (!this.metrics.leader || !this.running) {
-          this.backlog.length = 0;
-          break;
-        }
-        const m = this.backlog.shift()!;
-        if (!this.onIntent(m)) await this.settle(m);
-      }
+      this.onIntent(m);
     } catch (err) {
-      // As a throw inside the consumer's callback: this pull ends, what it held is redelivered.
+      // Not decided (the pipeline threw): redelivered.
       this.opts.log.warn(
         { err: (err as Error).message },
-        'gateway: deciding an intent failed, pulling again',
+        'gateway: deciding an intent failed, left for redelivery',
       );
-      this.backlog.length = 0;
-      this.messages?.stop();
-    } finally {
-      this.settling = false;
+      m.nak(500);
     }
   }
 
   /**
-   * One intent on the fast path: a new key (not in the local ledger copy) or no key is decided
-   * here and now, its commit written without waiting. False when the key is in the ledger and
-   * was not decided by this process: `settle` reads the ledger first.
+   * One intent: a key in the ledger is answered from it (nothing sent); a new key, or none, is
+   * decided here and now; a decided key joins this pass's batch.
    */
-  private onIntent(m: JsMsg): boolean {
+  private onIntent(m: JsMsg): void {
     const t0 = performance.now();
     // The consumer's pending count is parsed from the reply subject: sampled, not every intent.
     if ((this.metrics.decisions & 31) === 0) this.metrics.lag = m.info.pending;
@@ -436,137 +486,125 @@ export class NatsGatewayService {
       this.opts.log.warn({ err: (err as Error).message }, 'gateway: malformed intent dropped');
       if (err instanceof EnvelopeError || err instanceof SyntaxError) m.ack();
       else m.nak(500);
-      return true;
+      return;
     }
     const key = env.idempotencyKey;
-    const kk = key === '' ? '' : ledgerKey(key);
-    // Decided by this process (its commit pending, lost or stored): the pipeline's window
-    // answers it again and the commit below settles with the ledger.
-    if (kk !== '' && this.known.has(kk) && !this.pipeline.dedup.get(key)?.decision) return false;
-    const d = this.pipeline.decide(env, this.opts.symbolIds);
-    this.metrics.decisions++;
-    if (d.approved && d.orderId !== 0) this.owners.set(d.orderId, env.runner);
-    if (d.reason === 'NOT_LEADER' || d.reason === 'DEDUP_IN_FLIGHT' || kk === '') {
-      // Not final (back to the stream for the leader), or nothing to commit (no key).
-      this.answer(env.runner, d);
-      if (kk === '') m.ack();
-      else m.nak(200);
-      return true;
-    }
-    this.known.add(kk);
-    this.metrics.inFlight++;
-    this.unacked.add(m);
-    const tc = performance.now();
-    // The decision is encoded once: the ledger entry ({lease, decision}: LedgerEntry) and the answer.
-    const dj = JSON.stringify(d);
-    this.pub.publish(
-      this.ledgerPrefix + kk,
-      `{"lease":${d.lease},"decision":${dj}}`,
-      this.createOnly,
-      (err) => {
-        if (err !== null) {
-          void this.commitTaken(m, env, kk, d);
-          return;
-        }
-        this.metrics.stageUs.commit += (performance.now() - tc) * 1000;
-        this.metrics.timed++;
-        this.done(m, env.runner, d, dj);
-      },
-    );
-    this.metrics.stageUs.decide += (tc - t0) * 1000;
-    return true;
-  }
-
-  /** The answer goes once the decision is stored; then the intent is acknowledged. */
-  private done(m: JsMsg, runner: string, d: Decision, json?: string): void {
-    this.answer(runner, d, json);
-    m.ack();
-    this.unacked.delete(m);
-    this.metrics.inFlight--;
-  }
-
-  /**
-   * The commit's create failed: the key holds an entry (another gateway's decision, a
-   * reservation, a repeat of this one's own commit) or NATS failed. The first decision stored
-   * is the answer; a reservation is overwritten by compare-and-set; a failure leaves the
-   * intent for redelivery (this process's window then gives the same decision again).
-   */
-  private async commitTaken(m: JsMsg, env: IntentEnvelope, kk: string, d: Decision): Promise<void> {
-    try {
-      const e = await this.ledger.get(kk);
-      const prev = e !== null && e.operation === 'PUT' ? (e.json() as LedgerEntry) : null;
-      if (prev?.decision) {
-        if (!sameDecision(prev.decision, d)) this.metrics.ledgerHits++;
-        this.done(m, env.runner, prev.decision);
+    if (key !== '') {
+      const first = this.decided.get(key);
+      if (first !== undefined) {
+        // In the ledger: its first decision is the answer, nothing goes to the venue.
+        this.metrics.ledgerHits++;
+        this.answer(env.runner, first);
+        m.ack();
         return;
       }
-      const entry = JSON.stringify({ lease: d.lease, decision: d } satisfies LedgerEntry);
-      if (e === null) await this.ledger.create(kk, entry);
-      else await this.ledger.update(kk, entry, e.revision);
-      this.done(m, env.runner, d);
-    } catch (err) {
-      this.opts.log.warn(
-        { err: (err as Error).message, key: env.idempotencyKey },
-        'gateway: decision not committed, left for redelivery',
-      );
-      this.unacked.delete(m);
-      this.metrics.inFlight--;
-      m.nak(500);
     }
-  }
-
-  /** An intent whose key is in the ledger: settled with round trips (repeats are rare). */
-  private async settle(m: JsMsg): Promise<void> {
-    try {
-      // NOT_LEADER is answered but not final: the message goes back for the leader.
-      if (await this.handle(m.string())) m.ack();
-      else m.nak(200);
-    } catch (err) {
-      // Not decided (NATS down mid-intent): redelivered after ack_wait, the ledger makes it safe.
-      this.opts.log.warn({ err: (err as Error).message }, 'gateway: intent not decided, left for redelivery');
-      m.nak(500);
-    }
-  }
-
-  /** One intent whose key is in the ledger: read, reserve, pipeline, commit, answer; false when it is left for the leader. */
-  private async handle(raw: string): Promise<boolean> {
-    const env = parseEnvelope(JSON.parse(raw));
-    const key = env.idempotencyKey;
-    const kk = ledgerKey(key);
-    const lease = this.metrics.leaseRevision;
-    const entry = JSON.stringify({ lease, decision: null } satisfies LedgerEntry);
-    const e = await this.ledger.get(kk);
-    const prev = e !== null && e.operation === 'PUT' ? (e.json() as LedgerEntry) : null;
-    if (prev?.decision) {
-      this.metrics.ledgerHits++;
-      this.answer(env.runner, prev.decision);
-      return true;
-    }
-    // A reservation (an earlier gateway's): its order may or may not have gone; the same client
-    // order id goes again and the venue (and the adapter) refuse a repeat.
-    const reservedBefore = prev !== null;
-    const reservedRev =
-      e === null || e.operation !== 'PUT'
-        ? await this.ledger.create(kk, entry)
-        : await this.ledger.update(kk, entry, e.revision);
-    // Reserved earlier and its order already went out from here (the commit was lost): commit that.
-    const sent =
-      reservedBefore && env.clientOrderId !== 0 && this.pipeline.orders.get(env.clientOrderId) !== undefined;
-    const d: Decision = sent
-      ? { key, intentId: env.intentId, approved: true, reason: 'OK', orderId: env.clientOrderId, lease }
-      : this.pipeline.decide(env, this.opts.symbolIds);
+    // Decided by this process and not in the ledger yet (its batch refused, the intent back): the
+    // same decision goes into a batch again; the pipeline's window holds it, nothing is re-sent.
+    const own = key === '' ? null : (this.pipeline.dedup.get(key)?.decision ?? null);
+    const d = own ?? this.pipeline.decide(env, this.opts.symbolIds);
     this.metrics.decisions++;
     if (d.approved && d.orderId !== 0) this.owners.set(d.orderId, env.runner);
-    if (d.reason === 'NOT_LEADER' || d.reason === 'DEDUP_IN_FLIGHT') await this.ledger.delete(kk);
-    else
-      await this.ledger.update(kk, JSON.stringify({ lease, decision: d } satisfies LedgerEntry), reservedRev);
-    this.answer(env.runner, d);
-    return d.reason !== 'NOT_LEADER';
+    if (d.reason === 'NOT_LEADER' || d.reason === 'DEDUP_IN_FLIGHT' || key === '') {
+      // Not final (back to the stream for the leader), or nothing to commit (no key).
+      this.answer(env.runner, d);
+      if (key === '') m.ack();
+      else m.nak(200);
+      return;
+    }
+    this.metrics.inFlight++;
+    this.unacked.add(m);
+    if (this.passMsgs.length === 0) this.passT0 = t0;
+    this.passMsgs.push(m);
+    this.passDecisions.push(d);
+    this.passRunners.push(env.runner);
+    // The decision is encoded once: its ledger entry and its answer.
+    this.passJson.push(JSON.stringify(d));
+    if (!this.passQueued) {
+      this.passQueued = true;
+      queueMicrotask(this.appendPass);
+    }
+    this.metrics.stageUs.decide += (performance.now() - t0) * 1000;
   }
 
   /**
-   * A decision for its runner: the decisions of one synchronous pass (a socket read's commit
-   * acknowledgements) go to a runner as one JSON array.
+   * The pass's decisions as one ledger message, appended only if the stream's last sequence is
+   * still the one this leader expects; answers and acks follow when it is stored.
+   */
+  private readonly appendPass = (): void => {
+    this.passQueued = false;
+    const msgs = this.passMsgs;
+    const n = msgs.length;
+    if (n === 0) return;
+    const ds = this.passDecisions;
+    const rs = this.passRunners;
+    const js = this.passJson;
+    this.passMsgs = [];
+    this.passDecisions = [];
+    this.passRunners = [];
+    this.passJson = [];
+    const chain = this.chain;
+    if (!this.ledgerOpen || !this.running) {
+      this.refused(chain, 'the ledger is being read again', msgs);
+      return;
+    }
+    // Runner names are [A-Za-z0-9_-] (checked in the envelope): no escaping.
+    let body = `{"w":"${this.writer}","lease":${this.metrics.leaseRevision},"d":[`;
+    for (let i = 0; i < n; i++) body += `${i === 0 ? '' : ','}{"r":"${rs[i]}","d":${js[i]}}`;
+    body += ']}';
+    const h = headers();
+    h.set('Nats-Expected-Last-Sequence', String(this.appendSeq));
+    this.appendSeq++;
+    const t0 = this.passT0;
+    this.pub.publish(this.names.ledger, body, h, (err, seq) => {
+      if (err !== null) {
+        this.refused(chain, err, msgs);
+        return;
+      }
+      // Indexed here; the follower skips it when it comes by.
+      if (seq > this.followSeq) this.own.add(seq);
+      const d = this.decided;
+      for (let i = 0; i < n; i++) {
+        const x = ds[i];
+        if (!d.has(x.key)) d.set(x.key, x);
+        this.answer(rs[i], x, js[i]);
+        msgs[i].ack();
+        this.unacked.delete(msgs[i]);
+      }
+      const m = this.metrics;
+      m.inFlight -= n;
+      m.batches++;
+      m.ledgerKeys = d.size;
+      m.stageUs.commit += (performance.now() - t0) * 1000 * n;
+      m.timed += n;
+    });
+  };
+
+  /**
+   * A batch not stored (another's batch got in first, NATS failed, or the chain was already
+   * broken): its intents go back to the stream, and this leader reads the ledger to its end
+   * before it decides again (the pull ends; `consume` catches up and pulls anew).
+   */
+  private refused(chain: number, why: string, msgs: JsMsg[]): void {
+    for (const m of msgs) {
+      this.unacked.delete(m);
+      m.nak();
+    }
+    this.metrics.inFlight -= msgs.length;
+    if (chain !== this.chain) return;
+    this.chain++;
+    this.metrics.chainBreaks++;
+    this.ledgerOpen = false;
+    this.opts.log.warn(
+      { err: why, intents: msgs.length },
+      'gateway: ledger append refused, reading the ledger again',
+    );
+    this.messages?.stop();
+  }
+
+  /**
+   * A decision for its runner: the decisions of one synchronous pass go to a runner as one
+   * JSON array.
    */
   private answer(runner: string, d: Decision, json = JSON.stringify(d)): void {
     let q = this.answers.get(runner);
@@ -582,8 +620,8 @@ export class NatsGatewayService {
   }
 
   /**
-   * Stops as a crash would, for tests and benchmarks: no more renewals, pulls or orders, the
-   * lease left to expire by its TTL (the connection stays open until stop()).
+   * Stops as a crash would, for tests and benchmarks: no more renewals, pulls, appends or
+   * orders, the lease left to expire by its TTL (the connection stays open until stop()).
    */
   kill(): void {
     this.running = false;
@@ -593,8 +631,9 @@ export class NatsGatewayService {
     this.workingTimer = null;
     this.metrics.leader = false;
     this.leaseValidUntil = 0;
+    this.ledgerOpen = false;
     this.messages?.stop();
-    this.watch?.stop();
+    this.follower?.stop();
   }
 
   async stop(): Promise<void> {
@@ -602,11 +641,12 @@ export class NatsGatewayService {
     if (this.leaseTimer !== null) clearInterval(this.leaseTimer);
     this.messages?.stop();
     await this.loop?.catch(() => {});
-    // Commits in flight: their intents are acknowledged when stored (bounded wait).
+    // Batches in flight: their intents are acknowledged when stored (bounded wait).
     const end = Date.now() + 2000;
     while (this.metrics.inFlight > 0 && Date.now() < end) await sleep(5);
     if (this.workingTimer !== null) clearInterval(this.workingTimer);
-    this.watch?.stop();
+    this.follower?.stop();
+    await this.followLoop?.catch(() => {});
     this.pub.close();
     if (this.metrics.leader) {
       // Hand over at once rather than after the TTL.
@@ -617,16 +657,16 @@ export class NatsGatewayService {
   }
 }
 
-function sameDecision(a: Decision, b: Decision): boolean {
-  return a.approved === b.approved && a.reason === b.reason && a.orderId === b.orderId && a.lease === b.lease;
-}
-
-const PLAIN_KEY = /^[-_=a-zA-Z0-9]*$/;
-
-/** KV keys allow [-/_=.a-zA-Z0-9]; other characters of an idempotency key are escaped. */
-export function ledgerKey(key: string): string {
-  if (PLAIN_KEY.test(key)) return key;
-  return key.replace(/[^-_=a-zA-Z0-9]/g, (c) => `.${c.charCodeAt(0).toString(16)}.`);
+/** A ledger message's batch, or null when it is not one (written by something else). */
+export function ledgerBatch(m: JsMsg): LedgerBatch | null {
+  try {
+    const b = m.json() as LedgerBatch;
+    if (!Array.isArray(b?.d)) return null;
+    for (const e of b.d) if (typeof e?.r !== 'string' || typeof e.d?.key !== 'string') return null;
+    return b;
+  } catch {
+    return null;
+  }
 }
 
 function sleep(ms: number): Promise<void> {

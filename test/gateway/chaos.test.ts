@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -151,6 +151,9 @@ test('chaos: gateways killed and paused, nats-server restarted; every intent dec
   } finally {
     for (const r of runners) await stopProc(r);
     for (const g of gateways.values()) await stopProc(g);
+    if (process.env.HFT_KEEP_CHAOS !== undefined)
+      for (const p of [...runners, ...gateways.values()])
+        writeFileSync(path.join(dir, `${p.name}.out`), p.out());
     await nc.close().catch(() => {});
     await server.stop();
   }

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createLogger } from '../../src/core/logger.ts';
+import type { Decision } from '../../src/gateway/envelope.ts';
 import { IntentSender } from '../../src/gateway/nats-client.ts';
-import { NatsGatewayService } from '../../src/gateway/nats-gateway.ts';
+import { type LedgerBatch, NatsGatewayService } from '../../src/gateway/nats-gateway.ts';
 import { type NatsServer, natsServerBinary, startNatsServer } from '../helpers/nats-server.ts';
 import { CASES, env } from './cases.ts';
 import { gatewayHarness } from './harness.ts';
@@ -189,60 +190,65 @@ test('NATS gateway: a leader whose lease is taken sends nothing more; the next l
   }
 });
 
-/**
- * Until the gateway's local ledger copy holds `n` keys: a reservation left by an earlier leader
- * is known at a takeover (the copy catches up first); written while the leader runs, it is
- * known once the watch delivers it.
- */
-async function knows(s: NatsGatewayService, n: number) {
-  const t0 = Date.now();
-  while (s.metrics.ledgerKeys < n) {
-    assert.ok(Date.now() - t0 < 20_000, `ledger copy has ${s.metrics.ledgerKeys} keys, not ${n}`);
-    await new Promise((res) => setTimeout(res, 5));
+/** Every decision in the account's ledger stream, in stream order (a key may only appear once). */
+async function ledgerKeys(nc: import('@nats-io/transport-node').NatsConnection, account: string) {
+  const { jetstream, jetstreamManager } = await import('@nats-io/jetstream');
+  const last = (await (await jetstreamManager(nc)).streams.info(`HFT_GW_${account}_LEDGER`)).state.last_seq;
+  const c = await jetstream(nc).consumers.get(`HFT_GW_${account}_LEDGER`);
+  const keys: string[] = [];
+  for (let seq = 1; seq <= last; seq++) {
+    const m = await c.next({ expires: 5000 });
+    assert.ok(m !== null, `ledger message ${seq}`);
+    for (const e of (m.json() as LedgerBatch).d) keys.push(e.d.key);
   }
+  return keys;
 }
 
-test('NATS gateway: a reservation left by a lost commit is settled without a second order', {
+test("NATS gateway: another gateway's late batch refuses the leader's next append; the leader reads the ledger again, its answers are the ledger's first decisions, no order twice", {
   skip,
   timeout: 60_000,
 }, async () => {
   const r = await rig({});
-  const { Kvm } = await import('@nats-io/kv');
+  const a = r.services[0];
+  const account = `t${accounts}`;
   try {
-    const ledger = await new Kvm(r.sender.nc).open(`hft_gw_t${accounts}_ledger`);
-    // Order sent, then the gateway lost its commit (NATS down): the key is still only reserved.
-    const sentId = 5 * 2 ** 32 + 1;
-    const e1 = env({ ts: r.g.h.clock.nowNs(), clientOrderId: sentId });
-    await ledger.create(e1.idempotencyKey, JSON.stringify({ lease: 1, decision: null }));
-    await knows(r.services[0], 1);
-    r.g.gw.orders.send(
-      {
-        intentId: e1.intentId,
-        strategyId: 's',
-        symbolId: 0,
-        action: 'new',
-        side: 1,
-        price: e1.price,
-        qty: 1,
-        tif: 'GTC',
-        targetOrderId: 0,
-        ts: e1.ts,
-      },
-      sentId,
-    );
+    const e1 = env({ ts: r.g.h.clock.nowNs(), clientOrderId: 5 * 2 ** 32 + 1 });
     const d1 = await r.sender.submit(e1);
-    assert.deepEqual([d1.approved, d1.orderId], [true, sentId], 'committed as the order that went');
-    // A reservation whose order never went (the previous leader died before sending): decided now.
+    assert.equal(d1.approved, true);
+    // A deposed leader's batch, stored after A's: it decided e2 (and sent its order elsewhere).
     const e2 = env({ ts: r.g.h.clock.nowNs(), clientOrderId: 5 * 2 ** 32 + 2 });
-    await ledger.create(e2.idempotencyKey, JSON.stringify({ lease: 1, decision: null }));
-    await knows(r.services[0], 2);
-    const d2 = await r.sender.submit(e2);
-    assert.deepEqual([d2.approved, d2.orderId], [true, e2.clientOrderId]);
+    const theirs: Decision = {
+      key: e2.idempotencyKey,
+      intentId: e2.intentId,
+      approved: true,
+      reason: 'OK',
+      orderId: e2.clientOrderId,
+      lease: 1,
+    };
+    const { jetstream } = await import('@nats-io/jetstream');
+    const late: LedgerBatch = { w: 'deposed', lease: 1, d: [{ r: 'r1', d: theirs }] };
+    await jetstream(r.sender.nc).publish(`hft.gw.${account}.ledger`, JSON.stringify(late));
+    // A's next append expects A's own batch to be the last: refused, whenever A's index saw the
+    // late batch. A reads the ledger to its end and decides e3 again from its own window.
+    const e3 = env({ ts: r.g.h.clock.nowNs(), clientOrderId: 5 * 2 ** 32 + 3 });
+    const d3 = await r.sender.submit(e3);
+    assert.deepEqual([d3.approved, d3.orderId], [true, e3.clientOrderId]);
+    assert.equal(a.metrics.chainBreaks, 1, 'the append after the late batch was refused');
+    // e2 is in the ledger: its decision is the answer, A sends nothing for it.
+    assert.deepEqual(await r.sender.submit(e2), theirs);
     assert.deepEqual(
       r.g.h.venue.submits.map((c) => c.orderId),
-      [sentId, e2.clientOrderId],
+      [e1.clientOrderId, e3.clientOrderId],
       'one order per intent',
     );
+    // The refused batch was not stored: every key once, the late batch's in its place.
+    assert.deepEqual(await ledgerKeys(r.sender.nc, account), [
+      e1.idempotencyKey,
+      e2.idempotencyKey,
+      e3.idempotencyKey,
+    ]);
+    // A repeat of e3 after the refusal is answered from the ledger with the stored decision.
+    assert.deepEqual(await r.sender.submit({ ...e3 }), d3);
   } finally {
     await r.close();
   }
