@@ -1,5 +1,5 @@
 import type { Nanos } from '../core/clock.ts';
-import type { MarketEvent, Side } from './market.ts';
+import type { MarketEvent, MdHeader, Side } from './market.ts';
 import type { OrderCommand, RejectReason } from './orders.ts';
 
 /**
@@ -84,6 +84,20 @@ export interface VenueHandlers {
    * to a call is a heap allocation, and this runs for every replayed level.)
    */
   onLevel?(symbolId: number, c: LevelColumns, k: number, endOfMessage: boolean): void;
+  /**
+   * Optional fast path for live L2 diff messages: every level of one exchange message at once,
+   * the bids then the asks, as scaled [price, qty] pairs in the first `bidN` / `askN` entries
+   * (2 per level) of `bids` / `asks`. The same as onMarketEvent with one LevelEvent per level in
+   * that order (symbol and times of `hdr`, seq 0), the last with endOfMessage. A live venue calls it
+   * when present instead of one call per level; the arrays and `hdr` are read during the call only.
+   */
+  onLevels?(
+    hdr: Readonly<MdHeader>,
+    bids: Float64Array,
+    bidN: number,
+    asks: Float64Array,
+    askN: number,
+  ): void;
   onExec(e: VenueExecEvent): void;
   /**
    * True when onExec reads the event during the call only (it copies what it keeps): a venue may

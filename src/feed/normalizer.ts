@@ -187,6 +187,25 @@ export class Normalizer {
     return true;
   }
 
+  /**
+   * `checkLevel` of the `n` levels of one message at once (same symbol and time): counted as `n`
+   * checks would be, true when each of them would pass.
+   */
+  checkLevels(id: number, ts: number, n: number): boolean {
+    if (this.known[id] !== 1) {
+      this.counters.unknownSymbol += n;
+      return false;
+    }
+    if (!(Number.isFinite(ts) && ts > 0)) {
+      this.counters.malformed += n;
+      return false;
+    }
+    // The first level sets the time (or is counted out of order, and so is every level after it).
+    if (ts < this.lastBookTs[id]) this.counters.outOfOrder += n;
+    else this.lastBookTs[id] = ts;
+    return true;
+  }
+
   /** A known symbol and a usable exchange time; counts what is not. */
   private validHeader(id: number, ts: number): boolean {
     if (this.known[id] !== 1) {

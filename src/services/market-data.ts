@@ -1,5 +1,5 @@
 import type { EventBus } from '../bus/event-bus.ts';
-import { type LevelEvent, type MarketEvent, MdKind, type Side } from '../contracts/market.ts';
+import { type LevelEvent, type MarketEvent, type MdHeader, MdKind, type Side } from '../contracts/market.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
 import type { LevelColumns, RawQuote } from '../contracts/venue.ts';
 import type { Nanos } from '../core/clock.ts';
@@ -86,6 +86,38 @@ export class MarketDataService {
       return;
     }
     this.timed(ev, endOfMessage);
+  };
+
+  /**
+   * Every level of one live L2 message (VenueHandlers.onLevels): what onMarketEvent does for each
+   * of them as a LevelEvent, the last one ending the message. The levels before the last only
+   * change the book (nothing is published inside a message), so they go straight to the LOB; one
+   * call per message instead of the event path per level.
+   */
+  readonly onLevels = (
+    hdr: Readonly<MdHeader>,
+    bids: Float64Array,
+    bidN: number,
+    asks: Float64Array,
+    askN: number,
+  ): void => {
+    const n = (bidN + askN) >> 1;
+    if (n === 0) return;
+    const id = hdr.symbolId;
+    if (!this.normalizer.checkLevels(id, hdr.exchTs, n)) return;
+    const lob = this.lob;
+    // The last level: the last ask, else the last bid.
+    const lastSide: Side = askN > 0 ? -1 : 1;
+    const bidStop = askN > 0 ? bidN : bidN - 2;
+    for (let i = 0; i < bidStop; i += 2) lob.setLevel(id, 1, bids[i], bids[i + 1]);
+    for (let i = 0; i < askN - 2; i += 2) lob.setLevel(id, -1, asks[i], asks[i + 1]);
+    this.events += n - 1;
+    const ev =
+      lastSide === -1
+        ? this.fillLevel(id, -1, asks[askN - 2], asks[askN - 1], hdr.exchTs, hdr.localTs)
+        : this.fillLevel(id, 1, bids[bidN - 2], bids[bidN - 1], hdr.exchTs, hdr.localTs);
+    if (this.nextTimed()) this.timed(ev, true);
+    else this.process(ev, true, false, 0, 0);
   };
 
   /** A replayed level update is reported through this object when the book changed. */

@@ -332,6 +332,7 @@ export class TradingSystem {
       onQuote: this.marketData.onQuote,
       onMarketEvent: this.marketData.onMarketEvent,
       onLevel: this.marketData.onLevel,
+      onLevels: this.marketData.onLevels,
       onExec: this.router.onExec,
       // The router reads a report during the call (an orphan is parked as a copy).
       transientExec: true,

@@ -52,6 +52,7 @@ export class ShadowVenue implements Venue {
   connect(handlers: VenueHandlers): void {
     this.h = handlers;
     const onLevel = handlers.onLevel;
+    const onLevels = handlers.onLevels;
     this.inner.connect({
       ...handlers,
       onMarketEvent: (ev: MarketEvent, end: boolean) => {
@@ -64,6 +65,13 @@ export class ShadowVenue implements Venue {
           : (symbolId: number, c: LevelColumns, k: number, end: boolean) => {
               onLevel(symbolId, c, k, end);
               if (end && this.resting.size > 0) this.cross();
+            },
+      onLevels:
+        onLevels === undefined
+          ? undefined
+          : (hdr, bids, bidN, asks, askN) => {
+              onLevels(hdr, bids, bidN, asks, askN);
+              if (this.resting.size > 0) this.cross();
             },
       onQuote: (q) => {
         handlers.onQuote(q);

@@ -505,6 +505,13 @@ export class BinanceVenue implements LiveVenue {
     e.symbolId = b.id;
     e.exchTs = exchTs;
     e.localTs = localTs;
+    if (h.onLevels !== undefined) {
+      // The whole message in one call: the adapter's own book first, then the system's.
+      for (let i = 0; i < bidN; i += 2) b.bids.set(bids[i], bids[i + 1]);
+      for (let i = 0; i < askN; i += 2) b.asks.set(asks[i], asks[i + 1]);
+      h.onLevels(e, bids, bidN, asks, askN);
+      return;
+    }
     const n = bidN + askN;
     let k = 0;
     for (let side = 1; side >= -1; side -= 2) {
