@@ -69,6 +69,14 @@ export interface LevelColumns {
   localTs: Float64Array;
 }
 
+/** Top of a book (VenueHandlers.bookTop): scaled prices and sizes, an empty side's price 0. */
+export interface BookTop {
+  readonly bestBid: number;
+  readonly bestBidQty: number;
+  readonly bestAsk: number;
+  readonly bestAskQty: number;
+}
+
 export interface VenueHandlers {
   /** Broker-format quotes (sim, live): go through the feed normalizer. */
   onQuote(q: RawQuote): void;
@@ -98,6 +106,12 @@ export interface VenueHandlers {
     asks: Float64Array,
     askN: number,
   ): void;
+  /**
+   * Optional: the system's book of `symbolId` as it stands (best bid and ask, their sizes; an
+   * empty side's price 0). A live venue that checks the exchange's own top of book against the
+   * book it feeds (Binance bookTicker) reads it here instead of keeping a copy of every level.
+   */
+  bookTop?(symbolId: number): BookTop;
   onExec(e: VenueExecEvent): void;
   /**
    * True when onExec reads the event during the call only (it copies what it keeps): a venue may

@@ -333,6 +333,7 @@ export class TradingSystem {
       onMarketEvent: this.marketData.onMarketEvent,
       onLevel: this.marketData.onLevel,
       onLevels: this.marketData.onLevels,
+      bookTop: (symbolId) => this.lob.book(symbolId),
       onExec: this.router.onExec,
       // The router reads a report during the call (an orphan is parked as a copy).
       transientExec: true,

@@ -40,7 +40,7 @@ interface Book {
   qtyDecimals: number;
   sync: DepthSync;
   snapshotInFlight: boolean;
-  /** The book as the venue sent it (scaled), for the bookTicker check. */
+  /** The book as the venue sent it (scaled), for the bookTicker check when the handlers show none (bookTop). */
   bids: BookSide;
   asks: BookSide;
   /** Last bookTicker ahead of the book (its update id not applied yet): u, bid, bid qty, ask, ask qty. */
@@ -69,6 +69,11 @@ export class BinanceVenue implements LiveVenue {
   readonly name: string;
   readonly postOnly = true;
   private handlers: VenueHandlers | null = null;
+  /**
+   * The adapter keeps its own copy of every book for the bookTicker check only when the handlers
+   * cannot show theirs (bookTop): a second full-depth book doubles the memory a depth level touches.
+   */
+  private ownBook = true;
   private readonly def: BinanceMarketDef;
   private readonly rest: string;
   private readonly wsBase: string;
@@ -207,6 +212,7 @@ export class BinanceVenue implements LiveVenue {
 
   connect(h: VenueHandlers): void {
     this.handlers = h;
+    this.ownBook = h.bookTop === undefined;
   }
   start(): void {}
   stop(): void {
@@ -505,10 +511,13 @@ export class BinanceVenue implements LiveVenue {
     e.symbolId = b.id;
     e.exchTs = exchTs;
     e.localTs = localTs;
+    const own = this.ownBook;
     if (h.onLevels !== undefined) {
-      // The whole message in one call: the adapter's own book first, then the system's.
-      for (let i = 0; i < bidN; i += 2) b.bids.set(bids[i], bids[i + 1]);
-      for (let i = 0; i < askN; i += 2) b.asks.set(asks[i], asks[i + 1]);
+      // The whole message in one call (the adapter's own book first, when it keeps one).
+      if (own) {
+        for (let i = 0; i < bidN; i += 2) b.bids.set(bids[i], bids[i + 1]);
+        for (let i = 0; i < askN; i += 2) b.asks.set(asks[i], asks[i + 1]);
+      }
       h.onLevels(e, bids, bidN, asks, askN);
       return;
     }
@@ -522,7 +531,7 @@ export class BinanceVenue implements LiveVenue {
         e.side = side as Side;
         e.price = lv[i];
         e.qty = lv[i + 1];
-        mine.set(e.price, e.qty);
+        if (own) mine.set(e.price, e.qty);
         k += 2;
         h.onMarketEvent(e, k === n);
       }
@@ -628,10 +637,13 @@ export class BinanceVenue implements LiveVenue {
     const t = b.ticker;
     t[0] = -1;
     this.counters.tickersChecked++;
-    const bb = b.bids.bestPx;
-    const ba = b.asks.n > 0 ? b.asks.bestPx : Number.POSITIVE_INFINITY;
-    const bq = b.bids.bestQty;
-    const aq = b.asks.bestQty;
+    // The system's book when it shows it (bookTop), else the adapter's own copy.
+    const top = this.ownBook ? null : this.handlers!.bookTop!(b.id);
+    const bb = top === null ? b.bids.bestPx : top.bestBid;
+    const ask = top === null ? b.asks.bestPx : top.bestAsk;
+    const ba = ask > 0 ? ask : Number.POSITIVE_INFINITY;
+    const bq = top === null ? b.bids.bestQty : top.bestBidQty;
+    const aq = top === null ? b.asks.bestQty : top.bestAskQty;
     if (bb !== t[1] || ba !== t[3] || bq !== t[2] || aq !== t[4]) {
       this.counters.tickersMismatched++;
       this.ctx.log.warn({ venue: this.name, symbol: b.venueSymbol }, 'book differs from bookTicker');

@@ -32,7 +32,7 @@ function frames(n: number): string[] {
  * recording consumer): with `batch` the venue hands each depth message over in one onLevels call,
  * else one onMarketEvent per level. What the consumer saw at each published book, the counters.
  */
-function run(lines: string[], batch: boolean, mangle = false) {
+function run(lines: string[], batch: boolean, mangle = false, top = false) {
   const { settings, symbols } = loadProject({ root: repoRoot, env: 'test', envVars: {}, overrides: [] });
   const spec = { ...symbols.find((s) => s.code === 'BTCUSDT-PERP')!, id: 0 };
   const clock = new SimClock();
@@ -90,12 +90,16 @@ function run(lines: string[], batch: boolean, mangle = false) {
           md.onLevels(h, bids, bidN, asks, askN);
         }
       : md.onLevels;
+  // The venue checks bookTicker against the system's book instead of a copy of its own.
+  if (top) handlers.bookTop = (id) => lob.book(id);
   venue.connect(handlers);
   for (const f of lines) {
     if (f.startsWith('{"lastUpdateId"')) venue.loadSnapshot(0, f);
     else venue.onFrame(Buffer.from(f, 'utf8'));
   }
+  const own = (venue as unknown as { books: { bids: { n: number } }[] }).books[0].bids.n;
   return {
+    ownLevels: own,
     seen,
     events: md.events,
     normalizer: { ...normalizer.counters },
@@ -189,4 +193,71 @@ test('onLevels: a message of bids only, of asks only, and of an unknown symbol',
   a.md.onLevels({ symbolId: 0, exchTs: 0, localTs: 9, seq: 0 }, bids, 4, asks, 0);
   assert.equal(a.normalizer.counters.malformed, 2);
   assert.equal(a.md.events, b.md.events);
+});
+
+test(
+  "bookTicker checked against the system's book (bookTop): the same checks and no copy of the book in the venue",
+  requireData(),
+  () => {
+    const lines = frames(40_000);
+    const own = run(lines, true);
+    for (const batch of [true, false]) {
+      const top = run(lines, batch, false, true);
+      assert.ok(own.ownLevels > 100);
+      assert.equal(top.ownLevels, 0, 'the venue kept no levels of its own');
+      assert.deepEqual(top.venue, own.venue);
+      assert.equal(top.venue.tickersMismatched, 0);
+      assert.deepEqual(top.book, own.book);
+    }
+  },
+);
+
+test('bookTop: a system book that differs from the exchange is counted as a bookTicker mismatch', () => {
+  const { settings, symbols } = loadProject({ root: repoRoot, env: 'test', envVars: {}, overrides: [] });
+  const spec = { ...symbols.find((s) => s.code === 'BTCUSDT-PERP')!, id: 0 };
+  const clock = new SimClock();
+  const venue = new BinanceVenue({
+    name: 'binance-usdm',
+    symbols: [spec],
+    venueSymbols: ['BTCUSDT'],
+    scheduler: new Scheduler(clock),
+    clock,
+    log: createLogger('silent'),
+    settings: { ...settings.live, endpoint: 'http://127.0.0.1:9' },
+    credentials: null,
+  });
+  venue.stop();
+  const lob = new LobEngine(1);
+  lob.setRepair(0, false);
+  let skew = 0;
+  venue.connect({
+    onQuote() {},
+    onMarketEvent: (e, end) => void lob.apply(e, end),
+    onExec() {},
+    bookTop: (id) => {
+      const b = lob.book(id);
+      return {
+        bestBid: b.bestBid + skew,
+        bestBidQty: b.bestBidQty,
+        bestAsk: b.bestAsk,
+        bestAskQty: b.bestAskQty,
+      };
+    },
+  });
+  venue.loadSnapshot(
+    0,
+    '{"lastUpdateId":10,"E":1,"T":1,"bids":[["100.0","1.000"]],"asks":[["100.5","2.000"]]}',
+  );
+  const depth = (U: number, u: number, pu: number, bid: string) =>
+    `{"stream":"btcusdt@depth@0ms","data":{"e":"depthUpdate","E":2,"T":2,"s":"BTCUSDT","U":${U},"u":${u},"pu":${pu},"b":[["${bid}","3.000"]],"a":[]}}`;
+  const ticker = (u: number, bid: string) =>
+    `{"stream":"btcusdt@bookTicker","data":{"e":"bookTicker","u":${u},"s":"BTCUSDT","b":"${bid}","B":"3.000","a":"100.5","A":"2.000","T":2,"E":2}}`;
+  venue.onFrame(Buffer.from(depth(9, 11, 8, '100.1')));
+  venue.onFrame(Buffer.from(ticker(11, '100.1')));
+  assert.deepEqual([venue.counters.tickersChecked, venue.counters.tickersMismatched], [1, 0]);
+  skew = 1;
+  venue.onFrame(Buffer.from(ticker(12, '100.2')));
+  venue.onFrame(Buffer.from(depth(12, 12, 11, '100.2')));
+  assert.deepEqual([venue.counters.tickersChecked, venue.counters.tickersMismatched], [2, 1]);
+  assert.equal(venue.counters.jsonFrames, 0);
 });
