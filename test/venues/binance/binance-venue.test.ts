@@ -36,6 +36,12 @@ test('market data: the book synced from the REST snapshot equals bookTicker at e
     const c = h.venue.counters;
     assert.equal(c.gaps, 0);
     assert.equal(c.tickersMismatched, 0);
+    // No stream offered permessage-deflate (frames would go through zlib before their handler).
+    assert.ok(
+      h.fake.upgradeExtensions.some((e) => e.endsWith('/stream ')),
+      h.fake.upgradeExtensions.join(),
+    );
+    for (const e of h.fake.upgradeExtensions) assert.ok(!e.includes('permessage-deflate'), e);
     // The replay reader over the same lines: the check points it finds (a ticker whose update id
     // ends a diff); ours start after our REST snapshot, a little later than the recorded one.
     const text = gunzipSync(readFileSync(DATA)).toString('utf8').split('\n').slice(0, 30_000).join('\n');

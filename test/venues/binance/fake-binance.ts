@@ -113,6 +113,8 @@ export class FakeBinance {
     sentFrames: 0,
   };
   readonly requests: string[] = [];
+  /** Per WebSocket upgrade: its path and the extensions the client offered (Sec-WebSocket-Extensions). */
+  readonly upgradeExtensions: string[] = [];
   private get ordersCap(): number {
     return this.o.ordersPer10s ?? (this.spot ? 100 : 300);
   }
@@ -173,6 +175,7 @@ export class FakeBinance {
     this.server = http.createServer((req, res) => this.onHttp(req, res));
     this.server.on('upgrade', (req, socket, head) => {
       const url = new URL(req.url ?? '/', 'http://x');
+      this.upgradeExtensions.push(`${url.pathname} ${req.headers['sec-websocket-extensions'] ?? ''}`);
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         if (url.pathname.endsWith('/stream')) {
           this.market.add(ws);
