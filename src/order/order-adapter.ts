@@ -13,6 +13,8 @@ import { TokenBucket } from './token-bucket.ts';
 
 /** How many finished orders are remembered for late callbacks. */
 const FINISHED_MEMORY = 8192;
+/** Slots of the recent-orders index (OrderAdapter.recent). */
+const RECENT_SLOTS = 8192;
 
 export interface OrderAdapterOptions {
   /** Broker order-rate limits as token buckets (rate 0 = off); cancels are exempt. */
@@ -97,6 +99,9 @@ export class OrderAdapter {
     // Empty for venues that report client ids (the simulated ones): no string-keyed lookup per order.
     if (this.byVenue.size > 0 && this.byVenue.get(old.venueOrderId) === old)
       this.byVenue.delete(old.venueOrderId);
+    // No longer found by its id (get): it is about to carry another order.
+    const slot = old.orderId % RECENT_SLOTS;
+    if (this.recent[slot] === old) this.recent[slot] = undefined;
     this.spare.push(old);
   });
   /**
@@ -106,6 +111,12 @@ export class OrderAdapter {
    */
   private readonly spare: OrderState[] = [];
   private readonly byVenue = new Map<string, OrderState>();
+  /**
+   * The last order created in each slot (client id mod RECENT_SLOTS), while it is open or in the
+   * finished memory: `get` and the open-order lookups find recent orders (nearly every venue
+   * callback's) with an array access instead of the Map and the finished memory.
+   */
+  private readonly recent: (OrderState | undefined)[] = new Array(RECENT_SLOTS).fill(undefined);
   /** Sent orders not yet answered, oldest first, with their ack deadlines (see awaitAck). */
   private readonly awaiting = {
     orders: [] as OrderState[],
@@ -208,7 +219,7 @@ export class OrderAdapter {
     const now = this.scheduler.clock.nowNs();
     if (orderId !== 0 && this.get(orderId) !== undefined)
       return this.refuse(it, 'DUPLICATE_INTENT', it.targetOrderId);
-    const target = this.orders.get(it.targetOrderId);
+    const target = this.openOrder(it.targetOrderId);
     if (
       target === undefined ||
       target.strategyId !== it.strategyId ||
@@ -251,7 +262,7 @@ export class OrderAdapter {
 
   /** Requests a cancel (never rate-limited); false when the order is unknown or no longer cancellable. */
   cancel(orderId: number): boolean {
-    const o = this.orders.get(orderId);
+    const o = this.openOrder(orderId);
     if (o === undefined || (o.status !== 'working' && o.status !== 'pending_new')) {
       this.counters.cancelsIgnored++;
       return false;
@@ -285,7 +296,16 @@ export class OrderAdapter {
 
   /** A live order, or one finished recently (its status says which). */
   get(orderId: number): OrderState | undefined {
+    const o = this.recent[orderId % RECENT_SLOTS];
+    if (o !== undefined && o.orderId === orderId) return o;
     return this.orders.get(orderId) ?? this.finished.get(orderId);
+  }
+
+  /** An open order (tracked, not closed: `slot` >= 0 exactly while it is in `orders`). */
+  private openOrder(orderId: number): OrderState | undefined {
+    const o = this.recent[orderId % RECENT_SLOTS];
+    if (o !== undefined && o.orderId === orderId) return o.slot >= 0 ? o : undefined;
+    return this.orders.get(orderId);
   }
 
   /** Resolves a venue order id (order-id map). */
@@ -450,6 +470,7 @@ export class OrderAdapter {
   /** Indexes a new order as open. */
   private track(o: OrderState): OrderState {
     this.orders.set(o.orderId, o);
+    this.recent[o.orderId % RECENT_SLOTS] = o;
     this.openSet(o.strategyId).add(o);
     const list = this.bySymbol[o.symbolId];
     o.slot = list.length;

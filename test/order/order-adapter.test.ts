@@ -274,3 +274,25 @@ test('an order record reused once it left the finished memory is not taken for i
   h.advance(1000 * NS_PER_MS);
   assert.equal(h.orders.counters.ackTimeouts, 1, 'its own deadline counts');
 });
+
+test('open orders are found by id however many orders came after them; closed ones are not open', () => {
+  const h = harness(noLimits);
+  const old = h.orders.send(intent());
+  h.exec({ type: 'ack', orderId: old });
+  // 8192 newer orders, finished: the old one's id shares its lookup slot with a newer one.
+  for (let i = 0; i < 8192; i++) h.exec({ type: 'canceled', orderId: h.orders.send(intent()) });
+  assert.equal(h.orders.get(old)?.orderId, old);
+  const repl = h.orders.replace(intent({ action: 'replace', targetOrderId: old, price: 32_998_00 }));
+  assert.ok(repl > old, 'the old order is still open: it can be replaced');
+  assert.equal(h.orders.get(old)?.status, 'pending_cancel');
+  h.exec({ type: 'canceled', orderId: old });
+  // Closed: found (finished memory) but neither cancellable nor replaceable.
+  assert.equal(h.orders.get(old)?.status, 'canceled');
+  assert.equal(h.orders.cancel(old), false);
+  h.exec({ type: 'ack', orderId: repl });
+  h.exec({ type: 'canceled', orderId: repl });
+  assert.equal(h.orders.get(repl)?.status, 'canceled');
+  assert.equal(h.orders.cancel(repl), false);
+  assert.equal(h.orders.replace(intent({ action: 'replace', targetOrderId: repl })), 0);
+  assert.equal(h.orders.lastReject, 'UNKNOWN_ORDER');
+});
