@@ -290,6 +290,32 @@ describe('L2Exchange: aggressive orders and latency', () => {
     assert.deepEqual(h.fills(1), []);
   });
 
+  test('a working order is found by its id however many orders came after it; a working id is not taken twice', () => {
+    const h = harness();
+    seedBook(h);
+    h.order(T0, 1, 1, P(29999), 1);
+    // 8192 later orders (ids 2..8193: 8193 shares order 1's lookup slot), each canceled again.
+    for (let id = 2; id <= 8193; id++) {
+      h.order(T0 + id * 10_000, id, 1, P(29998), 1);
+      h.cancel(T0 + id * 10_000 + 5_000, id);
+    }
+    const t = T0 + 9000 * 10_000;
+    h.order(t, 1, -1, P(30005), 1); // id 1 still working: refused
+    h.order(t, 8193, -1, P(30005), 1); // id 8193 finished: a new order under it works again
+    h.cancel(t + 5_000, 1);
+    h.until(t + 20_000);
+    const late = h.out.filter((e) => e.at > t);
+    assert.deepEqual(
+      late.map((e) => [e.orderId, e.type, e.reason]),
+      [
+        [1, 'reject', 'VENUE_REJECT'],
+        [8193, 'ack', ''],
+        [1, 'canceled', ''],
+      ],
+    );
+    assert.equal(h.ex.workingCount, 1);
+  });
+
   test('tick and lot size are checked with the venue reason codes', () => {
     const h = harness(new RiskAverseQueue(), [{ ...TSMC, id: 0 }]);
     h.md(T0, MdKind.Level, 1, 185_000, 10_000);
