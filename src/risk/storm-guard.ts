@@ -338,14 +338,16 @@ export class StormGuard implements TaskSource {
         }
       }
     }
-    if (this.latches.size > 0 || this.conditions.size > 0) {
-      target = HALT;
-      why =
-        this.conditions.size > 0
-          ? this.conditions.values().next().value!
-          : this.latchText(this.latches.values().next().value!);
-    }
+    const held = this.latches.size > 0 || this.conditions.size > 0;
+    if (held) target = HALT;
     if (target > this.state) {
+      // The reason is looked up (an iterator each) only for a transition: a latched HALT is
+      // re-stepped on every evaluation.
+      if (held)
+        why =
+          this.conditions.size > 0
+            ? this.conditions.values().next().value!
+            : this.latchText(this.latches.values().next().value!);
       this.transition(target, why ?? this.inputReason());
       return;
     }
