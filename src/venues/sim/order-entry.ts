@@ -46,8 +46,6 @@ export interface SimBook<O> {
 
 /** How many finished own orders are remembered, to answer a late cancel with TOO_LATE_TO_CANCEL. */
 const FINISHED_MEMORY = 65_536;
-/** Slots of the recent own-order index (OrderEntryExchange.recent). */
-const RECENT_SLOTS = 8192;
 
 /**
  * Order entry shared by the L2 and L3 exchange models: new orders and cancels reach the book after
@@ -65,12 +63,6 @@ export abstract class OrderEntryExchange<O extends SimOrder, B extends SimBook<O
   protected readonly link: OrderLink;
   /** Working own orders by client order id. */
   protected readonly live = new Map<number, O>();
-  /**
-   * The last own order made in each slot (client id mod RECENT_SLOTS): a working order (leaves not 0,
-   * exactly while it is in `live`) is found with an array access; one older than its slot's falls
-   * back to `live`.
-   */
-  private readonly recent: (O | undefined)[] = new Array(RECENT_SLOTS).fill(undefined);
   /** Client ids of the last FINISHED_MEMORY finished own orders. */
   private readonly finished = new RecentIds<true>(FINISHED_MEMORY);
   private onExec: (e: VenueExecEvent) => void = () => {};
@@ -176,8 +168,7 @@ export abstract class OrderEntryExchange<O extends SimOrder, B extends SimBook<O
     const b = this.books[it.symbolId];
     let reason: RejectReason | '' = b === undefined ? 'UNKNOWN_SYMBOL' : validateOrder(b.spec, it);
     // Replace is not a venue primitive here, and a client id may only be working once.
-    if (reason === '' && (it.action !== 'new' || this.working(cmd.orderId) !== undefined))
-      reason = 'VENUE_REJECT';
+    if (reason === '' && (it.action !== 'new' || this.live.has(cmd.orderId))) reason = 'VENUE_REJECT';
     // A post-only order that would take is rejected, as Binance does (-5022), never filled as a taker.
     if (reason === '' && it.tif === 'POST_ONLY' && this.crosses(b, it.side, it.price))
       reason = 'POST_ONLY_WOULD_TAKE';
@@ -195,7 +186,6 @@ export abstract class OrderEntryExchange<O extends SimOrder, B extends SimBook<O
       b,
     );
     this.live.set(o.orderId, o);
-    this.recent[o.orderId % RECENT_SLOTS] = o;
     this.counters.acks++;
     this.link.report('ack', o.orderId, o.venueOrderId, 0, 0, o.leaves, false, '', now);
     this.ts = now;
@@ -212,13 +202,6 @@ export abstract class OrderEntryExchange<O extends SimOrder, B extends SimBook<O
     if (o.side === 1) b.ownBuys++;
     else b.ownSells++;
   };
-
-  /** A working own order by client id (as `live.get`). */
-  protected working(orderId: number): O | undefined {
-    const o = this.recent[orderId % RECENT_SLOTS];
-    if (o !== undefined && o.orderId === orderId) return o.leaves !== 0 ? o : undefined;
-    return this.live.get(orderId);
-  }
 
   /** True when a limit order at `price` meets the displayed opposite best level. */
   private crosses(b: B, side: Side, price: number): boolean {
@@ -241,7 +224,7 @@ export abstract class OrderEntryExchange<O extends SimOrder, B extends SimBook<O
 
   private readonly onCancel = (orderId: number): void => {
     const now = this.scheduler.clock.nowNs();
-    const o = this.working(orderId);
+    const o = this.live.get(orderId);
     if (o === undefined) {
       const reason = this.finished.has(orderId) ? 'TOO_LATE_TO_CANCEL' : 'UNKNOWN_ORDER';
       this.counters.cancelRejects++;
