@@ -5,6 +5,9 @@ import type { Decision, IntentEnvelope } from './envelope.ts';
 import { JsPublisher } from './js-publisher.ts';
 import { ensureAccount, ledgerBatch, natsNames, type WireExec } from './nats-gateway.ts';
 
+/** Intents per JetStream message at most (a message stays far below NATS's 1 MB payload). */
+export const MAX_BATCH = 64;
+
 /** Key of the runner-number counter in the account's runners bucket. */
 const RUNNER_SEQ = '_runner.no';
 
@@ -31,6 +34,10 @@ export class IntentSender {
   onDecision: ((d: Decision) => void) | null = null;
   onExec: ((e: WireExec) => void) | null = null;
   private readonly pub: JsPublisher;
+  /** Intents published in this synchronous turn, sent together at its end. */
+  private queue: { env: IntentEnvelope; resolve: (fresh: boolean) => void; reject: (e: Error) => void }[] =
+    [];
+  private flushQueued = false;
   /** This runner's decisions in the ledger by key (the first of each), once a repeat needed them. */
   private readonly index = new Map<string, Decision>();
   private followSeq = 0;
@@ -79,17 +86,50 @@ export class IntentSender {
     }
   }
 
-  /** Publishes an intent; resolves false when JetStream dropped it as a repeat of a message id. */
-  async publish(env: IntentEnvelope): Promise<boolean> {
-    const h = env.idempotencyKey === '' ? undefined : headers();
-    h?.set('Nats-Msg-Id', env.idempotencyKey);
-    return new Promise((resolve, reject) =>
-      this.pub.publish(this.names.intents, JSON.stringify(env), h, (err, _seq, duplicate) => {
-        if (err === null) resolve(!duplicate);
-        else reject(new Error(`intent ${env.idempotencyKey} not published: ${err}`));
-      }),
-    );
+  /**
+   * Publishes an intent; resolves false when JetStream dropped it as a repeat of a message id.
+   * The intents published in one synchronous turn go as one message (a JSON array, at most
+   * MAX_BATCH each): one store, acknowledgement, delivery and gateway ack for all of them. A
+   * message of one intent carries its idempotency key as message id (JetStream drops a repeat);
+   * a message of several has none, and a repeat in it is answered from the gateway's ledger.
+   */
+  publish(env: IntentEnvelope): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ env, resolve, reject });
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        queueMicrotask(this.flush);
+      }
+    });
   }
+
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    const q = this.queue;
+    this.queue = [];
+    for (let i = 0; i < q.length; i += MAX_BATCH) {
+      const part = q.length <= MAX_BATCH ? q : q.slice(i, i + MAX_BATCH);
+      if (part.length === 1) {
+        const { env, resolve, reject } = part[0];
+        const h = env.idempotencyKey === '' ? undefined : headers();
+        h?.set('Nats-Msg-Id', env.idempotencyKey);
+        this.pub.publish(this.names.intents, JSON.stringify(env), h, (err, _seq, duplicate) => {
+          if (err === null) resolve(!duplicate);
+          else reject(new Error(`intent ${env.idempotencyKey} not published: ${err}`));
+        });
+        continue;
+      }
+      let body = '[';
+      for (let j = 0; j < part.length; j++) body += `${j === 0 ? '' : ','}${JSON.stringify(part[j].env)}`;
+      body += ']';
+      this.pub.publish(this.names.intents, body, undefined, (err) => {
+        for (const p of part) {
+          if (err === null) p.resolve(true);
+          else p.reject(new Error(`intent ${p.env.idempotencyKey} not published: ${err}`));
+        }
+      });
+    }
+  };
 
   /**
    * Sends an intent and waits for its first answer (at most `timeoutMs`). NOT_LEADER is not

@@ -148,7 +148,7 @@ export interface NatsGatewayMetrics {
   malformed: number;
   /** Intents waiting in the stream (consumer pending), sampled at each intent. */
   lag: number;
-  /** Intents decided whose batches are not stored yet (not acknowledged). */
+  /** Messages of intents decided whose batches are not stored yet (not acknowledged). */
   inFlight: number;
   /** Keys in this instance's index of the ledger (followed from the stream). */
   ledgerKeys: number;
@@ -229,13 +229,22 @@ export class NatsGatewayService {
   private readonly own = new Set<number>();
   /** This process's name in its batches (unique per start: a restarted gateway reads its earlier batches). */
   private readonly writer: string;
-  /** Decided intents whose batches are not stored yet: kept alive with in-progress acks. */
+  /** Messages decided whose batches are not stored yet, or waiting for the window: kept alive with in-progress acks. */
   private readonly unacked = new Set<JsMsg>();
+  /** Intents decided whose batches are not stored yet (the window counts these). */
+  private intentsInFlight = 0;
+  /** Messages delivered while the window was full, in stream order. */
+  private readonly waiting: JsMsg[] = [];
   private readonly maxInFlight: number;
   /** Batches written out without waiting; their acknowledgements come back by reply subject. */
   private readonly pub: JsPublisher;
-  /** The pass being collected: its intents, decisions, their runners and encodings. */
+  /**
+   * The pass being collected: its messages (whether each goes back to the stream, its intents
+   * decided), and its decisions, their runners and encodings.
+   */
   private passMsgs: JsMsg[] = [];
+  private passOpen: boolean[] = [];
+  private passIntents: number[] = [];
   private passDecisions: Decision[] = [];
   private passRunners: string[] = [];
   private passJson: string[] = [];
@@ -444,49 +453,115 @@ export class NatsGatewayService {
         this.opts.log.warn({ err: (err as Error).message }, 'gateway: pulling intents failed, retrying');
         await sleep(200);
       } finally {
-        // Delivered and not decided: left unacknowledged, redelivered to the next leader.
+        // Delivered and not decided: back to the stream (redelivered to the next leader).
         this.messages?.stop();
         this.messages = null;
+        for (const m of this.waiting) {
+          this.unacked.delete(m);
+          m.nak();
+        }
+        this.waiting.length = 0;
       }
     }
   }
 
-  /** A delivered intent, in stream order. */
+  /** A delivered message of intents (one envelope, or an array of them), in stream order. */
   private onMessage(m: JsMsg): void {
     if (!this.metrics.leader || !this.running) return; // left for redelivery
     if (!this.ledgerOpen) {
       m.nak(); // the ledger is being read again: back to the stream, before anything newer
       return;
     }
-    try {
-      this.onIntent(m);
-    } catch (err) {
-      // Not decided (the pipeline threw): redelivered.
-      this.opts.log.warn(
-        { err: (err as Error).message },
-        'gateway: deciding an intent failed, left for redelivery',
-      );
-      m.nak(500);
+    // The window is counted in intents: beyond it a message waits here (unacknowledged, kept
+    // alive) until batches are stored, so at most `maxInFlight` intents are decided ahead.
+    if (this.waiting.length > 0 || this.intentsInFlight >= this.maxInFlight) {
+      this.waiting.push(m);
+      this.unacked.add(m);
+      return;
+    }
+    this.onIntents(m);
+  }
+
+  /** Decides the messages that waited for the window, in order, while it has room. */
+  private drainWaiting(): void {
+    while (this.waiting.length > 0 && this.intentsInFlight < this.maxInFlight) {
+      const m = this.waiting.shift()!;
+      this.unacked.delete(m);
+      if (!this.metrics.leader || !this.running || !this.ledgerOpen) {
+        m.nak();
+        continue;
+      }
+      this.onIntents(m);
     }
   }
 
   /**
-   * One intent: a key in the ledger is answered from it (nothing sent); a new key, or none, is
-   * decided here and now; a decided key joins this pass's batch.
+   * One message: each intent in it answered from the ledger (a key in the index: nothing sent),
+   * or decided here and now, joining this pass's batch. The message is acknowledged once every
+   * intent in it is answered and its batch stored; one with an intent not decided for good
+   * (`NOT_LEADER`, `DEDUP_IN_FLIGHT`) goes back to the stream instead (its other intents are in
+   * the ledger by then and are answered from it when it returns).
    */
-  private onIntent(m: JsMsg): void {
-    const t0 = performance.now();
-    // The consumer's pending count is parsed from the reply subject: sampled, not every intent.
+  private onIntents(m: JsMsg): void {
+    // The consumer's pending count is parsed from the reply subject: sampled, not every message.
     if ((this.metrics.decisions & 31) === 0) this.metrics.lag = m.info.pending;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(m.string());
+    } catch (err) {
+      this.malformed(err);
+      m.ack();
+      return;
+    }
+    let joined = 0;
+    let open = false;
+    try {
+      if (Array.isArray(raw)) {
+        for (const x of raw) {
+          const r = this.onIntent(x);
+          if (r === JOINED) joined++;
+          else if (r === OPEN) open = true;
+        }
+      } else {
+        const r = this.onIntent(raw);
+        if (r === JOINED) joined++;
+        else if (r === OPEN) open = true;
+      }
+    } catch (err) {
+      // Not decided (the pipeline threw): redelivered; what was decided is in the window.
+      this.opts.log.warn(
+        { err: (err as Error).message },
+        'gateway: deciding an intent failed, left for redelivery',
+      );
+      open = true;
+    }
+    if (joined === 0) {
+      if (open) m.nak(200);
+      else m.ack();
+      return;
+    }
+    this.metrics.inFlight++;
+    this.intentsInFlight += joined;
+    this.unacked.add(m);
+    this.passMsgs.push(m);
+    this.passOpen.push(open);
+    this.passIntents.push(joined);
+  }
+
+  private malformed(err: unknown): void {
+    this.metrics.malformed++;
+    this.opts.log.warn({ err: (err as Error).message }, 'gateway: malformed intent dropped');
+  }
+
+  /** One intent of a message: answered now, joined the pass, or not decided for good. */
+  private onIntent(raw: unknown): 0 | 1 | 2 {
+    const t0 = performance.now();
     let env: IntentEnvelope;
     try {
-      env = parseEnvelope(JSON.parse(m.string()));
+      env = parseEnvelope(raw);
     } catch (err) {
-      this.metrics.malformed++;
-      this.opts.log.warn({ err: (err as Error).message }, 'gateway: malformed intent dropped');
-      if (err instanceof EnvelopeError || err instanceof SyntaxError) m.ack();
-      else m.nak(500);
-      return;
+      this.malformed(err);
+      return err instanceof EnvelopeError ? ANSWERED : OPEN;
     }
     const key = env.idempotencyKey;
     if (key !== '') {
@@ -495,8 +570,7 @@ export class NatsGatewayService {
         // In the ledger: its first decision is the answer, nothing goes to the venue.
         this.metrics.ledgerHits++;
         this.answer(env.runner, first);
-        m.ack();
-        return;
+        return ANSWERED;
       }
     }
     // Decided by this process and not in the ledger yet (its batch refused, the intent back): the
@@ -508,14 +582,9 @@ export class NatsGatewayService {
     if (d.reason === 'NOT_LEADER' || d.reason === 'DEDUP_IN_FLIGHT' || key === '') {
       // Not final (back to the stream for the leader), or nothing to commit (no key).
       this.answer(env.runner, d);
-      if (key === '') m.ack();
-      else m.nak(200);
-      return;
+      return key === '' ? ANSWERED : OPEN;
     }
-    this.metrics.inFlight++;
-    this.unacked.add(m);
-    if (this.passMsgs.length === 0) this.passT0 = t0;
-    this.passMsgs.push(m);
+    if (this.passDecisions.length === 0) this.passT0 = t0;
     this.passDecisions.push(d);
     this.passRunners.push(env.runner);
     // The decision is encoded once: its ledger entry and its answer.
@@ -525,6 +594,7 @@ export class NatsGatewayService {
       queueMicrotask(this.appendPass);
     }
     this.metrics.stageUs.decide += (performance.now() - t0) * 1000;
+    return JOINED;
   }
 
   /**
@@ -534,18 +604,22 @@ export class NatsGatewayService {
   private readonly appendPass = (): void => {
     this.passQueued = false;
     const msgs = this.passMsgs;
-    const n = msgs.length;
-    if (n === 0) return;
+    if (msgs.length === 0) return;
+    const open = this.passOpen;
+    const counts = this.passIntents;
     const ds = this.passDecisions;
     const rs = this.passRunners;
     const js = this.passJson;
+    const n = ds.length;
     this.passMsgs = [];
+    this.passOpen = [];
+    this.passIntents = [];
     this.passDecisions = [];
     this.passRunners = [];
     this.passJson = [];
     const chain = this.chain;
     if (!this.ledgerOpen || !this.running) {
-      this.refused(chain, 'the ledger is being read again', msgs);
+      this.refused(chain, 'the ledger is being read again', msgs, n);
       return;
     }
     // Runner names are [A-Za-z0-9_-] (checked in the envelope): no escaping.
@@ -558,7 +632,7 @@ export class NatsGatewayService {
     const t0 = this.passT0;
     this.pub.publish(this.names.ledger, body, h, (err, seq) => {
       if (err !== null) {
-        this.refused(chain, err, msgs);
+        this.refused(chain, err, msgs, n);
         return;
       }
       // Indexed here; the follower skips it when it comes by.
@@ -568,37 +642,46 @@ export class NatsGatewayService {
         const x = ds[i];
         if (!d.has(x.key)) d.set(x.key, x);
         this.answer(rs[i], x, js[i]);
-        msgs[i].ack();
+      }
+      for (let i = 0; i < msgs.length; i++) {
+        if (open[i]) msgs[i].nak(200);
+        else msgs[i].ack();
         this.unacked.delete(msgs[i]);
+        this.intentsInFlight -= counts[i];
       }
       const m = this.metrics;
-      m.inFlight -= n;
+      m.inFlight -= msgs.length;
       m.batches++;
       m.ledgerKeys = d.size;
       m.stageUs.commit += (performance.now() - t0) * 1000 * n;
       m.timed += n;
+      this.drainWaiting();
     });
   };
 
   /**
    * A batch not stored (another's batch got in first, NATS failed, or the chain was already
-   * broken): its intents go back to the stream, and this leader reads the ledger to its end
+   * broken): its messages go back to the stream, and this leader reads the ledger to its end
    * before it decides again (the pull ends; `consume` catches up and pulls anew).
    */
-  private refused(chain: number, why: string, msgs: JsMsg[]): void {
+  private refused(chain: number, why: string, msgs: JsMsg[], n: number): void {
     for (const m of msgs) {
       this.unacked.delete(m);
       m.nak();
     }
     this.metrics.inFlight -= msgs.length;
+    this.intentsInFlight -= n;
+    // Waiting for the window: back to the stream too.
+    for (const m of this.waiting) {
+      this.unacked.delete(m);
+      m.nak();
+    }
+    this.waiting.length = 0;
     if (chain !== this.chain) return;
     this.chain++;
     this.metrics.chainBreaks++;
     this.ledgerOpen = false;
-    this.opts.log.warn(
-      { err: why, intents: msgs.length },
-      'gateway: ledger append refused, reading the ledger again',
-    );
+    this.opts.log.warn({ err: why, intents: n }, 'gateway: ledger append refused, reading the ledger again');
     this.messages?.stop();
   }
 
@@ -668,6 +751,11 @@ export function ledgerBatch(m: JsMsg): LedgerBatch | null {
     return null;
   }
 }
+
+/** What became of one intent of a message. */
+const ANSWERED = 0;
+const JOINED = 1;
+const OPEN = 2;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

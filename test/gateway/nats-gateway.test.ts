@@ -253,3 +253,43 @@ test("NATS gateway: another gateway's late batch refuses the leader's next appen
     await r.close();
   }
 });
+
+test('NATS gateway: intents sent in one turn travel as one message; each is decided once, a repeat in it is answered from the ledger', {
+  skip,
+  timeout: 60_000,
+}, async () => {
+  const r = await rig({});
+  const account = `t${accounts}`;
+  try {
+    const { jetstreamManager } = await import('@nats-io/jetstream');
+    const jsm = await jetstreamManager(r.sender.nc);
+    const seq = async () => (await jsm.streams.info(`HFT_GW_${account}`)).state.last_seq;
+    const e0 = env({ ts: r.g.h.clock.nowNs(), clientOrderId: 6 * 2 ** 32 + 1 });
+    const d0 = await r.sender.submit(e0);
+    assert.equal(d0.approved, true);
+    const before = await seq();
+    const es = [2, 3, 4].map((i) => env({ ts: r.g.h.clock.nowNs(), clientOrderId: 6 * 2 ** 32 + i }));
+    // Three new intents and a repeat of e0, published in the same turn.
+    const ds = await Promise.all([...es, { ...e0 }].map((e) => r.sender.submit(e)));
+    assert.equal((await seq()) - before, 1, 'one message for the four intents');
+    assert.deepEqual(
+      ds.map((d) => [d.key, d.approved, d.orderId]),
+      [
+        ...es.map((e) => [e.idempotencyKey, true, e.clientOrderId]),
+        [e0.idempotencyKey, true, e0.clientOrderId],
+      ],
+    );
+    assert.deepEqual(ds[3], d0, 'the repeat gets the first decision');
+    assert.deepEqual(
+      r.g.h.venue.submits.map((c) => c.orderId),
+      [e0, ...es].map((e) => e.clientOrderId),
+      'one order per intent',
+    );
+    assert.deepEqual(
+      await ledgerKeys(r.sender.nc, account),
+      [e0, ...es].map((e) => e.idempotencyKey),
+    );
+  } finally {
+    await r.close();
+  }
+});
