@@ -55,13 +55,15 @@ const cpuUs = () => {
 const placedAt: number[] = [];
 
 /**
- * At the intent, right after the system has recorded its own event -> intent: the frame's wall
- * and CPU figures. (Read in the strategy before ctx.place, the CPU clock read, 1-9 us of
- * getrusage, sat inside the system's event -> intent window and inflated it.)
+ * At the intent: the frame's wall figure read at `t`, when the system records its own event ->
+ * intent (the moment its figure is taken), and the CPU figure right after that record. (Read in
+ * the strategy before ctx.place, the CPU clock read, 1-9 us of getrusage, sat inside the system's
+ * event -> intent window and inflated it; the wall figure read after the record counted the
+ * histogram's own record, 10-11 us cold, as if it came before the intent.)
  */
-function onIntent(): void {
+function onIntent(t: number): void {
   if (frameT0 === 0) return;
-  frameToIntent.record((performance.now() - frameT0) * 1e6);
+  frameToIntent.record((t - frameT0) * 1e6);
   if (frameCpu0 > 0) frameToIntentCpu.record(Math.max(0, cpuUs() - frameCpu0 - cpuReadUs) * 1000);
   intentInFrame = true;
 }
@@ -209,8 +211,9 @@ export async function benchBinance(root: string, dataDir: string): Promise<Binan
     const hist = sys.intentLatency;
     const record = hist.record.bind(hist);
     hist.record = (ns: number) => {
+      const t = performance.now();
       record(ns);
-      onIntent();
+      onIntent(t);
     };
     let depthFrames = 0;
     let levels = 0;

@@ -4,7 +4,7 @@
  * resync), a strategy re-quoting one lot; prints RSS and JS heap at start (after a 60 s warm-up),
  * every `--every` minutes and at the end, and the run's counters. Bounded by `--minutes`.
  *
- *   node --import tsx bench/soak-live.ts [--minutes 60] [--every 5] [--speed 1]
+ *   node --import tsx bench/soak-live.ts [--minutes 60] [--every 5] [--speed 1] [--no-record]
  *
  * Not run by `npm run bench` (an hour); docs/live.md has the figures of the last run.
  */
@@ -28,6 +28,8 @@ const { values } = parseArgs({
     minutes: { type: 'string', default: '60' },
     every: { type: 'string', default: '5' },
     speed: { type: 'string', default: '1' },
+    /** Run without the recorder (to tell its memory from the rest). */
+    'no-record': { type: 'boolean', default: false },
   },
 });
 const minutes = Number(values.minutes);
@@ -105,7 +107,7 @@ try {
       { id: 'rq', class: 'requoter', enabled: true, symbols: ['BTCUSDT-PERP'], params: {}, risk: {} },
     ],
     log: createLogger('silent'),
-    record: true,
+    record: !values['no-record'],
     strategyClasses: { requoter: Requoter },
     runKind: 'live',
   });
@@ -114,7 +116,9 @@ try {
   await session.start();
   const t0 = performance.now();
   const running = sys.run(minutes * 60);
-  process.stdout.write(`soak: ${minutes} min against ${url} (recording at ${speed}x, looped), recorder on\n`);
+  process.stdout.write(
+    `soak: ${minutes} min against ${url} (recording at ${speed}x, looped), recorder ${values['no-record'] ? 'off' : 'on'}\n`,
+  );
   await new Promise((r) => setTimeout(r, Math.min(60_000, minutes * 30_000)));
   const start = sample('start', t0);
   const timer = setInterval(() => sample('', t0), every * 60_000);
@@ -127,7 +131,7 @@ try {
   process.stdout.write(
     `RSS start ${mb(start.rss)} MB -> end ${mb(end.rss)} MB (${mb(end.rss - start.rss) >= 0 ? '+' : ''}${mb(end.rss - start.rss)} MB); heap used ${mb(start.heap)} -> ${mb(end.heap)} MB\n` +
       `frames ${c.frames}, resyncs ${c.snapshots}, gaps ${c.gaps}, stale ${c.staleStreams}, orders ${s.orders}, fills ${s.fills}, ` +
-      `market_data rows ${s.recorded_rows.market_data}, load ${os.loadavg()[0].toFixed(1)}\n`,
+      `market_data rows ${s.recorded_rows?.market_data ?? 0}, load ${os.loadavg()[0].toFixed(1)}\n`,
   );
 } finally {
   child.kill('SIGINT');
