@@ -260,17 +260,24 @@ test('NATS gateway: intents sent in one turn travel as one message; each is deci
 }, async () => {
   const r = await rig({});
   const account = `t${accounts}`;
+  const batching = await IntentSender.open({
+    url: server.url,
+    account,
+    runner: 'r1',
+    leaseTtlMs: 1000,
+    batchIntents: true,
+  });
   try {
     const { jetstreamManager } = await import('@nats-io/jetstream');
     const jsm = await jetstreamManager(r.sender.nc);
     const seq = async () => (await jsm.streams.info(`HFT_GW_${account}`)).state.last_seq;
     const e0 = env({ ts: r.g.h.clock.nowNs(), clientOrderId: 6 * 2 ** 32 + 1 });
-    const d0 = await r.sender.submit(e0);
+    const d0 = await batching.submit(e0);
     assert.equal(d0.approved, true);
     const before = await seq();
     const es = [2, 3, 4].map((i) => env({ ts: r.g.h.clock.nowNs(), clientOrderId: 6 * 2 ** 32 + i }));
     // Three new intents and a repeat of e0, published in the same turn.
-    const ds = await Promise.all([...es, { ...e0 }].map((e) => r.sender.submit(e)));
+    const ds = await Promise.all([...es, { ...e0 }].map((e) => batching.submit(e)));
     assert.equal((await seq()) - before, 1, 'one message for the four intents');
     assert.deepEqual(
       ds.map((d) => [d.key, d.approved, d.orderId]),
@@ -290,6 +297,7 @@ test('NATS gateway: intents sent in one turn travel as one message; each is deci
       [e0, ...es].map((e) => e.idempotencyKey),
     );
   } finally {
+    await batching.close();
     await r.close();
   }
 });
