@@ -280,7 +280,8 @@ export async function benchNatsGateway(n = 2000, burst = 5000): Promise<NatsGate
     const t0 = performance.now();
     // The burst from a runner that sends the intents of one turn as one message (batchIntents).
     const all = [];
-    for (let i = 0; i < burst; i++) all.push(burstSender.submit(envOf(i % 2 === 0 ? 1 : -1), 120_000));
+    for (let i = 0; i < burst; i++)
+      all.push(burstSender.submit({ ...envOf(i % 2 === 0 ? 1 : -1), runner: 'r2' }, 120_000));
     await Promise.all(all);
     const throughput = Math.round(burst / ((performance.now() - t0) / 1000));
     const cpu = process.cpuUsage(cpu0);
