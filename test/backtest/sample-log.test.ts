@@ -28,7 +28,8 @@ test('SampleLog keeps every row across chunks and returns columns in order', () 
 
 test('the order log codes every event kind and reads it back', () => {
   const log = new OrderLog();
-  ORDER_EVENTS.forEach((e, i) => log.push(i, 100 + i, 0, e, 1, 5, 2, 0, 2, e === 'reject' ? 'RISK' : ''));
+  for (const [i, e] of ORDER_EVENTS.entries())
+    log.push(i, 100 + i, 0, e, 1, 5, 2, 0, 2, e === 'reject' ? 'RISK' : '');
   assert.deepEqual(
     ORDER_EVENTS.map((_, i) => log.row(i).event),
     [...ORDER_EVENTS],
