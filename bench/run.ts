@@ -222,10 +222,13 @@ const nb = await benchNatsGateway();
 results.gateway_nats = nb;
 if (nb === null) row('gateway over NATS', 'skipped: nats-server not installed');
 else {
+  const l = nb.intent_to_order_us;
+  const l1 = nb.intent_to_order_us_server_gomaxprocs1;
   row(
-    `gateway over NATS: intent -> order at venue (n=${nb.intent_to_order_us.n})`,
-    `p50 ${nb.intent_to_order_us.p50} us   p99 ${nb.intent_to_order_us.p99} us`,
+    `gateway over NATS: intent -> order at venue (n=${l.n} after ${l.warm} not counted)`,
+    `p50 ${l.p50} us   p99 ${l.p99} us`,
   );
+  row('  the same, nats-server with GOMAXPROCS=1', `p50 ${l1.p50} us   p99 ${l1.p99} us`);
   row(
     'gateway over NATS: throughput, one gateway',
     `${nb.throughput_intents_per_s} intents/s (${nb.burst_cpu_us_per_intent} us CPU per intent, runner + gateway; nats-server ${nb.burst_server_cpu_us_per_intent ?? '-'} us)`,

@@ -21,14 +21,18 @@ export interface NatsServer {
 
 /**
  * Starts a throwaway nats-server with JetStream on a random loopback port (`-p -1`; the port is
- * read from its log) and a temp store dir. `port` reuses a port (a restart of the same server).
+ * read from its log) and a temp store dir. `port` reuses a port (a restart of the same server);
+ * `env` is added to the server's environment (e.g. GOMAXPROCS).
  */
-export async function startNatsServer(opts: { port?: number; storeDir?: string } = {}): Promise<NatsServer> {
+export async function startNatsServer(
+  opts: { port?: number; storeDir?: string; env?: Record<string, string> } = {},
+): Promise<NatsServer> {
   const bin = natsServerBinary();
   if (bin === null) throw new Error('nats-server not installed (apt-get install nats-server)');
   const storeDir = opts.storeDir ?? mkdtempSync(path.join(os.tmpdir(), 'hft-nats-'));
   const proc = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', String(opts.port ?? -1), '-sd', storeDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...opts.env },
   });
   const port = await new Promise<number>((resolve, reject) => {
     let log = '';
