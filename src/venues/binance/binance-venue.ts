@@ -47,6 +47,18 @@ interface Book {
   ticker: Float64Array;
 }
 
+/** A new order's request, queued until the outbox is sent. */
+interface PendingPlace {
+  postOnly: boolean;
+  qty: number;
+  book: Book;
+  params: Record<string, string>;
+}
+
+/** Outbox entries: a new order's POST, a cancel's DELETE. */
+const OUT_PLACE = 0;
+const OUT_CANCEL = 1;
+
 interface BinanceError {
   code: number;
   msg: string;
@@ -105,6 +117,8 @@ export class BinanceVenue implements LiveVenue {
   /** Client order id prefix of this run: orders with another prefix are an earlier session's. */
   private readonly tag = `h${randomBytes(4).toString('hex')}x`;
   private readonly adopted = new Map<string, number>();
+  /** The same, by our order id (a cancel's client id). */
+  private readonly adoptedIds = new Map<number, string>();
   private readonly sides = new Map<number, { symbolId: number; side: Side; venueSymbol: string }>();
   private readonly pos = new Map<number, number>();
   private readonly open_ = new Set<number>();
@@ -157,12 +171,19 @@ export class BinanceVenue implements LiveVenue {
   private readonly secure: boolean;
   /**
    * Order requests (place, cancel) made on the trading path, sent when that path returns: after
-   * the socket frame that caused them (onMarketFrame), else in a microtask. Building, signing and
-   * writing a request costs ~0.1-1 ms; paid inside the strategy callback it delayed the strategy's
-   * next intent (a cancel before a place) and the rest of the frame.
+   * the socket frame that caused them (the market stream's message handler), else in a microtask.
+   * Building, signing and writing a request costs ~0.1-1 ms; paid inside the strategy callback it
+   * delayed the strategy's next intent (a cancel before a place) and the rest of the frame. The
+   * queue is two number arrays (what, which order), not closures: a closure and a microtask per
+   * cancel cost 20-35 us cold inside the frame (docs/live.md).
    */
-  private readonly outbox: (() => void)[] = [];
+  private readonly outKind: number[] = [];
+  private readonly outId: number[] = [];
+  /** A new order's request parameters, from submit until its request is sent. */
+  private readonly placing = new Map<number, PendingPlace>();
   private flushQueued = false;
+  /** Inside the market stream's message handler, which flushes the outbox when the frame is done. */
+  private inFrame = false;
 
   constructor(private readonly ctx: LiveVenueContext) {
     const name = ctx.name as keyof typeof BINANCE_MARKETS;
@@ -333,8 +354,13 @@ export class BinanceVenue implements LiveVenue {
       this.backoff.reset();
     });
     ws.on('message', (data: Buffer) => {
-      this.onFrame(data);
-      this.flushOrders();
+      this.inFrame = true;
+      try {
+        this.onFrame(data);
+      } finally {
+        this.inFrame = false;
+        this.flushOrders();
+      }
     });
     ws.on('close', () => {
       if (this.market === ws && !this.closed) this.lost('market stream closed');
@@ -761,10 +787,14 @@ export class BinanceVenue implements LiveVenue {
     });
   }
 
-  /** Queues an order request to go out when the current trading callback returns. */
-  private post(fn: () => void): void {
-    this.outbox.push(fn);
-    if (!this.flushQueued) {
+  /**
+   * Queues an order request (OUT_PLACE / OUT_CANCEL of `orderId`) to go out when the current
+   * trading callback returns: after the market frame being handled, else in a microtask.
+   */
+  private post(kind: number, orderId: number): void {
+    this.outKind.push(kind);
+    this.outId.push(orderId);
+    if (!this.inFrame && !this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flushOrders);
     }
@@ -773,10 +803,25 @@ export class BinanceVenue implements LiveVenue {
   /** Sends the queued order requests, in the order they were made. */
   readonly flushOrders = (): void => {
     this.flushQueued = false;
-    const q = this.outbox;
-    if (q.length === 0) return;
-    const fns = q.splice(0);
-    for (let i = 0; i < fns.length; i++) fns[i]();
+    const kinds = this.outKind;
+    const ids = this.outId;
+    if (kinds.length === 0) return;
+    // A request queued while sending (none is today) goes out in this pass too.
+    for (let i = 0; i < kinds.length; i++) {
+      const id = ids[i];
+      if (kinds[i] === OUT_PLACE) {
+        const p = this.placing.get(id);
+        if (p === undefined) continue;
+        this.placing.delete(id);
+        this.placeOrder(id, p.postOnly, p.qty, p.book, p.params);
+      } else {
+        const o = this.sides.get(id);
+        if (o !== undefined)
+          this.cancelOrder(id, o.venueSymbol, this.adoptedIds.get(id) ?? this.clientId(id));
+      }
+    }
+    kinds.length = 0;
+    ids.length = 0;
   };
 
   // ---- orders ----------------------------------------------------------------------------
@@ -820,7 +865,8 @@ export class BinanceVenue implements LiveVenue {
     }
     this.counters.ordersSent++;
     this.open_.add(cmd.orderId);
-    this.post(() => this.placeOrder(cmd.orderId, it.tif === 'POST_ONLY', it.qty, b, params));
+    this.placing.set(cmd.orderId, { postOnly: it.tif === 'POST_ONLY', qty: it.qty, book: b, params });
+    this.post(OUT_PLACE, cmd.orderId);
   }
 
   /** POST of one order (from the outbox): acked, rejected, or left open when its fate is unknown. */
@@ -862,8 +908,8 @@ export class BinanceVenue implements LiveVenue {
       this.answer('cancel_reject', orderId, '', 0, 0, 0, 'UNKNOWN_ORDER');
       return;
     }
-    const clientId = [...this.adopted].find(([, id]) => id === orderId)?.[0] ?? this.clientId(orderId);
-    this.post(() => this.cancelOrder(orderId, o.venueSymbol, clientId));
+    // The request (client id, signature) is built when the outbox is sent.
+    this.post(OUT_CANCEL, orderId);
   }
 
   private cancelOrder(orderId: number, venueSymbol: string, clientId: string): void {
@@ -1078,6 +1124,8 @@ export class BinanceVenue implements LiveVenue {
 
   adopt(o: ForeignOrder, orderId: number): void {
     this.adopted.set(o.clientOrderId, orderId);
+    // The first client id adopted as `orderId` is the one its cancel names.
+    if (!this.adoptedIds.has(orderId)) this.adoptedIds.set(orderId, o.clientOrderId);
     this.sides.set(orderId, {
       symbolId: o.symbolId,
       side: o.side,
