@@ -167,6 +167,44 @@ test('orders: post-only crossing rejected (-5022), GTC acked and cancelled, IOC 
   }
 });
 
+test('orders made while a market frame is handled go out once its handler returns (no microtask inside a frame)', async () => {
+  const h = await harness({ maxLines: 20_000, framesPerTurn: 5 });
+  try {
+    await h.venue.open();
+    await until(() => h.fake.progress > 2000, 60_000, 'stream under way');
+    const of = (id: number) => h.execs.filter((e) => e.orderId === id).map((e) => `${e.type}:${e.reason}`);
+    // As a strategy does: the order in one frame's handler, its cancel in a later frame's once acked.
+    let step = 0;
+    let madeInFrame = 0;
+    let passive: OrderCommand | null = null;
+    const onFrame = h.venue.onFrame.bind(h.venue);
+    h.venue.onFrame = (raw: Buffer | string) => {
+      onFrame(raw);
+      if (step === 0) {
+        passive = order(1, h.lob.stats(0).bestBid - 1000, 1, 'GTC');
+        h.venue.submit(passive);
+        madeInFrame++;
+        step = 1;
+      } else if (step === 1 && passive !== null && of(passive.orderId).includes('ack:')) {
+        h.venue.cancel(passive.orderId);
+        madeInFrame++;
+        step = 2;
+      }
+    };
+    await until(
+      () => passive !== null && of(passive.orderId).includes('canceled:'),
+      30_000,
+      'placed and cancelled',
+    );
+    assert.equal(madeInFrame, 2);
+    assert.deepEqual(of(passive!.orderId), ['ack:', 'canceled:']);
+    assert.equal(h.fake.orders.size, 0);
+    assert.equal(h.fake.counts.badSignatures, 0);
+  } finally {
+    await h.close();
+  }
+});
+
 test('rate limit: orders throttled on our side under the venue limit, never answered 429', async () => {
   const h = await harness({ maxLines: 5000, framesPerTurn: 5, ordersPer10s: 10 });
   try {
