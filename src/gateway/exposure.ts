@@ -51,6 +51,11 @@ export class ExposureStore {
   private mask = FIRST_SLOTS - 1;
   private shift = 32 - Math.log2(FIRST_SLOTS);
   private count = 0;
+  /**
+   * No reservation is older than this (a lower bound: releases only raise the true oldest), so
+   * `expire` scans the table only when one may have outlived the TTL.
+   */
+  private oldestTs = Number.POSITIVE_INFINITY;
 
   constructor(private readonly limits: ExposureLimits) {}
 
@@ -103,6 +108,7 @@ export class ExposureStore {
     this.resSym[i] = symbolId;
     this.resRow[i] = r;
     this.count++;
+    if (now < this.oldestTs) this.oldestTs = now;
     this.add(r, symbolId, notional);
     this.counters.reserved++;
   }
@@ -145,10 +151,18 @@ export class ExposureStore {
 
   /** Releases reservations older than `ttlNs` (their reports were lost); returns how many. */
   expire(now: Nanos, ttlNs: number): number {
+    if (this.count === 0) this.oldestTs = Number.POSITIVE_INFINITY;
+    if (now - this.oldestTs < ttlNs) return 0;
     // Collected first: a deletion shifts later entries back into the slot just passed.
     const old: number[] = [];
-    for (let i = 0; i < this.keys.length; i++)
-      if (this.keys[i] !== 0 && now - this.resTs[i] >= ttlNs) old.push(this.keys[i]);
+    let oldest = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < this.keys.length; i++) {
+      if (this.keys[i] === 0) continue;
+      const ts = this.resTs[i];
+      if (now - ts >= ttlNs) old.push(this.keys[i]);
+      else if (ts < oldest) oldest = ts;
+    }
+    this.oldestTs = oldest;
     for (const id of old) {
       const i = this.slotOf(id);
       this.add(this.resRow[i], this.resSym[i], -this.resNotional[i]);
