@@ -6,13 +6,7 @@ import type { Scheduler } from '../../core/scheduler.ts';
 import { EV_INDICATIVE, type EventColumns } from '../replay/event-columns.ts';
 import type { ExchangeModel } from '../replay/replay-venue.ts';
 import type { LatencyModel } from './latency-model.ts';
-import {
-  compact,
-  type OrderEntryCounters,
-  OrderEntryExchange,
-  type SimBook,
-  type SimOrder,
-} from './order-entry.ts';
+import { type OrderEntryCounters, OrderEntryExchange, type SimBook, type SimOrder } from './order-entry.ts';
 import type { QueueModel, QueuePos } from './queue-model.ts';
 
 export interface L2ExchangeOptions {
@@ -106,7 +100,7 @@ export class L2Exchange extends OrderEntryExchange<OwnOrder, Book> implements Ex
       b.auction = false;
       if (b.ownBuys > 0 && b.asks.best > 0) this.fillCrossed(b, 1, b.asks.best, 0);
       if (b.ownSells > 0 && b.bids.best > 0) this.fillCrossed(b, -1, b.bids.best, 0);
-      if (b.done > 0) compact(b);
+      if (b.done > 0) this.compact(b);
     }
   }
 
@@ -151,7 +145,7 @@ export class L2Exchange extends OrderEntryExchange<OwnOrder, Book> implements Ex
       b.bids.n = 0;
       b.asks.n = 0;
     }
-    if (b.done > 0) compact(b);
+    if (b.done > 0) this.compact(b);
   }
 
   /** Best bid/ask of the data book (0 when that side is empty). */
@@ -171,7 +165,7 @@ export class L2Exchange extends OrderEntryExchange<OwnOrder, Book> implements Ex
 
   /** Estimated quantity ahead of a working own order, or -1 when it is not resting. */
   queueAhead(orderId: number): number {
-    return this.live.get(orderId)?.ahead ?? -1;
+    return this.working(orderId)?.ahead ?? -1;
   }
 
   private onBidLevel(b: Book, price: number, qty: number): void {
@@ -259,6 +253,7 @@ export class L2Exchange extends OrderEntryExchange<OwnOrder, Book> implements Ex
   }
 
   protected newOrder(
+    spare: OwnOrder | undefined,
     orderId: number,
     venueOrderId: string,
     side: Side,
@@ -266,7 +261,17 @@ export class L2Exchange extends OrderEntryExchange<OwnOrder, Book> implements Ex
     qty: number,
     b: Book,
   ): OwnOrder {
-    return { orderId, venueOrderId, side, price, leaves: qty, book: b, ahead: 0, traded: 0 };
+    if (spare === undefined)
+      return { orderId, venueOrderId, side, price, leaves: qty, book: b, ahead: 0, traded: 0 };
+    spare.orderId = orderId;
+    spare.venueOrderId = venueOrderId;
+    spare.side = side;
+    spare.price = price;
+    spare.leaves = qty;
+    spare.book = b;
+    spare.ahead = 0;
+    spare.traded = 0;
+    return spare;
   }
 
   /** The queue model places it behind the displayed quantity at its price. */

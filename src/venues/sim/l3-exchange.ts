@@ -15,13 +15,7 @@ import {
 } from '../replay/l3-columns.ts';
 import type { ExchangeModel } from '../replay/replay-venue.ts';
 import type { LatencyModel } from './latency-model.ts';
-import {
-  compact,
-  type OrderEntryCounters,
-  OrderEntryExchange,
-  type SimBook,
-  type SimOrder,
-} from './order-entry.ts';
+import { type OrderEntryCounters, OrderEntryExchange, type SimBook, type SimOrder } from './order-entry.ts';
 
 export interface L3ExchangeOptions {
   /** Symbols by dense id (symbols[i].id === i). */
@@ -144,7 +138,7 @@ export class L3Exchange extends OrderEntryExchange<OwnOrder, Book> implements Ex
       b.auction = false;
       this.fillCrossedByBook(b);
     }
-    if (b.done > 0) compact(b);
+    if (b.done > 0) this.compact(b);
   }
 
   /** Best bid/ask of the data book (0 when that side is empty). */
@@ -163,13 +157,13 @@ export class L3Exchange extends OrderEntryExchange<OwnOrder, Book> implements Ex
 
   /** Exact quantity of real orders ahead of a working own order, or -1 when it is not resting. */
   queueAhead(orderId: number): number {
-    const o = this.live.get(orderId);
+    const o = this.working(orderId);
     return o === undefined || !o.book.own.includes(o) ? -1 : o.ahead;
   }
 
   /** Time priority of a resting own order in its book's sequence (OrderBookL3.priorityOf), -1 when not resting. */
   queuePriority(orderId: number): number {
-    const o = this.live.get(orderId);
+    const o = this.working(orderId);
     return o === undefined || !o.book.own.includes(o) ? -1 : o.priority;
   }
 
@@ -323,6 +317,7 @@ export class L3Exchange extends OrderEntryExchange<OwnOrder, Book> implements Ex
   }
 
   protected newOrder(
+    spare: OwnOrder | undefined,
     orderId: number,
     venueOrderId: string,
     side: Side,
@@ -330,7 +325,17 @@ export class L3Exchange extends OrderEntryExchange<OwnOrder, Book> implements Ex
     qty: number,
     b: Book,
   ): OwnOrder {
-    return { orderId, venueOrderId, side, price, leaves: qty, priority: 0, ahead: 0, book: b };
+    if (spare === undefined)
+      return { orderId, venueOrderId, side, price, leaves: qty, priority: 0, ahead: 0, book: b };
+    spare.orderId = orderId;
+    spare.venueOrderId = venueOrderId;
+    spare.side = side;
+    spare.price = price;
+    spare.leaves = qty;
+    spare.priority = 0;
+    spare.ahead = 0;
+    spare.book = b;
+    return spare;
   }
 
   /** Behind every real order resting at its price now, ahead of every later one. */

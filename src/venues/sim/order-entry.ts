@@ -46,6 +46,8 @@ export interface SimBook<O> {
 
 /** How many finished own orders are remembered, to answer a late cancel with TOO_LATE_TO_CANCEL. */
 const FINISHED_MEMORY = 65_536;
+/** Slots of the working-order index (client id mod LIVE_SLOTS). */
+const LIVE_SLOTS = 4096;
 
 /**
  * Order entry shared by the L2 and L3 exchange models: new orders and cancels reach the book after
@@ -61,8 +63,16 @@ export abstract class OrderEntryExchange<O extends SimOrder, B extends SimBook<O
   protected readonly books: B[] = [];
   protected readonly scheduler: Scheduler;
   protected readonly link: OrderLink;
-  /** Working own orders by client order id. */
-  protected readonly live = new Map<number, O>();
+  /**
+   * Working own orders by client order id: in slot `id % LIVE_SLOTS`, or in `overflow` when another
+   * working order holds that slot. A slot is cleared when its order finishes (nothing keeps a
+   * finished order alive), so a lookup is an array access and no hash table churns per order.
+   */
+  private readonly liveSlots: (O | undefined)[] = new Array(LIVE_SLOTS).fill(undefined);
+  private readonly overflow = new Map<number, O>();
+  private liveCount = 0;
+  /** Own order records no book or index holds any more, reused by `newOrder`. */
+  protected readonly spare: O[] = [];
   /** Client ids of the last FINISHED_MEMORY finished own orders. */
   private readonly finished = new RecentIds<true>(FINISHED_MEMORY);
   private onExec: (e: VenueExecEvent) => void = () => {};
@@ -85,8 +95,12 @@ export abstract class OrderEntryExchange<O extends SimOrder, B extends SimBook<O
   /** The displayed (data) levels of one side of a book. */
   protected abstract levels(b: B, side: Side): PriceLevels;
 
-  /** A new own order, not yet in any book (its queue fields at their start values). */
+  /**
+   * A new own order, not yet in any book (its queue fields at their start values): `spare` reset,
+   * or a fresh record when there is none.
+   */
   protected abstract newOrder(
+    spare: O | undefined,
     orderId: number,
     venueOrderId: string,
     side: Side,
@@ -145,7 +159,14 @@ export abstract class OrderEntryExchange<O extends SimOrder, B extends SimBook<O
 
   /** Own orders resting at the exchange. */
   get workingCount(): number {
-    return this.live.size;
+    return this.liveCount;
+  }
+
+  /** A working own order by client id. */
+  protected working(orderId: number): O | undefined {
+    const o = this.liveSlots[orderId % LIVE_SLOTS];
+    if (o !== undefined && o.orderId === orderId) return o;
+    return this.overflow.size === 0 ? undefined : this.overflow.get(orderId);
   }
 
   /** Net position per symbol id over all own fills (the venue's account view, for reconciliation). */
@@ -155,7 +176,11 @@ export abstract class OrderEntryExchange<O extends SimOrder, B extends SimBook<O
 
   /** Client ids of own orders working at the exchange. */
   openOrderIds(): ReadonlySet<number> {
-    return new Set(this.live.keys());
+    // Every working order rests in its book (one that did not rest finished on arrival).
+    const ids = new Set<number>();
+    for (const b of this.books)
+      if (b !== undefined) for (const o of b.own) if (o.leaves > 0) ids.add(o.orderId);
+    return ids;
   }
 
   private readonly onOrder = (cmd: OrderCommand): void => {
@@ -168,7 +193,8 @@ export abstract class OrderEntryExchange<O extends SimOrder, B extends SimBook<O
     const b = this.books[it.symbolId];
     let reason: RejectReason | '' = b === undefined ? 'UNKNOWN_SYMBOL' : validateOrder(b.spec, it);
     // Replace is not a venue primitive here, and a client id may only be working once.
-    if (reason === '' && (it.action !== 'new' || this.live.has(cmd.orderId))) reason = 'VENUE_REJECT';
+    if (reason === '' && (it.action !== 'new' || this.working(cmd.orderId) !== undefined))
+      reason = 'VENUE_REJECT';
     // A post-only order that would take is rejected, as Binance does (-5022), never filled as a taker.
     if (reason === '' && it.tif === 'POST_ONLY' && this.crosses(b, it.side, it.price))
       reason = 'POST_ONLY_WOULD_TAKE';
@@ -178,6 +204,7 @@ export abstract class OrderEntryExchange<O extends SimOrder, B extends SimBook<O
       return;
     }
     const o = this.newOrder(
+      this.spare.pop(),
       cmd.orderId,
       `${this.venuePrefix}-${++this.venueSeq}`,
       it.side,
@@ -185,16 +212,24 @@ export abstract class OrderEntryExchange<O extends SimOrder, B extends SimBook<O
       it.qty,
       b,
     );
-    this.live.set(o.orderId, o);
+    const slot = o.orderId % LIVE_SLOTS;
+    if (this.liveSlots[slot] === undefined) this.liveSlots[slot] = o;
+    else this.overflow.set(o.orderId, o);
+    this.liveCount++;
     this.counters.acks++;
     this.link.report('ack', o.orderId, o.venueOrderId, 0, 0, o.leaves, false, '', now);
     this.ts = now;
     if (!b.auction) this.take(o, b);
-    if (o.leaves === 0) return;
+    if (o.leaves === 0) {
+      // Filled on arrival: it never rested.
+      this.spare.push(o);
+      return;
+    }
     if (it.tif === 'IOC') {
       this.finish(o);
       this.counters.canceled++;
       this.link.report('canceled', o.orderId, o.venueOrderId, 0, 0, 0, false, '', now);
+      this.spare.push(o);
       return;
     }
     this.rest(o, b);
@@ -224,7 +259,7 @@ export abstract class OrderEntryExchange<O extends SimOrder, B extends SimBook<O
 
   private readonly onCancel = (orderId: number): void => {
     const now = this.scheduler.clock.nowNs();
-    const o = this.live.get(orderId);
+    const o = this.working(orderId);
     if (o === undefined) {
       const reason = this.finished.has(orderId) ? 'TOO_LATE_TO_CANCEL' : 'UNKNOWN_ORDER';
       this.counters.cancelRejects++;
@@ -232,7 +267,7 @@ export abstract class OrderEntryExchange<O extends SimOrder, B extends SimBook<O
       return;
     }
     this.finish(o);
-    compact(o.book);
+    this.compact(o.book);
     this.counters.canceled++;
     this.link.report('canceled', o.orderId, o.venueOrderId, 0, 0, 0, false, '', now);
   };
@@ -258,8 +293,25 @@ export abstract class OrderEntryExchange<O extends SimOrder, B extends SimBook<O
       b.done++;
     }
     o.leaves = 0;
-    this.live.delete(o.orderId);
+    const slot = o.orderId % LIVE_SLOTS;
+    if (this.liveSlots[slot] === o) this.liveSlots[slot] = undefined;
+    else this.overflow.delete(o.orderId);
+    this.liveCount--;
     this.finished.set(o.orderId, true);
+  }
+
+  /** Drops finished orders from a book's own list, keeping the others in time priority; their records are reused. */
+  protected compact(b: SimBook<SimOrder>): void {
+    const own = b.own;
+    let k = 0;
+    for (let i = 0; i < own.length; i++) {
+      const o = own[i];
+      if (o.leaves > 0) own[k++] = o;
+      else this.spare.push(o as O);
+    }
+    // pop, not `length = k`: setting length is a runtime call, and this runs on every cancel.
+    while (own.length > k) own.pop();
+    b.done = 0;
   }
 }
 
@@ -280,14 +332,4 @@ function blankCommand(): OrderCommand {
     },
     ts: 0,
   };
-}
-
-/** Drops finished orders from a book's own list, keeping the others in time priority. */
-export function compact(b: SimBook<SimOrder>): void {
-  const own = b.own;
-  let k = 0;
-  for (let i = 0; i < own.length; i++) if (own[i].leaves > 0) own[k++] = own[i];
-  // pop, not `length = k`: setting length is a runtime call, and this runs on every cancel.
-  while (own.length > k) own.pop();
-  b.done = 0;
 }
