@@ -6,6 +6,7 @@ import { NS_PER_MS, NS_PER_S, NS_PER_US } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import { RecentIds } from '../core/recent-ids.ts';
 import type { Scheduler } from '../core/scheduler.ts';
+import { AckQueue } from './ack-queue.ts';
 import { type BreakerOptions, CircuitBreaker } from './circuit-breaker.ts';
 import { DeadLetterQueue, type DeadLetterReason } from './dead-letter-queue.ts';
 import { isOpen, type OrderState } from './order-state.ts';
@@ -93,7 +94,11 @@ export type LocalOrderEvent = (o: OrderState, type: 'canceled' | 'reject', reaso
  */
 export class OrderAdapter {
   private nextId = 1;
-  private readonly orders = new Map<number, OrderState>();
+  /**
+   * Open orders that lost their `recent` slot to a newer order (open for RECENT_SLOTS orders or
+   * more): every other open order is found in `recent`, so this map is nearly always empty.
+   */
+  private readonly overflow = new Map<number, OrderState>();
   /** Recently finished orders, so late callbacks (a cancel-reject after the fill) still resolve. */
   private readonly finished = new RecentIds<OrderState>(FINISHED_MEMORY, (_id, old) => {
     // Empty for venues that report client ids (the simulated ones): no string-keyed lookup per order.
@@ -114,16 +119,11 @@ export class OrderAdapter {
   /**
    * The last order created in each slot (client id mod RECENT_SLOTS), while it is open or in the
    * finished memory: `get` and the open-order lookups find recent orders (nearly every venue
-   * callback's) with an array access instead of the Map and the finished memory.
+   * callback's) with an array access instead of a hash table and the finished memory.
    */
   private readonly recent: (OrderState | undefined)[] = new Array(RECENT_SLOTS).fill(undefined);
   /** Sent orders not yet answered, oldest first, with their ack deadlines (see awaitAck). */
-  private readonly awaiting = {
-    orders: [] as OrderState[],
-    ids: [] as number[],
-    deadlines: [] as number[],
-    head: 0,
-  };
+  private readonly awaiting = new AckQueue();
   /** Open orders per strategy, for its context and cancel-all. */
   private readonly open = new Map<string, Set<OrderState>>();
   /** Open orders per symbol (dense, swap-remove via OrderState.slot): risk aggregates scan these. */
@@ -298,14 +298,14 @@ export class OrderAdapter {
   get(orderId: number): OrderState | undefined {
     const o = this.recent[orderId % RECENT_SLOTS];
     if (o !== undefined && o.orderId === orderId) return o;
-    return this.orders.get(orderId) ?? this.finished.get(orderId);
+    return (this.overflow.size > 0 ? this.overflow.get(orderId) : undefined) ?? this.finished.get(orderId);
   }
 
-  /** An open order (tracked, not closed: `slot` >= 0 exactly while it is in `orders`). */
+  /** An open order (tracked, not closed: `slot` >= 0 exactly while it is open). */
   private openOrder(orderId: number): OrderState | undefined {
     const o = this.recent[orderId % RECENT_SLOTS];
     if (o !== undefined && o.orderId === orderId) return o.slot >= 0 ? o : undefined;
-    return this.orders.get(orderId);
+    return this.overflow.size > 0 ? this.overflow.get(orderId) : undefined;
   }
 
   /** Resolves a venue order id (order-id map). */
@@ -348,17 +348,16 @@ export class OrderAdapter {
   closed(o: OrderState): void {
     // Every order was tracked in its strategy's set (openSet made it).
     this.openSet(o.strategyId).delete(o);
-    if (o.slot >= 0) {
-      const list = this.bySymbol[o.symbolId];
-      const last = list.pop()!;
-      if (last !== o) {
-        list[o.slot] = last;
-        last.slot = o.slot;
-      }
-      o.slot = -1;
-    }
     if (o.queued) this.unqueue(o);
-    if (!this.orders.delete(o.orderId)) return;
+    if (o.slot < 0) return; // closed already
+    const list = this.bySymbol[o.symbolId];
+    const last = list.pop()!;
+    if (last !== o) {
+      list[o.slot] = last;
+      last.slot = o.slot;
+    }
+    o.slot = -1;
+    if (this.overflow.size > 0) this.overflow.delete(o.orderId);
     this.finished.set(o.orderId, o);
   }
 
@@ -366,9 +365,9 @@ export class OrderAdapter {
     return this.openSet(strategyId);
   }
 
-  /** Every open order (held ones included). */
-  allOpen(): IterableIterator<OrderState> {
-    return this.orders.values();
+  /** Every open order (held ones included), strategy by strategy, each in the order they were made. */
+  *allOpen(): IterableIterator<OrderState> {
+    for (const set of this.open.values()) yield* set;
   }
 
   /** Quantity still working on one side of a symbol for a strategy. */
@@ -469,8 +468,11 @@ export class OrderAdapter {
 
   /** Indexes a new order as open. */
   private track(o: OrderState): OrderState {
-    this.orders.set(o.orderId, o);
-    this.recent[o.orderId % RECENT_SLOTS] = o;
+    const slot = o.orderId % RECENT_SLOTS;
+    const prev = this.recent[slot];
+    // Still open: found through the overflow map from now on.
+    if (prev !== undefined && prev.slot >= 0) this.overflow.set(prev.orderId, prev);
+    this.recent[slot] = o;
     this.openSet(o.strategyId).add(o);
     const list = this.bySymbol[o.symbolId];
     o.slot = list.length;
@@ -528,36 +530,18 @@ export class OrderAdapter {
    */
   private awaitAck(o: OrderState, deadline: number): void {
     const q = this.awaiting;
-    q.orders.push(o);
-    q.ids.push(o.orderId);
-    q.deadlines.push(deadline);
-    if (q.orders.length - q.head === 1) this.scheduler.at(deadline, this.checkAcks);
+    q.push(o, deadline);
+    if (q.length === 1) this.scheduler.at(deadline, this.checkAcks);
   }
 
   private readonly checkAcks = (): void => {
     const q = this.awaiting;
     const now = this.scheduler.clock.nowNs();
-    while (q.head < q.orders.length && q.deadlines[q.head] <= now) {
-      const o = q.orders[q.head];
-      const id = q.ids[q.head];
-      q.orders[q.head++] = undefined as unknown as OrderState;
-      // o.orderId !== id: the record finished long ago and now carries a later order.
-      if (o.orderId === id && !o.venueSeen && isOpen(o)) this.ackTimedOut(o, now);
+    while (q.length > 0 && q.firstDeadline() <= now) {
+      const o = q.shift();
+      if (o !== undefined && !o.venueSeen && isOpen(o)) this.ackTimedOut(o, now);
     }
-    if (q.head === q.orders.length) {
-      q.orders.length = 0;
-      q.ids.length = 0;
-      q.deadlines.length = 0;
-      q.head = 0;
-      return;
-    }
-    if (q.head >= 1024) {
-      q.orders.splice(0, q.head);
-      q.ids.splice(0, q.head);
-      q.deadlines.splice(0, q.head);
-      q.head = 0;
-    }
-    this.scheduler.at(q.deadlines[q.head], this.checkAcks);
+    if (q.length > 0) this.scheduler.at(q.firstDeadline(), this.checkAcks);
   };
 
   private ackTimedOut(o: OrderState, now: number): void {
