@@ -183,6 +183,7 @@ function order(
     venueSeen: true,
     execIds: null,
     slot: 0,
+    openSlot: -1,
   };
 }
 
