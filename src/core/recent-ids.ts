@@ -37,3 +37,27 @@ export class RecentIds<V> {
     this.values[slot] = value;
   }
 }
+
+/**
+ * RecentIds without values: whether an id is among the recent ones (the same slots, `id % capacity`),
+ * in one zero-filled Float64Array holding id + 1 (0: empty), so a large memory costs no array of
+ * values and no fill when it is made (a backtest makes one per run).
+ */
+export class RecentIdSet {
+  private readonly keys: Float64Array;
+
+  constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity <= 0)
+      throw new Error(`RecentIdSet: bad capacity ${capacity}`);
+    this.keys = new Float64Array(capacity);
+  }
+
+  has(id: number): boolean {
+    return this.keys[id % this.capacity] === id + 1;
+  }
+
+  /** Remembers `id` (a non-negative integer), forgetting the id that held its slot. */
+  add(id: number): void {
+    this.keys[id % this.capacity] = id + 1;
+  }
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RecentIds } from '../../src/core/recent-ids.ts';
+import { RecentIdSet, RecentIds } from '../../src/core/recent-ids.ts';
 
 test('sequential ids: keeps the last `capacity` and reports each eviction once', () => {
   const evicted: [number, string][] = [];
@@ -33,4 +33,21 @@ test('an id stored again replaces its value without an eviction; id 0 is a valid
 
 test('rejects a capacity that is not a positive integer', () => {
   assert.throws(() => new RecentIds(0), /bad capacity/);
+});
+
+test('the id set remembers the last id of each slot, id 0 included, and nothing it was not given', () => {
+  const s = new RecentIdSet(4);
+  assert.equal(s.has(0), false);
+  s.add(0);
+  s.add(5);
+  assert.deepEqual(
+    [0, 1, 4, 5].map((id) => s.has(id)),
+    [true, false, false, true],
+  );
+  s.add(4); // same slot as 0
+  assert.deepEqual(
+    [0, 4, 5].map((id) => s.has(id)),
+    [false, true, true],
+  );
+  assert.throws(() => new RecentIdSet(0), /bad capacity/);
 });

@@ -3,7 +3,7 @@ import type { OrderCommand, RejectReason } from '../../contracts/orders.ts';
 import type { SymbolSpec } from '../../contracts/symbols.ts';
 import type { VenueExecEvent } from '../../contracts/venue.ts';
 import type { PriceLevels } from '../../core/price-levels.ts';
-import { RecentIds } from '../../core/recent-ids.ts';
+import { RecentIdSet } from '../../core/recent-ids.ts';
 import type { Scheduler } from '../../core/scheduler.ts';
 import type { LatencyModel } from './latency-model.ts';
 import { validateOrder } from './order-checks.ts';
@@ -74,7 +74,7 @@ export abstract class OrderEntryExchange<O extends SimOrder, B extends SimBook<O
   /** Own order records no book or index holds any more, reused by `newOrder`. */
   protected readonly spare: O[] = [];
   /** Client ids of the last FINISHED_MEMORY finished own orders. */
-  private readonly finished = new RecentIds<true>(FINISHED_MEMORY);
+  private readonly finished = new RecentIdSet(FINISHED_MEMORY);
   private onExec: (e: VenueExecEvent) => void = () => {};
   private venueSeq = 0;
   /** Exchange time of the data event (or order) being applied: fills are reported at it. A field, not an argument: a float passed to a call is a heap allocation. */
@@ -297,7 +297,7 @@ export abstract class OrderEntryExchange<O extends SimOrder, B extends SimBook<O
     if (this.liveSlots[slot] === o) this.liveSlots[slot] = undefined;
     else this.overflow.delete(o.orderId);
     this.liveCount--;
-    this.finished.set(o.orderId, true);
+    this.finished.add(o.orderId);
   }
 
   /** Drops finished orders from a book's own list, keeping the others in time priority; their records are reused. */

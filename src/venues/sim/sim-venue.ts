@@ -2,7 +2,7 @@ import type { Side } from '../../contracts/market.ts';
 import type { OrderCommand, RejectReason } from '../../contracts/orders.ts';
 import type { SymbolSpec } from '../../contracts/symbols.ts';
 import type { RawBidAsk, RawTick, Venue, VenueHandlers } from '../../contracts/venue.ts';
-import { RecentIds } from '../../core/recent-ids.ts';
+import { RecentIdSet } from '../../core/recent-ids.ts';
 import { Rng } from '../../core/rng.ts';
 import type { Scheduler } from '../../core/scheduler.ts';
 import type { LatencyModel } from './latency-model.ts';
@@ -88,7 +88,7 @@ export class SimVenue implements Venue {
   /** Working own orders by client order id. */
   private readonly live = new Map<number, OwnOrder>();
   /** Client ids of filled/canceled own orders, oldest first. */
-  private readonly finished = new RecentIds<true>(FINISHED_MEMORY);
+  private readonly finished = new RecentIdSet(FINISHED_MEMORY);
   private handlers: VenueHandlers | null = null;
   private running = false;
   private venueSeq = 0;
@@ -350,7 +350,7 @@ export class SimVenue implements Venue {
     o.leaves = 0;
     o.session.own.delete(o.engineId);
     this.live.delete(o.orderId);
-    this.finished.set(o.orderId, true);
+    this.finished.add(o.orderId);
   }
 
   /** Emits the trade prints of the last engine operation, then the book if its top N changed. */
