@@ -88,15 +88,21 @@ export class PositionStore {
   private readonly byStrategy = new Map<string, (Position | undefined)[]>();
   /** Every position created so far, in creation order (hot loops iterate this: no iterator objects). */
   readonly list: Position[] = [];
+  /** The strategy of the last `get` and its row (rows are never replaced in `byStrategy`). */
+  private lastId: string | null = null;
+  private lastRow: (Position | undefined)[] | null = null;
 
   constructor(private readonly symbols: readonly SymbolSpec[]) {}
 
   get(strategyId: string, symbolId: number): Position {
-    let row = this.byStrategy.get(strategyId);
-    if (row === undefined) {
+    // One strategy asks most of the time (risk per intent, the router per fill): no string-keyed lookup then.
+    let row = strategyId === this.lastId ? this.lastRow : this.byStrategy.get(strategyId);
+    if (row === undefined || row === null) {
       row = new Array<Position | undefined>(this.symbols.length);
       this.byStrategy.set(strategyId, row);
     }
+    this.lastId = strategyId;
+    this.lastRow = row;
     let p = row[symbolId];
     if (p === undefined) {
       p = row[symbolId] = new Position(strategyId, this.symbols[symbolId]);

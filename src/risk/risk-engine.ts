@@ -82,7 +82,8 @@ export class RiskEngine {
 
   /** An intent that passed went out as `orderId`: feeds the order-rate and duplicate validators. */
   accepted(it: OrderIntent, orderId: number): void {
-    const slot = this.slots.get(it.strategyId)?.[it.symbolId];
+    const row = it.strategyId === this.lastId ? this.lastRow : this.slots.get(it.strategyId);
+    const slot = row?.[it.symbolId];
     if (slot !== undefined) recordAccepted(it, slot, orderId);
   }
 
@@ -115,11 +116,19 @@ export class RiskEngine {
   }
 
   private row(strategyId: string): RiskSlot[] {
+    // One strategy sends most intents in a row (a backtest: all of them): no string-keyed lookup then.
+    if (strategyId === this.lastId) return this.lastRow!;
     let row = this.slots.get(strategyId);
     if (row === undefined) {
       row = this.symbolDefaults.map((lim) => new RiskSlot(lim));
       this.slots.set(strategyId, row);
     }
+    this.lastId = strategyId;
+    this.lastRow = row;
     return row;
   }
+
+  /** The strategy of the last `row` lookup and its row (rows are never replaced in `slots`). */
+  private lastId: string | null = null;
+  private lastRow: RiskSlot[] | null = null;
 }

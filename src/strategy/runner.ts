@@ -149,6 +149,8 @@ export class StrategyRunner {
   private readonly contexts: Context[] = [];
   private readonly bySymbol: Context[][] = [];
   private readonly byId = new Map<string, Context>();
+  /** The context of the last report's strategy (contexts are never removed). */
+  private lastReported: Context | undefined = undefined;
   private nextIntentId = 1;
   /** The intent being checked: reused (risk and the adapter copy what they keep), so a rejection allocates nothing. */
   private readonly scratch: OrderIntent = {
@@ -290,7 +292,10 @@ export class StrategyRunner {
 
   /** Execution reports to the strategy that owns the order. */
   onReport(r: ExecReport): void {
-    const c = this.byId.get(r.strategyId);
+    // One strategy gets most reports in a row (a backtest: all of them): no string-keyed lookup then.
+    let c = this.lastReported;
+    if (c === undefined || c.strategy.id !== r.strategyId)
+      c = this.lastReported = this.byId.get(r.strategyId);
     if (c === undefined || c.failed) return;
     try {
       c.strategy.onOrderUpdate(c, r);
