@@ -95,14 +95,19 @@ export class MarketMaker extends Strategy.withParams(marketMakerParams) {
     now: number,
   ): void {
     const p = this.params;
-    const other = ownBest(ctx, symbolId, side === 1 ? -1 : 1);
-    const px =
-      other === 0 ? target : side === 1 ? Math.min(target, other - tick) : Math.max(target, other + tick);
-    const settled = mine.ts <= now - p.min_quote_life_ms * 1e6;
     if (mine.id !== 0 && !want) {
       ctx.cancel(mine.id);
       mine.id = 0;
-    } else if (mine.id !== 0 && settled && Math.abs(mine.px - px) >= p.requote_ticks * tick) {
+      return;
+    }
+    // Nothing is sent within a quote life, nor for an unwanted side: the price (a scan of our open
+    // orders) is worked out only when an order may go, not on every book update.
+    if (mine.ts > now - p.min_quote_life_ms * 1e6 || (mine.id === 0 && !want)) return;
+    const other = ownBest(ctx, symbolId, side === 1 ? -1 : 1);
+    const px =
+      other === 0 ? target : side === 1 ? Math.min(target, other - tick) : Math.max(target, other + tick);
+    if (mine.id !== 0) {
+      if (Math.abs(mine.px - px) < p.requote_ticks * tick) return;
       // Refused (the quote just filled, or a rate limit): keep tracking it (its report resets it)
       // and wait a quote life before retrying, instead of retrying on every event.
       const id = ctx.replace(mine.id, px, p.order_qty);
@@ -111,7 +116,7 @@ export class MarketMaker extends Strategy.withParams(marketMakerParams) {
         mine.px = px;
       }
       mine.ts = now;
-    } else if (mine.id === 0 && want && settled) {
+    } else {
       mine.id = ctx.place(symbolId, side, px, p.order_qty);
       mine.px = px;
       mine.ts = now;
