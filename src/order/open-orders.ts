@@ -2,11 +2,6 @@ import type { OrderState } from './order-state.ts';
 
 /** Holes (removed orders) tolerated before the array is squeezed, at least. */
 const MIN_HOLES = 16;
-/**
- * Holes beyond which the array is squeezed even while an iteration is open: an iterator left
- * unfinished (`openOrders().values().next()`) would otherwise keep every removed order's hole.
- */
-const MAX_PINNED_HOLES = 4096;
 
 /**
  * One strategy's open orders: the SDK's `ReadonlySet` (ctx.openOrders()) over a dense array in the
@@ -15,26 +10,18 @@ const MAX_PINNED_HOLES = 4096;
  * loop the callback can be inlined into. A removed order leaves a hole; holes are squeezed out
  * when they outnumber the orders, never while an iteration runs, so an iteration sees what a Set
  * iteration would: every order present at its start and not removed since, and those added.
- * Past MAX_PINNED_HOLES an open iteration (in practice an abandoned one) no longer holds the
- * squeeze back: the orders move to a new array, and the iteration goes on over the old one,
- * yielding only orders still in the set (never a removed one, never one twice), without those
- * added after the squeeze.
  */
 export class OpenOrders implements ReadonlySet<OrderState> {
   size = 0;
-  private items: (OrderState | undefined)[] = [];
+  private readonly items: (OrderState | undefined)[] = [];
   /** Iterations running (forEach, iterators not yet done). */
   private iterating = 0;
 
   add(o: OrderState): void {
     const items = this.items;
-    const holes = items.length - this.size;
-    if (
-      this.iterating === 0 ? holes >= Math.max(MIN_HOLES, this.size) : holes >= MAX_PINNED_HOLES + this.size
-    )
-      this.squeeze();
-    o.openSlot = this.items.length;
-    this.items.push(o);
+    if (this.iterating === 0 && items.length - this.size >= Math.max(MIN_HOLES, this.size)) this.squeeze();
+    o.openSlot = items.length;
+    items.push(o);
     this.size++;
   }
 
@@ -61,7 +48,7 @@ export class OpenOrders implements ReadonlySet<OrderState> {
     try {
       for (let i = 0; i < items.length; i++) {
         const o = items[i];
-        if (o !== undefined && this.has(o)) fn.call(thisArg, o, o, this);
+        if (o !== undefined) fn.call(thisArg, o, o, this);
       }
     } finally {
       this.iterating--;
@@ -90,29 +77,24 @@ export class OpenOrders implements ReadonlySet<OrderState> {
     try {
       for (let i = 0; i < items.length; i++) {
         const o = items[i];
-        if (o !== undefined && this.has(o)) yield o;
+        if (o !== undefined) yield o;
       }
     } finally {
       this.iterating--;
     }
   }
 
-  /**
-   * Drops the holes, keeping the orders in order (and their indexes right): in place, or into a
-   * new array while an iteration is open over this one.
-   */
+  /** Drops the holes, keeping the orders in order (and their indexes right). */
   private squeeze(): void {
     const items = this.items;
-    const to = this.iterating === 0 ? items : [];
     let k = 0;
     for (let i = 0; i < items.length; i++) {
       const o = items[i];
       if (o === undefined) continue;
       o.openSlot = k;
-      to[k++] = o;
+      items[k++] = o;
     }
     // pop, not `length = k`: setting length is a runtime call.
-    while (to.length > k) to.pop();
-    this.items = to;
+    while (items.length > k) items.pop();
   }
 }
