@@ -197,7 +197,6 @@ export class ExecutionRouter {
       venueSeen: true,
       execIds: null,
       slot: -1,
-      openSlot: -1,
     };
     this.emit('fill', o, e.lastPx, e.lastQty, e.taker, this.costs.fee, this.costs.tax, '', e.exchTs);
   }

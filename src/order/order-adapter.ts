@@ -9,7 +9,6 @@ import type { Scheduler } from '../core/scheduler.ts';
 import { AckQueue } from './ack-queue.ts';
 import { type BreakerOptions, CircuitBreaker } from './circuit-breaker.ts';
 import { DeadLetterQueue, type DeadLetterReason } from './dead-letter-queue.ts';
-import { OpenOrders } from './open-orders.ts';
 import { isOpen, type OrderState } from './order-state.ts';
 import { TokenBucket } from './token-bucket.ts';
 
@@ -126,7 +125,7 @@ export class OrderAdapter {
   /** Sent orders not yet answered, oldest first, with their ack deadlines (see awaitAck). */
   private readonly awaiting = new AckQueue();
   /** Open orders per strategy, for its context and cancel-all. */
-  private readonly open = new Map<string, OpenOrders>();
+  private readonly open = new Map<string, Set<OrderState>>();
   /** Open orders per symbol (dense, swap-remove via OrderState.slot): risk aggregates scan these. */
   private readonly bySymbol: OrderState[][] = [];
   private readonly symbolBuckets: TokenBucket[] = [];
@@ -440,7 +439,6 @@ export class OrderAdapter {
     o.venueSeen = false;
     o.execIds = null;
     o.slot = -1;
-    o.openSlot = -1;
     return this.track(o);
   }
 
@@ -465,7 +463,6 @@ export class OrderAdapter {
       venueSeen: false,
       execIds: null,
       slot: -1,
-      openSlot: -1,
     };
   }
 
@@ -680,12 +677,12 @@ export class OrderAdapter {
     });
   }
 
-  private openSet(strategyId: string): OpenOrders {
+  private openSet(strategyId: string): Set<OrderState> {
     // One strategy sends most orders in a row (a backtest: all of them): no string-keyed lookup then.
     if (strategyId === this.lastStrategy) return this.lastOpen!;
     let s = this.open.get(strategyId);
     if (s === undefined) {
-      s = new OpenOrders();
+      s = new Set();
       this.open.set(strategyId, s);
     }
     this.lastStrategy = strategyId;
@@ -695,5 +692,5 @@ export class OrderAdapter {
 
   /** The strategy of the last openSet lookup and its set (sets are never removed from `open`). */
   private lastStrategy: string | null = null;
-  private lastOpen: OpenOrders | null = null;
+  private lastOpen: Set<OrderState> | null = null;
 }

@@ -31,8 +31,6 @@ export interface OrderState {
   execIds: Set<string> | null;
   /** Position in the adapter's per-symbol open list, -1 once closed. */
   slot: number;
-  /** Position in its strategy's open orders (OpenOrders), -1 when not in them. */
-  openSlot: number;
 }
 
 export function isOpen(o: OrderState): boolean {

@@ -183,7 +183,6 @@ function order(
     venueSeen: true,
     execIds: null,
     slot: 0,
-    openSlot: -1,
   };
 }
 
