@@ -15,17 +15,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type WebSocket from 'ws';
-import { loadProject } from '../src/config/project.ts';
 import type { LobStats, MarketEvent, MdHeader } from '../src/contracts/market.ts';
 import type { VenueHandlers } from '../src/contracts/venue.ts';
-import { createLogger } from '../src/core/logger.ts';
 import { LiveSession } from '../src/services/live-session.ts';
-import { TradingSystem } from '../src/services/trading-system.ts';
 import { Strategy, type StrategyContext } from '../src/strategy/sdk.ts';
 import type { BinanceVenue } from '../src/venues/binance/binance-venue.ts';
 import type { FrameScanner } from '../src/venues/binance/frame-scanner.ts';
 import { FakeBinance } from '../test/venues/binance/fake-binance.ts';
 import { API_KEY, API_SECRET } from '../test/venues/binance/harness.ts';
+import { binanceSystem } from './binance.ts';
 import { benchShioaji } from './shioaji.ts';
 
 const STAGES = [
@@ -107,33 +105,7 @@ async function binanceStages(root: string, dataDir: string): Promise<void> {
   process.env.HFT_BINANCE_USDM_API_KEY = API_KEY;
   process.env.HFT_BINANCE_USDM_API_SECRET = API_SECRET;
   try {
-    const { settings, symbols } = loadProject({
-      root,
-      env: 'test',
-      envVars: {},
-      overrides: [
-        ['feed.kind', 'live'],
-        ['run.clock', 'real'],
-        ['live.venue', 'binance-usdm'],
-        ['live.endpoint', url],
-        ['live.symbols', ['BTCUSDT-PERP']],
-        ['store.path', dir],
-        ['orders.dlq_dir', path.join(dir, 'dlq')],
-        ['metrics.enabled', false],
-      ].map(([key, value]) => ({ key: key as string, value, label: 'bench' })),
-    });
-    const sys = await TradingSystem.create({
-      settings,
-      root,
-      symbols,
-      strategies: [
-        { id: 'rq', class: 'requoter', enabled: true, symbols: ['BTCUSDT-PERP'], params: {}, risk: {} },
-      ],
-      log: createLogger('silent'),
-      record: false,
-      strategyClasses: { requoter: Requoter },
-      runKind: 'live',
-    });
+    const { settings, sys } = await binanceSystem(root, url, dir, Requoter);
     const venue = sys.live as BinanceVenue;
     const inner = venue as unknown as {
       scanner: FrameScanner;

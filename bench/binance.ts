@@ -24,7 +24,7 @@ import { Scheduler } from '../src/core/scheduler.ts';
 import { LobEngine } from '../src/lob/lob-engine.ts';
 import { LiveSession } from '../src/services/live-session.ts';
 import { TradingSystem } from '../src/services/trading-system.ts';
-import { Strategy, type StrategyContext } from '../src/strategy/sdk.ts';
+import { Strategy, type StrategyClass, type StrategyContext } from '../src/strategy/sdk.ts';
 import { BinanceVenue } from '../src/venues/binance/binance-venue.ts';
 import { FakeBinance } from '../test/venues/binance/fake-binance.ts';
 import { API_KEY, API_SECRET, harness, until } from '../test/venues/binance/harness.ts';
@@ -160,6 +160,42 @@ function depthAlone(root: string, file: string, lines: number): { ns: number; cp
   return best;
 }
 
+/**
+ * The trading system on binance-usdm against the fake at `url` (store under `dir`, no recorder,
+ * no metrics), one strategy `rq` of class `strategy` on BTCUSDT-PERP. The fake's credentials must
+ * be in the environment (HFT_BINANCE_USDM_API_KEY/SECRET).
+ */
+export async function binanceSystem(root: string, url: string, dir: string, strategy: StrategyClass) {
+  const { settings, symbols } = loadProject({
+    root,
+    env: 'test',
+    envVars: {},
+    overrides: [
+      ['feed.kind', 'live'],
+      ['run.clock', 'real'],
+      ['live.venue', 'binance-usdm'],
+      ['live.endpoint', url],
+      ['live.symbols', ['BTCUSDT-PERP']],
+      ['store.path', dir],
+      ['orders.dlq_dir', path.join(dir, 'dlq')],
+      ['metrics.enabled', false],
+    ].map(([key, value]) => ({ key: key as string, value, label: 'bench' })),
+  });
+  const sys = await TradingSystem.create({
+    settings,
+    root,
+    symbols,
+    strategies: [
+      { id: 'rq', class: 'requoter', enabled: true, symbols: ['BTCUSDT-PERP'], params: {}, risk: {} },
+    ],
+    log: createLogger('silent'),
+    record: false,
+    strategyClasses: { requoter: strategy },
+    runKind: 'live',
+  });
+  return { settings, sys };
+}
+
 export async function benchBinance(root: string, dataDir: string): Promise<BinanceBench> {
   const file = path.join(dataDir, 'binance-usdm-btcusdt-20240808.gz');
   const alone = depthAlone(root, file, 60_000);
@@ -180,33 +216,7 @@ export async function benchBinance(root: string, dataDir: string): Promise<Binan
   process.env.HFT_BINANCE_USDM_API_KEY = API_KEY;
   process.env.HFT_BINANCE_USDM_API_SECRET = API_SECRET;
   try {
-    const { settings, symbols } = loadProject({
-      root,
-      env: 'test',
-      envVars: {},
-      overrides: [
-        ['feed.kind', 'live'],
-        ['run.clock', 'real'],
-        ['live.venue', 'binance-usdm'],
-        ['live.endpoint', url],
-        ['live.symbols', ['BTCUSDT-PERP']],
-        ['store.path', dir],
-        ['orders.dlq_dir', path.join(dir, 'dlq')],
-        ['metrics.enabled', false],
-      ].map(([key, value]) => ({ key: key as string, value, label: 'bench' })),
-    });
-    const sys = await TradingSystem.create({
-      settings,
-      root,
-      symbols,
-      strategies: [
-        { id: 'rq', class: 'requoter', enabled: true, symbols: ['BTCUSDT-PERP'], params: {}, risk: {} },
-      ],
-      log: createLogger('silent'),
-      record: false,
-      strategyClasses: { requoter: Requoter },
-      runKind: 'live',
-    });
+    const { settings, sys } = await binanceSystem(root, url, dir, Requoter);
     const venue = sys.live as BinanceVenue;
     const hist = sys.intentLatency;
     const record = hist.record.bind(hist);
