@@ -103,7 +103,9 @@ export interface RecorderStats {
   /** Batches whose direct insert failed (their rows went to the WAL), and those rows. */
   failed_batches: number;
   diverted_rows: number;
-  /** Rows stored nowhere (neither sink nor WAL): must stay 0. */
+  /** Rows stored nowhere (neither sink nor WAL), per table: must stay 0. */
+  lost: TopicCounts;
+  /** Their sum. */
   failed_rows: number;
   /** The part of failed_rows that were orders or fills. */
   lost_orders_trades: number;
@@ -518,6 +520,7 @@ export class Recorder {
       shed_market_data: shed.market_data,
       failed_batches: s.global('failed_batches'),
       diverted_rows: sum(per('diverted')),
+      lost,
       failed_rows: sum(lost),
       lost_orders_trades: lost.orders + lost.trades,
       found_records: s.global('found'),
