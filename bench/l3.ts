@@ -191,7 +191,8 @@ export interface ReplayMemoryRun {
 /**
  * Peak RSS of streamed multi-day replays, each in a fresh process: the two TXF days repeated to 2
  * and 30 days with no strategy (the data and the runtime: what streaming bounds), and 2 days with
- * the market maker (what its records add per day: the order log behind orders.csv, the fills).
+ * the market maker (what its records add: equity samples and fills; the order log behind
+ * orders.csv is spilled to disk as `hft backtest run` does).
  */
 export interface ReplayMemoryFigure {
   runs: ReplayMemoryRun[];

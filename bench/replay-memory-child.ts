@@ -8,6 +8,9 @@
  * that overlap in time). Every stream is lazy, as `hft backtest run` streams multi-day data: read
  * when the replay reaches it, dropped after its last message.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { backtestSettings, DEFAULT_MODELS, loadBacktestData, runBacktest } from '../src/backtest/runner.ts';
 import { loadProject } from '../src/config/project.ts';
 import { createLogger } from '../src/core/logger.ts';
@@ -71,6 +74,8 @@ if (process.argv[1]?.endsWith('replay-memory-child.ts')) {
   let orders = 0;
   let wall: number;
   if (mode === 'mm') {
+    // The order log spilled to a scratch folder, as `hft backtest run` spills it to the report's.
+    const spillDir = mkdtempSync(path.join(os.tmpdir(), 'hft-bench-mem-'));
     const r = await runBacktest(cfg, {
       strategyId: 'mm-txf',
       data: files,
@@ -78,7 +83,10 @@ if (process.argv[1]?.endsWith('replay-memory-child.ts')) {
       log,
       guard: 'off',
       replay,
+      spillDir,
     });
+    r.tracker.orders.close();
+    rmSync(spillDir, { recursive: true, force: true });
     events = r.run.events;
     orders = r.tracker.orders.length;
     wall = r.run.wall_s;
@@ -104,7 +112,7 @@ if (process.argv[1]?.endsWith('replay-memory-child.ts')) {
       days,
       mode,
       events,
-      /** Order events in the run's order log (kept for orders.csv). */
+      /** Order events in the run's order log (spilled to disk for orders.csv). */
       order_events: orders,
       wall_s: wall,
       peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024),

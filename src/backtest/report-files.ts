@@ -114,6 +114,7 @@ export function writeReport(dir: string, r: BacktestResult): void {
     );
   }
   orders.close();
+  t.orders.close(); // its spill file, if any: the rows are in orders.csv now
   const dead = new LineFile(path.join(dir, 'dead_letters.jsonl'));
   for (const d of r.deadLetters) dead.line(deadLetterJson(d, r.epoch));
   dead.close();

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { threadId } from 'node:worker_threads';
 import type { Settings } from '../config/schema.ts';
 import type { StrategyConfig } from '../config/strategies.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
@@ -58,6 +59,12 @@ export interface BacktestOptions {
   onProgress?: (done: number, total: number) => void;
   /** `data` already read (loadBacktestData), reused instead of reading the files again. */
   replay?: LoadedReplay;
+  /**
+   * A folder (created if absent) where the order log keeps its rows while the run goes instead of
+   * in memory, until writeReport writes orders.csv: what `hft backtest run` and sweeps do with the
+   * report folder, so a long run's memory does not grow with its orders.
+   */
+  spillDir?: string;
   /**
    * StormGuard (default observe): a backtest measures the strategy, so the live guard is
    * evaluated and reported but gates nothing; `on` applies it as live trading would, `off` skips it.
@@ -132,7 +139,12 @@ export async function runBacktest(cfg: BacktestConfig, opts: BacktestOptions): P
         `(${sys.symbols.map((s) => s.code).join(', ')})`,
     );
   }
-  const tracker = new BacktestTracker(sys, NS_PER_S);
+  let spillFile: string | undefined;
+  if (opts.spillDir !== undefined) {
+    mkdirSync(opts.spillDir, { recursive: true });
+    spillFile = path.join(opts.spillDir, `.orders-${process.pid}-${threadId}-${++spills}.spill`);
+  }
+  const tracker = new BacktestTracker(sys, NS_PER_S, spillFile);
   tracker.start();
   const venue = sys.venue as ReplayVenue;
   const progress =
@@ -142,6 +154,9 @@ export async function runBacktest(cfg: BacktestConfig, opts: BacktestOptions): P
   let run: RunSummary;
   try {
     run = await sys.run(0);
+  } catch (err) {
+    tracker.orders.close();
+    throw err;
   } finally {
     if (progress !== null) clearInterval(progress);
   }
@@ -168,6 +183,9 @@ export async function runBacktest(cfg: BacktestConfig, opts: BacktestOptions): P
     epoch: sys.clock.epoch,
   };
 }
+
+/** Spill files made by this thread (names must not collide within a folder). */
+let spills = 0;
 
 /** The strategy to backtest, enabled, with `params` merged over its configured ones. */
 function pickStrategy(

@@ -23,6 +23,7 @@ export function sweepPointRunner(log: Logger): (t: SweepTask) => Promise<Backtes
       guard: t.guard,
       log,
       replay: await loaded.replay,
+      spillDir: t.out,
     });
     writeReport(t.out, r);
     return r.summary;

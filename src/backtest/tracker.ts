@@ -67,7 +67,7 @@ export interface GuardChange {
  */
 export class BacktestTracker {
   readonly fills: FillRow[] = [];
-  readonly orders = new OrderLog();
+  readonly orders: OrderLog;
   /** The samples as columns; complete after `finish()`. */
   equity: EquityColumns;
   /** Quantity sent to the venue, filled, and filled as taker. */
@@ -94,10 +94,13 @@ export class BacktestTracker {
   /** Rows of (ts, equity, active, realized, unrealized, fees, position per symbol). */
   private readonly samples: SampleLog;
 
+  /** `spillFile`: the order log keeps its rows in this file, not in memory (OrderLog). */
   constructor(
     private readonly sys: TradingSystem,
     private readonly sampleNs: number,
+    spillFile?: string,
   ) {
+    this.orders = new OrderLog(spillFile);
     const n = sys.symbols.length;
     this.marks = new Array<number>(n).fill(0);
     this.factors = sys.symbols.map(moneyFactor);

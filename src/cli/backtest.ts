@@ -256,6 +256,7 @@ export function registerBacktest(bt: Command): void {
         log,
         onProgress: progressBar(),
         guard: flags.guard,
+        spillDir: flags.out,
       });
       flushLogRepeats();
       writeReport(flags.out, r);

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { ORDER_EVENTS, OrderLog } from '../../src/backtest/order-log.ts';
 import { SampleLog } from '../../src/backtest/sample-log.ts';
@@ -36,4 +39,39 @@ test('the order log codes every event kind and reads it back', () => {
   );
   assert.equal(log.row(2).reason, 'RISK');
   assert.equal(log.row(3).reason, '');
+});
+
+test('an order log with a spill file keeps one chunk in memory and reads back every row', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hft-order-log-'));
+  const file = path.join(dir, 'orders.spill');
+  const kept = new OrderLog();
+  const spilled = new OrderLog(file);
+  const n = 3 * 8192 + 5; // three full chunks and part of a fourth
+  for (const log of [kept, spilled]) {
+    for (let i = 0; i < n; i++)
+      log.push(
+        1e18 + i * 256,
+        i + 1,
+        i % 3,
+        ORDER_EVENTS[i % 7],
+        i % 2 ? 1 : -1,
+        30_000 + i,
+        1 + (i % 5),
+        i % 4,
+        3,
+        i % 1000 === 0 ? `R${i}` : '',
+      );
+  }
+  assert.equal(spilled.chunksInMemory, 1);
+  assert.equal(kept.chunksInMemory, 4);
+  assert.equal(spilled.length, n);
+  // In order, and jumping between chunks (the one read back is cached).
+  for (let i = 0; i < n; i++) assert.deepEqual(spilled.row(i), kept.row(i), `row ${i}`);
+  for (const i of [n - 1, 0, 8192 * 2 + 7, 8191, 8192, n - 6]) assert.deepEqual(spilled.row(i), kept.row(i));
+  assert.ok(existsSync(file));
+  spilled.close();
+  assert.ok(!existsSync(file), 'close removes the file');
+  assert.throws(() => spilled.row(0), /spill file was closed/);
+  spilled.close();
+  rmSync(dir, { recursive: true, force: true });
 });
