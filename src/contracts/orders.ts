@@ -27,11 +27,32 @@ export interface OrderIntent {
   ts: Nanos;
 }
 
+/** An intent with every field at its zero value: the starting state of a reused scratch intent. */
+export function blankIntent(): OrderIntent {
+  return {
+    intentId: 0,
+    strategyId: '',
+    symbolId: 0,
+    action: 'new',
+    side: 1,
+    price: 0,
+    qty: 0,
+    tif: 'GTC',
+    targetOrderId: 0,
+    ts: 0,
+  };
+}
+
 /** An intent that passed risk, addressed to a venue with a client order id. */
 export interface OrderCommand {
   orderId: number;
   intent: OrderIntent;
   ts: Nanos;
+}
+
+/** A command with every field at its zero value (a reused command's starting state). */
+export function blankCommand(): OrderCommand {
+  return { orderId: 0, intent: blankIntent(), ts: 0 };
 }
 
 /** Reason codes carried by every rejection, from risk or from the venue. */

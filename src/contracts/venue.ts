@@ -49,6 +49,21 @@ export interface VenueExecEvent {
   side?: Side;
 }
 
+/** An ack with every other field at its zero value: the starting state of a reused event. */
+export function blankExec(): VenueExecEvent {
+  return {
+    type: 'ack',
+    orderId: 0,
+    venueOrderId: '',
+    lastPx: 0,
+    lastQty: 0,
+    leavesQty: 0,
+    taker: false,
+    reason: '',
+    exchTs: 0,
+  };
+}
+
 /**
  * The venue's view of the account, for reconciliation. Synchronous: a live broker serves its
  * latest polled snapshot (account queries are slow and rate-limited), the sim its engine state.

@@ -1,5 +1,11 @@
 import type { Side } from '../contracts/market.ts';
-import type { ExecReport, OrderIntent, RejectReason, TimeInForce } from '../contracts/orders.ts';
+import {
+  blankIntent,
+  type ExecReport,
+  type OrderIntent,
+  type RejectReason,
+  type TimeInForce,
+} from '../contracts/orders.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
 import type { Clock } from '../core/clock.ts';
 import { MONEY_SCALE } from '../core/money.ts';
@@ -59,18 +65,7 @@ export class GatewayPipeline {
   leaseRevision = 0;
   private readonly factors: Float64Array;
   private nextSweep = 0;
-  private readonly scratch: OrderIntent = {
-    intentId: 0,
-    strategyId: '',
-    symbolId: 0,
-    action: 'new',
-    side: 1,
-    price: 0,
-    qty: 0,
-    tif: 'GTC',
-    targetOrderId: 0,
-    ts: 0,
-  };
+  private readonly scratch: OrderIntent = blankIntent();
 
   constructor(
     symbols: readonly SymbolSpec[],

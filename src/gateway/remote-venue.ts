@@ -1,6 +1,6 @@
 import type { OrderCommand, RejectReason } from '../contracts/orders.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
-import type { Venue, VenueExecEvent, VenueHandlers } from '../contracts/venue.ts';
+import { blankExec, type Venue, type VenueExecEvent, type VenueHandlers } from '../contracts/venue.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Decision, IntentEnvelope } from './envelope.ts';
 import type { IntentSender } from './nats-client.ts';
@@ -41,17 +41,7 @@ export class GatewayVenue implements Venue {
   private inFlight = 0;
   private idle: (() => void) | null = null;
   readonly counters = { intents: 0, publishRetries: 0, rejected: 0, execs: 0, notLeader: 0 };
-  private readonly ev: VenueExecEvent = {
-    type: 'ack',
-    orderId: 0,
-    venueOrderId: '',
-    lastPx: 0,
-    lastQty: 0,
-    leavesQty: 0,
-    taker: false,
-    reason: '',
-    exchTs: 0,
-  };
+  private readonly ev: VenueExecEvent = blankExec();
 
   constructor(
     private readonly inner: Venue,

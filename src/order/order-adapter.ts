@@ -1,5 +1,5 @@
 import type { Settings } from '../config/schema.ts';
-import type { OrderCommand, OrderIntent, RejectReason } from '../contracts/orders.ts';
+import { blankCommand, type OrderCommand, type OrderIntent, type RejectReason } from '../contracts/orders.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
 import type { Venue } from '../contracts/venue.ts';
 import { NS_PER_MS, NS_PER_S, NS_PER_US } from '../core/clock.ts';
@@ -147,22 +147,7 @@ export class OrderAdapter {
     byReason: {},
   };
   /** The command handed to a venue that copies commands (Venue.copiesCommands); action and target stay 'new' / 0. */
-  private readonly command: OrderCommand = {
-    orderId: 0,
-    intent: {
-      intentId: 0,
-      strategyId: '',
-      symbolId: 0,
-      action: 'new',
-      side: 1,
-      price: 0,
-      qty: 0,
-      tif: 'GTC',
-      targetOrderId: 0,
-      ts: 0,
-    },
-    ts: 0,
-  };
+  private readonly command: OrderCommand = blankCommand();
   /** Set by StormGuard: nothing new leaves the adapter (cancels still do). */
   halted = false;
   /** Reason of the last refused send/replace (valid right after one returned 0). */

@@ -1,6 +1,12 @@
 import type { BusSlot } from '../bus/event-bus.ts';
 import { type LobStats, MdKind, type Side, type TradeEvent } from '../contracts/market.ts';
-import type { ExecReport, OrderIntent, RejectReason, TimeInForce } from '../contracts/orders.ts';
+import {
+  blankIntent,
+  type ExecReport,
+  type OrderIntent,
+  type RejectReason,
+  type TimeInForce,
+} from '../contracts/orders.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
 import type { Epoch, Nanos } from '../core/clock.ts';
 import type { LatencyHistogram } from '../core/histogram.ts';
@@ -153,18 +159,7 @@ export class StrategyRunner {
   private lastReported: Context | undefined = undefined;
   private nextIntentId = 1;
   /** The intent being checked: reused (risk and the adapter copy what they keep), so a rejection allocates nothing. */
-  private readonly scratch: OrderIntent = {
-    intentId: 0,
-    strategyId: '',
-    symbolId: 0,
-    action: 'new',
-    side: 1,
-    price: 0,
-    qty: 0,
-    tif: 'GTC',
-    targetOrderId: 0,
-    ts: 0,
-  };
+  private readonly scratch: OrderIntent = blankIntent();
   /** Why the last dispatched intent was refused (risk or adapter reason); '' after an accepted one. */
   private lastRefusal = '';
   /** performance.now() (ms) when the market-data event being processed arrived; 0 outside one. */

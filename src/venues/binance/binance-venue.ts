@@ -10,7 +10,7 @@ import {
   type TradeEvent,
 } from '../../contracts/market.ts';
 import type { OrderCommand, RejectReason } from '../../contracts/orders.ts';
-import type { VenueExecEvent, VenueHandlers } from '../../contracts/venue.ts';
+import { blankExec, type VenueExecEvent, type VenueHandlers } from '../../contracts/venue.ts';
 import { UserError } from '../../core/errors.ts';
 import { Rng } from '../../core/rng.ts';
 import { BookSide } from '../../lob/book-side.ts';
@@ -935,17 +935,7 @@ export class BinanceVenue implements LiveVenue {
     );
   }
 
-  private readonly ev: VenueExecEvent = {
-    type: 'ack',
-    orderId: 0,
-    venueOrderId: '',
-    lastPx: 0,
-    lastQty: 0,
-    leavesQty: 0,
-    taker: false,
-    reason: '',
-    exchTs: 0,
-  };
+  private readonly ev: VenueExecEvent = blankExec();
 
   private answer(
     type: VenueExecEvent['type'],

@@ -1,5 +1,5 @@
 import type { Side } from '../../contracts/market.ts';
-import type { OrderCommand, RejectReason } from '../../contracts/orders.ts';
+import { blankCommand, type OrderCommand, type RejectReason } from '../../contracts/orders.ts';
 import type { SymbolSpec } from '../../contracts/symbols.ts';
 import type { VenueExecEvent } from '../../contracts/venue.ts';
 import type { PriceLevels } from '../../core/price-levels.ts';
@@ -313,23 +313,4 @@ export abstract class OrderEntryExchange<O extends SimOrder, B extends SimBook<O
     while (own.length > k) own.pop();
     b.done = 0;
   }
-}
-
-function blankCommand(): OrderCommand {
-  return {
-    orderId: 0,
-    intent: {
-      intentId: 0,
-      strategyId: '',
-      symbolId: 0,
-      action: 'new',
-      side: 1,
-      price: 0,
-      qty: 0,
-      tif: 'GTC',
-      targetOrderId: 0,
-      ts: 0,
-    },
-    ts: 0,
-  };
 }
