@@ -16,7 +16,8 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
   try {
     const r = await exec(process.execPath, [hft, ...args], {
       cwd: repoRoot,
-      env: { ...process.env, HFT_LOG_LEVEL: 'warn' },
+      // A free port for the ops server: the default one may be taken (a sim running beside the tests).
+      env: { ...process.env, HFT_LOG_LEVEL: 'warn', HFT_OPS__PORT: '0' },
       maxBuffer: 64 * 1024 * 1024,
     });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
