@@ -61,6 +61,10 @@ export async function runnerHooks(n: NatsSettings, log: Logger): Promise<SystemH
         await sender.close();
       };
     },
+    abort: async () => {
+      gv?.close();
+      await sender.close();
+    },
   };
 }
 
@@ -142,7 +146,7 @@ async function runGateway(flags: GatewayFlags): Promise<void> {
   const line = (o: object) => {
     if (fd !== null) writeSync(fd, `${JSON.stringify({ t: Date.now(), ...o })}\n`);
   };
-  let service: { readonly metrics: { leaseRevision: number } } | null = null;
+  let service: { readonly metrics: { leaseRevision: number }; stop(): Promise<void> } | null = null;
   let id = '';
   let system: TradingSystem | null = null;
   const hooks: SystemHooks = {
@@ -195,6 +199,10 @@ async function runGateway(flags: GatewayFlags): Promise<void> {
         sys.opts.log.info({ id, ...svc.metrics }, 'gateway stopped');
         if (fd !== null) closeSync(fd);
       };
+    },
+    abort: async () => {
+      await service?.stop();
+      if (fd !== null) closeSync(fd);
     },
   };
   return runSystem(flags, extra, 'gateway', hooks);

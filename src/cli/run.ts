@@ -3,7 +3,7 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { CanaryRuntime } from '../alpha/canary-runtime.ts';
 import { UserError } from '../core/errors.ts';
-import { createLogger, flushLogRepeats } from '../core/logger.ts';
+import { createLogger, flushLogRepeats, type Logger } from '../core/logger.ts';
 import { sinkTarget } from '../recorder/config.ts';
 import { advertiseStoreApi } from '../recorder/query.ts';
 import { LiveSession } from '../services/live-session.ts';
@@ -41,6 +41,8 @@ export interface SystemHooks {
   wrapVenue?: SystemOptions['wrapVenue'];
   /** Called once the system is built; the function returned runs after the system stopped. */
   attach?: (sys: TradingSystem) => Promise<() => Promise<void>>;
+  /** Releases what the hooks opened when the run fails before it starts (after `attach` too). */
+  abort?: () => Promise<void>;
 }
 
 /** --gateway nats://...: this run's strategies send their intents to that NATS gateway. */
@@ -231,59 +233,13 @@ export async function runSystem(
       reconciliation: { ...loaded.settings.reconciliation, enabled: false },
     };
   }
-  // The ops port before anything else: a taken port must not cost an opened store.
-  const o = loaded.settings.ops;
-  const listener = o.enabled ? await bindOps(o.host, o.port, o.port_fallback) : null;
-  if (listener?.fellBack) reportFallback(listener, log);
-  // Promoted alphas (config/strategy_promotions) trade at their canary weight, guardrails live.
-  const canaries = mode === 'record' ? null : await CanaryRuntime.load(loaded.root, loaded.settings, log);
-  const sys = await TradingSystem.create({
-    ...loaded,
-    strategies: [...loaded.strategies, ...(canaries?.strategies ?? [])],
-    strategyClasses: canaries?.classes,
-    log,
-    record: mode === 'record' ? true : flags.record === false ? false : undefined,
-    runKind: mode === 'sim' ? undefined : mode,
-    wrapVenue: hooks.wrapVenue,
-  }).catch((err) => {
-    listener?.server.close();
-    throw err;
-  });
-  const detach = hooks.attach ? await hooks.attach(sys) : null;
-  canaries?.attach(sys.recorder);
-  const dur = loaded.settings.run.duration_s;
-  log.info(
-    {
-      symbols: sys.symbols.map((s) => s.code),
-      strategies: sys.runner.strategies.map((s) => s.id),
-      clock: sys.clock.simulated ? 'sim' : 'real',
-      feed: loaded.settings.feed.kind,
-      duration_s:
-        dur || (loaded.settings.feed.kind === 'replay' ? 'until the end of the data' : 'until Ctrl+C'),
-      store: sys.recorder ? path.resolve(loaded.settings.store.path) : 'off',
-    },
-    mode === 'sim'
-      ? 'hft run sim started'
-      : mode === 'gateway'
-        ? 'hft gateway run started'
-        : `hft ${mode === 'live' ? 'run live' : 'record'} starting`,
-  );
-  let session: LiveSession | null = null;
-  if (sys.live !== null) {
-    session = new LiveSession(sys, sys.live, loaded.settings.live);
-    try {
-      await session.start();
-    } catch (err) {
-      await sys.live.close();
-      await sys.recorder?.close();
-      listener?.server.close();
+  // What the hooks opened (a NATS connection) would keep the process alive after a failed start.
+  const { sys, detach, session, ops, dur } = await startRun(loaded, flags, mode, hooks, log).catch(
+    async (err) => {
+      await hooks.abort?.().catch(() => {});
       throw err;
-    }
-  }
-  const ops = await startOps(sys, loaded.settings, log, { listener }).catch(async (err) => {
-    await sys.recorder?.close();
-    throw err;
-  });
+    },
+  );
   if (ops.url !== null) {
     process.stdout.write(`dashboard: ${ops.url}\n`);
     if (ops.metricsUrl !== null) process.stdout.write(`metrics:   ${ops.metricsUrl}\n`);
@@ -322,6 +278,70 @@ export async function runSystem(
   if (summaryJson) {
     writeFileSync(summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
     process.stdout.write(`summary written to ${flags.summaryJson}\n`);
+  }
+}
+
+/** Opens the ops port, builds the system, attaches the hooks, starts a live session and the ops server. */
+async function startRun(
+  loaded: ReturnType<typeof loadAll>,
+  flags: ConfigFlags & { record?: boolean },
+  mode: 'sim' | 'live' | 'record' | 'gateway',
+  hooks: SystemHooks,
+  log: Logger,
+) {
+  // The ops port before anything else: a taken port must not cost an opened store.
+  const o = loaded.settings.ops;
+  const listener = o.enabled ? await bindOps(o.host, o.port, o.port_fallback) : null;
+  if (listener?.fellBack) reportFallback(listener, log);
+  let sys: TradingSystem | null = null;
+  try {
+    // Promoted alphas (config/strategy_promotions) trade at their canary weight, guardrails live.
+    const canaries = mode === 'record' ? null : await CanaryRuntime.load(loaded.root, loaded.settings, log);
+    sys = await TradingSystem.create({
+      ...loaded,
+      strategies: [...loaded.strategies, ...(canaries?.strategies ?? [])],
+      strategyClasses: canaries?.classes,
+      log,
+      record: mode === 'record' ? true : flags.record === false ? false : undefined,
+      runKind: mode === 'sim' ? undefined : mode,
+      wrapVenue: hooks.wrapVenue,
+    });
+    const detach = hooks.attach ? await hooks.attach(sys) : null;
+    canaries?.attach(sys.recorder);
+    const dur = loaded.settings.run.duration_s;
+    log.info(
+      {
+        symbols: sys.symbols.map((s) => s.code),
+        strategies: sys.runner.strategies.map((s) => s.id),
+        clock: sys.clock.simulated ? 'sim' : 'real',
+        feed: loaded.settings.feed.kind,
+        duration_s:
+          dur || (loaded.settings.feed.kind === 'replay' ? 'until the end of the data' : 'until Ctrl+C'),
+        store: sys.recorder ? path.resolve(loaded.settings.store.path) : 'off',
+      },
+      mode === 'sim'
+        ? 'hft run sim started'
+        : mode === 'gateway'
+          ? 'hft gateway run started'
+          : `hft ${mode === 'live' ? 'run live' : 'record'} starting`,
+    );
+    let session: LiveSession | null = null;
+    if (sys.live !== null) {
+      session = new LiveSession(sys, sys.live, loaded.settings.live);
+      try {
+        await session.start();
+      } catch (err) {
+        await sys.live.close();
+        throw err;
+      }
+    }
+    const ops = await startOps(sys, loaded.settings, log, { listener });
+    return { sys, detach, session, ops, dur };
+  } catch (err) {
+    // An open port or store would keep the process alive after the error.
+    await sys?.recorder?.close();
+    listener?.server.close();
+    throw err;
   }
 }
 

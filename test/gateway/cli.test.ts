@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -97,4 +97,28 @@ test('hft run sim --gateway with a bad URL is one line, exit 2', { skip, timeout
   const p = hft('bad', ['run', 'sim', '--gateway', 'http://x', ...common()]);
   assert.equal(await p.exited, 2);
   assert.match(p.out(), /^hft: --gateway expects a nats:\/\/host:port URL, got 'http:\/\/x'\n$/m);
+});
+
+test('hft run sim --gateway that fails to start after reaching NATS exits 2, not held open by its connection', {
+  skip,
+  timeout: 120_000,
+}, async () => {
+  const bad = path.join(dir, 'garbage.parquet');
+  writeFileSync(bad, Buffer.alloc(4096, 7));
+  const p = hft('failed-start', ['run', 'sim', '--gateway', server.url, '--data', bad, ...common()], {
+    HFT_LOG_LEVEL: 'info',
+  });
+  // Without closing its NATS connection the runner printed the error and never exited.
+  let timer: NodeJS.Timeout | undefined;
+  const code = await Promise.race([
+    p.exited,
+    new Promise((r) => {
+      timer = setTimeout(r, 60_000, 'still running');
+    }),
+  ]);
+  clearTimeout(timer);
+  if (code === 'still running') p.proc.kill('SIGKILL');
+  assert.equal(code, 2, p.out());
+  assert.match(p.out(), /intents go to the NATS gateway/);
+  assert.match(p.out(), /^hft: garbage\.parquet: unknown data format/m);
 });
