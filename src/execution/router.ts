@@ -79,6 +79,8 @@ export class ExecutionRouter {
     orphansUnresolved: 0,
     orphansDiscarded: 0,
   };
+  /** Venue rejects by reason (a reject without one counts as VENUE_REJECT). */
+  readonly rejectsByReason: Record<string, number> = {};
   readonly orphans = new OrphanBook(ORPHAN_CAPACITY);
   /** Orphan fills that could not be booked anywhere. */
   readonly unresolved: VenueExecEvent[] = [];
@@ -218,8 +220,10 @@ export class ExecutionRouter {
         }
         o.status = 'working';
         break;
-      case 'reject':
+      case 'reject': {
         c.rejects++;
+        const why = e.reason === '' ? 'VENUE_REJECT' : e.reason;
+        this.rejectsByReason[why] = (this.rejectsByReason[why] ?? 0) + 1;
         this.orders.venueReject(o, e.reason);
         if (isTerminal(o)) {
           c.stale++;
@@ -228,6 +232,7 @@ export class ExecutionRouter {
         o.status = 'rejected';
         o.leavesQty = 0;
         break;
+      }
       case 'fill': {
         if (e.execId) {
           if (o.execIds?.has(e.execId)) {

@@ -660,24 +660,17 @@ export async function startOps(
   }
   const refusals = new RefusalLog(log, opts.refusalLogIntervalMs);
   const query = settings.ops.enabled ? await openQuerySession(sys, settings, log) : null;
-  const venueRejects: Record<string, number> = {};
   const view: OpsView = {
     sys,
     safety: control,
     supervision: supervisor,
     busCapacity: settings.bus.capacity,
-    venueRejects,
+    venueRejects: sys.router.rejectsByReason,
     breakers: () => [{ name: 'orders', state: BREAKER_STATES[sys.orders.breaker.state] }],
     access: { refused: refusals.counts, queries: query?.counts ?? {} },
   };
   const snapshots = new SnapshotBuilder(view);
-  sys.router.listen((r) => {
-    if (r.type === 'reject') {
-      const k = r.reason || 'VENUE_REJECT';
-      venueRejects[k] = (venueRejects[k] ?? 0) + 1;
-    }
-    snapshots.onReport(r);
-  });
+  sys.router.listen((r) => snapshots.onReport(r));
   const registry = settings.metrics.enabled ? createMetricsRegistry(view) : null;
   const token = settings.ops.token || randomBytes(16).toString('hex');
   const readToken = query === null ? null : randomBytes(32).toString('hex');

@@ -178,7 +178,9 @@ export function buildSummary(sys: TradingSystem, rec: RecorderStats | null, wall
   }
   const rc = sys.router.counters;
   const riskRejects = sys.risk.counters.rejected;
+  // Refused by risk or by the venue (its gates included, e.g. OUTSIDE_SESSION): the counts add up to `total`.
   const byReason: Record<string, number> = { ...sys.risk.counters.byReason };
+  for (const [k, v] of Object.entries(sys.router.rejectsByReason)) byReason[k] = (byReason[k] ?? 0) + v;
   const lat = sys.intentLatency;
   const us = (ns: number) => Math.round(ns / 10) / 100;
   return {

@@ -171,3 +171,15 @@ test('a listener that triggers another report does not corrupt the report others
   h.exec({ type: 'canceled', orderId: first });
   assert.deepEqual(seen, [`${held}:canceled`, `${first}:canceled`]);
 });
+
+test('venue rejects are counted by reason (none given: VENUE_REJECT), a stale one too', () => {
+  const h = harness(noLimits);
+  const a = h.orders.send(intent());
+  const b = h.orders.send(intent());
+  h.exec({ type: 'reject', orderId: a, reason: 'OUTSIDE_SESSION' });
+  h.exec({ type: 'reject', orderId: b, reason: '' });
+  h.exec({ type: 'reject', orderId: b, reason: '' });
+  assert.deepEqual(h.router.rejectsByReason, { OUTSIDE_SESSION: 1, VENUE_REJECT: 2 });
+  assert.equal(h.router.counters.rejects, 3);
+  assert.equal(h.router.counters.stale, 1);
+});

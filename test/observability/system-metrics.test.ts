@@ -55,9 +55,12 @@ test('the /metrics registry reads the running system: counters, positions, PnL a
   assert.equal(get('hft_intents_total{}'), sys.runner.counters.intents);
   assert.equal(get('hft_queue_events_in_total{queue="bus"}'), summary.bus.published);
   assert.equal(get('hft_queue_capacity{queue="bus"}'), settings.bus.capacity);
-  for (const [reason, n] of Object.entries(summary.rejects.by_reason))
+  for (const [reason, n] of Object.entries(sys.risk.counters.byReason))
     assert.equal(get(`hft_rejects_total{reason="${reason}",source="risk"}`), n);
   assert.equal(get('hft_rejects_total{reason="VENUE_REJECT",source="venue"}'), 3);
+  // The summary's reasons cover the venue's rejects too: they add up to its total.
+  const counted = Object.values(summary.rejects.by_reason).reduce((a, b) => a + b, 0);
+  assert.equal(counted, summary.rejects.total);
   // Every intent went through the in-process gateway: its decisions by outcome and reason.
   const gw = sys.gateway.counters;
   assert.ok(gw.approved > 20);
