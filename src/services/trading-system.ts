@@ -359,12 +359,15 @@ export class TradingSystem {
       for (const spec of symbols)
         this.risk.setLimits(sc.id, spec.id, resolveLimits(s.risk, limits, sc.id, spec.code, sc.risk));
     }
-    for (const id of Object.keys(limits.strategies))
-      if (!opts.strategies.some((sc) => sc.id === id))
-        opts.log.warn(
-          { strategy: id, file: s.strategy_limits_file },
-          'limits for a strategy that is not configured',
-        );
+    // One line for all of them; a run without strategies (hft record, hft gateway run) has none to match.
+    const unmatched = Object.keys(limits.strategies).filter(
+      (id) => !opts.strategies.some((sc) => sc.id === id),
+    );
+    if (opts.strategies.length > 0 && unmatched.length > 0)
+      opts.log.warn(
+        { strategies: unmatched, file: s.strategy_limits_file },
+        'limits for strategies that are not configured',
+      );
     const base = this.live ?? (isVenueAccount(venue) ? venue : null);
     const account = shadow === null ? base : shadow.account(base);
     this.reconciler =
