@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { REPLAY_FORMATS } from '../contracts/market.ts';
 import { NS_PER_US } from '../core/clock.ts';
 import { computeFeatureFile } from '../features/compute-file.ts';
@@ -21,7 +21,9 @@ export function registerFeatures(features: Command): void {
       collect,
     )
     .requiredOption('--out <file>', 'output: .csv or .parquet')
-    .option('--set <id>', `feature set (${Object.keys(FEATURE_SETS).join(', ')})`, LOB_CORE.id)
+    .option('--feature-set <id>', `feature set (${Object.keys(FEATURE_SETS).join(', ')})`, LOB_CORE.id)
+    // Its old name: elsewhere --set is a config key=value.
+    .addOption(new Option('--set <id>').hideHelp())
     .option(
       '--feed-latency-us <us>',
       'receive time = exchange time + this, for data without receive times (TAIFEX, LOBSTER); default feed.latency_us',
@@ -36,7 +38,8 @@ export function registerFeatures(features: Command): void {
       async (flags: {
         data: string[];
         out: string;
-        set: string;
+        featureSet: string;
+        set?: string;
         feedLatencyUs?: string;
         env?: string;
         config?: string;
@@ -58,7 +61,7 @@ export function registerFeatures(features: Command): void {
         const r = await computeFeatureFile({
           data: flags.data.map(cliPath),
           out,
-          setId: flags.set,
+          setId: flags.set ?? flags.featureSet,
           format:
             parseFormat(flags.format) ?? (settings.feed.format === 'auto' ? undefined : settings.feed.format),
           symbols,

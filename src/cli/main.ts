@@ -26,7 +26,8 @@ const COMMANDS: Record<string, { description: string; load: () => Promise<(cmd: 
     load: async () => (await import('./gateway.ts')).registerGateway,
   },
   worker: {
-    description: 'run research items (backtest sweep points) from a NATS JetStream work queue',
+    description:
+      'run research items (backtest sweep points, alpha search trials) from a NATS JetStream work queue',
     load: async () => (await import('./worker.ts')).registerWorker,
   },
   backtest: {
@@ -46,7 +47,8 @@ const COMMANDS: Record<string, { description: string; load: () => Promise<(cmd: 
     load: async () => (await import('./db.ts')).registerDb,
   },
   alpha: {
-    description: 'alpha research: scaffold, validate (gates A-C), reports, the experiment ledger',
+    description:
+      'alpha research: scaffold, validate (gates A-C), search, RL, the pool, promotion (gates D-E), canaries',
     load: async () => (await import('./alpha.ts')).registerAlpha,
   },
   recorder: {

@@ -204,10 +204,22 @@ describe('hft features compute', requireData(), () => {
       bad,
       '--out',
       path.join(dir, 'x.csv'),
-      '--set',
+      '--feature-set',
       'nope',
     ]);
     assert.equal(unknownSet.code, 2);
     assert.match(unknownSet.stderr, /unknown feature set 'nope' \(known: lob_core\)/);
+    // The flag's old name still works (hidden).
+    const oldName = await run([
+      'features',
+      'compute',
+      '--data',
+      bad,
+      '--out',
+      path.join(dir, 'y.csv'),
+      '--set',
+      'nope',
+    ]);
+    assert.match(oldName.stderr, /unknown feature set 'nope'/);
   });
 });
