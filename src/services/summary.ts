@@ -71,6 +71,8 @@ export interface RunSummary {
   };
   bus: { published: number; dropped: number; high_water: number };
   strategy_errors: number;
+  /** Strategies in shadow mode: their orders were answered at the edge, never sent; their fills are counted above. */
+  shadow: string[];
   /** What strategies measured of themselves (Strategy.report), by id: an alpha's shadow or canary evidence. */
   strategy_reports: Record<string, unknown>;
   /** Why orders stopped, if they did: StormGuard, rejections, order adapter, reconciliation. */
@@ -210,6 +212,7 @@ export function buildSummary(sys: TradingSystem, rec: RecorderStats | null, wall
     feed: feedSummary(sys),
     bus: { published: sys.bus.published, dropped: sys.bus.dropped, high_water: sys.bus.highWater },
     strategy_errors: sys.runner.counters.errors,
+    shadow: [...sys.shadowIds],
     strategy_reports: fitAlphaReports(sys.runner.reports()),
     risk: riskSummary(sys),
   };
@@ -265,6 +268,11 @@ export function formatSummary(s: RunSummary): string {
       (s.recorder?.close_ms ? ` (recorder close ${(s.recorder.close_ms / 1000).toFixed(1)} s of it)` : ''),
     `  run ${s.run_id} (${s.kind})`,
     `  events ${s.events}  orders ${s.orders}  fills ${s.fills}  cancels ${s.cancels}  rejects ${s.rejects.total} (risk ${s.rejects.risk}, venue ${s.rejects.venue})`,
+    ...(s.shadow.length > 0
+      ? [
+          `  shadow: ${s.shadow.join(', ')}: orders answered at the edge and never sent; their fills and PnL below did not happen`,
+        ]
+      : []),
     `  latency event->intent: p50 ${s.latency_us.p50} us  p99 ${s.latency_us.p99} us  (n=${s.latency_us.count})`,
     `  LOB update: p50 ${s.lob_update_ns.p50} ns  p99 ${s.lob_update_ns.p99} ns`,
     formatFeed(s.feed),

@@ -15,6 +15,7 @@ import { loadProject } from '../../src/config/project.ts';
 import { NS_PER_US } from '../../src/core/clock.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import { openTarget } from '../../src/recorder/query.ts';
+import { formatSummary } from '../../src/services/summary.ts';
 import { TradingSystem } from '../../src/services/trading-system.ts';
 import { L2Exchange } from '../../src/venues/sim/l2-exchange.ts';
 import { ConstantLatency } from '../../src/venues/sim/latency-model.ts';
@@ -95,6 +96,12 @@ describe('shadow mode', requireData(), () => {
       assert.ok(shadow.slippage_bps !== null && shadow.slippage_bps > 0 && shadow.slippage_bps < 3);
       assert.ok(shadow.samples.signal.length > 500);
       assert.equal(summary.risk.reconciliation?.critical ?? 0, 0);
+      // The summary says which strategies were shadow: their fills are in its counts.
+      assert.deepEqual(summary.shadow, ['shadow-tf']);
+      assert.match(
+        formatSummary(summary),
+        /\n {2}shadow: shadow-tf: orders answered at the edge and never sent/,
+      );
 
       const db = await openTarget(dir);
       try {
