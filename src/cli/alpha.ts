@@ -204,6 +204,10 @@ export function registerAlpha(alpha: Command): void {
           ? '\n'
           : `; ${['sharpe_oos', 'ic_mean', 'turnover', 'max_drawdown', 'dsr'].map(line).join(', ')}\n`),
     );
+    if ((r.gate_a.details as { hypothesis_ok?: boolean }).hypothesis_ok === false)
+      process.stderr.write(
+        `hft: ${r.alpha_id}: Gate A: its manifest's hypothesis is still the scaffold's TODO: say why the signal should predict\n`,
+      );
     if (r.store !== null && !r.store.written)
       process.stderr.write(
         `hft: store ${r.store.location} not written (${r.store.reason}); rows kept in ${r.store.pending}\n`,

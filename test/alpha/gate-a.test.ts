@@ -77,3 +77,13 @@ test('Gate A fails on a field the data lacks, an unknown field, or an invalid co
   assert.equal(ok.details.complexity_ok, true);
   assert.ok(availableFields(FULL).includes('lob_core.entropy_5'));
 });
+
+test("Gate A fails while the hypothesis is still the scaffold's TODO", async () => {
+  const c = ctx(['mid'], FULL);
+  c.entry.manifest.hypothesis = 'TODO: why this signal predicts the next moves of the mid';
+  const r = await new FeasibilityGate().run(c);
+  assert.equal(r.passed, false);
+  assert.equal(r.details.hypothesis_ok, false);
+  c.entry.manifest.hypothesis = 'Resting size at the touch leads the mid: the thin side is consumed first.';
+  assert.equal((await new FeasibilityGate().run(c)).passed, true);
+});

@@ -12,7 +12,8 @@ function rawPrice(field: string): boolean {
 
 /**
  * Gate A — feasibility: every field the manifest declares is in the data (directly or through the
- * original's aliases; features as `<set>.<feature>`), and the complexity is declared and valid.
+ * original's aliases; features as `<set>.<feature>`), the complexity is declared and valid, and the
+ * hypothesis is written (not the scaffold's TODO).
  * Fields that read a raw price level are warned about, never failed.
  */
 export class FeasibilityGate implements Gate<ValidationContext> {
@@ -33,6 +34,8 @@ export class FeasibilityGate implements Gate<ValidationContext> {
     }
     const complexity = m.complexity;
     const complexityOk = COMPLEXITIES.has(complexity.replace(/\s+/g, '').toUpperCase());
+    // An alpha goes on to the backtest only with its reason written down: the scaffold's TODO is not one.
+    const hypothesisOk = !/^\s*TODO\b/i.test(m.hypothesis);
     const warnings = m.data_fields
       .filter(rawPrice)
       .map(
@@ -41,7 +44,7 @@ export class FeasibilityGate implements Gate<ValidationContext> {
       );
     return {
       gate: this.name,
-      passed: missing.length === 0 && complexityOk,
+      passed: missing.length === 0 && complexityOk && hypothesisOk,
       details: {
         required_fields: m.data_fields,
         resolved_fields: resolved,
@@ -49,6 +52,7 @@ export class FeasibilityGate implements Gate<ValidationContext> {
         available_fields: available,
         complexity,
         complexity_ok: complexityOk,
+        hypothesis_ok: hypothesisOk,
         precision_warnings: warnings,
       },
     };
