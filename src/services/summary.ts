@@ -96,11 +96,20 @@ export interface RiskSummary {
   halt_cancels: number;
 }
 
+/** Counts by key of two sources, added (a new object). */
+function sumCounts(
+  a: Partial<Record<string, number>>,
+  b: Partial<Record<string, number>>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const src of [a, b]) for (const [k, v] of Object.entries(src)) out[k] = (out[k] ?? 0) + (v ?? 0);
+  return out;
+}
+
 function riskSummary(sys: TradingSystem): RiskSummary {
   const g = sys.stormGuard;
   const a = sys.orders.counters;
-  const byReason: Record<string, number> = { ...sys.risk.counters.byReason };
-  for (const [k, v] of Object.entries(a.byReason)) byReason[k] = (byReason[k] ?? 0) + v;
+  const byReason = sumCounts(sys.risk.counters.byReason, a.byReason);
   const rc = sys.router.counters;
   const recon = sys.reconciler;
   const dlq = sys.orders.dlq;
@@ -181,8 +190,7 @@ export function buildSummary(sys: TradingSystem, rec: RecorderStats | null, wall
   const rc = sys.router.counters;
   const riskRejects = sys.risk.counters.rejected;
   // Refused by risk or by the venue (its gates included, e.g. OUTSIDE_SESSION): the counts add up to `total`.
-  const byReason: Record<string, number> = { ...sys.risk.counters.byReason };
-  for (const [k, v] of Object.entries(sys.router.rejectsByReason)) byReason[k] = (byReason[k] ?? 0) + v;
+  const byReason = sumCounts(sys.risk.counters.byReason, sys.router.rejectsByReason);
   const lat = sys.intentLatency;
   const us = (ns: number) => Math.round(ns / 10) / 100;
   return {
