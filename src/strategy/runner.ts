@@ -259,16 +259,26 @@ export class StrategyRunner {
     return out;
   }
 
+  /**
+   * Market data reaches strategies only between start() and stop(): a live venue streams books
+   * while the account is still being read (startup reconciliation), and a strategy quoting then
+   * would trade before it knows its position, and before its own onStart.
+   */
+  private started = false;
+
   start(): void {
     for (const c of this.contexts) this.guard(c, () => c.strategy.onStart(c));
+    this.started = true;
   }
 
   stop(): void {
+    this.started = false;
     for (const c of this.contexts) this.guard(c, () => c.strategy.onStop(c));
   }
 
   /** Bus consumer: book updates and trades to subscribed strategies. */
   readonly onSlot = (slot: BusSlot): void => {
+    if (!this.started) return;
     const ev = slot.event!;
     const subs = this.bySymbol[ev.symbolId];
     if (subs === undefined) return;

@@ -53,7 +53,13 @@ function setup(maxErrors = 3) {
   const ev = { kind: MdKind.Depth, symbolId: 0 } as DepthEvent;
   const stats = { symbolId: 0, bestBid: 33_000_00, bestAsk: 33_001_00, mid: 33_000_50 } as LobStats;
   const slot: BusSlot = { event: ev, stats };
-  return { h, risk, runner, book: () => runner.onSlot(slot) };
+  let started = false;
+  const book = () => {
+    if (!started) runner.start();
+    started = true;
+    runner.onSlot(slot);
+  };
+  return { h, risk, runner, book, slot };
 }
 
 /** Places a bid on its first book update, then throws on every one after. */
@@ -90,6 +96,20 @@ test('a strategy that throws is isolated: counted, disabled after strategy.max_e
   ]);
   h.exec({ type: 'canceled', orderId: 1 });
   assert.equal(h.orders.openCount, 0);
+});
+
+test('no market data reaches a strategy before start() (a live account is still being read) or after stop()', () => {
+  const { h, runner, slot } = setup();
+  const c = new Counter('c', [h.symbols[0]], {});
+  runner.add(c);
+  runner.onSlot(slot);
+  assert.equal(c.books, 0, 'before start');
+  runner.start();
+  runner.onSlot(slot);
+  assert.equal(c.books, 1);
+  runner.stop();
+  runner.onSlot(slot);
+  assert.equal(c.books, 1, 'after stop');
 });
 
 test('place, replace and cancel through the context go through risk and the order adapter', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadProject } from '../../../src/config/project.ts';
+import { type LobStats, MdKind } from '../../../src/contracts/market.ts';
 import type { OrderCommand } from '../../../src/contracts/orders.ts';
 import type { VenueExecEvent, VenueHandlers } from '../../../src/contracts/venue.ts';
 import { Epoch, SimClock } from '../../../src/core/clock.ts';
@@ -8,6 +9,7 @@ import { createLogger } from '../../../src/core/logger.ts';
 import { Scheduler } from '../../../src/core/scheduler.ts';
 import { ACCOUNT_OWNER, LiveSession } from '../../../src/services/live-session.ts';
 import { TradingSystem, venueSymbol } from '../../../src/services/trading-system.ts';
+import { Strategy, type StrategyContext } from '../../../src/strategy/sdk.ts';
 import type {
   AccountState,
   ForeignOrder,
@@ -49,8 +51,16 @@ class ScriptedLive implements LiveVenue {
     return this.open_;
   }
   async open(): Promise<AccountState> {
+    // As a real venue: books stream (synced) before the account has been read.
+    this.book();
     for (const p of this.account.positions) this.pos.set(p.symbolId, p.qty);
     return this.account;
+  }
+  /** A two-sided book update for symbol 0. */
+  book(): void {
+    const h = { symbolId: 0, exchTs: Date.now() * 1e6, localTs: Date.now() * 1e6, seq: 0 };
+    this.handlers!.onMarketEvent({ ...h, kind: MdKind.Level, side: 1, price: 599_990, qty: 1 }, false);
+    this.handlers!.onMarketEvent({ ...h, kind: MdKind.Level, side: -1, price: 600_010, qty: 1 }, true);
   }
   async cancelForeign(o: ForeignOrder): Promise<void> {
     this.canceledForeign.push(o.venueOrderId);
@@ -85,7 +95,16 @@ const factory = Object.assign((ctx: LiveVenueContext) => (last = new ScriptedLiv
 }) satisfies LiveVenueFactory;
 registerLiveVenue('scripted-live', factory);
 
-async function system(startup: 'cancel' | 'adopt') {
+/** Counts its book updates and what it believed its position was at the first one. */
+class Watcher extends Strategy {
+  books = 0;
+  positionAtFirst = Number.NaN;
+  override onBook(ctx: StrategyContext, st: LobStats): void {
+    if (this.books++ === 0) this.positionAtFirst = ctx.position(st.symbolId);
+  }
+}
+
+async function system(startup: 'cancel' | 'adopt', withStrategy = false) {
   const project = loadProject({
     root: repoRoot,
     env: 'test',
@@ -101,7 +120,10 @@ async function system(startup: 'cancel' | 'adopt') {
   });
   const sys = await TradingSystem.create({
     ...project,
-    strategies: [],
+    strategies: withStrategy
+      ? [{ id: 'w', class: 'watcher', enabled: true, symbols: ['BTCUSDT-PERP'], params: {}, risk: {} }]
+      : [],
+    strategyClasses: { watcher: Watcher },
     root: repoRoot,
     log: createLogger('silent'),
     record: false,
@@ -140,6 +162,21 @@ test('startup reconciliation: venue positions loaded, earlier orders cancelled (
   assert.equal(b.sys.orders.byVenueId('V9'), o);
   b.sys.reconciler!.check();
   assert.equal(b.sys.reconciler!.lastCritical, '', 'an adopted order is not a venue-only order');
+});
+
+test('no strategy callback before the startup reconciliation: books that stream while the account is read reach no strategy', async () => {
+  const { sys, venue, session } = await system('cancel', true);
+  const w = sys.runner.strategies[0] as unknown as Watcher;
+  await session.start();
+  assert.equal(sys.lob.stats(0).bestBid, 599_990, 'the book was applied');
+  assert.equal(w.books, 0, 'but no strategy saw it');
+  const running = sys.run(0);
+  venue.book();
+  sys.stop();
+  await running;
+  session.stop();
+  assert.equal(w.books, 1);
+  assert.equal(w.positionAtFirst, 3, "the venue's position was loaded before the strategy's first book");
 });
 
 test('a venue that is not ready holds trading (HALT) until it reports ready after a reconciliation', async () => {
