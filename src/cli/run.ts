@@ -145,6 +145,7 @@ export function registerRecord(cmd: Command): void {
 export interface LiveFlags extends ConfigFlags {
   venue?: string;
   paper?: boolean;
+  production?: boolean;
   endpoint?: string;
   symbols?: string;
   duration?: string;
@@ -155,7 +156,8 @@ export interface LiveFlags extends ConfigFlags {
 function liveOptions(cmd: Command): Command {
   return cmd
     .option('--venue <name>', 'live venue (live.venue): binance-usdm, binance-spot, ...')
-    .option('--paper', "the venue's testnet / simulation endpoint (live.paper)")
+    .option('--paper', "the venue's testnet / simulation endpoint (live.paper true, the default)")
+    .option('--production', "the venue's production endpoint: real orders, real money (live.paper false)")
     .option('--endpoint <url>', "base URL instead of the venue's, e.g. a fake server (live.endpoint)")
     .option('--symbols <codes>', 'comma-separated symbol codes of config/symbols.yaml (live.symbols)')
     .option('--duration <seconds>', 'stop after this many seconds (0 = until Ctrl+C)')
@@ -170,7 +172,9 @@ export async function runLive(flags: LiveFlags, kind: 'live' | 'record'): Promis
   ];
   if (flags.venue !== undefined)
     extra.push({ key: 'live.venue', value: flags.venue, label: 'CLI flag --venue' });
+  if (flags.paper && flags.production) throw new UserError('--paper and --production: choose one');
   if (flags.paper) extra.push({ key: 'live.paper', value: true, label: 'CLI flag --paper' });
+  if (flags.production) extra.push({ key: 'live.paper', value: false, label: 'CLI flag --production' });
   if (flags.endpoint !== undefined) {
     if (!/^https?:\/\/[^\s]+$/.test(flags.endpoint))
       throw new UserError(`--endpoint expects an http(s) URL, got '${flags.endpoint}'`);
@@ -260,7 +264,12 @@ export async function runSystem(
       log.error('second signal: exiting without a clean shutdown');
       process.exit(130);
     }
-    log.info({ signal: sig }, 'stopping: flushing recorder and closing the store');
+    log.info(
+      { signal: sig },
+      sys.live !== null
+        ? `stopping: cancelling working orders (live.on_stop), closing the venue, flushing the recorder (${sig} again exits at once)`
+        : `stopping: flushing the recorder and closing the store (${sig} again exits at once)`,
+    );
     sys.stop();
   };
   process.on('SIGINT', onSignal);

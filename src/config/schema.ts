@@ -146,6 +146,7 @@ export const settingsSchema = z.strictObject({
     startup_orders: z.enum(['cancel', 'adopt']),
     end_of_session: z.enum(['none', 'cancel_all', 'flatten']),
     end_of_session_lead_s: nonNegative,
+    on_stop: z.enum(['cancel', 'leave']),
     rate_limit_headroom: z.number().min(0).max(0.9),
   }),
   bus: z.strictObject({

@@ -33,8 +33,9 @@ export class LatencyHistogram {
     return this.h.totalCount;
   }
 
+  /** Value at percentile `p`: its bucket's upper edge (within 0.1%), never above the largest value recorded. */
   percentile(p: number): number {
-    return this.h.totalCount === 0 ? 0 : this.h.getValueAtPercentile(p);
+    return this.h.totalCount === 0 ? 0 : Math.min(this.h.getValueAtPercentile(p), this.h.maxValue);
   }
 
   get max(): number {

@@ -1,12 +1,15 @@
 import type { Side } from '../contracts/market.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
+import { UserError } from '../core/errors.ts';
 import { applyRate, MONEY_SCALE, RATE_SCALE } from '../core/money.ts';
 
 /** Money value (MONEY_SCALE units) of one price unit (scaled) times one quantity unit. */
 export function moneyFactor(spec: SymbolSpec): number {
   const f = (spec.multiplier * MONEY_SCALE) / spec.priceScale;
   if (!Number.isInteger(f)) {
-    throw new Error(`${spec.code}: multiplier x ${MONEY_SCALE} / price_scale must be an integer, got ${f}`);
+    throw new UserError(
+      `${spec.code}: money is kept in integers, so multiplier x ${MONEY_SCALE} / price_scale must be an integer (got ${f}); this symbol cannot be traded as configured in its symbols file`,
+    );
   }
   return f;
 }

@@ -574,6 +574,10 @@ export class Recorder {
         await this.worker.terminate();
         this.countWorkerLoss();
         this.loseUnread('the recorder worker was stopped at close');
+      } else {
+        // Rows recorded after the worker's last batch (a venue still delivering as the run ends)
+        // were shipped nowhere: counted, not silently left in the rings.
+        this.loseUnread('recorded after the recorder had shipped its last batch at close');
       }
     }
     this.workerState = 'closed';

@@ -1,7 +1,35 @@
 import type { SymbolSpec } from '../contracts/symbols.ts';
+import { ConfigError, UserError } from '../core/errors.ts';
 import { sessionAt } from '../core/session-calendar.ts';
 import type { LiveSettings, LiveVenue } from '../venues/live/live-venue.ts';
 import type { TradingSystem } from './trading-system.ts';
+
+/**
+ * Why a venue could not be opened, for the user: a UserError passes as it is; a network or HTTP
+ * failure (refused connection, unknown host, timeout, a refused key or signature, a server that
+ * is not the venue) becomes one line naming the venue, the endpoint and the likely cause.
+ */
+export function openError(venue: string, endpoint: string, err: unknown): Error {
+  if (err instanceof UserError || err instanceof ConfigError || !(err instanceof Error)) return err as Error;
+  const m = err.message;
+  const code = (err as { code?: unknown }).code;
+  const at = endpoint === '' ? "the venue's default endpoint" : endpoint;
+  const hint =
+    code === 'ECONNREFUSED'
+      ? 'nothing listens there'
+      : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+        ? 'the host name does not resolve (no network, or a wrong --endpoint)'
+        : /timed out/.test(m)
+          ? 'the server did not answer in time'
+          : /-2015|-2014|HTTP 401/.test(m)
+            ? 'the API key was refused: check the key variables or live.credentials_file (testnet keys with --paper)'
+            : /-1022/.test(m)
+              ? 'the request signature was refused: check the API secret'
+              : /HTTP 404/.test(m)
+                ? 'the server there does not serve this venue (HTTP 404)'
+                : '';
+  return new UserError(`${venue}: could not open at ${at}: ${hint === '' ? m : `${hint} (${m})`}`);
+}
 
 /** Owner of venue positions and orders no configured strategy trades. */
 export const ACCOUNT_OWNER = 'account';
@@ -37,7 +65,9 @@ export class LiveSession {
   async start(): Promise<StartupReport> {
     const { sys, venue } = this;
     const log = sys.opts.log;
-    const account = await venue.open();
+    const account = await venue.open().catch((err: unknown) => {
+      throw openError(venue.name, this.s.endpoint, err);
+    });
     const report: StartupReport = { positions: [], adopted: 0, canceled: 0 };
     const now = sys.clock.nowNs();
     for (const p of account.positions) {

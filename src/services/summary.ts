@@ -32,6 +32,8 @@ export interface RunSummary {
   fills: number;
   rejects: { risk: number; venue: number; total: number; by_reason: Record<string, number> };
   cancels: number;
+  /** Live: orders still open at the end (live.on_stop leave, or cancels the venue did not confirm). */
+  left_open: number;
   /** Net PnL per symbol and in total, currency units, after fees and taxes. */
   pnl: {
     total: number;
@@ -204,6 +206,7 @@ export function buildSummary(sys: TradingSystem, rec: RecorderStats | null, wall
     fills: rc.fills + rc.partials,
     rejects: { risk: riskRejects, venue: rc.rejects, total: riskRejects + rc.rejects, by_reason: byReason },
     cancels: rc.canceled,
+    left_open: sys.ordersLeftOpen,
     pnl: { total: money(total), by_symbol: bySymbol },
     positions,
     latency_us: {
@@ -275,7 +278,13 @@ export function formatSummary(s: RunSummary): string {
     `run finished: ${s.duration_s.toFixed(1)} s of ${s.clock} time in ${s.wall_s.toFixed(1)} s wall` +
       (s.recorder?.close_ms ? ` (recorder close ${(s.recorder.close_ms / 1000).toFixed(1)} s of it)` : ''),
     `  run ${s.run_id} (${s.kind})`,
-    `  events ${s.events}  orders ${s.orders}  fills ${s.fills}  cancels ${s.cancels}  rejects ${s.rejects.total} (risk ${s.rejects.risk}, venue ${s.rejects.venue})`,
+    `  events ${s.events}  orders ${s.orders}  fills ${s.fills}  cancels ${s.cancels}  rejects ${s.rejects.total} (risk ${s.rejects.risk}, venue ${s.rejects.venue})` +
+      (s.risk.adapter.refused > 0 ? `, ${s.risk.adapter.refused} more refused by the order adapter` : ''),
+    ...(s.left_open > 0
+      ? [
+          `  ${s.left_open} orders may still be working at the venue (not confirmed cancelled; see live.on_stop)`,
+        ]
+      : []),
     ...(s.shadow.length > 0
       ? [
           `  shadow: ${s.shadow.join(', ')}: orders answered at the edge and never sent; their fills and PnL below did not happen`,

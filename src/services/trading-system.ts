@@ -36,7 +36,7 @@ import { RiskEngine } from '../risk/risk-engine.ts';
 import { GUARD_STATES, guardThresholds, StormGuard } from '../risk/storm-guard.ts';
 import { StrategyRunner } from '../strategy/runner.ts';
 import type { StrategyClass } from '../strategy/sdk.ts';
-import { type Credentials, loadCredentials } from '../venues/live/credentials.ts';
+import { type Credentials, credentialEnvName, loadCredentials } from '../venues/live/credentials.ts';
 import type { LiveVenue, LiveVenueFactory } from '../venues/live/live-venue.ts';
 import { SessionGatedVenue } from '../venues/live/session-gate.ts';
 import { liveVenue } from '../venues/registry.ts';
@@ -112,6 +112,8 @@ export function loadReplayData(
 
 /** Simulated-time runs yield to the event loop every this many scheduler items, so recorder I/O and signals proceed. */
 const YIELD_EVERY_ITEMS = 16_384;
+/** How long a stopping live run waits for the venue to confirm its cancels (live.on_stop). */
+const STOP_CANCEL_WAIT_MS = 5000;
 
 /**
  * The whole runtime for one process: builds every plane from config, wires the hot path,
@@ -140,6 +142,8 @@ export class TradingSystem {
   readonly live: LiveVenue | null = null;
   /** Times the live venue reported itself not ready (a dropped or silent stream, a gap). */
   venueOutages = 0;
+  /** Live: orders still open when the run ended (not confirmed cancelled: maybe working at the venue). */
+  ordersLeftOpen = 0;
   /** Safety state machine (NORMAL/WARM/STORM/HALT) gating risk and the order adapter (guardMode on). */
   readonly stormGuard: StormGuard;
   readonly guardMode: GuardMode;
@@ -359,6 +363,16 @@ export class TradingSystem {
       for (const spec of symbols)
         this.risk.setLimits(sc.id, spec.id, resolveLimits(s.risk, limits, sc.id, spec.code, sc.risk));
     }
+    // Without keys a live venue gives market data only: a strategy's every order would be refused.
+    if (liveFactory?.ordersNeedCredentials === true && credentials === null) {
+      const trading = this.runner.strategies.filter((st) => !this.shadowIds.has(st.id)).map((st) => st.id);
+      if (trading.length > 0)
+        throw new UserError(
+          `${s.live.venue}: no API keys found, but strategies ${trading.join(', ')} would send orders: set ` +
+            `${liveFactory.credentialKeys.map((k) => credentialEnvName(s.live.venue, k)).join(' and ')} ` +
+            '(or live.credentials_file), or run without strategies (hft record) for market data only',
+        );
+    }
     // One line for all of them; a run without strategies (hft record, hft gateway run) has none to match.
     const unmatched = Object.keys(limits.strategies).filter(
       (id) => !opts.strategies.some((sc) => sc.id === id),
@@ -517,6 +531,7 @@ export class TradingSystem {
     this.venue.start();
     if (this.clock instanceof SimClock) await this.runSimulated(this.clock);
     else await this.runRealtime();
+    if (this.live !== null) await this.cancelOnStop();
     this.venue.stop();
     this.runner.stop();
     this.stormGuard.stop();
@@ -545,6 +560,37 @@ export class TradingSystem {
       await yieldToLoop();
     }
     if (this.endNs !== Number.POSITIVE_INFINITY && !this.stopRequested) clock.set(this.endNs);
+  }
+
+  /**
+   * A live run stopping with orders working (live.on_stop cancel): cancels them and waits up to
+   * STOP_CANCEL_WAIT_MS for the venue's confirmations, running what comes due meanwhile.
+   * Whatever is still open after that is counted (`ordersLeftOpen`) and named in a warning.
+   */
+  private async cancelOnStop(): Promise<void> {
+    const log = this.opts.log;
+    if (this.orders.openCount === 0) return;
+    if (this.opts.settings.live.on_stop === 'cancel') {
+      const sent = this.orders.cancelAll();
+      log.info(
+        { cancels: sent },
+        `stopping: cancelling ${sent} working orders (up to ${STOP_CANCEL_WAIT_MS / 1000} s)`,
+      );
+      const deadline = Date.now() + STOP_CANCEL_WAIT_MS;
+      while (this.orders.openCount > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 5));
+        while (this.scheduler.runNext(this.clock.nowNs())) {}
+      }
+    }
+    this.ordersLeftOpen = this.orders.openCount;
+    if (this.ordersLeftOpen > 0)
+      log.warn(
+        {
+          orders: [...this.orders.allOpen()].map((o) => o.venueOrderId || `#${o.orderId}`),
+          on_stop: this.opts.settings.live.on_stop,
+        },
+        `${this.ordersLeftOpen} orders may still be working at the venue`,
+      );
   }
 
   private runRealtime(): Promise<void> {

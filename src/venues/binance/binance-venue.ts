@@ -67,6 +67,8 @@ interface BinanceError {
 const OPEN_TIMEOUT_MS = 15_000;
 /** A REST call without an answer by then is abandoned; an order's fate is then unknown (-1007). */
 const REQUEST_TIMEOUT_MS = 10_000;
+/** How long close() waits for the listenKey's DELETE. */
+const CLOSE_WAIT_MS = 2000;
 
 /**
  * The market stream's client options. No permessage-deflate offered (ws offers it by default): a
@@ -257,7 +259,17 @@ export class BinanceVenue implements LiveVenue {
     this.stop();
     this.market?.terminate();
     this.user?.terminate();
-    if (this.listenKey !== '') await this.request('DELETE', this.def.listenKey, {}, 'key').catch(() => {});
+    // A venue that stopped answering must not hold the exit for a whole request timeout.
+    if (this.listenKey !== '') {
+      let t: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.request('DELETE', this.def.listenKey, {}, 'key').catch(() => {}),
+        new Promise((r) => {
+          t = setTimeout(r, CLOSE_WAIT_MS);
+        }),
+      ]);
+      clearTimeout(t);
+    }
     this.agent.destroy();
   }
 
@@ -278,6 +290,11 @@ export class BinanceVenue implements LiveVenue {
   // ---- start-up -------------------------------------------------------------------------
 
   async open(): Promise<AccountState> {
+    if (!this.ctx.settings.paper)
+      this.ctx.log.warn(
+        { venue: this.name, endpoint: this.rest },
+        `${this.name}: PRODUCTION: real orders, real money`,
+      );
     await this.loadLimits();
     const synced = this.whenReady();
     this.connectMarket();
@@ -326,7 +343,17 @@ export class BinanceVenue implements LiveVenue {
       'none',
     )) as {
       rateLimits?: { rateLimitType: string; interval: string; intervalNum: number; limit: number }[];
+      symbols?: { symbol: string }[];
     };
+    // A symbol the venue does not list would never sync: say so now, not after the sync timeout.
+    if (Array.isArray(info.symbols)) {
+      const listed = new Set(info.symbols.map((x) => x.symbol));
+      for (const b of this.books)
+        if (!listed.has(b.venueSymbol))
+          throw new UserError(
+            `${this.name}: ${this.ctx.symbols[b.id].code} (${b.venueSymbol} at the venue) is not listed in its exchangeInfo`,
+          );
+    }
     const h = this.ctx.settings.rate_limit_headroom;
     const ms = (i: string, n: number) =>
       n * ({ SECOND: 1000, MINUTE: 60_000, HOUR: 3_600_000, DAY: 86_400_000 }[i] ?? 60_000);
@@ -354,6 +381,7 @@ export class BinanceVenue implements LiveVenue {
       this.backoff.reset();
     });
     ws.on('message', (data: Buffer) => {
+      if (this.closed) return; // stopped: the run has ended, nothing more reaches the system
       this.inFrame = true;
       try {
         this.onFrame(data);
@@ -1142,4 +1170,10 @@ function trimTo(s: string, decimals: number): string {
 
 const factory = (ctx: LiveVenueContext) => new BinanceVenue(ctx);
 for (const name of ['binance-usdm', 'binance-spot'] as const)
-  registerLiveVenue(name, Object.assign(factory, { credentialKeys: ['api_key', 'api_secret'] as const }));
+  registerLiveVenue(
+    name,
+    Object.assign(factory, {
+      credentialKeys: ['api_key', 'api_secret'] as const,
+      ordersNeedCredentials: true,
+    }),
+  );

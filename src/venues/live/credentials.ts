@@ -52,6 +52,12 @@ export function loadCredentials(
   if (fromEnv.every((v) => v !== undefined && v !== '')) {
     return new Map(keys.map((k, i) => [k, new Secret(fromEnv[i]!)]));
   }
+  // Some keys set, others not: a mistake, not a request for market data only.
+  const unset = keys.filter((_, i) => fromEnv[i] === undefined || fromEnv[i] === '');
+  if (unset.length < keys.length && (opts.file === undefined || opts.file === ''))
+    throw new UserError(
+      `${venue}: ${unset.map((k) => credentialEnvName(venue, k)).join(', ')} not set (the other credential variables are)`,
+    );
   if (opts.file === undefined || opts.file === '') return null;
   const file = path.resolve(opts.root, opts.file);
   let real: string;

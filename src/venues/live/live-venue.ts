@@ -25,6 +25,8 @@ export interface LiveSettings {
   end_of_session: 'none' | 'cancel_all' | 'flatten';
   /** Seconds before a session's end at which end_of_session acts. */
   end_of_session_lead_s: number;
+  /** When the run stops (Ctrl+C, --duration): cancel this run's working orders, or leave them. */
+  on_stop: 'cancel' | 'leave';
   /** Share of each venue rate limit kept unused (0.1 = stay under 90 %). */
   rate_limit_headroom: number;
 }
@@ -92,6 +94,11 @@ export interface LiveVenue extends Venue, VenueAccount {
 export interface LiveVenueFactory {
   (ctx: LiveVenueContext): LiveVenue;
   readonly credentialKeys: readonly string[];
+  /**
+   * Orders need the credentials (without them the venue gives market data only): a run with
+   * strategies and no credentials is refused at start. (Shioaji: the server holds the login.)
+   */
+  readonly ordersNeedCredentials?: boolean;
 }
 
 export function isLiveVenue(v: Venue): v is LiveVenue {

@@ -273,6 +273,11 @@ export class ShioajiVenue implements LiveVenue {
    */
   async open(): Promise<AccountState> {
     const info = await this.client.get<InfoBody>(PATH.info).catch((err: Error) => {
+      // An HTTP answer came: something listens there, but it is not a Shioaji server.
+      if (err instanceof ShioajiHttpError)
+        throw new UserError(
+          `shioaji: the server at ${this.client.endpoint} is not a Shioaji server (HTTP ${err.status} on ${PATH.info})`,
+        );
       throw new UserError(
         `shioaji: no server at ${this.client.endpoint} (${err.message}); start one with \`shioaji server start\` or give --endpoint`,
       );
@@ -327,7 +332,11 @@ export class ShioajiVenue implements LiveVenue {
         'data',
         'GET',
         `${PATH.contract(req.venueCode)}?security_type=${req.securityType}`,
-      );
+      ).catch((err: Error) => {
+        if (err instanceof ShioajiHttpError && err.status === 404)
+          throw new UserError(`shioaji: ${spec.code}: contract ${req.venueCode} is not listed by the server`);
+        throw err;
+      });
       const c = resolveContract(req, body);
       this.byId[spec.id] = c;
       this.byConcrete.set(c.concreteCode, c);

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import type { OrderCommand } from '../../../src/contracts/orders.ts';
 import type { SymbolSpec } from '../../../src/contracts/symbols.ts';
+import { UserError } from '../../../src/core/errors.ts';
 import { requireData } from '../replay/data-dir.ts';
 import { type Rig, rig, symbols, taifex, until } from './harness.ts';
 
@@ -263,5 +266,28 @@ describe('Shioaji venue faults, through the fake server', requireData(), () => {
     const [txf] = symbols('TXFD6');
     await assert.rejects(rig([{ spec: txf, columns: null }], { production: true }), /runs in simulation/);
     await assert.rejects(rig([{ spec: txf, columns: null }], {}, { simulation: false }), /PRODUCTION/);
+    // A contract the server does not list: named, not an HTTP 404 with a stack.
+    const [, stock] = symbols('TXFD6', '2330');
+    await assert.rejects(
+      rig([{ spec: txf, columns: null }], { symbols: [txf, stock] }),
+      (e: Error) =>
+        e instanceof UserError && /2330: contract 2330 is not listed by the server/.test(e.message),
+    );
+    // Something else answers at the endpoint: not "no server".
+    const other = http.createServer((_, res) =>
+      res.writeHead(404).end('<!DOCTYPE HTML><p>Error code: 404</p>'),
+    );
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    try {
+      const at = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+      await assert.rejects(
+        rig([{ spec: txf, columns: null }], { endpoint: at }),
+        (e: Error) =>
+          e instanceof UserError &&
+          e.message === `shioaji: the server at ${at} is not a Shioaji server (HTTP 404 on /api/v1/info)`,
+      );
+    } finally {
+      await new Promise<void>((r) => other.close(() => r()));
+    }
   });
 });
