@@ -363,6 +363,15 @@ export class TradingSystem {
       for (const spec of symbols)
         this.risk.setLimits(sc.id, spec.id, resolveLimits(s.risk, limits, sc.id, spec.code, sc.risk));
     }
+    if (
+      opts.runKind === 'live' &&
+      this.runner.strategies.length === 0 &&
+      opts.strategies.some((sc) => sc.enabled)
+    )
+      opts.log.warn(
+        { symbols: symbols.map((x) => x.code) },
+        'no enabled strategy trades these symbols: this live run only watches the market',
+      );
     // Without keys a live venue gives market data only: a strategy's every order would be refused.
     if (liveFactory?.ordersNeedCredentials === true && credentials === null) {
       const trading = this.runner.strategies.filter((st) => !this.shadowIds.has(st.id)).map((st) => st.id);
