@@ -221,8 +221,18 @@ function formatResult(s: BacktestSummary, out: string, currency: string): string
     `  ${guardLine(s.guard)}`,
     `  refused before the venue: ${refusedLine(s.refused)}`,
     ...auctionLine(s),
+    ...dataLine(s),
     `report written to ${out} (run ${s.run_id})`,
   ].join('\n');
+}
+
+/** Records the readers refused and sequence gaps, when any: the run replayed less than the file holds. */
+function dataLine(s: BacktestSummary): string[] {
+  const r = s.run.feed.replay;
+  if (r === null || r.data_rejected + r.data_gaps === 0) return [];
+  return [
+    `  data: the readers refused ${grouped(r.data_rejected, 0)} records and found ${grouped(r.data_gaps, 0)} sequence gaps (each clears the book until it is rebuilt); hft data inspect shows them`,
+  ];
 }
 
 /** The call-auction prints the exchange model did not fill on (feed.exclude_preopen), when any. */

@@ -69,6 +69,10 @@ export interface RunSummary {
       late_messages: number;
       indicative_trades: number;
       indicative_events: number;
+      /** Records the data readers refused (bad values, off-tick prices, time outliers), all sources. */
+      data_rejected: number;
+      /** Sequence gaps the readers found (each clears the book until it is rebuilt; Binance). */
+      data_gaps: number;
     } | null;
   };
   bus: { published: number; dropped: number; high_water: number };
@@ -253,6 +257,8 @@ function feedSummary(sys: TradingSystem): RunSummary['feed'] {
             late_messages: v.lateMessages,
             indicative_trades: sys.venue.indicative.trades,
             indicative_events: sys.venue.indicative.events,
+            data_rejected: sys.replaySources.reduce((n, x) => n + x.rejected, 0),
+            data_gaps: sys.replaySources.reduce((n, x) => n + x.gaps, 0),
           }
         : null,
   };
@@ -264,7 +270,11 @@ function formatFeed(f: RunSummary['feed']): string {
     r && r.indicative_events > 0
       ? ` (${r.indicative_trades} pre-open prints and ${r.indicative_events - r.indicative_trades} pre-open book events not used for fills)`
       : '';
-  const replay = r ? `replayed ${r.events} events in ${r.messages} messages${auction}; ` : '';
+  const read =
+    r && r.data_rejected + r.data_gaps > 0
+      ? ` (the data readers refused ${r.data_rejected} records and found ${r.data_gaps} sequence gaps)`
+      : '';
+  const replay = r ? `replayed ${r.events} events in ${r.messages} messages${auction}${read}; ` : '';
   return (
     `  feed: ${replay}refused: malformed ${f.malformed}, bad values ${f.bad_values}, bad time ${f.bad_time}, unknown symbol ${f.unknown_symbol}, ` +
     `book ${f.lob_rejected}, stale ${f.stale_dropped}; out of order ${f.out_of_order}, seq gaps ${f.seq_gaps}; ` +

@@ -40,7 +40,7 @@ import { type Credentials, credentialEnvName, loadCredentials } from '../venues/
 import type { LiveVenue, LiveVenueFactory } from '../venues/live/live-venue.ts';
 import { SessionGatedVenue } from '../venues/live/session-gate.ts';
 import { liveVenue } from '../venues/registry.ts';
-import { type LoadedReplay, loadReplay } from '../venues/replay/replay-sources.ts';
+import { type LoadedReplay, loadReplay, type ReplaySourceInfo } from '../venues/replay/replay-sources.ts';
 import { type ExchangeModel, ReplayVenue, replayStartTs } from '../venues/replay/replay-venue.ts';
 import { ShadowVenue } from '../venues/shadow-venue.ts';
 import { L2Exchange } from '../venues/sim/l2-exchange.ts';
@@ -157,6 +157,8 @@ export class TradingSystem {
   readonly tape: TradeTape | null;
   /** Strategies in shadow mode: their positions are answered at the edge and are not the account's. */
   readonly shadowIds: ReadonlySet<string>;
+  /** What each replay source held and what its reader refused (empty without replay data). */
+  readonly replaySources: readonly ReplaySourceInfo[];
   private stopRequested = false;
   private startNs = 0;
   private endNs = 0;
@@ -250,6 +252,7 @@ export class TradingSystem {
       )
       .map((sc) => sc.id);
     this.shadowIds = new Set(shadowIds);
+    this.replaySources = replay?.sources ?? [];
     const shadow =
       shadowIds.length === 0
         ? null
@@ -434,7 +437,15 @@ export class TradingSystem {
     const byCode = new Map(opts.symbols.map((x) => [x.code, x]));
     const replay =
       s.feed.kind === 'replay' ? (opts.replay ?? (await loadReplayData(s, opts.symbols, opts.root))) : null;
-    if (replay !== null) opts.log.info({ sources: replay.sources }, 'replay data loaded');
+    if (replay !== null) {
+      opts.log.info({ sources: replay.sources }, 'replay data loaded');
+      for (const src of replay.sources)
+        if (src.rejected + src.gaps > 0)
+          opts.log.warn(
+            { source: src.source, rejected: src.rejected, gaps: src.gaps },
+            `${src.source}: the reader refused ${src.rejected} records and found ${src.gaps} sequence gaps (see hft data inspect)`,
+          );
+    }
     const live = s.feed.kind === 'live';
     const liveFactory = live ? await liveVenue(s.live.venue) : null;
     const credentials =

@@ -7,7 +7,11 @@ import { gzipSync } from 'node:zlib';
 import { query } from 'chdb';
 import { parquetMetadata } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
+import { loadProject } from '../../../src/config/project.ts';
 import { UserError } from '../../../src/core/errors.ts';
+import { createLogger } from '../../../src/core/logger.ts';
+import { formatSummary } from '../../../src/services/summary.ts';
+import { TradingSystem } from '../../../src/services/trading-system.ts';
 import { inspectFile } from '../../../src/venues/replay/inspect.ts';
 import { readAny } from '../../../src/venues/replay/read-any.ts';
 import type { ReadOptions } from '../../../src/venues/replay/replay-data.ts';
@@ -20,6 +24,7 @@ import {
   lobsterTexts,
   nthDepthLine,
 } from '../../helpers/market-files.ts';
+import { repoRoot } from '../../helpers/symbols.ts';
 import { dataFile, requireData } from './data-dir.ts';
 
 /** Expects a UserError whose message names the file and matches `reason`. */
@@ -143,6 +148,35 @@ describe('bad values are dropped and counted, the rest of the file is used', () 
     );
     assert.equal(d.stats.gaps, 1, 'the next diff no longer chains');
     assert.ok(d.columns.n > 50);
+  });
+
+  test('a replay run counts what the reader refused and the gaps it found in its summary', async () => {
+    const lines = binanceUsdmLines(400);
+    const diff = lines[nthDepthLine(lines, 8)][1] as { data: { b: unknown[] } };
+    diff.data.b = [null, ...diff.data.b];
+    writeFileSync(at('binance-usdm-btcusdt-20240808.gz'), binanceGz(lines));
+    const project = loadProject({
+      root: repoRoot,
+      env: 'test',
+      envVars: {},
+      overrides: [
+        ['feed.kind', 'replay'],
+        ['feed.data', [at('binance-usdm-btcusdt-20240808.gz')]],
+        ['feed.speed', 'max'],
+        ['metrics.enabled', false],
+      ].map(([key, value]) => ({ key: key as string, value, label: 'test' })),
+    });
+    const sys = await TradingSystem.create({
+      ...project,
+      strategies: [],
+      root: repoRoot,
+      log: createLogger('silent'),
+      record: false,
+    });
+    const s = await sys.run(0);
+    assert.equal(s.feed.replay?.data_rejected, 1);
+    assert.equal(s.feed.replay?.data_gaps, 1);
+    assert.match(formatSummary(s), /the data readers refused 1 records and found 1 sequence gaps/);
   });
 
   test('Binance: fields of the wrong type, bad decimals, NaN and negative values', async () => {
