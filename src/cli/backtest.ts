@@ -189,7 +189,9 @@ function params(flags: readonly string[] = []): Record<string, unknown> {
   for (const kv of flags) {
     const i = kv.indexOf('=');
     if (i <= 0) throw new UserError(`--param expects key=value, got '${kv}'`);
-    out[kv.slice(0, i).trim()] = parseScalar(kv.slice(i + 1));
+    const key = kv.slice(0, i).trim();
+    if (!Object.hasOwn(out, key) && key in out) throw new UserError(`--param: '${key}' is not a parameter`);
+    out[key] = parseScalar(kv.slice(i + 1));
   }
   return out;
 }

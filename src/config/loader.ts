@@ -65,6 +65,13 @@ export function readYaml(file: string): unknown {
   }
 }
 
+/** Keys that would write onto Object.prototype through a plain object (`__proto__`, ...). */
+const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
+function checkKey(part: string, source: string, key: string): void {
+  if (RESERVED.has(part) || part === '')
+    throw new ConfigError(source, key, part === '' ? 'an empty key' : `'${part}' is not a configuration key`);
+}
+
 function merge(
   target: Obj,
   src: unknown,
@@ -75,6 +82,7 @@ function merge(
   if (!isObj(src)) throw new ConfigError(source, prefix, 'expected a mapping of keys');
   for (const [k, v] of Object.entries(src)) {
     const key = prefix ? `${prefix}.${k}` : k;
+    checkKey(k, source, key);
     if (isObj(v)) {
       if (!isObj(target[k])) target[k] = {};
       merge(target[k] as Obj, v, source, key, sources);
@@ -93,6 +101,7 @@ function setPath(
   sources: Map<string, string>,
 ): void {
   const parts = key.split('.');
+  for (const p of parts) checkKey(p, source, key);
   let o = target;
   for (const p of parts.slice(0, -1)) {
     if (!isObj(o[p])) o[p] = {};

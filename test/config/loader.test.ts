@@ -91,6 +91,36 @@ test('an unknown key is an error (typos fail at start)', () => {
   );
 });
 
+test('__proto__ and empty keys are refused where they are written, and nothing reaches Object.prototype', () => {
+  const dir = scratch();
+  const f = path.join(dir, 'mine.yaml');
+  writeFileSync(f, 'risk:\n  __proto__:\n    path: x\n');
+  expectConfigError(
+    () => loadSettings({ root: dir, configFile: f, envVars: {} }),
+    /mine\.yaml/,
+    'risk.__proto__',
+    /not a configuration key/,
+  );
+  expectConfigError(
+    () =>
+      loadSettings({
+        root: repoRoot,
+        envVars: {},
+        overrides: [{ key: '__proto__.path', value: 'x', label: '--set' }],
+      }),
+    /--set/,
+    '__proto__.path',
+    /not a configuration key/,
+  );
+  expectConfigError(
+    () => loadSettings({ root: repoRoot, envVars: { HFT_RISK____PROTO__: '1' } }),
+    /environment variable HFT_RISK____PROTO__/,
+    'risk..proto.',
+    /an empty key/,
+  );
+  assert.equal(({} as Record<string, unknown>).path, undefined);
+});
+
 test('a bad env var and a bad CLI flag are named as such', () => {
   expectConfigError(
     () => loadSettings({ root: repoRoot, envVars: { HFT_BUS__CAPACITY: '1000' } }),
