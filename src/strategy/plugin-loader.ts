@@ -61,6 +61,15 @@ export function registerPluginHooks(root: string): Promise<void> {
 }
 
 /**
+ * Why an import failed, in one line: the error's first line, and the next when the first only
+ * announces it (esbuild: "Transform failed with 1 error:" then "<file>:<line>:<col>: ERROR: …").
+ */
+function loadReason(err: unknown): string {
+  const lines = String((err as Error)?.message ?? err).split('\n');
+  return lines[0].endsWith(':') && lines.length > 1 ? `${lines[0]} ${lines[1].trim()}` : lines[0];
+}
+
+/**
  * Imports a module of the user's project by file path (relative to `root` or absolute), with the
  * plugin hooks ('hft-platform' is the running platform; tsx for TypeScript). A missing file or a
  * module that fails to load is a UserError naming the file and the first line of the reason.
@@ -72,7 +81,7 @@ export async function importProjectFile(file: string, root: string): Promise<Rec
   try {
     return await import(pathToFileURL(full).href);
   } catch (err) {
-    throw new UserError(`cannot load ${full}: ${String((err as Error).message ?? err).split('\n')[0]}`);
+    throw new UserError(`cannot load ${full}: ${loadReason(err)}`);
   }
 }
 
@@ -120,8 +129,7 @@ export async function importStrategyClass(ref: string, root: string): Promise<St
   try {
     mod = await import(specifier);
   } catch (err) {
-    const first = String((err as Error).message ?? err).split('\n')[0];
-    throw new UserError(`class ${ref}: cannot load ${module}: ${first}`);
+    throw new UserError(`class ${ref}: cannot load ${module}: ${loadReason(err)}`);
   }
   const cls = mod[exportName];
   if (cls === undefined) {
