@@ -108,7 +108,8 @@ export const settingsSchema = z.strictObject({
     path: z.string().min(1),
   }),
   run: z.strictObject({
-    duration_s: nonNegative,
+    // A year at most: a longer run is a typo (1e308 ran until killed).
+    duration_s: nonNegative.max(366 * 86_400, 'at most a year (366 days) of seconds; 0 runs until Ctrl+C'),
     clock: z.enum(['real', 'sim']),
     /** Wall seconds after the start during which event-loop lag is not judged (StormGuard, supervisor). */
     startup_grace_s: nonNegative,
@@ -125,7 +126,14 @@ export const settingsSchema = z.strictObject({
   feed: z.strictObject({
     kind: z.enum(['sim', 'replay', 'live']),
     data: z.array(z.string().min(1)),
-    speed: z.union([z.literal('max'), z.number().positive()]),
+    // Paced replays between a thousandth and 100,000 times real time; unpaced: 'max'.
+    speed: z.union([
+      z.literal('max'),
+      z
+        .number()
+        .min(0.001, 'at least 0.001 (a thousandth of real time)')
+        .max(100_000, "at most 100000 times real time; 'max' replays as fast as it can"),
+    ]),
     latency_us: nonNegative,
     symbols: z.record(z.string(), z.string().min(1)),
     /** Format of every feed.data file; auto: told by each file's content. */

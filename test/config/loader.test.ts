@@ -121,6 +121,20 @@ test('__proto__ and empty keys are refused where they are written, and nothing r
   assert.equal(({} as Record<string, unknown>).path, undefined);
 });
 
+test('replay speed and run length are bounded (1e300 crashed the guard, 1e-300 and 1e308 never ended)', () => {
+  for (const [key, value, reason] of [
+    ['feed.speed', 1e300, /at most 100000/],
+    ['feed.speed', 1e-300, /at least 0.001/],
+    ['run.duration_s', 1e308, /at most a year/],
+  ] as const)
+    expectConfigError(
+      () => loadSettings({ root: repoRoot, envVars: {}, overrides: [{ key, value, label: '--flag' }] }),
+      /--flag/,
+      key,
+      reason,
+    );
+});
+
 test('a bad env var and a bad CLI flag are named as such', () => {
   expectConfigError(
     () => loadSettings({ root: repoRoot, envVars: { HFT_BUS__CAPACITY: '1000' } }),
