@@ -5,6 +5,7 @@ import { parseScalar } from '../config/loader.ts';
 import { findProjectRoot, loadProject, type Project } from '../config/project.ts';
 import { REPLAY_FORMATS } from '../contracts/market.ts';
 import { UserError } from '../core/errors.ts';
+import { pseudoFs } from '../core/pseudo-fs.ts';
 import { parseFormat } from '../venues/replay/read-any.ts';
 
 /** Flags every command that reads config accepts. */
@@ -88,6 +89,9 @@ function statOrNull(p: string): Stats | null {
 }
 
 function writable(flag: string, given: string, p: string): void {
+  const fs = pseudoFs(p);
+  if (fs !== null)
+    throw new UserError(`${flag} ${given}: ${p} is on the kernel's ${fs} filesystem, not for files`);
   try {
     accessSync(p, constants.W_OK);
   } catch (e) {

@@ -4,6 +4,7 @@ import YAML from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
 import { PACKAGE_ROOT } from '../core/package-root.ts';
+import { pseudoFs } from '../core/pseudo-fs.ts';
 import { type Settings, settingsSchema } from './schema.ts';
 
 export interface LoadOptions {
@@ -326,6 +327,13 @@ function checkDirs(s: Settings, root: string, sources: Map<string, string>): voi
           const what = p === dir ? 'is not a directory' : `cannot be created: ${p} is not a directory`;
           throw new ConfigError(sourceOf(key, sources), key, `${dir} ${what}`);
         }
+        const fs = pseudoFs(p);
+        if (fs !== null)
+          throw new ConfigError(
+            sourceOf(key, sources),
+            key,
+            `${dir} is on the kernel's ${fs} filesystem, not for files`,
+          );
         break;
       }
       if (path.dirname(p) === p) break;

@@ -551,7 +551,11 @@ export async function bindOps(host: string, port: number, fallback: boolean): Pr
           )
         : code === 'EADDRNOTAVAIL'
           ? new UserError(`ops server: cannot bind ${host}: not an address of this machine (ops.host)`)
-          : err;
+          : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+            ? new UserError(`ops server: cannot resolve ops.host '${host}'`)
+            : code === 'EACCES'
+              ? new UserError(`ops server: no permission to bind ${host}:${port} (ops.port below 1024?)`)
+              : err;
     }
   }
   await listen(server, host, 0);

@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { bindOps } from '../../src/services/ops-server.ts';
 import { runHft } from '../security/running-system.ts';
 
 // The ops port is bound before anything else of a run: a port someone else holds (here: this
@@ -69,4 +70,12 @@ test('with ops.port_fallback=false a taken port stops the run at once, before th
     `hft: ops server: 127.0.0.1:${port} is in use; set ops.port (e.g. --set ops.port=0 for any free port), ops.port_fallback=true, or ops.enabled=false\n`,
   );
   assert.equal(existsSync(store), false, 'the store was never opened');
+});
+
+test('an ops.host that does not resolve is one line, not a DNS stack trace', async () => {
+  await assert.rejects(bindOps('no-such-host.invalid', 0, true), (e: Error) => {
+    assert.equal(e.name, 'UserError');
+    assert.equal(e.message, "ops server: cannot resolve ops.host 'no-such-host.invalid'");
+    return true;
+  });
 });
