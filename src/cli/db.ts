@@ -105,6 +105,10 @@ export function registerDb(db: Command): void {
       .description('run a SQL query against the configured store and print the rows')
       .addOption(new Option('--format <fmt>', 'ClickHouse output format').default('PrettyCompactMonoBlock')),
   ).action(async (sql: string, flags: ConfigFlags & { format: string }) => {
+    if (sql.trim() === '')
+      throw new UserError(
+        'hft db query: the query is empty (e.g. hft db query "SELECT count() FROM hft.market_data")',
+      );
     const { text: out, via } = await queryStore(target(flags), sql, flags.format);
     say(via);
     process.stdout.write(out.endsWith('\n') || out === '' ? out : `${out}\n`);

@@ -203,6 +203,8 @@ export async function loadReplay(
       indicative: p.indicative,
     });
   }
+  if (info.every((x) => x.events === 0))
+    throw new UserError(`${info.map((x) => x.source).join(', ')}: no events to replay (empty data)`);
   const epoch = runEpoch(spans);
   for (let k = 0; k < streams.length; k++) {
     const lazy = streams[k].lazy;

@@ -11,7 +11,7 @@ import { loadProject } from '../../../src/config/project.ts';
 import { UserError } from '../../../src/core/errors.ts';
 import { createLogger } from '../../../src/core/logger.ts';
 import { formatSummary } from '../../../src/services/summary.ts';
-import { TradingSystem } from '../../../src/services/trading-system.ts';
+import { loadReplayData, TradingSystem } from '../../../src/services/trading-system.ts';
 import { inspectFile } from '../../../src/venues/replay/inspect.ts';
 import { readAny } from '../../../src/venues/replay/read-any.ts';
 import type { ReadOptions } from '../../../src/venues/replay/replay-data.ts';
@@ -78,6 +78,20 @@ describe('broken files are refused with one line naming the file and the reason'
       `SELECT number AS ts, toFloat64(number) AS px FROM numbers(3) INTO OUTFILE '${path}' TRUNCATE FORMAT Parquet`,
     );
     await rejectsClearly(path, 'taifex-txf-20990102.parquet', /missing column\(s\) ev, exch_ts, qty/);
+  });
+
+  test('a valid file with no rows: a replay refuses it (a backtest of nothing was written as a report)', async () => {
+    const path = at('taifex-txf-20990103.parquet');
+    query(
+      `SELECT * FROM file('${dataFile('taifex-txf-20260408.parquet')}') LIMIT 0 INTO OUTFILE '${path}' TRUNCATE FORMAT Parquet`,
+    );
+    const { settings, symbols } = loadProject({ root: repoRoot, env: 'test', envVars: {} });
+    await assert.rejects(
+      loadReplayData({ ...settings, feed: { ...settings.feed, data: [path] } }, symbols, repoRoot),
+      (e: Error) =>
+        e instanceof UserError &&
+        e.message === 'taifex-txf-20990103.parquet: no events to replay (empty data)',
+    );
   });
 
   test('not DBN: told by the content, or by --format', async () => {
