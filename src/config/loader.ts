@@ -144,6 +144,13 @@ export function toConfigError(err: z.ZodError, sources: Map<string, string>, pre
     key = [key, issue.keys[0]].filter(Boolean).join('.');
     reason = 'unknown key';
   }
+  const other =
+    issue.code === 'custom' ? (issue.params as { other?: unknown } | undefined)?.other : undefined;
+  if (typeof other === 'string') {
+    const otherKey = [...key.split('.').slice(0, -1), other].join('.');
+    const from = sourceOf(otherKey, sources);
+    if (from !== sourceOf(key, sources)) reason += ` (${other} set in ${from})`;
+  }
   return new ConfigError(sourceOf(key, sources), key, reason);
 }
 

@@ -26,6 +26,8 @@ function ascending<T extends Record<string, unknown>>(
           ctx.addIssue({
             code: 'custom',
             path: [k],
+            // The other key: its layer is named too (it may be the one that changed).
+            params: { other: prev },
             message:
               `${v} is ${strict ? 'not above' : 'below'} ${prev} (${p}): ${keys.join(strict ? ' < ' : ' <= ')} ` +
               `must ascend${zeroIsOff ? ' (0 turns one off)' : ''}`,

@@ -135,6 +135,20 @@ test('replay speed and run length are bounded (1e300 crashed the guard, 1e-300 a
     );
 });
 
+test('an ordering broken by one layer names that layer too, not only the key the check fell on', () => {
+  expectConfigError(
+    () =>
+      loadSettings({
+        root: repoRoot,
+        envVars: {},
+        overrides: [{ key: 'storm_guard.drawdown_warm_bps', value: 300, label: '--set warm' }],
+      }),
+    /base\.yaml/,
+    'storm_guard.drawdown_storm_bps',
+    /not above drawdown_warm_bps \(300\).*\(drawdown_warm_bps set in --set warm\)$/,
+  );
+});
+
 test('a bad env var and a bad CLI flag are named as such', () => {
   expectConfigError(
     () => loadSettings({ root: repoRoot, envVars: { HFT_BUS__CAPACITY: '1000' } }),
