@@ -3,6 +3,8 @@ import { REPLAY_FORMATS } from '../contracts/market.ts';
 
 const positiveInt = z.number().int().positive();
 const nonNegative = z.number().nonnegative();
+/** A simulated latency, us: a minute at most (1e18 us made every order time out, silently). */
+const latencyUs = nonNegative.max(60_000_000, 'at most 60,000,000 us (a minute)');
 const powerOfTwo = positiveInt.refine((n) => (n & (n - 1)) === 0, 'must be a power of two');
 
 /**
@@ -121,7 +123,7 @@ export const settingsSchema = z.strictObject({
     symbols: z.array(z.string()).min(1),
     depth_levels: z.number().int().min(1).max(20),
     start_time: z.iso.datetime({ offset: true }),
-    latency: z.strictObject({ order_us: nonNegative, response_us: nonNegative }),
+    latency: z.strictObject({ order_us: latencyUs, response_us: latencyUs }),
     generator: z.record(z.string(), generatorSchema),
   }),
   /** Market-data source of `hft run sim`: the simulated exchange or a replay of recorded data. */
@@ -136,7 +138,7 @@ export const settingsSchema = z.strictObject({
         .min(0.001, 'at least 0.001 (a thousandth of real time)')
         .max(100_000, "at most 100000 times real time; 'max' replays as fast as it can"),
     ]),
-    latency_us: nonNegative,
+    latency_us: latencyUs,
     symbols: z.record(z.string(), z.string().min(1)),
     /** Format of every feed.data file; auto: told by each file's content. */
     format: z.enum(['auto', ...REPLAY_FORMATS]),

@@ -121,11 +121,13 @@ test('__proto__ and empty keys are refused where they are written, and nothing r
   assert.equal(({} as Record<string, unknown>).path, undefined);
 });
 
-test('replay speed and run length are bounded (1e300 crashed the guard, 1e-300 and 1e308 never ended)', () => {
+test('replay speed, run length and simulated latencies are bounded (1e300 crashed the guard, 1e-300 and 1e308 never ended, 1e18 us timed every order out)', () => {
   for (const [key, value, reason] of [
     ['feed.speed', 1e300, /at most 100000/],
     ['feed.speed', 1e-300, /at least 0.001/],
     ['run.duration_s', 1e308, /at most a year/],
+    ['sim.latency.order_us', 1e18, /at most 60,000,000 us/],
+    ['feed.latency_us', 1e15, /at most 60,000,000 us/],
   ] as const)
     expectConfigError(
       () => loadSettings({ root: repoRoot, envVars: {}, overrides: [{ key, value, label: '--flag' }] }),
