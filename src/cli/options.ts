@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { UserError } from '../core/errors.ts';
 
 /** Commander's accumulator for a repeatable flag. */
 export const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -21,6 +22,9 @@ export function configOptions(cmd: Command): Command {
  * (paths inside config files are relative to the project root). `store:<dir>?…` keeps its form.
  */
 export function cliPath(p: string): string {
+  // `--data --speed max`: commander hands the next flag to --data as its value.
+  if (p.startsWith('--'))
+    throw new UserError(`expected a path, got the flag '${p}' (a path missing before it?)`);
   if (p.startsWith('store:')) {
     const q = p.indexOf('?');
     const dir = q < 0 ? p.slice(6) : p.slice(6, q);

@@ -83,6 +83,11 @@ test('each bad input that escaped as a stack trace is now one line naming the fi
       /^hft: --data \S+missing\.parquet: not found$/,
     ],
     [['db', 'query', ' '], {}, /^hft: hft db query: the query is empty/],
+    [
+      ['run', 'sim', '--data', '--speed', 'max', '--no-record'],
+      {},
+      /^hft: expected a path, got the flag '--speed'/,
+    ],
     [[...sim, '--set', 'ops.host=no-such-host.invalid'], {}, /^hft: ops server: cannot resolve ops\.host/],
   ];
   const results: Awaited<ReturnType<typeof run>>[] = [];
