@@ -15,7 +15,7 @@ import {
 } from '../alpha/pool.ts';
 import { UserError } from '../core/errors.ts';
 import { emit, ledgerOf } from './alpha.ts';
-import { optionalNumberFlag } from './flag-values.ts';
+import { optionalNumberFlag, unitFlag } from './flag-values.ts';
 import { configOptions } from './options.ts';
 
 interface PoolFlags {
@@ -73,7 +73,10 @@ export function registerAlphaPool(alpha: Command): void {
     const mode = modeArg ?? 'matrix';
     if (!(MODES as readonly string[]).includes(mode))
       throw new UserError(`alpha pool: unknown mode '${mode}' (${MODES.join(', ')})`);
-    const threshold = optionalNumberFlag('--threshold', flags.threshold) ?? DEFAULT_REDUNDANT_THRESHOLD;
+    const threshold =
+      flags.threshold === undefined
+        ? DEFAULT_REDUNDANT_THRESHOLD
+        : unitFlag('--threshold', flags.threshold, true);
     const ridge = optionalNumberFlag('--ridge-alpha', flags.ridgeAlpha) as number;
     const minUplift = optionalNumberFlag('--min-uplift', flags.minUplift) as number;
     const maxGap = optionalNumberFlag('--max-gap-s', flags.maxGapS) as number;

@@ -14,12 +14,12 @@ import { sinkTarget } from '../recorder/config.ts';
 import { openTarget } from '../recorder/query.ts';
 import type { Store } from '../recorder/store.ts';
 import { emit, ledgerOf } from './alpha.ts';
-import { loadAll } from './context.ts';
-import { optionalNumberFlag } from './flag-values.ts';
+import { checkOutputFile, loadAll } from './context.ts';
+import { optionalNumberFlag, unitFlag } from './flag-values.ts';
 import { configOptions } from './options.ts';
 
 export interface PromoteFlags {
-  owner: string;
+  owner?: string;
   run?: string;
   force?: boolean;
   canaryWeight?: string;
@@ -65,6 +65,31 @@ export function promotionOptions(c: Command): Command {
 }
 
 /**
+ * The values of the promotion flags, each checked: a bad one is a UserError before any work (`hft
+ * alpha rl promote` calls it before it scaffolds and validates).
+ */
+export function promotionFlagValues(flags: PromoteFlags): {
+  thresholds: [keyof PromotionConfig, number][];
+  owner: string | undefined;
+  canaryWeight: number | undefined;
+} {
+  const thresholds: [keyof PromotionConfig, number][] = [];
+  for (const [flag, key] of THRESHOLD_FLAGS) {
+    const v = optionalNumberFlag(flag.split(' ')[0], flags[camel(flag)] as string | undefined);
+    if (v !== undefined) thresholds.push([key, v]);
+  }
+  const owner = flags.owner?.trim();
+  if (owner === '') throw new UserError('--owner expects a name');
+  if (flags.out !== undefined) checkOutputFile('--out', flags.out);
+  const w = flags.canaryWeight;
+  return {
+    thresholds,
+    owner,
+    canaryWeight: w === undefined ? undefined : unitFlag('--canary-weight', w, true),
+  };
+}
+
+/**
  * Gates D-E of alpha `id` with the flags' thresholds; prints the JSON result and one line, and sets
  * exit code 2 when not approved.
  */
@@ -73,18 +98,15 @@ export async function promoteFromFlags(
   flags: PromoteFlags,
   cfg: ReturnType<typeof loadAll>,
 ): Promise<PromotionResult> {
+  const v = promotionFlagValues(flags);
+  if (v.owner === undefined) throw new UserError('--owner expects a name');
   const { settings, root } = cfg;
   const config = promotionDefaults(settings);
-  for (const [flag, key] of THRESHOLD_FLAGS) {
-    const v = optionalNumberFlag(flag.split(' ')[0], flags[camel(flag)] as string | undefined);
-    if (v !== undefined) (config as unknown as Record<string, number>)[key] = v;
-  }
-  const owner = flags.owner.trim();
-  if (owner === '') throw new UserError('--owner expects a name');
+  for (const [key, x] of v.thresholds) (config as unknown as Record<string, number>)[key] = x;
   const r = await promoteAlpha({
     root,
     alphaId: id,
-    owner,
+    owner: v.owner,
     runId: flags.run,
     ledger: ledgerOf(flags),
     promotionsDir: path.resolve(
@@ -95,7 +117,7 @@ export async function promoteFromFlags(
     store: sinkTarget(settings, root),
     config,
     force: flags.force === true,
-    canaryWeight: optionalNumberFlag('--canary-weight', flags.canaryWeight),
+    canaryWeight: v.canaryWeight,
   });
   emit(r, flags.out);
   process.stderr.write(
@@ -182,7 +204,15 @@ export function registerAlphaPromo(alpha: Command): void {
       const { settings, root } = loadAll(flags);
       const dir = promotionsDir(root, settings.alpha.promotion.promotions_dir, flags.promotionsDir);
       const now = Date.now();
-      const entry = activePromotions(dir, now).find((e) => e.doc.alpha_id === id) ?? null;
+      const entry = activePromotions(dir, now).find((e) => e.doc.alpha_id === id);
+      if (entry === undefined) {
+        const last = latestPromotion(dir, id);
+        throw new UserError(
+          last === null
+            ? `no canary for alpha '${id}' in ${path.relative(process.cwd(), dir) || '.'}`
+            : `no canary for alpha '${id}': ${last.doc.enabled ? 'promotion expired' : 'promotion disabled (rolled back)'} (${path.relative(process.cwd(), last.file)})`,
+        );
+      }
       const target = sinkTarget(settings, root);
       let store: Store;
       try {
@@ -193,15 +223,10 @@ export function registerAlphaPromo(alpha: Command): void {
         );
       }
       try {
-        const sessions = entry === null ? [] : await canarySessions(store, entry);
+        const sessions = await canarySessions(store, entry);
         const d = decideCanary(entry, canaryMetrics(sessions), canaryRules(settings), id);
-        if (entry === null) {
-          const last = latestPromotion(dir, id);
-          if (last !== null)
-            d.reason = last.doc.enabled ? 'promotion expired' : 'promotion disabled (rolled back)';
-        }
         let applied = false;
-        if (flags.apply === true && entry !== null) {
+        if (flags.apply === true) {
           const row = applyCanary(entry, d, now);
           if (row !== null) {
             await insertAudit(store, { canary: [row] });

@@ -22,7 +22,7 @@ import {
 } from '../research/rl/train.ts';
 import { RET_1 } from '../research/search/bar-sampler.ts';
 import { runIdentity } from '../services/run-identity.ts';
-import { type PromoteFlags, promoteFromFlags, promotionOptions } from './alpha-promo.ts';
+import { type PromoteFlags, promoteFromFlags, promotionFlagValues, promotionOptions } from './alpha-promo.ts';
 import { loadAll } from './context.ts';
 import { intFlag, nonNegativeFlag } from './flag-values.ts';
 import { cliPath, configOptions } from './options.ts';
@@ -129,6 +129,14 @@ export function registerAlphaRl(alpha: Command): void {
       .option('--population <n>', 'CEM candidates per iteration', '10')
       .option('--elite <n>', 'CEM elite kept per iteration', '3'),
   ).action(async (flags: RlFlags) => {
+    const seed = intFlag('--seed', flags.seed, 0);
+    const iterations = intFlag('--iterations', flags.iterations, 1);
+    const population = intFlag('--population', flags.population, 2);
+    const elite = intFlag('--elite', flags.elite, 1);
+    if (elite >= population)
+      throw new UserError(
+        `--elite expects an integer below --population (${population}), got '${flags.elite}'`,
+      );
     const cfg = loadAll(flags);
     const s = setup(flags, cfg);
     const data = flags.data.map(cliPath);
@@ -138,10 +146,10 @@ export function registerAlphaRl(alpha: Command): void {
     const base = await basePolicy(s, data);
     const env = await envOver(s, data);
     const r = await trainPolicy(base, env, {
-      seed: intFlag('--seed', flags.seed, 0),
-      iterations: intFlag('--iterations', flags.iterations, 1),
-      population: intFlag('--population', flags.population, 2),
-      elite: intFlag('--elite', flags.elite, 1),
+      seed,
+      iterations,
+      population,
+      elite,
       onIteration: (it) =>
         process.stderr.write(
           `hft: cem iteration ${it.iteration}: best ${it.best_score.toFixed(0)}, elite mean ${it.elite_mean.toFixed(0)}, mean ${it.mean_score.toFixed(0)}\n`,
@@ -150,7 +158,7 @@ export function registerAlphaRl(alpha: Command): void {
     let evaluation: Evaluation | null = null;
     if (flags.evalData !== undefined) {
       const evalEnv = await envOver(s, flags.evalData.map(cliPath));
-      evaluation = await evaluatePolicy(evalEnv, r.spec, intFlag('--seed', flags.seed, 0));
+      evaluation = await evaluatePolicy(evalEnv, r.spec, seed);
       r.spec.meta.evaluation = evaluation;
     }
     savePolicy(out, r.spec);
@@ -208,6 +216,7 @@ export function registerAlphaRl(alpha: Command): void {
       )
       .option('--no-store', 'keep the validation audit rows pending instead of writing the store'),
   ).action(async (flags: RlFlags & PromoteFlags) => {
+    promotionFlagValues(flags); // a bad promotion flag before the scaffold and the validation
     const cfg = loadAll(flags);
     const spec = loadPolicy(path.resolve(flags.policy));
     const id = normalizeAlphaId(flags.id ?? '');

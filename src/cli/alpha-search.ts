@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { writeJson } from '../alpha/ledger.ts';
@@ -13,7 +14,7 @@ import { promoteResults } from '../research/search/promote.ts';
 import { runSearch, SEARCH_MODES, type SearchMode, type SearchOutcome } from '../research/search/search.ts';
 import { TrialLedger } from '../research/search/trial-ledger.ts';
 import { loadAll } from './context.ts';
-import { intFlag, numberFlag } from './flag-values.ts';
+import { intFlag, numberFlag, unitFlag } from './flag-values.ts';
 import { cliPath, collect, configOptions } from './options.ts';
 
 interface SearchFlags {
@@ -151,16 +152,36 @@ export function registerAlphaSearch(alpha: Command): void {
     const natsChunk = intFlag('--nats-chunk', flags.natsChunk, 1);
     if (flags.nats !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(flags.workQueue))
       throw new UserError(`--work-queue ${JSON.stringify(flags.workQueue)}: use letters, digits, _ and -`);
-    const cfg = loadAll(flags);
-    const { settings, root } = cfg;
+    // Every number before the data is read.
     const seed = intFlag('--seed', flags.seed, 0);
     const top = intFlag('--top', flags.top, 1);
     const promote = flags.promoteTop === undefined ? 0 : intFlag('--promote-top', flags.promoteTop, 1);
+    const barMs = intFlag('--bar-ms', flags.barMs, 1);
+    const maxWorkers = 4 * os.availableParallelism();
+    const workers = intFlag('--workers', flags.workers, 1);
+    if (workers > maxWorkers)
+      throw new UserError(
+        `--workers expects an integer from 1 to ${maxWorkers} (4 per CPU), got '${flags.workers}'`,
+      );
+    const params = {
+      trials: intFlag('--trials', flags.trials, 1),
+      population: intFlag('--population', flags.population, 2),
+      generations: intFlag('--generations', flags.generations, 0),
+      maxDepth: intFlag('--max-depth', flags.maxDepth, 2),
+      horizon: intFlag('--horizon', flags.horizon, 1),
+      split: numberFlag('--split', flags.split),
+      poolPenalty: numberFlag('--pool-penalty', flags.poolPenalty),
+      maxCorr: numberFlag('--max-corr', flags.maxCorr),
+      minDsr: unitFlag('--min-dsr', flags.minDsr, false),
+      grid: parseGrid(flags.grid),
+    };
+    const cfg = loadAll(flags);
+    const { settings, root } = cfg;
     const data = flags.data.map(cliPath);
     if (promote > 0 && data.some(isFeatureFile))
       throw new UserError('--promote-top validates on recordings: give the recordings, not a feature file');
     const search = await loadSearchData(cfg, data, {
-      barMs: intFlag('--bar-ms', flags.barMs, 1),
+      barMs,
       featureSet: flags.featureSet,
     });
     const ledgerFile =
@@ -168,7 +189,6 @@ export function registerAlphaSearch(alpha: Command): void {
         ? path.resolve(flags.ledger)
         : path.resolve(root, settings.alpha.experiments_dir, 'search', 'trials.jsonl');
     const ledger = new TrialLedger(ledgerFile);
-    const barMs = intFlag('--bar-ms', flags.barMs, 1);
     if (flags.nats !== undefined)
       process.stderr.write(
         `search: formulas to the work queue '${flags.workQueue}' on ${flags.nats}, ${natsChunk} per item (start hft worker --nats ${flags.nats} --work-queue ${flags.workQueue} on hosts with the same data files)\n`,
@@ -178,20 +198,11 @@ export function registerAlphaSearch(alpha: Command): void {
       mode: flags.mode,
       seed,
       ledger,
-      trials: intFlag('--trials', flags.trials, 1),
+      ...params,
       templates: flags.template,
-      grid: parseGrid(flags.grid),
-      population: intFlag('--population', flags.population, 2),
-      generations: intFlag('--generations', flags.generations, 0),
-      maxDepth: intFlag('--max-depth', flags.maxDepth, 2),
-      horizon: intFlag('--horizon', flags.horizon, 1),
-      split: numberFlag('--split', flags.split),
       pool: flags.pool,
-      poolPenalty: numberFlag('--pool-penalty', flags.poolPenalty),
-      maxCorr: numberFlag('--max-corr', flags.maxCorr),
-      minDsr: numberFlag('--min-dsr', flags.minDsr),
       top: Math.max(top, promote),
-      workers: intFlag('--workers', flags.workers, 1),
+      workers,
       remote:
         flags.nats === undefined
           ? undefined

@@ -6,7 +6,7 @@ import { alignPool, correlationPayload, loadPoolSeries } from '../alpha/pool.ts'
 import { poolHeatmap } from '../alpha/pool-html.ts';
 import { discoverAlphas } from '../alpha/registry.ts';
 import { writeAlphaReport } from '../alpha/report-html.ts';
-import { scaffoldAlpha } from '../alpha/scaffold.ts';
+import { normalizeComplexity, scaffoldAlpha } from '../alpha/scaffold.ts';
 import { validateAlpha } from '../alpha/validation.ts';
 import { type ValidationConfig, validationDefaults } from '../alpha/validation-context.ts';
 import { DEFAULT_MODELS } from '../backtest/runner.ts';
@@ -20,15 +20,29 @@ import { registerAlphaPool } from './alpha-pool.ts';
 import { registerAlphaPromo } from './alpha-promo.ts';
 import { registerAlphaRl } from './alpha-rl.ts';
 import { registerAlphaSearch } from './alpha-search.ts';
-import { loadAll } from './context.ts';
-import { numberFlag, optionalNumberFlag } from './flag-values.ts';
+import { checkOutputDir, checkOutputFile, loadAll } from './context.ts';
+import { optionalNumberFlag, positiveFlag, unitFlag } from './flag-values.ts';
 import { cliPath, collect, configOptions } from './options.ts';
 
-/** Prints one JSON document (sorted keys, indent 2), and writes it to `out` too when given. */
+/** Prints one JSON document (sorted keys, indent 2), and writes it to `out` (--out) too when given. */
 export function emit(value: unknown, out?: string): void {
-  if (out !== undefined) writeJson(path.resolve(out), value);
   process.stdout.write(`${sortedJson(value, 2)}\n`);
+  if (out !== undefined) writeOut(`--out ${out}`, () => writeJson(path.resolve(out), value));
 }
+
+/** Writes an output file; a failure is one line naming it (`what`), not a stack. */
+function writeOut(what: string, write: () => void): void {
+  try {
+    write();
+  } catch (e) {
+    throw new UserError(
+      `${what}: not written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
+  }
+}
+
+/** An alpha id as scaffold writes it (normalizeAlphaId's output): a-z, 0-9 and _ inside. */
+const ALPHA_ID = /^[a-z0-9](?:[a-z0-9_]*[a-z0-9])?$/;
 
 export function ledgerOf(flags: {
   baseDir?: string;
@@ -80,6 +94,12 @@ export function registerAlpha(alpha: Command): void {
     .option('--complexity <c>', 'O1 or ON', 'O1')
     .option('--force', 'rewrite the files of an existing alpha folder')
     .action((id: string, flags: { paper?: string[]; complexity: string; force?: boolean }) => {
+      if (!ALPHA_ID.test(id))
+        throw new UserError(
+          `alpha id '${id}': use lowercase letters, digits and _, starting and ending with a letter or digit`,
+        );
+      if (!['O(1)', 'O(N)'].includes(normalizeComplexity(flags.complexity)))
+        throw new UserError(`--complexity expects O1 or ON, got '${flags.complexity}'`);
       const r = scaffoldAlpha({
         root: findProjectRoot(process.cwd()),
         id,
@@ -142,6 +162,9 @@ export function registerAlpha(alpha: Command): void {
       .option('--no-store', 'do not write the audit rows to the store')
       .option('--out <file>', 'write the JSON result here too'),
   ).action(async (id: string, flags: ValidateFlags) => {
+    // The output paths before anything runs: a validation must not fail to write once it has run.
+    if (flags.out !== undefined) checkOutputFile('--out', flags.out);
+    if (flags.experimentsDir !== undefined) checkOutputDir('--experiments-dir', flags.experimentsDir);
     const cfg = loadAll(flags);
     const { settings, root } = cfg;
     const n = Number(flags.queueN);
@@ -164,12 +187,17 @@ export function registerAlpha(alpha: Command): void {
     set('minSharpeOos', optionalNumberFlag('--min-sharpe-oos', flags.minSharpeOos));
     set('maxAbsDrawdown', optionalNumberFlag('--max-abs-drawdown', flags.maxAbsDrawdown));
     set('minTurnover', optionalNumberFlag('--min-turnover', flags.minTurnover));
-    set('minDsr', optionalNumberFlag('--min-dsr', flags.minDsr));
+    set('minDsr', flags.minDsr === undefined ? undefined : unitFlag('--min-dsr', flags.minDsr, false));
     set('capital', optionalNumberFlag('--capital', flags.capital));
-    set('barS', optionalNumberFlag('--bar-s', flags.barS));
-    set('testTimeoutS', optionalNumberFlag('--test-timeout', flags.testTimeout));
+    set('barS', flags.barS === undefined ? undefined : positiveFlag('--bar-s', flags.barS, false));
+    set(
+      'testTimeoutS',
+      flags.testTimeout === undefined ? undefined : positiveFlag('--test-timeout', flags.testTimeout, false),
+    );
     if (flags.icHorizons !== undefined)
-      config.icHorizonsS = flags.icHorizons.split(',').map((h) => numberFlag('--ic-horizons', h.trim()));
+      config.icHorizonsS = flags.icHorizons
+        .split(',')
+        .map((h) => positiveFlag('--ic-horizons', h.trim(), false));
     config.skipGateBTests = flags.skipGateBTests === true;
     if (!(config.isOosSplit > 0 && config.isOosSplit < 1))
       throw new UserError('--is-oos-split expects a number in (0, 1)');
@@ -228,6 +256,7 @@ export function registerAlpha(alpha: Command): void {
       flags: { run?: string; out?: string; baseDir?: string; env?: string; config?: string; set?: string[] },
     ) => {
       const root = findProjectRoot(process.cwd());
+      const given = flags.out === undefined ? undefined : checkOutputFile('--out', flags.out);
       const ledger = ledgerOf(flags);
       const run = flags.run !== undefined ? ledger.get(flags.run) : ledger.list(id)[0];
       if (run === undefined)
@@ -236,11 +265,9 @@ export function registerAlpha(alpha: Command): void {
         );
       if (run.alpha_id !== id)
         throw new UserError(`run ${run.run_id} is of alpha ${run.alpha_id}, not ${id}`);
-      const out =
-        flags.out !== undefined
-          ? path.resolve(flags.out)
-          : path.join(root, 'research', 'alphas', id, 'report.html');
-      writeFileSync(out, writeAlphaReport(run, poolSection(ledger, id)));
+      const out = given ?? path.join(root, 'research', 'alphas', id, 'report.html');
+      const html = writeAlphaReport(run, poolSection(ledger, id));
+      writeOut(flags.out === undefined ? out : `--out ${flags.out}`, () => writeFileSync(out, html));
       process.stdout.write(`${path.relative(process.cwd(), out)}\n`);
     },
   );

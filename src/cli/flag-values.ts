@@ -36,3 +36,11 @@ export function positiveFlag(flag: string, v: string, integer: boolean): number 
 export function optionalNumberFlag(flag: string, v: string | undefined): number | undefined {
   return v === undefined ? undefined : numberFlag(flag, v);
 }
+
+/** A number in [0, 1], or in (0, 1] when `openLow` (a probability, a weight, a correlation). */
+export function unitFlag(flag: string, v: string, openLow: boolean): number {
+  const n = Number(v);
+  if (v.trim() === '' || !((openLow ? n > 0 : n >= 0) && n <= 1))
+    throw new UserError(`${flag} expects a number in ${openLow ? '(0, 1]' : '[0, 1]'}, got '${v}'`);
+  return n;
+}
