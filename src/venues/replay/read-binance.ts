@@ -119,12 +119,6 @@ export function parseBinance(files: readonly BinanceFile[], market?: BinanceMark
   if (sniffed === null && market === undefined && byName === null) {
     throw new UserError(`${first}: not a Binance recording (no "<ns> <json>" line among the first 2000)`);
   }
-  // Spot and futures diffs chain by different rules: replaying one as the other breaks the book.
-  const seenSpot = sniffed?.market === 'spot';
-  if (market !== undefined && sniffed?.market != null && seenSpot !== (market === 'spot'))
-    throw new UserError(
-      `${first}: the content is Binance ${seenSpot ? 'spot' : 'futures'} (its depth and trade messages say so), not binance-${market}: drop --format or pass binance-${sniffed.market}`,
-    );
   const kind = market ?? sniffed?.market ?? (byName ? (byName[1].toLowerCase() as BinanceMarket) : undefined);
   if (kind === undefined) {
     throw new UserError(

@@ -94,16 +94,6 @@ describe('broken files are refused with one line naming the file and the reason'
     );
   });
 
-  test('a Binance futures recording read as spot (--format) is refused, not replayed with a broken book', async () => {
-    writeFileSync(at('binance-usdm-btcusdt-20990104.gz'), binanceGz(binanceUsdmLines(100)));
-    await rejectsClearly(
-      at('binance-usdm-btcusdt-20990104.gz'),
-      'binance-usdm-btcusdt-20990104.gz',
-      /the content is Binance futures .*, not binance-spot: drop --format or pass binance-usdm$/,
-      { format: 'binance-spot' },
-    );
-  });
-
   test('not DBN: told by the content, or by --format', async () => {
     writeFileSync(at('bad.mbo.dbn'), Buffer.from('XYZ\u0001 definitely not databento'));
     await rejectsClearly(at('bad.mbo.dbn'), 'bad.mbo.dbn', /unknown data format .* pass --format/);
