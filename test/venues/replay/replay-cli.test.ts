@@ -140,6 +140,8 @@ describe('hft run sim --feed replay', requireData(), () => {
       late_messages: 0,
       indicative_trades: 275,
       indicative_events: 1002,
+      data_rejected: 0,
+      data_gaps: 0,
     });
     assert.equal(a.s.clock, 'sim');
     // From the first to the last event of the data (08:31:10 to 21:56:32 Taipei).
