@@ -23,7 +23,7 @@ import {
 import { RET_1 } from '../research/search/bar-sampler.ts';
 import { runIdentity } from '../services/run-identity.ts';
 import { type PromoteFlags, promoteFromFlags, promotionFlagValues, promotionOptions } from './alpha-promo.ts';
-import { loadAll } from './context.ts';
+import { checkOutputFile, loadAll } from './context.ts';
 import { intFlag, nonNegativeFlag } from './flag-values.ts';
 import { cliPath, configOptions } from './options.ts';
 
@@ -137,10 +137,10 @@ export function registerAlphaRl(alpha: Command): void {
       throw new UserError(
         `--elite expects an integer below --population (${population}), got '${flags.elite}'`,
       );
+    const out = checkOutputFile('--out', flags.out);
     const cfg = loadAll(flags);
     const s = setup(flags, cfg);
     const data = flags.data.map(cliPath);
-    const out = path.resolve(flags.out);
     const name = normalizeAlphaId(flags.name ?? `rl_${path.basename(out).replace(/\.[^.]*$/, '')}`);
     const t0 = performance.now();
     const base = await basePolicy(s, data);
@@ -193,6 +193,7 @@ export function registerAlphaRl(alpha: Command): void {
       .requiredOption('--data <path...>', 'the episode: recordings of one symbol')
       .option('--out <file>', 'write the JSON result here too'),
   ).action(async (flags: RlFlags & { out?: string }) => {
+    if (flags.out !== undefined) checkOutputFile('--out', flags.out);
     const cfg = loadAll(flags);
     const spec = loadPolicy(path.resolve(flags.policy));
     const s = setup({ ...flags, barMs: String(spec.bar_ms), maxPosition: String(spec.max_position) }, cfg);

@@ -13,7 +13,7 @@ import { parseGrid } from '../research/search/generate.ts';
 import { promoteResults } from '../research/search/promote.ts';
 import { runSearch, SEARCH_MODES, type SearchMode, type SearchOutcome } from '../research/search/search.ts';
 import { TrialLedger } from '../research/search/trial-ledger.ts';
-import { loadAll } from './context.ts';
+import { checkOutputFile, loadAll } from './context.ts';
 import { intFlag, numberFlag, unitFlag } from './flag-values.ts';
 import { cliPath, collect, configOptions } from './options.ts';
 
@@ -171,10 +171,12 @@ export function registerAlphaSearch(alpha: Command): void {
       horizon: intFlag('--horizon', flags.horizon, 1),
       split: numberFlag('--split', flags.split),
       poolPenalty: numberFlag('--pool-penalty', flags.poolPenalty),
-      maxCorr: numberFlag('--max-corr', flags.maxCorr),
+      maxCorr: unitFlag('--max-corr', flags.maxCorr, true),
       minDsr: unitFlag('--min-dsr', flags.minDsr, false),
       grid: parseGrid(flags.grid),
     };
+    // Written at the end: the path is checked before the search runs.
+    if (flags.saveResults !== undefined) checkOutputFile('--save-results', flags.saveResults);
     const cfg = loadAll(flags);
     const { settings, root } = cfg;
     const data = flags.data.map(cliPath);

@@ -9,7 +9,7 @@ import type { TradingSystem } from './trading-system.ts';
  * failure (refused connection, unknown host, timeout, a refused key or signature, a server that
  * is not the venue) becomes one line naming the venue, the endpoint and the likely cause.
  */
-export function openError(venue: string, endpoint: string, err: unknown): Error {
+function openError(venue: string, endpoint: string, err: unknown): Error {
   if (err instanceof UserError || err instanceof ConfigError || !(err instanceof Error)) return err as Error;
   const m = err.message;
   const code = (err as { code?: unknown }).code;

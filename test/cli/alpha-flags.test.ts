@@ -164,6 +164,22 @@ test('alpha search, rl, promote, pool: out-of-range values are refused before an
       /^hft: --min-dsr expects a number in \[0, 1\], got '5'$/,
     ],
     [
+      ['alpha', 'search', '--data', missing, '--max-corr', '5'],
+      /^hft: --max-corr expects a number in \(0, 1\], got '5'$/,
+    ],
+    [
+      ['alpha', 'search', '--data', missing, '--save-results', os.tmpdir()],
+      /^hft: --save-results \S+: is a directory, expected a file name$/,
+    ],
+    [
+      ['alpha', 'rl', 'train', '--data', missing, '--out', os.tmpdir()],
+      /^hft: --out \S+: is a directory, expected a file name$/,
+    ],
+    [
+      ['alpha', 'rl', 'evaluate', '--policy', missing, '--data', missing, '--out', os.tmpdir()],
+      /^hft: --out \S+: is a directory, expected a file name$/,
+    ],
+    [
       ['alpha', 'rl', 'train', '--data', missing, '--out', 'p.json', '--elite', '20', '--population', '5'],
       /^hft: --elite expects an integer below --population \(5\), got '20'$/,
     ],
