@@ -27,7 +27,7 @@ import { TradingSystem } from '../src/services/trading-system.ts';
 import { Strategy, type StrategyClass, type StrategyContext } from '../src/strategy/sdk.ts';
 import { BinanceVenue } from '../src/venues/binance/binance-venue.ts';
 import { FakeBinance } from '../test/venues/binance/fake-binance.ts';
-import { API_KEY, API_SECRET, harness, until } from '../test/venues/binance/harness.ts';
+import { API_KEY, API_SECRET, harness, liveProject, until } from '../test/venues/binance/harness.ts';
 
 /**
  * The recording's 60,000 lines (240 s of BTCUSDT-PERP, ~250 frames/s) paced 10x: 2,500 frames/s,
@@ -166,21 +166,7 @@ function depthAlone(root: string, file: string, lines: number): { ns: number; cp
  * be in the environment (HFT_BINANCE_USDM_API_KEY/SECRET).
  */
 export async function binanceSystem(root: string, url: string, dir: string, strategy: StrategyClass) {
-  const { settings, symbols } = loadProject({
-    root,
-    env: 'test',
-    envVars: {},
-    overrides: [
-      ['feed.kind', 'live'],
-      ['run.clock', 'real'],
-      ['live.venue', 'binance-usdm'],
-      ['live.endpoint', url],
-      ['live.symbols', ['BTCUSDT-PERP']],
-      ['store.path', dir],
-      ['orders.dlq_dir', path.join(dir, 'dlq')],
-      ['metrics.enabled', false],
-    ].map(([key, value]) => ({ key: key as string, value, label: 'bench' })),
-  });
+  const { settings, symbols } = liveProject(url, dir);
   const sys = await TradingSystem.create({
     settings,
     root,

@@ -9,7 +9,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { z } from 'zod';
-import { loadProject } from '../../src/config/project.ts';
 import type { LobStats } from '../../src/contracts/market.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import { LiveSession } from '../../src/services/live-session.ts';
@@ -17,7 +16,7 @@ import { TradingSystem } from '../../src/services/trading-system.ts';
 import { Strategy, type StrategyContext } from '../../src/strategy/sdk.ts';
 import { repoRoot } from '../helpers/symbols.ts';
 import { FakeBinance } from '../venues/binance/fake-binance.ts';
-import { API_KEY, API_SECRET, DATA, until } from '../venues/binance/harness.ts';
+import { API_KEY, API_SECRET, DATA, liveProject, until } from '../venues/binance/harness.ts';
 
 /** Takes one lot at the touch when flat and gives it back when long, every 50 book updates. */
 class Toggler extends Strategy.withParams(z.strictObject({ mode: z.enum(['trade', 'shadow']) })) {
@@ -40,21 +39,7 @@ test('a shadow strategy on a live venue: fills at the touch, no order reaches th
   process.env.HFT_BINANCE_USDM_API_KEY = API_KEY;
   process.env.HFT_BINANCE_USDM_API_SECRET = API_SECRET;
   try {
-    const { settings, symbols } = loadProject({
-      root: repoRoot,
-      env: 'test',
-      envVars: {},
-      overrides: [
-        ['feed.kind', 'live'],
-        ['run.clock', 'real'],
-        ['live.venue', 'binance-usdm'],
-        ['live.endpoint', url],
-        ['live.symbols', ['BTCUSDT-PERP']],
-        ['store.path', dir],
-        ['metrics.enabled', false],
-        ['reconciliation.interval_ms', 500],
-      ].map(([key, value]) => ({ key: key as string, value, label: 'test' })),
-    });
+    const { settings, symbols } = liveProject(url, dir, [['reconciliation.interval_ms', 500]]);
     const sys = await TradingSystem.create({
       settings,
       root: repoRoot,

@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { loadProject } from '../../../src/config/project.ts';
 import type { LobStats } from '../../../src/contracts/market.ts';
 import { createLogger } from '../../../src/core/logger.ts';
 import { runQuery } from '../../../src/recorder/query.ts';
@@ -12,7 +11,7 @@ import { TradingSystem } from '../../../src/services/trading-system.ts';
 import { Strategy, type StrategyContext } from '../../../src/strategy/sdk.ts';
 import { repoRoot } from '../../helpers/symbols.ts';
 import { FakeBinance } from './fake-binance.ts';
-import { API_KEY, API_SECRET, DATA, until } from './harness.ts';
+import { API_KEY, API_SECRET, DATA, liveProject, until } from './harness.ts';
 
 /** Buys one lot IOC at the ask once the book is up; again only if that order filled nothing. */
 class OneTaker extends Strategy {
@@ -37,20 +36,7 @@ test('a fill the venue sends twice (same trade id) is counted once by the router
     fake.duplicateNextFill = true;
   };
   try {
-    const { settings, symbols } = loadProject({
-      root: repoRoot,
-      env: 'test',
-      envVars: {},
-      overrides: [
-        ['feed.kind', 'live'],
-        ['run.clock', 'real'],
-        ['live.venue', 'binance-usdm'],
-        ['live.endpoint', url],
-        ['live.symbols', ['BTCUSDT-PERP']],
-        ['store.path', dir],
-        ['metrics.enabled', false],
-      ].map(([key, value]) => ({ key: key as string, value, label: 'test' })),
-    });
+    const { settings, symbols } = liveProject(url, dir);
     const sys = await TradingSystem.create({
       settings,
       root: repoRoot,

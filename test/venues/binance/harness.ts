@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { loadProject } from '../../../src/config/project.ts';
 import type { MarketEvent } from '../../../src/contracts/market.ts';
 import type { VenueExecEvent } from '../../../src/contracts/venue.ts';
@@ -15,6 +16,31 @@ export const DATA = dataFile('binance-usdm-btcusdt-20240808.gz');
 export const SPOT_DATA = dataFile('binance-spot-btcusdt-20240808.gz');
 export const API_KEY = 'vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A';
 export const API_SECRET = 'NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j';
+
+/**
+ * The project of a live run on binance-usdm (BTCUSDT-PERP) against the fake at `url`: store and dead
+ * letters under `dir`, no metrics; `extra` overrides come last.
+ */
+export function liveProject(url: string, dir: string, extra: [string, unknown][] = []) {
+  return loadProject({
+    root: repoRoot,
+    env: 'test',
+    envVars: {},
+    overrides: (
+      [
+        ['feed.kind', 'live'],
+        ['run.clock', 'real'],
+        ['live.venue', 'binance-usdm'],
+        ['live.endpoint', url],
+        ['live.symbols', ['BTCUSDT-PERP']],
+        ['store.path', dir],
+        ['orders.dlq_dir', path.join(dir, 'dlq')],
+        ['metrics.enabled', false],
+        ...extra,
+      ] as [string, unknown][]
+    ).map(([key, value]) => ({ key, value, label: 'test' })),
+  });
+}
 
 /** Polls `cond` every 5 ms; rejects after `ms` (a hang, not a timing assertion). */
 export async function until(cond: () => boolean, ms = 60_000, what = 'condition'): Promise<void> {

@@ -4,7 +4,6 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { loadProject } from '../../../src/config/project.ts';
 import type { LobStats } from '../../../src/contracts/market.ts';
 import { UserError } from '../../../src/core/errors.ts';
 import { createLogger } from '../../../src/core/logger.ts';
@@ -13,7 +12,7 @@ import { TradingSystem } from '../../../src/services/trading-system.ts';
 import { Strategy, type StrategyContext } from '../../../src/strategy/sdk.ts';
 import { repoRoot } from '../../helpers/symbols.ts';
 import { FakeBinance } from './fake-binance.ts';
-import { API_KEY, API_SECRET, DATA, until } from './harness.ts';
+import { API_KEY, API_SECRET, DATA, liveProject, until } from './harness.ts';
 
 const KEY = 'HFT_BINANCE_USDM_API_KEY';
 const SECRET = 'HFT_BINANCE_USDM_API_SECRET';
@@ -29,24 +28,8 @@ class FarBid extends Strategy {
 }
 
 async function system(url: string, dir: string, extra: [string, unknown][] = [], strategies = true) {
-  const { settings, symbols } = loadProject({
-    root: repoRoot,
-    env: 'test',
-    envVars: {},
-    overrides: [
-      ['feed.kind', 'live'],
-      ['run.clock', 'real'],
-      ['live.venue', 'binance-usdm'],
-      ['live.endpoint', url],
-      ['live.symbols', ['BTCUSDT-PERP']],
-      ['store.path', dir],
-      ['orders.dlq_dir', path.join(dir, 'dlq')],
-      ['metrics.enabled', false],
-      // The far bid is 5,000 USD under the touch: outside the default band.
-      ['risk.price_band_ticks', 1_000_000],
-      ...extra,
-    ].map(([key, value]) => ({ key: key as string, value, label: 'test' })),
-  });
+  // The far bid is 5,000 USD under the touch: outside the default band.
+  const { settings, symbols } = liveProject(url, dir, [['risk.price_band_ticks', 1_000_000], ...extra]);
   const sys = await TradingSystem.create({
     settings,
     root: repoRoot,
