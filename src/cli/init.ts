@@ -1,9 +1,9 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../core/errors.ts';
 import { PACKAGE_ROOT } from '../core/package-root.ts';
-import { pseudoFs } from '../core/pseudo-fs.ts';
+import { checkOutputDir } from './context.ts';
 
 /** Folders of the platform's examples/ project a new project starts from. */
 const FROM_EXAMPLES = ['config', 'strategies'];
@@ -76,17 +76,8 @@ function files(from: string): string[] {
  * overwrite anything. Returns the files written, relative to `dir`.
  */
 export function initProject(dir: string): string[] {
-  // The nearest existing folder on the way: a file there, or a kernel filesystem, cannot hold a project.
-  for (let q = path.resolve(dir); ; q = path.dirname(q)) {
-    if (!existsSync(q)) {
-      if (path.dirname(q) === q) break;
-      continue;
-    }
-    if (!statSync(q).isDirectory()) throw new UserError(`hft init ${dir}: ${q} is not a directory`);
-    const fs = pseudoFs(q);
-    if (fs !== null) throw new UserError(`hft init ${dir}: ${q} is on the kernel's ${fs} filesystem`);
-    break;
-  }
+  // A file on the way, or a kernel filesystem, cannot hold a project.
+  checkOutputDir('hft init', dir);
   const examples = path.join(PACKAGE_ROOT, 'examples');
   const written = new Map<string, string | null>(); // relative path -> content (null: copied)
   for (const sub of FROM_EXAMPLES)
