@@ -177,8 +177,8 @@ async function runGateway(flags: GatewayFlags): Promise<void> {
           maxInFlight: n.max_inflight,
           log: sys.opts.log,
           symbolIds: new Map(sys.symbols.map((s) => [s.code, s.id])),
-          onLeaderChange: (leader, revision) =>
-            line({ id, event: leader ? 'leader' : 'standby', lease: revision }),
+          onLeaderChange: (leader, revision, sinceRenewalMs) =>
+            line({ id, event: leader ? 'leader' : 'standby', lease: revision, sinceRenewalMs }),
         }),
         `gateway: no NATS server at ${n.url}`,
       );

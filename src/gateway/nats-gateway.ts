@@ -132,8 +132,11 @@ export interface NatsGatewayOptions {
   log: Logger;
   /** Symbol code -> this process's symbol id. */
   symbolIds: ReadonlyMap<string, number>;
-  /** Called on every lease change, the first one included. */
-  onLeaderChange?: (leader: boolean, revision: number) => void;
+  /**
+   * Called on every lease change, the first one included; on a loss, `sinceRenewalMs` is the time
+   * since the last renewal that succeeded (at least the lease TTL when another gateway took it).
+   */
+  onLeaderChange?: (leader: boolean, revision: number, sinceRenewalMs?: number) => void;
 }
 
 /** Gauges and counters for /metrics and the logs. */
@@ -208,6 +211,8 @@ export class NatsGatewayService {
     timed: 0,
   };
   private leaseValidUntil = 0;
+  /** A lease request is in flight. */
+  private renewing = false;
   private running = true;
   private leaseTimer: NodeJS.Timeout | null = null;
   private workingTimer: NodeJS.Timeout | null = null;
@@ -268,7 +273,7 @@ export class NatsGatewayService {
   };
   /** Client order id -> runner, for execution reports. */
   private readonly owners = new Map<number, string>();
-  onLeaderChange: ((leader: boolean, revision: number) => void) | null = null;
+  onLeaderChange: ((leader: boolean, revision: number, sinceRenewalMs?: number) => void) | null = null;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -331,7 +336,11 @@ export class NatsGatewayService {
 
   /** Takes or renews the lease: create-if-absent, else compare-and-set on the revision held. */
   private async renew(): Promise<void> {
-    if (!this.running) return;
+    // One request at a time: a renewal slower than the timer's period (a loaded machine, a server
+    // restarting) overlapped the next, which compared against the revision the first had just
+    // replaced, failed, and deposed a healthy leader.
+    if (!this.running || this.renewing) return;
+    this.renewing = true;
     const m = this.metrics;
     const t0 = Date.now();
     try {
@@ -349,14 +358,17 @@ export class NatsGatewayService {
       this.pipeline.leaseRevision = m.leaseRevision;
     } catch {
       if (m.leader) {
+        const sinceRenewalMs = Date.now() - (this.leaseValidUntil - this.opts.leaseTtlMs);
         m.leader = false;
         this.leaseValidUntil = 0;
         this.ledgerOpen = false;
-        this.opts.log.warn({ id: this.opts.id }, 'gateway lease lost: standby');
-        this.onLeaderChange?.(false, m.leaseRevision);
+        this.opts.log.warn({ id: this.opts.id, sinceRenewalMs }, 'gateway lease lost: standby');
+        this.onLeaderChange?.(false, m.leaseRevision, sinceRenewalMs);
         // Stop pulling: what was delivered and not decided goes back to the next leader.
         this.messages?.stop();
       }
+    } finally {
+      this.renewing = false;
     }
   }
 

@@ -104,6 +104,25 @@ test('NATS gateway: one leader per account; a standby takes over the lease and t
   }
 });
 
+test('NATS gateway: a renewal slower than the renewal period (a loaded machine) does not depose a healthy leader', {
+  skip,
+  timeout: 60_000,
+}, async () => {
+  const r = await rig({});
+  const a = r.services[0];
+  try {
+    const terms = a.metrics.terms;
+    // The renewal timer firing again while its last request is still out, three times over.
+    const renew = (a as unknown as { renew(): Promise<void> }).renew.bind(a);
+    await Promise.all([renew(), renew(), renew()]);
+    assert.equal(a.metrics.leader, true, 'still the leader');
+    assert.equal(a.metrics.terms, terms, 'in the same term');
+    assert.equal((await r.sender.submit(env({ ts: r.g.h.clock.nowNs() }))).approved, true);
+  } finally {
+    await r.close();
+  }
+});
+
 test('NATS gateway: execution reports go back to the runner that sent the order', {
   skip,
   timeout: 60_000,
