@@ -1,9 +1,10 @@
-import { accessSync, constants, type Stats, statSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { parseScalar } from '../config/loader.ts';
 import { findProjectRoot, loadProject, type Project } from '../config/project.ts';
 import { REPLAY_FORMATS } from '../contracts/market.ts';
+import { dirProblem, statOrNull } from '../core/dir-check.ts';
 import { UserError } from '../core/errors.ts';
 import { pseudoFs } from '../core/pseudo-fs.ts';
 import { parseFormat } from '../venues/replay/read-any.ts';
@@ -57,18 +58,9 @@ export function checkOutputFile(flag: string, file: string): string {
 
 /** A folder to write into: it exists as a directory, or can be created under its nearest existing ancestor. */
 export function checkOutputDir(flag: string, dir: string): string {
-  const p = path.resolve(dir);
-  for (let q = p; ; q = path.dirname(q)) {
-    const st = statOrNull(q);
-    if (st !== null) {
-      if (!st.isDirectory()) {
-        throw new UserError(`${flag} ${dir}: ${q === p ? 'is not a directory' : `${q} is not a directory`}`);
-      }
-      writable(flag, dir, q);
-      return p;
-    }
-    if (path.dirname(q) === q) return p;
-  }
+  const problem = dirProblem(dir, true);
+  if (problem !== null) throw new UserError(`${flag} ${dir}: ${problem}`);
+  return path.resolve(dir);
 }
 
 /** A file to read: it exists and is a regular file. */
@@ -78,14 +70,6 @@ export function checkInputFile(flag: string, file: string): string {
   if (st === null) throw new UserError(`${flag} ${file}: not found`);
   if (!st.isFile()) throw new UserError(`${flag} ${file}: not a regular file`);
   return p;
-}
-
-function statOrNull(p: string): Stats | null {
-  try {
-    return statSync(p);
-  } catch {
-    return null;
-  }
 }
 
 function writable(flag: string, given: string, p: string): void {

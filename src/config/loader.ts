@@ -2,9 +2,9 @@ import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
+import { dirProblem } from '../core/dir-check.ts';
 import { ConfigError } from '../core/errors.ts';
 import { PACKAGE_ROOT } from '../core/package-root.ts';
-import { pseudoFs } from '../core/pseudo-fs.ts';
 import { type Settings, settingsSchema } from './schema.ts';
 
 export interface LoadOptions {
@@ -322,28 +322,7 @@ function checkDirs(s: Settings, root: string, sources: Map<string, string>): voi
   for (const [key, value] of dirs) {
     if (value === '') continue;
     const dir = path.resolve(root, value);
-    for (let p = dir; ; p = path.dirname(p)) {
-      let st: ReturnType<typeof statSync> | undefined;
-      try {
-        st = statSync(p);
-      } catch {
-        // not there yet: it will be created under the nearest existing ancestor
-      }
-      if (st !== undefined) {
-        if (!st.isDirectory()) {
-          const what = p === dir ? 'is not a directory' : `cannot be created: ${p} is not a directory`;
-          throw new ConfigError(sourceOf(key, sources), key, `${dir} ${what}`);
-        }
-        const fs = pseudoFs(p);
-        if (fs !== null)
-          throw new ConfigError(
-            sourceOf(key, sources),
-            key,
-            `${dir} is on the kernel's ${fs} filesystem, not for files`,
-          );
-        break;
-      }
-      if (path.dirname(p) === p) break;
-    }
+    const problem = dirProblem(dir, false);
+    if (problem !== null) throw new ConfigError(sourceOf(key, sources), key, `${dir} ${problem}`);
   }
 }
