@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { hftCli } from '../helpers/hft-cli.ts';
+
+/** Storage and data commands used carelessly: each case was a stack trace, a wrong exit code or lost data. */
+const dir = mkdtempSync(path.join(os.tmpdir(), 'hft-storage-sweep-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const env = { HFT_LOG_LEVEL: 'warn' };
+const hft = (args: string[]) => hftCli(dir, args, env);
+
+test('features compute: an --out that is the --data file is refused and the recording is kept', async () => {
+  const data = path.join(dir, 'taifex-txf-20260408.parquet');
+  writeFileSync(data, 'PAR1 the recording PAR1');
+  const msg = path.join(dir, 'AAPL_2012-06-21_34200000_57600000_message_10.csv');
+  const book = path.join(dir, 'AAPL_2012-06-21_34200000_57600000_orderbook_10.csv');
+  writeFileSync(msg, 'messages\n');
+  writeFileSync(book, 'book\n');
+  const cases: [string, string][] = [
+    [data, 'taifex-txf-20260408.parquet'],
+    [data, `./sub/../${path.basename(data)}`],
+    [msg, path.basename(book)],
+  ];
+  mkdirSync(path.join(dir, 'sub'), { recursive: true });
+  for (const [input, out] of cases) {
+    const r = await hft(['features', 'compute', '--data', input, '--out', out]);
+    assert.equal(r.code, 2, `${out}: ${r.stderr}`);
+    assert.match(
+      r.stderr,
+      /^hft: --out \S+: is the input file \S+; writing it would destroy the recording\n$/,
+    );
+  }
+  assert.equal(readFileSync(data, 'utf8'), 'PAR1 the recording PAR1');
+  assert.equal(readFileSync(book, 'utf8'), 'book\n');
+});
