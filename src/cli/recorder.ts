@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
@@ -149,6 +149,18 @@ export function walStatus(t: SinkTarget): WalStatus {
   };
 }
 
+/**
+ * A WAL directory that does not exist is a wrong store.path or recorder.wal.dir (every recorder creates
+ * its own): status printed "0 segments" and replay loaded nothing, both exit 0, and replay created an
+ * empty store where the path pointed.
+ */
+function requireWalDir(t: SinkTarget): void {
+  if (!existsSync(t.walDir))
+    throw new UserError(
+      `WAL ${t.walDir}: no such directory (nothing recorded there yet; check store.path and recorder.wal.dir)`,
+    );
+}
+
 /** The text of `hft recorder status`. */
 export function formatStatus(s: WalStatus): string {
   const out = [`WAL ${s.wal_dir}: ${s.segments} segments, ${s.bytes} bytes, ${s.rows} rows waiting`];
@@ -234,7 +246,9 @@ export function registerRecorder(rec: Command): void {
       .description('WAL backlog per table (segments, rows, bytes), running recorders, last load, last error')
       .option('--json', 'print as JSON'),
   ).action((flags: ConfigFlags & { json?: boolean }) => {
-    const s = walStatus(target(flags).t);
+    const { t } = target(flags);
+    requireWalDir(t);
+    const s = walStatus(t);
     process.stdout.write(flags.json ? `${JSON.stringify(s, null, 2)}\n` : `${formatStatus(s)}\n`);
   });
   withConfig(
@@ -248,6 +262,7 @@ export function registerRecorder(rec: Command): void {
     if (!Number.isInteger(retries) || retries < 0)
       throw new UserError(`--retries expects a whole number, got '${flags.retries}'`);
     const { t, retryBaseMs, retryMaxMs } = target(flags);
+    requireWalDir(t);
     const r = await replayWal(t, retries, retryBaseMs, retryMaxMs);
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(r)}\n`);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -35,4 +35,18 @@ test('features compute: an --out that is the --data file is refused and the reco
   }
   assert.equal(readFileSync(data, 'utf8'), 'PAR1 the recording PAR1');
   assert.equal(readFileSync(book, 'utf8'), 'book\n');
+});
+
+test('recorder status and replay: a WAL directory that does not exist is an error, no store is created', async () => {
+  const store = path.join(dir, 'no-store-here');
+  for (const cmd of ['status', 'replay']) {
+    const r = await hft(['recorder', cmd, '--set', `store.path=${store}`]);
+    assert.equal(r.code, 2, `${cmd}: ${r.stdout}${r.stderr}`);
+    assert.equal(
+      r.stderr,
+      `hft: WAL ${store}/wal: no such directory (nothing recorded there yet; check store.path and recorder.wal.dir)\n`,
+    );
+    assert.equal(r.stdout, '');
+  }
+  assert.ok(!existsSync(store), 'replay created an empty store at the wrong path');
 });
