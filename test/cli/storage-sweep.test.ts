@@ -50,3 +50,11 @@ test('recorder status and replay: a WAL directory that does not exist is an erro
   }
   assert.ok(!existsSync(store), 'replay created an empty store at the wrong path');
 });
+
+test('data inspect: an empty file says it is empty instead of asking for --format', async () => {
+  const empty = path.join(dir, 'day.parquet');
+  writeFileSync(empty, '');
+  const r = await hft(['data', 'inspect', empty]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, 'hft: day.parquet: empty file (0 bytes), not a recording\n');
+});
