@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { hftCli } from '../helpers/hft-cli.ts';
+import { repoRoot } from '../helpers/symbols.ts';
 
 /** Storage and data commands used carelessly: each case was a stack trace, a wrong exit code or lost data. */
 const dir = mkdtempSync(path.join(os.tmpdir(), 'hft-storage-sweep-'));
@@ -57,4 +59,35 @@ test('data inspect: an empty file says it is empty instead of asking for --forma
   const r = await hft(['data', 'inspect', empty]);
   assert.equal(r.code, 2);
   assert.equal(r.stderr, 'hft: day.parquet: empty file (0 bytes), not a recording\n');
+});
+
+test('db query | head: the closed pipe ends the command quietly, not with an EPIPE stack trace', async () => {
+  // A store: replay creates it (its WAL directory exists, empty).
+  const store = path.join(dir, 'store');
+  mkdirSync(path.join(store, 'wal'), { recursive: true });
+  const made = await hft(['recorder', 'replay', '--set', `store.path=${store}`]);
+  assert.equal(made.code, 0, made.stderr);
+  // About 14 MB of output: far beyond a pipe's buffer, so the reader closes it while the command writes.
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(repoRoot, 'bin/hft.mjs'),
+      'db',
+      'query',
+      'SELECT number FROM numbers(2000000)',
+      '--format',
+      'TSV',
+      '--set',
+      `store.path=${store}`,
+    ],
+    { cwd: dir, env: { ...process.env, ...env } },
+  );
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => {
+    stderr += b;
+  });
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.equal(stderr, '');
+  assert.equal(code, 0);
 });
