@@ -93,7 +93,7 @@ export async function withReader<T>(
     const db: SqlReader = {
       query: (sql, format) =>
         store.query(sql, format).catch((err: Error) => {
-          throw new UserError(`query failed: ${err.message}`);
+          throw queryFailure(err);
         }),
     };
     return { result: await body(db), via: null };
@@ -146,6 +146,21 @@ async function queryApi(api: StoreApi, sql: string, format: string): Promise<str
 }
 
 /**
+ * A failed query as the user's error. A result over V8's limit on one string (512 MiB) was "query
+ * failed: Cannot create a string longer than 0x1fffffe8 characters": the query ran, its output is
+ * what cannot be held, and the way out is a smaller result or a file.
+ */
+export function queryFailure(err: unknown): UserError {
+  const message = (err as Error).message;
+  if (/^Cannot create a string longer than/.test(message))
+    return new UserError(
+      'query result is over 512 MiB of text, more than can be printed at once: add a LIMIT or ' +
+        "aggregate, or write it to a file with INTO OUTFILE '<file>'",
+    );
+  return new UserError(`query failed: ${message}`);
+}
+
+/**
  * Runs one SQL statement against the embedded store or the configured server and returns its output text.
  * Bad SQL, an unreachable server and a directory held by a running process are UserErrors.
  */
@@ -158,7 +173,7 @@ export async function runQuery(
   try {
     return await store.query(sql, format);
   } catch (err) {
-    throw new UserError(`query failed: ${(err as Error).message}`);
+    throw queryFailure(err);
   } finally {
     await store.close();
   }

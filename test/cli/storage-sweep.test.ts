@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { queryFailure } from '../../src/recorder/query.ts';
 import { hftCli } from '../helpers/hft-cli.ts';
 import { repoRoot } from '../helpers/symbols.ts';
 
@@ -90,4 +91,13 @@ test('db query | head: the closed pipe ends the command quietly, not with an EPI
   const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
   assert.equal(stderr, '');
   assert.equal(code, 0);
+});
+
+test('db query: a result over the string limit is explained as too big to print, not as a failed query', () => {
+  const err = queryFailure(new Error('Cannot create a string longer than 0x1fffffe8 characters'));
+  assert.match(err.message, /^query result is over 512 MiB of text.*LIMIT.*INTO OUTFILE/);
+  assert.equal(
+    queryFailure(new Error('Code: 62. Syntax error')).message,
+    'query failed: Code: 62. Syntax error',
+  );
 });
