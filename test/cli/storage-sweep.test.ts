@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -100,4 +101,27 @@ test('db query: a result over the string limit is explained as too big to print,
     queryFailure(new Error('Code: 62. Syntax error')).message,
     'query failed: Code: 62. Syntax error',
   );
+});
+
+test('db query: a server URL that answers but is not ClickHouse is said to be so, in one line', async () => {
+  const page =
+    '<!DOCTYPE HTML>\n<html>\n<body>\n<h1>Error response</h1>\n<p>Error code: 404</p>\n</body>\n</html>\n';
+  const server = createServer((_req, res) => {
+    res.writeHead(404, { 'content-type': 'text/html' });
+    res.end(page);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    const r = await hft(['db', 'query', 'SELECT 1', '--set', `recorder.clickhouse.url=${url}`]);
+    assert.equal(r.code, 2);
+    assert.equal(
+      r.stderr,
+      `hft: ${url} answered its /ping with an error reply: Error response Error code: 404: it is not a ` +
+        "ClickHouse server's HTTP interface (recorder.clickhouse.url, e.g. http://127.0.0.1:8123)\n",
+    );
+  } finally {
+    server.close();
+  }
 });
