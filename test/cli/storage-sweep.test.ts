@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { promisify } from 'node:util';
 import { queryFailure } from '../../src/recorder/query.ts';
 import { hftCli } from '../helpers/hft-cli.ts';
 import { repoRoot } from '../helpers/symbols.ts';
@@ -123,5 +124,28 @@ test('db query: a server URL that answers but is not ClickHouse is said to be so
     );
   } finally {
     server.close();
+  }
+});
+
+test('data inspect and features compute: a device is refused as not a regular file (inspect read /dev/zero forever)', async () => {
+  const cases: [string[], string][] = [
+    [['data', 'inspect', '/dev/zero'], 'hft: /dev/zero: not a regular file, expected a data file\n'],
+    [
+      ['features', 'compute', '--data', '/dev/zero', '--out', path.join(dir, 'z.csv')],
+      'hft: /dev/zero: not a regular file, expected a data file\n',
+    ],
+  ];
+  for (const [args, stderr] of cases) {
+    // A hang guard only (the refusal takes a second): without the check inspect never ends.
+    const r = await promisify(execFile)(process.execPath, [path.join(repoRoot, 'bin/hft.mjs'), ...args], {
+      cwd: dir,
+      env: { ...process.env, ...env },
+      timeout: 120_000,
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number | null; stderr: string }) => e,
+    );
+    assert.equal(r.code, 2, args.join(' '));
+    assert.equal(r.stderr, stderr);
   }
 });
