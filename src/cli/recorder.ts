@@ -132,7 +132,12 @@ export function walStatus(t: SinkTarget): WalStatus {
   let lastLoaded: ManifestLine | null = null;
   try {
     const lines = readFileSync(join(t.walDir, LOCAL_MANIFEST), 'utf8').trimEnd().split('\n');
-    lastLoaded = JSON.parse(lines[lines.length - 1]) as ManifestLine;
+    // The newest whole line: a torn last line (a crash mid-append) hid every load before it.
+    for (let i = lines.length - 1; i >= 0 && lastLoaded === null; i--) {
+      try {
+        lastLoaded = JSON.parse(lines[i]) as ManifestLine;
+      } catch {}
+    }
   } catch {
     // nothing loaded yet
   }

@@ -149,3 +149,30 @@ test('data inspect and features compute: a device is refused as not a regular fi
     assert.equal(r.stderr, stderr);
   }
 });
+
+test('recorder status: a damaged status file is skipped and a torn last manifest line hides no earlier load', async () => {
+  const store = path.join(dir, 'status-store');
+  const wal = path.join(store, 'wal');
+  mkdirSync(path.join(wal, 'status'), { recursive: true });
+  writeFileSync(path.join(wal, 'status', '1.json'), 'null\n');
+  writeFileSync(path.join(wal, 'status', '2.json'), '{"pid": 2}\n');
+  const loaded = {
+    segment: 'trades.00000001.00000031',
+    topic: 'trades',
+    records: 1,
+    inserted: 1,
+    found: 0,
+    rows: 3,
+    cut_bytes: 0,
+    loader: '1-0',
+    loaded_at: '2026-12-06T23:55:42.597Z',
+  };
+  writeFileSync(path.join(wal, 'loaded.jsonl'), `${JSON.stringify(loaded)}\n{"segment":"orders.0000`);
+  const r = await hft(['recorder', 'status', '--set', `store.path=${store}`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  assert.match(
+    r.stdout,
+    /\nlast loaded: trades\.00000001\.00000031 at 2026-12-06T23:55:42\.597Z \(3 rows inserted, 0 records already there\)\n/,
+  );
+});
