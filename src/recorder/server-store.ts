@@ -93,6 +93,20 @@ function pingProblem(url: string, err: Error): string {
   );
 }
 
+/**
+ * A server that refuses the user or password (ClickHouse codes 192, 193, 194, 516; /ping needs no
+ * login, so this shows at the first query): the error escaped as a stack trace.
+ */
+function authProblem(opts: ServerOptions, err: unknown): UserError | null {
+  const message = (err as Error).message ?? '';
+  const code = err instanceof ClickHouseError ? err.code : /^Code: (\d+)\b/.exec(message)?.[1];
+  if (err instanceof UserError || !['192', '193', '194', '516'].includes(code ?? '')) return null;
+  return new UserError(
+    `ClickHouse server at ${opts.url} refused user '${opts.username ?? 'default'}': ` +
+      `${message.split('\n')[0].trim()} (recorder.clickhouse.username, recorder.clickhouse.password)`,
+  );
+}
+
 /** Connects to a ClickHouse server and prepares the schema (see StoreAccess). An unreachable server is a UserError. */
 export async function openServerStore(
   opts: ServerOptions,
@@ -114,7 +128,7 @@ export async function openServerStore(
     await prepareSchema(store, access, logger);
   } catch (err) {
     await client.close();
-    throw err;
+    throw authProblem(opts, err) ?? err;
   }
   return store;
 }

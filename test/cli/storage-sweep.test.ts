@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { queryFailure } from '../../src/recorder/query.ts';
 import { hftCli } from '../helpers/hft-cli.ts';
 import { repoRoot } from '../helpers/symbols.ts';
+import { ClickHouseServer, findClickHouseServer, serverSkip } from '../recorder/clickhouse-server.ts';
 
 /** Storage and data commands used carelessly: each case was a stack trace, a wrong exit code or lost data. */
 const dir = mkdtempSync(path.join(os.tmpdir(), 'hft-storage-sweep-'));
@@ -175,4 +176,30 @@ test('recorder status: a damaged status file is skipped and a torn last manifest
     r.stdout,
     /\nlast loaded: trades\.00000001\.00000031 at 2026-12-06T23:55:42\.597Z \(3 rows inserted, 0 records already there\)\n/,
   );
+});
+
+test('db query against a server: a wrong user or password is one line naming the keys', {
+  skip: serverSkip(),
+}, async () => {
+  const server = await ClickHouseServer.start(findClickHouseServer() as string);
+  try {
+    const url = ['--set', `recorder.clickhouse.url=${server.url}`];
+    const cases: [string[], RegExp][] = [
+      [
+        ['--set', 'recorder.clickhouse.password=wrong'],
+        /refused user 'default': .*\(recorder\.clickhouse\.username, recorder\.clickhouse\.password\)\n$/,
+      ],
+      [
+        ['--set', 'recorder.clickhouse.username=nobody'],
+        /refused user 'nobody': .*\(recorder\.clickhouse\.username, recorder\.clickhouse\.password\)\n$/,
+      ],
+    ];
+    for (const [login, stderr] of cases) {
+      const r = await hft(['db', 'query', 'SELECT 1', ...url, ...login]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`^hft: ClickHouse server at ${server.url} ${stderr.source}`));
+    }
+  } finally {
+    await server.stop();
+  }
 });
