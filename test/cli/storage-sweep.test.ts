@@ -203,3 +203,13 @@ test('db query against a server: a wrong user or password is one line naming the
     await server.stop();
   }
 });
+
+test('recorder replay: a directory named like a segment in the WAL directory is not read as one', async () => {
+  const store = path.join(dir, 'segment-dir-store');
+  mkdirSync(path.join(store, 'wal', 'trades.00000001.00000050.wal'), { recursive: true });
+  const r = await hft(['recorder', 'replay', '--retries', '0', '--set', `store.path=${store}`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^loaded 0 segments: 0 records inserted/);
+  const s = await hft(['recorder', 'status', '--set', `store.path=${store}`]);
+  assert.match(s.stdout, /^WAL \S+: 0 segments, 0 bytes, 0 rows waiting\n/);
+});
