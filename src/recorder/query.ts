@@ -86,7 +86,11 @@ export async function withReader<T>(
   const api = dataDir === null ? null : storeApi(dataDir);
   if (api !== null) {
     const db: SqlReader = { query: (sql, format) => queryApi(api, sql, format) };
-    return { result: await body(db), via: { pid: api.pid, url: api.url } };
+    try {
+      return { result: await body(db), via: { pid: api.pid, url: api.url } };
+    } catch (err) {
+      if (!(err instanceof ApiGone)) throw err;
+    }
   }
   const store = await openTarget(target, 'read');
   try {
@@ -117,9 +121,22 @@ export interface QueryResult {
 export async function queryStore(target: QueryTarget, sql: string, format: string): Promise<QueryResult> {
   const dataDir = typeof target === 'string' ? target : target.server ? null : target.dataDir;
   const api = dataDir === null ? null : storeApi(dataDir);
-  if (api !== null) return { text: await queryApi(api, sql, format), via: { pid: api.pid, url: api.url } };
+  if (api !== null) {
+    try {
+      return { text: await queryApi(api, sql, format), via: { pid: api.pid, url: api.url } };
+    } catch (err) {
+      if (!(err instanceof ApiGone)) throw err;
+    }
+  }
   return { text: await runQuery(target, sql, format), via: null };
 }
+
+/**
+ * The advertised API did not answer. Its file outlives a killed process, and a new process with the
+ * same pid passes the liveness check: the store was then unreadable ("did not answer: fetch failed")
+ * though nothing held it. The directory is opened instead; a process that does hold it is named there.
+ */
+class ApiGone extends UserError {}
 
 async function queryApi(api: StoreApi, sql: string, format: string): Promise<string> {
   let res: Response;
@@ -130,7 +147,7 @@ async function queryApi(api: StoreApi, sql: string, format: string): Promise<str
       body: JSON.stringify({ sql, format }),
     });
   } catch (err) {
-    throw new UserError(`the running process at ${api.url} did not answer: ${(err as Error).message}`);
+    throw new ApiGone(`the running process at ${api.url} did not answer: ${(err as Error).message}`);
   }
   const text = await res.text();
   if (res.ok) return text;

@@ -213,3 +213,21 @@ test('recorder replay: a directory named like a segment in the WAL directory is 
   const s = await hft(['recorder', 'status', '--set', `store.path=${store}`]);
   assert.match(s.stdout, /^WAL \S+: 0 segments, 0 bytes, 0 rows waiting\n/);
 });
+
+test('db query and runs: an API file left by a killed process whose pid is reused does not lock the store out', async () => {
+  const store = path.join(dir, 'stale-api-store');
+  mkdirSync(path.join(store, 'wal'), { recursive: true });
+  const made = await hft(['recorder', 'replay', '--set', `store.path=${store}`]);
+  assert.equal(made.code, 0, made.stderr);
+  // This test's pid: alive, as a reused pid is; nothing listens on port 1.
+  writeFileSync(
+    path.join(store, '.api.json'),
+    `${JSON.stringify({ pid: process.pid, url: 'http://127.0.0.1:1/', token: 'x' })}\n`,
+  );
+  const q = await hft(['db', 'query', 'SELECT 41 + 1', '--format', 'TSV', '--set', `store.path=${store}`]);
+  assert.equal(q.code, 0, q.stderr);
+  assert.equal(q.stdout, '42\n');
+  const runs = await hft(['db', 'runs', '--set', `store.path=${store}`]);
+  assert.equal(runs.code, 0, runs.stderr);
+  assert.equal(runs.stdout, 'no runs recorded in this store\n');
+});
