@@ -231,3 +231,20 @@ test('db query and runs: an API file left by a killed process whose pid is reuse
   assert.equal(runs.code, 0, runs.stderr);
   assert.equal(runs.stdout, 'no runs recorded in this store\n');
 });
+
+test('db query: a store the engine cannot load is one line naming it, not a connection stack trace', async () => {
+  const store = path.join(dir, 'damaged-store');
+  mkdirSync(path.join(store, 'wal'), { recursive: true });
+  const made = await hft(['recorder', 'replay', '--set', `store.path=${store}`]);
+  assert.equal(made.code, 0, made.stderr);
+  writeFileSync(path.join(store, 'metadata', 'audit.sql'), 'GARBAGE\n');
+  const r = await hft(['db', 'query', 'SELECT 1', '--set', `store.path=${store}`]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `\nhft: store ${store}: ClickHouse cannot open it \\(the engine's reason is printed above: .*\\)\n$`,
+    ),
+  );
+  assert.doesNotMatch(r.stderr, /ChdbConnectionError|\n {4}at /);
+});
