@@ -83,6 +83,23 @@ function writable(flag: string, given: string, p: string): void {
   }
 }
 
+let pipeWatched = false;
+
+/**
+ * Writes a command's result to stdout. A reader that closes the pipe early (`hft db query ... | head`)
+ * ends the process quietly: the write's EPIPE was an unhandled 'error' event with a stack trace.
+ */
+export function writeResult(text: string): void {
+  if (!pipeWatched) {
+    pipeWatched = true;
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      process.exit(process.exitCode ?? 0);
+    });
+  }
+  process.stdout.write(text);
+}
+
 /** Flags of the commands that read recorded data (`--data`): its format and the call-auction switch. */
 export interface DataFlags {
   format?: string;

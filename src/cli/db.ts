@@ -5,7 +5,7 @@ import { UserError } from '../core/errors.ts';
 import { sinkTarget } from '../recorder/config.ts';
 import { type QueryTarget, queryStore, withReader } from '../recorder/query.ts';
 import { listRuns, type RunListing } from '../recorder/run-list.ts';
-import { type ConfigFlags, setOverrides } from './context.ts';
+import { type ConfigFlags, setOverrides, writeResult } from './context.ts';
 import { configOptions } from './options.ts';
 
 /** The store the settings name (the embedded store's directory, or the server): settings only, so a
@@ -111,7 +111,7 @@ export function registerDb(db: Command): void {
       );
     const { text: out, via } = await queryStore(target(flags), sql, flags.format);
     say(via);
-    process.stdout.write(out.endsWith('\n') || out === '' ? out : `${out}\n`);
+    writeResult(out.endsWith('\n') || out === '' ? out : `${out}\n`);
   });
   configOptions(
     db
@@ -125,6 +125,6 @@ export function registerDb(db: Command): void {
       throw new UserError(`--limit expects a whole number, got '${flags.limit}'`);
     const { result, via } = await withReader(target(flags), (r) => listRuns(r, limit, alive));
     say(via);
-    process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatRuns(result)}\n`);
+    writeResult(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatRuns(result)}\n`);
   });
 }

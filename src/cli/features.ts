@@ -1,6 +1,8 @@
 import { type Command, Option } from 'commander';
 import { REPLAY_FORMATS } from '../contracts/market.ts';
 import { NS_PER_US } from '../core/clock.ts';
+import { statOrNull } from '../core/dir-check.ts';
+import { UserError } from '../core/errors.ts';
 import { computeFeatureFile } from '../features/compute-file.ts';
 import { FEATURE_SETS, LOB_CORE } from '../features/sets.ts';
 import { parseFormat } from '../venues/replay/read-any.ts';
@@ -8,6 +10,26 @@ import { checkOutputFile, loadAll } from './context.ts';
 import { cliPath } from './options.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/**
+ * Refuses an --out that is one of the input files (or a LOBSTER input's other half): the output is
+ * created before the input is read, so the recording was overwritten by its own features.
+ */
+function refuseInputAsOutput(given: string, out: string, data: readonly string[]): void {
+  const o = statOrNull(out);
+  if (o === null) return;
+  for (const d of data) {
+    if (d.startsWith('store:')) continue;
+    const pair = /_(message|orderbook)_\d+\.csv$/.test(d)
+      ? ['message', 'orderbook'].map((k) => d.replace(/_(message|orderbook)_(\d+)\.csv$/, `_${k}_$2.csv`))
+      : [d];
+    for (const f of pair) {
+      const s = statOrNull(f);
+      if (s !== null && s.dev === o.dev && s.ino === o.ino)
+        throw new UserError(`--out ${given}: is the input file ${f}; writing it would destroy the recording`);
+    }
+  }
+}
 
 /** `hft features ...`: the feature plane for research. */
 export function registerFeatures(features: Command): void {
@@ -57,9 +79,11 @@ export function registerFeatures(features: Command): void {
                   label: 'CLI flag --feed-latency-us',
                 },
               ];
+        const data = flags.data.map(cliPath);
+        refuseInputAsOutput(flags.out, out, data);
         const { settings, root, symbols } = loadAll({ env: flags.env, config: flags.config }, latency);
         const r = await computeFeatureFile({
-          data: flags.data.map(cliPath),
+          data,
           out,
           setId: flags.set ?? flags.featureSet,
           format:

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
@@ -132,7 +132,12 @@ export function walStatus(t: SinkTarget): WalStatus {
   let lastLoaded: ManifestLine | null = null;
   try {
     const lines = readFileSync(join(t.walDir, LOCAL_MANIFEST), 'utf8').trimEnd().split('\n');
-    lastLoaded = JSON.parse(lines[lines.length - 1]) as ManifestLine;
+    // The newest whole line: a torn last line (a crash mid-append) hid every load before it.
+    for (let i = lines.length - 1; i >= 0 && lastLoaded === null; i--) {
+      try {
+        lastLoaded = JSON.parse(lines[i]) as ManifestLine;
+      } catch {}
+    }
   } catch {
     // nothing loaded yet
   }
@@ -147,6 +152,18 @@ export function walStatus(t: SinkTarget): WalStatus {
     last_loaded: lastLoaded,
     last_error: recorders.find((r) => r.last_error !== null)?.last_error ?? null,
   };
+}
+
+/**
+ * A WAL directory that does not exist is a wrong store.path or recorder.wal.dir (every recorder creates
+ * its own): status printed "0 segments" and replay loaded nothing, both exit 0, and replay created an
+ * empty store where the path pointed.
+ */
+function requireWalDir(t: SinkTarget): void {
+  if (!existsSync(t.walDir))
+    throw new UserError(
+      `WAL ${t.walDir}: no such directory (nothing recorded there yet; check store.path and recorder.wal.dir)`,
+    );
 }
 
 /** The text of `hft recorder status`. */
@@ -234,7 +251,9 @@ export function registerRecorder(rec: Command): void {
       .description('WAL backlog per table (segments, rows, bytes), running recorders, last load, last error')
       .option('--json', 'print as JSON'),
   ).action((flags: ConfigFlags & { json?: boolean }) => {
-    const s = walStatus(target(flags).t);
+    const { t } = target(flags);
+    requireWalDir(t);
+    const s = walStatus(t);
     process.stdout.write(flags.json ? `${JSON.stringify(s, null, 2)}\n` : `${formatStatus(s)}\n`);
   });
   withConfig(
@@ -248,6 +267,7 @@ export function registerRecorder(rec: Command): void {
     if (!Number.isInteger(retries) || retries < 0)
       throw new UserError(`--retries expects a whole number, got '${flags.retries}'`);
     const { t, retryBaseMs, retryMaxMs } = target(flags);
+    requireWalDir(t);
     const r = await replayWal(t, retries, retryBaseMs, retryMaxMs);
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(r)}\n`);

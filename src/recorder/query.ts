@@ -86,14 +86,18 @@ export async function withReader<T>(
   const api = dataDir === null ? null : storeApi(dataDir);
   if (api !== null) {
     const db: SqlReader = { query: (sql, format) => queryApi(api, sql, format) };
-    return { result: await body(db), via: { pid: api.pid, url: api.url } };
+    try {
+      return { result: await body(db), via: { pid: api.pid, url: api.url } };
+    } catch (err) {
+      if (!(err instanceof ApiGone)) throw err;
+    }
   }
   const store = await openTarget(target, 'read');
   try {
     const db: SqlReader = {
       query: (sql, format) =>
         store.query(sql, format).catch((err: Error) => {
-          throw new UserError(`query failed: ${err.message}`);
+          throw queryFailure(err);
         }),
     };
     return { result: await body(db), via: null };
@@ -117,9 +121,22 @@ export interface QueryResult {
 export async function queryStore(target: QueryTarget, sql: string, format: string): Promise<QueryResult> {
   const dataDir = typeof target === 'string' ? target : target.server ? null : target.dataDir;
   const api = dataDir === null ? null : storeApi(dataDir);
-  if (api !== null) return { text: await queryApi(api, sql, format), via: { pid: api.pid, url: api.url } };
+  if (api !== null) {
+    try {
+      return { text: await queryApi(api, sql, format), via: { pid: api.pid, url: api.url } };
+    } catch (err) {
+      if (!(err instanceof ApiGone)) throw err;
+    }
+  }
   return { text: await runQuery(target, sql, format), via: null };
 }
+
+/**
+ * The advertised API did not answer. Its file outlives a killed process, and a new process with the
+ * same pid passes the liveness check: the store was then unreadable ("did not answer: fetch failed")
+ * though nothing held it. The directory is opened instead; a process that does hold it is named there.
+ */
+class ApiGone extends UserError {}
 
 async function queryApi(api: StoreApi, sql: string, format: string): Promise<string> {
   let res: Response;
@@ -130,7 +147,7 @@ async function queryApi(api: StoreApi, sql: string, format: string): Promise<str
       body: JSON.stringify({ sql, format }),
     });
   } catch (err) {
-    throw new UserError(`the running process at ${api.url} did not answer: ${(err as Error).message}`);
+    throw new ApiGone(`the running process at ${api.url} did not answer: ${(err as Error).message}`);
   }
   const text = await res.text();
   if (res.ok) return text;
@@ -146,6 +163,21 @@ async function queryApi(api: StoreApi, sql: string, format: string): Promise<str
 }
 
 /**
+ * A failed query as the user's error. A result over V8's limit on one string (512 MiB) was "query
+ * failed: Cannot create a string longer than 0x1fffffe8 characters": the query ran, its output is
+ * what cannot be held, and the way out is a smaller result or a file.
+ */
+export function queryFailure(err: unknown): UserError {
+  const message = (err as Error).message;
+  if (/^Cannot create a string longer than/.test(message))
+    return new UserError(
+      'query result is over 512 MiB of text, more than can be printed at once: add a LIMIT or ' +
+        "aggregate, or write it to a file with INTO OUTFILE '<file>'",
+    );
+  return new UserError(`query failed: ${message}`);
+}
+
+/**
  * Runs one SQL statement against the embedded store or the configured server and returns its output text.
  * Bad SQL, an unreachable server and a directory held by a running process are UserErrors.
  */
@@ -158,7 +190,7 @@ export async function runQuery(
   try {
     return await store.query(sql, format);
   } catch (err) {
-    throw new UserError(`query failed: ${(err as Error).message}`);
+    throw queryFailure(err);
   } finally {
     await store.close();
   }

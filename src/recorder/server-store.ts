@@ -70,6 +70,43 @@ class ServerStore implements Store {
   }
 }
 
+/**
+ * Why a ping failed, in one line. A network error or a timeout is an unreachable server; any other
+ * failure is an HTTP error reply from something that is not ClickHouse (a web server, a proxy), whose
+ * whole body (an HTML page) was printed after "is unreachable:".
+ */
+function pingProblem(url: string, err: Error): string {
+  if (typeof (err as NodeJS.ErrnoException).code === 'string' || err.message === 'Timeout error.')
+    return `ClickHouse server at ${url} is unreachable: ${err.message}`;
+  if (err instanceof ClickHouseError) return `ClickHouse server at ${url} refused the ping: ${err.message}`;
+  const text = err.message
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  const reply =
+    text === ''
+      ? 'an empty error reply'
+      : `an error reply: ${text.slice(0, 120)}${text.length > 120 ? '…' : ''}`;
+  return (
+    `${url} answered its /ping with ${reply}: it is not a ClickHouse server's HTTP interface ` +
+    '(recorder.clickhouse.url, e.g. http://127.0.0.1:8123)'
+  );
+}
+
+/**
+ * A server that refuses the user or password (ClickHouse codes 192, 193, 194, 516; /ping needs no
+ * login, so this shows at the first query): the error escaped as a stack trace.
+ */
+function authProblem(opts: ServerOptions, err: unknown): UserError | null {
+  const message = (err as Error).message ?? '';
+  const code = err instanceof ClickHouseError ? err.code : /^Code: (\d+)\b/.exec(message)?.[1];
+  if (err instanceof UserError || !['192', '193', '194', '516'].includes(code ?? '')) return null;
+  return new UserError(
+    `ClickHouse server at ${opts.url} refused user '${opts.username ?? 'default'}': ` +
+      `${message.split('\n')[0].trim()} (recorder.clickhouse.username, recorder.clickhouse.password)`,
+  );
+}
+
 /** Connects to a ClickHouse server and prepares the schema (see StoreAccess). An unreachable server is a UserError. */
 export async function openServerStore(
   opts: ServerOptions,
@@ -87,12 +124,11 @@ export async function openServerStore(
   const store = new ServerStore(client, opts.url);
   try {
     const ping = await client.ping();
-    if (!ping.success)
-      throw new UserError(`ClickHouse server at ${opts.url} is unreachable: ${ping.error.message}`);
+    if (!ping.success) throw new UserError(pingProblem(opts.url, ping.error));
     await prepareSchema(store, access, logger);
   } catch (err) {
     await client.close();
-    throw err;
+    throw authProblem(opts, err) ?? err;
   }
   return store;
 }

@@ -25,6 +25,23 @@ export interface RecorderStatus {
   last_error: string | null;
 }
 
+/** The fields every reader of a status file uses. */
+function isStatus(v: unknown): v is RecorderStatus {
+  const s = v as RecorderStatus | null;
+  return (
+    typeof s === 'object' &&
+    s !== null &&
+    typeof s.owner === 'string' &&
+    typeof s.pid === 'number' &&
+    typeof s.mode === 'string' &&
+    typeof s.sink === 'object' &&
+    s.sink !== null &&
+    typeof s.disk === 'object' &&
+    s.disk !== null &&
+    Array.isArray(s.topics_on_wal)
+  );
+}
+
 const statusDir = (walDir: string) => join(walDir, 'status');
 
 /** Replaces this recorder's status file atomically; throws on a disk error (the caller decides). */
@@ -61,6 +78,8 @@ export function readStatuses(walDir: string, prune = true): (RecorderStatus & { 
     } catch {
       continue; // being replaced right now
     }
+    // Not a status file of ours (damaged, or another program's JSON): its missing fields crashed the reader.
+    if (!isStatus(s)) continue;
     const alive = ownerAlive(s.owner);
     out.push({ ...s, alive });
     if (!alive && prune) {

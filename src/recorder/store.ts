@@ -197,7 +197,7 @@ export async function openEmbeddedStore(
   try {
     session = new Session(dir, { connectionArgs: SESSION_ARGS });
   } catch (err) {
-    throw lockedError(dir, err) ?? err;
+    throw lockedError(dir, err) ?? unopenable(dir, err) ?? err;
   }
   const store = new EmbeddedStore(session, dir, claimOwnerMarker(dir));
   try {
@@ -264,6 +264,17 @@ function lockedError(dir: string, err: unknown): UserError | null {
   return new UserError(
     `data directory ${dir} is locked: ${who} owns it, e.g. a running \`hft run\`. ` +
       'Stop that process, or query it through its API instead of opening the directory.',
+  );
+}
+
+/**
+ * A store the engine cannot load (a damaged or hand-edited metadata/ file, a newer engine's store): the
+ * engine prints its reason to stderr itself, and the connection error escaped as a stack trace.
+ */
+function unopenable(dir: string, err: unknown): UserError | null {
+  if ((err as { code?: string }).code !== 'CHDB_CONNECTION') return null;
+  return new UserError(
+    `store ${dir}: ClickHouse cannot open it (the engine's reason is printed above: a damaged store, or not one of ours)`,
   );
 }
 

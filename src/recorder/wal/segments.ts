@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { type Dirent, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOPIC_NAMES, type TopicName } from '../topics.ts';
 import * as io from './disk-io.ts';
@@ -51,16 +51,18 @@ export function parseSegment(file: string): SegmentName | null {
 
 /** Every segment in `dir`, oldest first per topic. */
 export function listSegments(dir: string): SegmentName[] {
-  let files: string[];
+  let files: Dirent[];
   try {
-    files = readdirSync(dir);
+    files = readdirSync(dir, { withFileTypes: true });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
   const out: SegmentName[] = [];
   for (const f of files) {
-    const s = parseSegment(f);
+    // A directory with a segment's name is not one: reading it failed every load with EISDIR.
+    if (f.isDirectory()) continue;
+    const s = parseSegment(f.name);
     if (s !== null) out.push(s);
   }
   return out.sort((a, b) => a.stream - b.stream || a.seq - b.seq);

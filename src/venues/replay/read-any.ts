@@ -86,6 +86,8 @@ export function finishRead(d: ReplayData): ReplayData {
  */
 export function detectFormat(bytes: Uint8Array, path: string): ReplayFormat | 'binance' {
   const name = basename(path);
+  // No format fits an empty file: asking for --format sent the user after the wrong cause.
+  if (bytes.length === 0) throw new UserError(`${name}: empty file (0 bytes), not a recording`);
   const head = (s: string) => s.split('').every((ch, i) => bytes[i] === ch.charCodeAt(0));
   if (head('PAR1')) return 'taifex-parquet';
   if (isZstd(bytes) || head('DBN')) return 'dbn-mbo';

@@ -91,6 +91,8 @@ export async function readBytes(path: string): Promise<Uint8Array> {
   try {
     const s = await stat(path);
     if (s.isDirectory()) throw new UserError(`${path}: is a directory, expected a data file`);
+    // A device or a pipe is read to its end: /dev/zero has none (inspect grew memory until killed).
+    if (!s.isFile()) throw new UserError(`${path}: not a regular file, expected a data file`);
     return await readFile(path);
   } catch (e) {
     if (e instanceof UserError) throw e;

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, type Stats, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { calendarFor, type MarketCalendar } from '../../calendar/session-calendar.ts';
 import { MdKind } from '../../contracts/market.ts';
@@ -321,14 +321,16 @@ function runEpoch(spans: readonly (Span | null)[]): Epoch {
 
 /** A data path must exist and be a file: checked for every path before any is read. */
 function checkDataPath(path: string): void {
-  let isFile = false;
+  let st: Stats;
   try {
-    isFile = statSync(path).isFile();
+    st = statSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UserError(code === 'ENOENT' ? `${path}: not found` : `${path}: cannot read (${code})`);
   }
-  if (!isFile) throw new UserError(`${path}: not a data file (a directory?)`);
+  // Said as it is: "(a directory?)" was the guess for a device such as /dev/zero too.
+  if (st.isDirectory()) throw new UserError(`${path}: is a directory, expected a data file`);
+  if (!st.isFile()) throw new UserError(`${path}: not a regular file, expected a data file`);
 }
 
 /**
