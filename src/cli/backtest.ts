@@ -292,6 +292,16 @@ export function registerBacktest(bt: Command): void {
     .action(async (flags: SweepFlags) => {
       if (flags.nats !== undefined && !/^(nats|tls):\/\/[^\s]+$/.test(flags.nats))
         throw new UserError(`--nats expects a nats://host:port URL, got '${flags.nats}'`);
+      if (flags.nats !== undefined) {
+        // The queue's name before the points are checked and the server reached (a bad one was
+        // reported only by a reachable server).
+        const { workNames } = await import('../gateway/work-queue.ts');
+        try {
+          workNames(flags.workQueue);
+        } catch (e) {
+          throw new UserError((e as Error).message.replace(/^work queue/, '--work-queue'));
+        }
+      }
       const workers = flags.workers === undefined ? defaultWorkers() : Number(flags.workers);
       if (!Number.isInteger(workers) || workers < 1)
         throw new UserError(`--workers expects a positive integer, got '${flags.workers}'`);
@@ -308,12 +318,19 @@ export function registerBacktest(bt: Command): void {
         if (sc === undefined) throw new UserError(`unknown strategy '${flags.strategy}'`);
         // Fail on a bad parameter before starting any worker.
         await prepareStrategy(sc, cfg.root, {}, p.params);
+        // A grid's latency file, as the flag's: checked before any point runs (each point failed
+        // on its worker) and made absolute (a worker of --nats has another working folder).
+        const lf = p.models.latencyFile;
+        const gridModels =
+          lf === undefined
+            ? p.models
+            : { ...p.models, latencyFile: checkInputFile('--grid latency_file', String(lf)) };
         tasks.push({
           index: p.index,
           cfg,
           strategyId: flags.strategy,
           data,
-          models: checkModels({ ...models, ...p.models }),
+          models: checkModels({ ...models, ...gridModels }),
           params: p.params,
           guard: checkGuard(p.guard ?? flags.guard),
           out: path.join(flags.out, `point-${String(p.index).padStart(3, '0')}`),
