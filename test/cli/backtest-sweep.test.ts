@@ -1,15 +1,18 @@
 /**
  * Misuse of `hft backtest sweep`, `hft worker`, `hft gateway run` and `hft run sim --gateway`
- * through the real CLI: each mistake is one line `hft: <message>` and exit 2, never a crash, a
- * hang or a silent misreading.
+ * through the real CLI: each mistake is one line `hft: <message>` and exit 2 (or a warning that
+ * says what is wrong), never a crash, a hang or a silent misreading. The NATS cases start their
+ * own nats-server on a random port (skipped with a notice when the binary is absent).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
+import { hft as hftProc, stopProc } from '../gateway/processes.ts';
+import { natsServerBinary, startNatsServer } from '../helpers/nats-server.ts';
 import { repoRoot } from '../helpers/symbols.ts';
 
 const exec = promisify(execFile);
@@ -92,4 +95,87 @@ test('worker and sweep --nats: bad --max-items, --idle-exit and --work-queue are
       /^hft: --work-queue "a b": use letters, digits, _ and -$/,
     ],
   ]);
+});
+
+const natsSkip =
+  natsServerBinary() === null && process.env.CI !== 'true' ? 'nats-server not installed' : false;
+if (natsSkip) process.stdout.write(`# SKIP NATS cases of backtest-sweep.test.ts: ${natsSkip}\n`);
+
+/** A nats-server without JetStream on a random loopback port. */
+async function plainNatsServer(): Promise<{ url: string; stop: () => void }> {
+  const proc = spawn(natsServerBinary()!, ['-a', '127.0.0.1', '-p', '-1'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let log = '';
+    const onData = (b: Buffer) => {
+      log += b.toString();
+      const m = /Listening for client connections on [^\s]*:(\d+)/.exec(log);
+      if (m !== null && /Server is ready/.test(log)) resolve(Number(m[1]));
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    proc.once('exit', (code) => reject(new Error(`nats-server exited (${code}):\n${log}`)));
+  });
+  return { url: `nats://127.0.0.1:${port}`, stop: () => proc.kill('SIGTERM') };
+}
+
+// The gateway and the runner said "no NATS server at <url>" and then hung (the connection they
+// had opened kept reconnecting); the worker's error did not name the server.
+test('a NATS server without JetStream: gateway, runner and worker say so in one line and exit 2', {
+  skip: natsSkip,
+}, async () => {
+  const server = await plainNatsServer();
+  try {
+    const url = server.url.replace(/[.]/g, '\\.');
+    const quiet = ['--no-record', '--duration', '2', '--set', 'ops.enabled=false'];
+    await refused([
+      [
+        ['gateway', 'run', '--nats', server.url, '--account', 'a1', '--id', 'gw-a', ...quiet],
+        new RegExp(
+          `^hft: gateway: NATS at ${url}: jetstream is not enabled \\(start nats-server with -js\\)$`,
+        ),
+      ],
+      [
+        ['run', 'sim', '--gateway', server.url, ...quiet],
+        new RegExp(
+          `^hft: gateway: NATS at ${url}: jetstream is not enabled \\(start nats-server with -js\\)$`,
+        ),
+      ],
+    ]);
+    const w = await run(['worker', '--nats', server.url, '--idle-exit', '1']);
+    assert.equal(w.code, 2, w.stderr);
+    assert.match(w.stderr, new RegExp(`^hft: worker on ${url}: jetstream is not enabled\\n$`));
+  } finally {
+    server.stop();
+  }
+});
+
+// A runner whose account no gateway leads (none started, or another --account) ran with orders
+// that were never answered, and only the venue's "not answered in time" warnings.
+test('run sim --gateway: warns when no gateway leads the account, not when one does', {
+  skip: natsSkip,
+  timeout: 300_000,
+}, async () => {
+  const server = await startNatsServer();
+  const runner = ['run', 'sim', '--gateway', server.url, '--set', 'gateway.nats.account=acct1'];
+  const quiet = ['--no-record', '--duration', '1', '--set', 'ops.enabled=false'];
+  let gw: ReturnType<typeof hftProc> | null = null;
+  try {
+    const alone = await run([...runner, ...quiet]);
+    assert.equal(alone.code, 0, alone.stderr);
+    assert.match(
+      alone.stderr,
+      /^gateway: no gateway leads account 'acct1' on nats:\/\/127\.0\.0\.1:\d+ now: orders wait until one does \(hft gateway run --nats \S+ --account acct1; /m,
+    );
+    const gateway = ['gateway', 'run', '--nats', server.url, '--account', 'acct1', '--id', 'gw-a'];
+    gw = hftProc('gw', [...gateway, '--no-record', '--set', 'ops.enabled=false']);
+    await gw.waitFor(/gateway gw-a: account acct1 on \S+, leader/);
+    const led = await run([...runner, ...quiet]);
+    assert.equal(led.code, 0, led.stderr);
+    assert.doesNotMatch(led.stderr, /no gateway leads/);
+  } finally {
+    if (gw !== null) await stopProc(gw);
+    await server.stop();
+  }
 });
