@@ -97,6 +97,38 @@ test('worker and sweep --nats: bad --max-items, --idle-exit and --work-queue are
   ]);
 });
 
+// --queue-func log without --queue prob (or --queue with --exchange l3) ran the default model silently.
+test('run and sweep: queue flags that no run uses are refused; where a point uses them they pass', async () => {
+  const run1 = [
+    'backtest',
+    'run',
+    '--strategy',
+    'mm-txf',
+    '--data',
+    missingData,
+    '--out',
+    path.join(dir, 'q'),
+  ];
+  await refused([
+    [
+      [...run1, '--queue-func', 'log'],
+      /^hft: --queue-func applies to the prob queue model \(--queue prob, --exchange l2\)$/,
+    ],
+    [
+      [...run1, '--queue', 'risk_averse', '--queue-n', '2'],
+      /^hft: --queue-n applies to the prob queue model/,
+    ],
+    [[...run1, '--exchange', 'l3', '--queue', 'prob'], /^hft: --queue applies to --exchange l2 \(l3 takes/],
+    [
+      [...sweep('q1', 'half_spread_ticks=1'), '--queue-n', '2'],
+      /^hft: --queue-n applies to the prob queue model/,
+    ],
+    // Past the check: the (missing) data is what stops them.
+    [[...run1, '--queue', 'prob', '--queue-func', 'log', '--queue-n', '2'], /^hft: \S+: not found$/],
+    [[...sweep('q2', 'queue=risk_averse,prob'), '--queue-n', '2'], /^hft: --data \S+: not found$/],
+  ]);
+});
+
 const natsSkip =
   natsServerBinary() === null && process.env.CI !== 'true' ? 'nats-server not installed' : false;
 if (natsSkip) process.stdout.write(`# SKIP NATS cases of backtest-sweep.test.ts: ${natsSkip}\n`);
