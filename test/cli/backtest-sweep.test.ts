@@ -129,6 +129,32 @@ test('run and sweep: queue flags that no run uses are refused; where a point use
   ]);
 });
 
+// A TTL past a Node timer's range made the renewal timer fire every 1 ms (TimeoutOverflowWarning).
+test('gateway run: a lease TTL past the timers range is refused before connecting', async () => {
+  const gw = [
+    'gateway',
+    'run',
+    '--nats',
+    'nats://127.0.0.1:1',
+    '--account',
+    'a1',
+    '--id',
+    'gw-a',
+    '--no-record',
+  ];
+  const off = ['--set', 'ops.enabled=false'];
+  await refused([
+    [
+      [...gw, ...off, '--lease-ttl-ms', '99999999999'],
+      /^hft: gateway\.nats\.lease_ttl_ms \(--lease-ttl-ms\) 99999999999: at most 2147483647 ms$/,
+    ],
+    [
+      [...gw, ...off, '--set', 'gateway.nats.lease_ttl_ms=2147483648'],
+      /^hft: gateway\.nats\.lease_ttl_ms .*at most/,
+    ],
+  ]);
+});
+
 const natsSkip =
   natsServerBinary() === null && process.env.CI !== 'true' ? 'nats-server not installed' : false;
 if (natsSkip) process.stdout.write(`# SKIP NATS cases of backtest-sweep.test.ts: ${natsSkip}\n`);
