@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { SweepTask } from '../backtest/sweep.ts';
+import { statOrNull } from '../core/dir-check.ts';
 import { UserError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
 import { positiveFlag } from './flag-values.ts';
@@ -58,6 +59,12 @@ export function registerWorker(cmd: Command): void {
       const { searchHandler } = await import('../research/search/search-handler.ts');
       const { SEARCH_KIND } = await import('../research/search/remote-task.ts');
       const dataDir = flags.dataDir === undefined ? undefined : path.resolve(flags.dataDir);
+      // A typo here showed only when a search item's file was missing on this host.
+      if (dataDir !== undefined) {
+        const st = statOrNull(dataDir);
+        if (st === null) throw new UserError(`--data-dir ${flags.dataDir}: not found`);
+        if (!st.isDirectory()) throw new UserError(`--data-dir ${flags.dataDir}: not a directory`);
+      }
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.on('SIGINT', onSignal);

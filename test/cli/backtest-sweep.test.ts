@@ -155,6 +155,15 @@ test('gateway run: a lease TTL past the timers range is refused before connectin
   ]);
 });
 
+// Accepted silently: a typo showed only when a search item's data file was missing on the host.
+test('worker: a --data-dir that is not a folder is refused before connecting', async () => {
+  const worker = ['worker', '--nats', 'nats://127.0.0.1:1', '--data-dir'];
+  await refused([
+    [[...worker, path.join(dir, 'nosuch')], /^hft: --data-dir \S+nosuch: not found$/],
+    [[...worker, path.join(repoRoot, 'package.json')], /^hft: --data-dir \S+package\.json: not a directory$/],
+  ]);
+});
+
 const natsSkip =
   natsServerBinary() === null && process.env.CI !== 'true' ? 'nats-server not installed' : false;
 if (natsSkip) process.stdout.write(`# SKIP NATS cases of backtest-sweep.test.ts: ${natsSkip}\n`);
