@@ -37,11 +37,14 @@ export interface GridPoint {
   guard?: unknown;
 }
 
+/** The most points a sweep takes: each is a backtest (seconds to minutes), checked before any runs. */
+export const MAX_GRID_POINTS = 10_000;
+
 /** Parses `key=v1,v2,...` flags; values are YAML scalars via `parse` (numbers, booleans, strings). */
 export function parseGrid(flags: readonly string[], parse: (raw: string) => unknown): GridAxis[] {
   if (flags.length === 0) throw new UserError('sweep: give at least one --grid key=v1,v2,...');
   const seen = new Set<string>();
-  return flags.map((f) => {
+  const axes = flags.map((f) => {
     const i = f.indexOf('=');
     const key = i > 0 ? f.slice(0, i).trim() : '';
     const raw =
@@ -58,6 +61,13 @@ export function parseGrid(flags: readonly string[], parse: (raw: string) => unkn
     seen.add(key);
     return { key, values: raw.map(parse) };
   });
+  // Refused before expanding: 10 keys of 10 values ran out of memory after a minute of checking.
+  const n = axes.reduce((k, a) => k * a.values.length, 1);
+  if (n > MAX_GRID_POINTS)
+    throw new UserError(
+      `--grid: ${axes.map((a) => a.values.length).join(' x ')} = ${n.toLocaleString('en-US')} points, more than a sweep takes (${MAX_GRID_POINTS.toLocaleString('en-US')}); split the grid into several sweeps`,
+    );
+  return axes;
 }
 
 /** Every combination of the axes, the first axis varying slowest. */

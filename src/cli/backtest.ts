@@ -52,9 +52,10 @@ interface ModelFlags extends ConfigFlags, DataFlags {
   data: string[];
   out: string;
   exchange: 'l2' | 'l3';
-  queue: 'risk_averse' | 'prob';
-  queueFunc: string;
-  queueN: string;
+  // No commander defaults: a queue flag given where it does not apply is an error (unusedQueueFlags).
+  queue?: 'risk_averse' | 'prob';
+  queueFunc?: string;
+  queueN?: string;
   latencyOrderUs?: string;
   latencyResponseUs?: string;
   latencyFile?: string;
@@ -99,16 +100,18 @@ function common(cmd: Command): Command {
         .default('l2'),
     )
     .addOption(
-      new Option('--queue <model>', 'queue-position model of resting orders (--exchange l2)')
-        .choices(['risk_averse', 'prob'])
-        .default('risk_averse'),
+      new Option(
+        '--queue <model>',
+        'queue-position model of resting orders (--exchange l2; default risk_averse)',
+      ).choices(['risk_averse', 'prob']),
     )
     .addOption(
-      new Option('--queue-func <f>', 'prob model: P(a decrease is behind you) family')
-        .choices(Object.keys(QUEUE_FUNCS))
-        .default('power'),
+      new Option(
+        '--queue-func <f>',
+        'prob model: P(a decrease is behind you) family (default power)',
+      ).choices(Object.keys(QUEUE_FUNCS)),
     )
-    .option('--queue-n <n>', 'prob model: exponent of the power families', '3')
+    .option('--queue-n <n>', 'prob model: exponent of the power families (default 3)')
     .option('--latency-order-us <us>', 'order (and cancel) latency to the exchange (sim.latency.order_us)')
     .option('--latency-response-us <us>', 'ack/fill latency back (sim.latency.response_us)')
     .option(
@@ -146,14 +149,14 @@ function load(flags: ModelFlags, extra: { key: string; value: unknown; label: st
       label: 'CLI flag --feed-latency-us',
     });
   const cfg: BacktestConfig = loadAll(flags, over);
-  const n = Number(flags.queueN);
+  const n = flags.queueN === undefined ? DEFAULT_MODELS.queueN : Number(flags.queueN);
   if (!(n > 0 && Number.isFinite(n)))
     throw new UserError(`--queue-n expects a positive number, got '${flags.queueN}'`);
   const models: ModelOptions = {
     ...DEFAULT_MODELS,
     exchange: flags.exchange,
-    queue: flags.queue,
-    queueFunc: flags.queueFunc as QueueFunc,
+    queue: flags.queue ?? DEFAULT_MODELS.queue,
+    queueFunc: (flags.queueFunc as QueueFunc | undefined) ?? DEFAULT_MODELS.queueFunc,
     queueN: n,
     latencyFile: flags.latencyFile === undefined ? undefined : cliPath(flags.latencyFile),
   };
@@ -174,6 +177,22 @@ function checkModels(m: ModelOptions): ModelOptions {
     throw new UserError(`queue model: ${(e as Error).message}`);
   }
   return m;
+}
+
+/**
+ * The queue flags shape the L2 exchange's queue model (--queue-func and --queue-n its prob
+ * family only): given where no run uses them they were silently ignored.
+ */
+function unusedQueueFlags(flags: ModelFlags, models: readonly ModelOptions[]): void {
+  const l2 = models.filter((m) => m.exchange !== 'l3');
+  if (flags.queue !== undefined && l2.length === 0)
+    throw new UserError('--queue applies to --exchange l2 (l3 takes the queue position from the order ids)');
+  for (const [flag, v] of [
+    ['--queue-func', flags.queueFunc],
+    ['--queue-n', flags.queueN],
+  ] as const)
+    if (v !== undefined && !l2.some((m) => m.queue === 'prob'))
+      throw new UserError(`${flag} applies to the prob queue model (--queue prob, --exchange l2)`);
 }
 
 /** A guard mode that came from a sweep grid (the flag is checked by commander). */
@@ -258,6 +277,7 @@ export function registerBacktest(bt: Command): void {
     .option('--param <key=value>', 'override a strategy parameter (repeatable)', collect)
     .action(async (flags: RunFlags) => {
       const { cfg, models } = load(flags);
+      unusedQueueFlags(flags, [models]);
       // The runtime's info logs (state changes) would bury the result: warnings unless asked.
       const log = createLogger(process.env.HFT_LOG_LEVEL ?? 'warn');
       const r = await runBacktest(cfg, {
@@ -292,6 +312,16 @@ export function registerBacktest(bt: Command): void {
     .action(async (flags: SweepFlags) => {
       if (flags.nats !== undefined && !/^(nats|tls):\/\/[^\s]+$/.test(flags.nats))
         throw new UserError(`--nats expects a nats://host:port URL, got '${flags.nats}'`);
+      if (flags.nats !== undefined) {
+        // The queue's name before the points are checked and the server reached (a bad one was
+        // reported only by a reachable server).
+        const { workNames } = await import('../gateway/work-queue.ts');
+        try {
+          workNames(flags.workQueue);
+        } catch (e) {
+          throw new UserError((e as Error).message.replace(/^work queue/, '--work-queue'));
+        }
+      }
       const workers = flags.workers === undefined ? defaultWorkers() : Number(flags.workers);
       if (!Number.isInteger(workers) || workers < 1)
         throw new UserError(`--workers expects a positive integer, got '${flags.workers}'`);
@@ -308,17 +338,28 @@ export function registerBacktest(bt: Command): void {
         if (sc === undefined) throw new UserError(`unknown strategy '${flags.strategy}'`);
         // Fail on a bad parameter before starting any worker.
         await prepareStrategy(sc, cfg.root, {}, p.params);
+        // A grid's latency file, as the flag's: checked before any point runs (each point failed
+        // on its worker) and made absolute (a worker of --nats has another working folder).
+        const lf = p.models.latencyFile;
+        const gridModels =
+          lf === undefined
+            ? p.models
+            : { ...p.models, latencyFile: checkInputFile('--grid latency_file', String(lf)) };
         tasks.push({
           index: p.index,
           cfg,
           strategyId: flags.strategy,
           data,
-          models: checkModels({ ...models, ...p.models }),
+          models: checkModels({ ...models, ...gridModels }),
           params: p.params,
           guard: checkGuard(p.guard ?? flags.guard),
           out: path.join(flags.out, `point-${String(p.index).padStart(3, '0')}`),
         });
       }
+      unusedQueueFlags(
+        flags,
+        tasks.map((t) => t.models),
+      );
       const progress = (r: SweepReply, done: number, where = '') => {
         const what =
           'error' in r

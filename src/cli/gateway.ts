@@ -31,9 +31,15 @@ export async function runnerHooks(n: NatsSettings, log: Logger): Promise<SystemH
   const runner = processName(n);
   const sender = await withTimeout(
     IntentSender.open({ url: n.url, account: n.account, runner, leaseTtlMs: n.lease_ttl_ms }),
-    `gateway: no NATS server at ${n.url}`,
+    n.url,
   );
   const runnerNo = await sender.claimRunnerNo();
+  // Orders to an account no gateway leads wait in its stream unanswered: the run only warned that
+  // the venue did not answer (a runner on another account than the gateway's looked the same).
+  if ((await sender.leader()) === null)
+    process.stderr.write(
+      `gateway: no gateway leads account '${n.account}' on ${n.url} now: orders wait until one does (hft gateway run --nats ${n.url} --account ${n.account}; the account of this run is gateway.nats.account)\n`,
+    );
   log.info({ url: n.url, account: n.account, runner, runner_no: runnerNo }, 'intents go to the NATS gateway');
   let gv: InstanceType<typeof GatewayVenue> | null = null;
   let system: TradingSystem | null = null;
@@ -75,14 +81,22 @@ function symbolsOf(sys: () => TradingSystem | null) {
   });
 }
 
-function withTimeout<T>(p: Promise<T>, msg: string, ms = 15_000): Promise<T> {
+/**
+ * The gateway's set-up on the NATS server at `url`, as a user error naming it. A server without
+ * JetStream was reported as "no NATS server at <url>": it is there, and needs `-js`.
+ */
+function withTimeout<T>(p: Promise<T>, url: string, ms = 15_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     p.catch((err: Error) => {
-      throw new UserError(`${msg}: ${err.message}`);
+      const hint = /jetstream (is )?not enabled/i.test(err.message) ? ' (start nats-server with -js)' : '';
+      throw new UserError(`gateway: NATS at ${url}: ${err.message}${hint}`);
     }),
     new Promise<T>((_r, reject) => {
-      timer = setTimeout(() => reject(new UserError(`${msg} (no answer in ${ms / 1000} s)`)), ms);
+      timer = setTimeout(
+        () => reject(new UserError(`gateway: no answer from a NATS server at ${url} in ${ms / 1000} s`)),
+        ms,
+      );
     }),
   ]).finally(() => clearTimeout(timer));
 }
@@ -167,6 +181,11 @@ async function runGateway(flags: GatewayFlags): Promise<void> {
       system = sys;
       const { NatsGatewayService } = await import('../gateway/nats-gateway.ts');
       const n = sys.opts.settings.gateway.nats;
+      // Its renewal runs every ttl/4 on a Node timer: past 2^31 - 1 ms the timer fired every 1 ms.
+      if (n.lease_ttl_ms > 2 ** 31 - 1)
+        throw new UserError(
+          `gateway.nats.lease_ttl_ms (--lease-ttl-ms) ${n.lease_ttl_ms}: at most ${2 ** 31 - 1} ms`,
+        );
       id = processName(n);
       const svc = await withTimeout(
         NatsGatewayService.start(sys.gateway, {
@@ -180,7 +199,7 @@ async function runGateway(flags: GatewayFlags): Promise<void> {
           onLeaderChange: (leader, revision, sinceRenewalMs) =>
             line({ id, event: leader ? 'leader' : 'standby', lease: revision, sinceRenewalMs }),
         }),
-        `gateway: no NATS server at ${n.url}`,
+        n.url,
       );
       service = svc;
       sys.gatewayService = svc.metrics;

@@ -2,9 +2,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { SweepTask } from '../backtest/sweep.ts';
+import { statOrNull } from '../core/dir-check.ts';
 import { UserError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
-import { nonNegativeFlag } from './flag-values.ts';
+import { positiveFlag } from './flag-values.ts';
 
 interface WorkerFlags {
   nats: string;
@@ -43,14 +44,27 @@ export function registerWorker(cmd: Command): void {
     .action(async (flags: WorkerFlags) => {
       if (!/^(nats|tls):\/\/[^\s]+$/.test(flags.nats))
         throw new UserError(`--nats expects a nats://host:port URL, got '${flags.nats}'`);
-      const maxItems = flags.maxItems === undefined ? 0 : nonNegativeFlag('--max-items', flags.maxItems);
+      // 0 is "never" inside (the defaults): given, 0 or 1.5 items would silently mean never or 2.
+      const maxItems = flags.maxItems === undefined ? 0 : positiveFlag('--max-items', flags.maxItems, true);
       const idleExitMs =
-        flags.idleExit === undefined ? 0 : nonNegativeFlag('--idle-exit', flags.idleExit) * 1000;
+        flags.idleExit === undefined ? 0 : positiveFlag('--idle-exit', flags.idleExit, false) * 1000;
       const name = flags.name ?? `hft-${os.hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '_');
-      const { serveWork, spin } = await import('../gateway/work-queue.ts');
+      const { serveWork, spin, workNames } = await import('../gateway/work-queue.ts');
+      // The queue's name before connecting: a bad one was reported only by a reachable server.
+      try {
+        workNames(flags.workQueue);
+      } catch (e) {
+        throw new UserError((e as Error).message.replace(/^work queue/, '--work-queue'));
+      }
       const { searchHandler } = await import('../research/search/search-handler.ts');
       const { SEARCH_KIND } = await import('../research/search/remote-task.ts');
       const dataDir = flags.dataDir === undefined ? undefined : path.resolve(flags.dataDir);
+      // A typo here showed only when a search item's file was missing on this host.
+      if (dataDir !== undefined) {
+        const st = statOrNull(dataDir);
+        if (st === null) throw new UserError(`--data-dir ${flags.dataDir}: not found`);
+        if (!st.isDirectory()) throw new UserError(`--data-dir ${flags.dataDir}: not a directory`);
+      }
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.on('SIGINT', onSignal);
@@ -71,7 +85,7 @@ export function registerWorker(cmd: Command): void {
         { backtest: backtestHandler(), [SEARCH_KIND]: searchHandler(dataDir), spin },
         stop.signal,
       ).catch((err: Error) => {
-        throw new UserError(`worker: ${err.message}`);
+        throw new UserError(`worker on ${flags.nats}: ${err.message}`);
       });
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

@@ -55,6 +55,7 @@ export class IntentSender {
     readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly runners: KV,
+    private readonly lease: KV,
     private readonly names: ReturnType<typeof natsNames>,
     readonly runner: string,
     private readonly batchIntents: boolean,
@@ -67,8 +68,15 @@ export class IntentSender {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(o.runner))
       throw new Error(`runner name ${JSON.stringify(o.runner)}: use letters, digits, _ and -`);
     const nc = await connect({ servers: o.url, name: `hft-runner-${o.runner}`, maxReconnectAttempts: -1 });
-    const a = await ensureAccount(nc, o.account, o.leaseTtlMs);
-    const s = new IntentSender(nc, a.js, a.runners, a.names, o.runner, o.batchIntents === true);
+    let a: Awaited<ReturnType<typeof ensureAccount>>;
+    try {
+      a = await ensureAccount(nc, o.account, o.leaseTtlMs);
+    } catch (e) {
+      // A server without JetStream: the open connection (reconnecting forever) kept the process alive.
+      await nc.close().catch(() => {});
+      throw e;
+    }
+    const s = new IntentSender(nc, a.js, a.runners, a.lease, a.names, o.runner, o.batchIntents === true);
     s.subs.push(
       nc.subscribe(a.names.decision(o.runner), {
         // One decision, or an array of them (the gateway batches a runner's answers).
@@ -211,6 +219,12 @@ export class IntentSender {
         if ((err as Error).message.startsWith('gateway:')) throw err;
       }
     }
+  }
+
+  /** The gateway holding the account's lease now, or null: none runs, or its lease ran out. */
+  async leader(): Promise<string | null> {
+    const e = await this.lease.get('leader');
+    return e === null || e.operation !== 'PUT' ? null : e.string();
   }
 
   /** The decision of a key in the ledger, waited for until it is stored (a repeat JetStream dropped). */

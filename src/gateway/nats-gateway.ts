@@ -297,8 +297,16 @@ export class NatsGatewayService {
     if (!Number.isInteger(w) || w < 1 || w > 10_000)
       throw new RangeError(`gateway: maxInFlight ${w} is not an integer in 1..10000`);
     const nc = await connect({ servers: opts.url, name: `hft-gateway-${opts.id}`, maxReconnectAttempts: -1 });
-    const a = await ensureAccount(nc, opts.account, opts.leaseTtlMs, w);
-    const consumer = await a.js.consumers.get(a.names.stream, a.names.consumer);
+    let a: Awaited<ReturnType<typeof ensureAccount>>;
+    let consumer: Consumer;
+    try {
+      a = await ensureAccount(nc, opts.account, opts.leaseTtlMs, w);
+      consumer = await a.js.consumers.get(a.names.stream, a.names.consumer);
+    } catch (e) {
+      // A server without JetStream: the open connection (reconnecting forever) kept the process alive.
+      await nc.close().catch(() => {});
+      throw e;
+    }
     const svc = new NatsGatewayService(nc, a.js, a.jsm, a.lease, consumer, a.names, pipeline, opts);
     // Standbys follow the ledger too, so a takeover only waits for what is new since.
     svc.followLoop = svc.follow();
