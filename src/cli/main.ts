@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { ConfigError, UserError } from '../core/errors.ts';
 
 /**
@@ -69,7 +69,10 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 const program = new Command('hft')
   .description('hft-platform: one codebase from research to live trading')
   .version(pkg.version)
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Commander's usage errors (an unknown flag or choice, a missing argument) throw instead of
+  // exiting 1: they are the user's errors, exit 2 as ours are. Subcommands inherit this.
+  .exitOverride();
 
 try {
   const name = invoked(process.argv.slice(2));
@@ -79,7 +82,10 @@ try {
   }
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof UserError || err instanceof ConfigError) {
+  if (err instanceof CommanderError) {
+    // Already printed by commander; help and --version end with their own code (0).
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else if (err instanceof UserError || err instanceof ConfigError) {
     process.stderr.write(`hft: ${err.message}\n`);
     process.exitCode = 2;
   } else {

@@ -2,6 +2,13 @@ import { z } from 'zod';
 import { REPLAY_FORMATS } from '../contracts/market.ts';
 
 const positiveInt = z.number().int().positive();
+/** The longest a Node timer waits (2^31 - 1 ms, 24.8 days): beyond it a timer fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A period or timeout that drives a timer, ms. */
+const timerMs = positiveInt.max(
+  MAX_TIMER_MS,
+  `at most ${MAX_TIMER_MS} ms (24.8 days), the longest a timer waits`,
+);
 const nonNegative = z.number().nonnegative();
 /** A simulated latency, us: a minute at most (1e18 us made every order time out, silently). */
 const latencyUs = nonNegative.max(60_000_000, 'at most 60,000,000 us (a minute)');
@@ -74,7 +81,7 @@ export const riskLimitsSchema = z.strictObject({
 const stormGuardSchema = z
   .strictObject({
     enabled: z.boolean(),
-    eval_interval_ms: positiveInt,
+    eval_interval_ms: timerMs,
     /** Capital the drawdown in bps is measured against, currency units. */
     capital: z.number().positive(),
     drawdown_warm_bps: nonNegative,
@@ -152,9 +159,9 @@ export const settingsSchema = z.strictObject({
     endpoint: z.string(),
     credentials_file: z.string(),
     symbols: z.array(z.string().min(1)).min(1),
-    stale_ms: z.number().int().min(100),
-    reconnect_min_ms: positiveInt,
-    reconnect_max_ms: positiveInt,
+    stale_ms: timerMs.min(100),
+    reconnect_min_ms: timerMs,
+    reconnect_max_ms: timerMs,
     startup_orders: z.enum(['cancel', 'adopt']),
     end_of_session: z.enum(['none', 'cancel_all', 'flatten']),
     end_of_session_lead_s: nonNegative,
@@ -179,7 +186,7 @@ export const settingsSchema = z.strictObject({
     symbol_per_s: nonNegative,
     symbol_burst: positiveInt,
     max_queued: positiveInt.max(100_000),
-    max_queue_ms: positiveInt,
+    max_queue_ms: timerMs,
     ack_timeout_ms: z.number().int().nonnegative(),
     breaker_failures: z.number().int().nonnegative(),
     breaker_open_s: z.number().positive(),
@@ -200,7 +207,7 @@ export const settingsSchema = z.strictObject({
       /** This runner's or gateway's name ('' = hft-<host>-<pid>). */
       name: z.string().regex(/^[A-Za-z0-9_-]{0,64}$/, 'letters, digits, _ and -'),
       /** Leader lease time to live: failover takes about this long. */
-      lease_ttl_ms: positiveInt.min(100),
+      lease_ttl_ms: timerMs.min(100),
       /** Intents a leader holds decided with their commits in flight (the consumer's unacknowledged window). */
       max_inflight: positiveInt.max(10_000),
     }),
@@ -226,12 +233,12 @@ export const settingsSchema = z.strictObject({
   }),
   reconciliation: z.strictObject({
     enabled: z.boolean(),
-    interval_ms: positiveInt,
+    interval_ms: timerMs,
     debounce: positiveInt,
     broker_zero_debounce: positiveInt,
     stock_tolerance_shares: nonNegative,
     stock_tolerance_pct: nonNegative,
-    orphan_ttl_ms: positiveInt,
+    orphan_ttl_ms: timerMs,
   }),
   fees: z.strictObject({
     /** Tax stock sells at the day-trade rate (a desk flat at every close). */
@@ -241,7 +248,7 @@ export const settingsSchema = z.strictObject({
   recorder: z.strictObject({
     enabled: z.boolean(),
     mode: z.enum(['fallback', 'wal_first']),
-    flush_interval_ms: positiveInt,
+    flush_interval_ms: timerMs,
     batch_rows: positiveInt.max(1_000_000),
     // Shared memory allocated at start, split between the topics' rings (each under 2 GiB).
     ring_mb: positiveInt.max(1024),
@@ -252,23 +259,23 @@ export const settingsSchema = z.strictObject({
       url: z.string(),
       username: z.string(),
       password: z.string(),
-      request_timeout_ms: positiveInt,
+      request_timeout_ms: timerMs,
     }),
     wal: z
       .strictObject({
         dir: z.string(),
         fsync: z.enum(['batch', 'interval', 'off']),
-        fsync_interval_ms: positiveInt,
+        fsync_interval_ms: timerMs,
         segment_mb: positiveInt.max(1024),
-        segment_ms: positiveInt,
+        segment_ms: timerMs,
         writer_id: z.number().int().min(0).max(255),
-        retry_base_ms: positiveInt,
-        retry_max_ms: positiveInt,
+        retry_base_ms: timerMs,
+        retry_max_ms: timerMs,
       })
       .superRefine(ascending(['retry_base_ms', 'retry_max_ms'], false, false)),
     disk: z
       .strictObject({
-        check_interval_ms: positiveInt,
+        check_interval_ms: timerMs,
         warn_pct: z.number().min(0).max(100),
         critical_pct: z.number().min(0).max(100),
         halt_pct: z.number().min(0).max(100),
@@ -292,7 +299,7 @@ export const settingsSchema = z.strictObject({
     token: z
       .string()
       .refine((t) => t === '' || t.length >= 16, 'must be empty (generated) or at least 16 characters'),
-    push_interval_ms: z.number().int().min(100),
+    push_interval_ms: timerMs.min(100),
     /** A port in use: serve on a free one instead (printed) rather than refuse to start. */
     port_fallback: z.boolean(),
     /** Limits of `hft db query` through this process (/api/query), enforced by the engine. */
@@ -312,12 +319,12 @@ export const settingsSchema = z.strictObject({
   supervisor: z
     .strictObject({
       enabled: z.boolean(),
-      interval_ms: positiveInt,
+      interval_ms: timerMs,
       loop_lag_warn_ms: z.number().positive(),
       loop_lag_storm_ms: z.number().positive(),
       loop_lag_sustain: positiveInt,
       queue_high_ratio: z.number().gt(0).max(1),
-      heartbeat_timeout_ms: positiveInt,
+      heartbeat_timeout_ms: timerMs,
       services: z.record(
         z.string(),
         z.strictObject({ restarts: z.number().int().nonnegative(), escalate: z.boolean() }),

@@ -129,7 +129,8 @@ test('run and sweep: queue flags that no run uses are refused; where a point use
   ]);
 });
 
-// A TTL past a Node timer's range made the renewal timer fire every 1 ms (TimeoutOverflowWarning).
+// A TTL past a Node timer's range made the renewal timer fire every 1 ms (TimeoutOverflowWarning);
+// every timer period and timeout of the configuration has the same bound (config/schema.ts).
 test('gateway run: a lease TTL past the timers range is refused before connecting', async () => {
   const gw = [
     'gateway',
@@ -146,11 +147,15 @@ test('gateway run: a lease TTL past the timers range is refused before connectin
   await refused([
     [
       [...gw, ...off, '--lease-ttl-ms', '99999999999'],
-      /^hft: gateway\.nats\.lease_ttl_ms \(--lease-ttl-ms\) 99999999999: at most 2147483647 ms$/,
+      /^hft: config error in CLI flag --lease-ttl-ms at 'gateway\.nats\.lease_ttl_ms': at most 2147483647 ms \(24\.8 days\), the longest a timer waits$/,
     ],
     [
       [...gw, ...off, '--set', 'gateway.nats.lease_ttl_ms=2147483648'],
-      /^hft: gateway\.nats\.lease_ttl_ms .*at most/,
+      /^hft: config error .* at 'gateway\.nats\.lease_ttl_ms': at most 2147483647 ms/,
+    ],
+    [
+      [...gw, ...off, '--set', 'live.stale_ms=1e10'],
+      /^hft: config error .* at 'live\.stale_ms': at most 2147483647 ms/,
     ],
   ]);
 });

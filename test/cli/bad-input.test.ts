@@ -103,3 +103,18 @@ test('each bad input that escaped as a stack trace is now one line naming the fi
     assert.doesNotMatch(r.stdout, /run finished/, `${label}: it ran before failing`);
   });
 });
+
+test("commander's usage errors (unknown option, bad choice, missing argument) exit 2 like ours; help and --version exit 0", async () => {
+  for (const args of [
+    ['backtest', 'run', '--exchange', 'l4'],
+    ['db', 'query'],
+    ['run', 'sim', '--bogus'],
+    ['nosuch'],
+  ]) {
+    const r = await run(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /^error: /, args.join(' '));
+  }
+  for (const args of [['--version'], ['backtest', '--help']])
+    assert.equal((await run(args)).code, 0, args.join(' '));
+});
