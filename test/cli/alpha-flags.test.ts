@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { hftCli } from '../helpers/hft-cli.ts';
+import { hftCli, refused as refusedBy } from '../helpers/hft-cli.ts';
 import { repoRoot } from '../helpers/symbols.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'hft-alpha-flags-'));
@@ -36,20 +36,7 @@ async function hft(args: string[]) {
 }
 
 /** Each case exits 2 with one `hft:` line matching its pattern; with `quiet`, nothing on stdout. */
-async function refused(cases: [string[], RegExp][], quiet = true): Promise<void> {
-  const results: Awaited<ReturnType<typeof hft>>[] = [];
-  // Four at a time: each is a process start.
-  for (let i = 0; i < cases.length; i += 4)
-    results.push(...(await Promise.all(cases.slice(i, i + 4).map(([a]) => hft(a)))));
-  cases.forEach(([args, want], i) => {
-    const r = results[i];
-    const label = `hft ${args.join(' ')}`;
-    assert.equal(r.code, 2, `${label}: exit ${r.code}\n${r.stderr}`);
-    assert.match(r.stderr, /^hft: [^\n]*\n$/, `${label}: not one line:\n${r.stderr}`);
-    assert.match(r.stderr.trim(), want, label);
-    if (quiet) assert.equal(r.stdout, '', `${label}: printed a result`);
-  });
-}
+const refused = (cases: [string[], RegExp][], quiet = true) => refusedBy(cases, hft, quiet);
 
 test('alpha validate: bad numbers, --out and --experiments-dir are refused before the data is read', async () => {
   await refused([

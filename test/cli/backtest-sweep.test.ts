@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 import { hft as hftProc, stopProc } from '../gateway/processes.ts';
+import { refused as refusedBy } from '../helpers/hft-cli.ts';
 import { natsServerBinary, startNatsServer } from '../helpers/nats-server.ts';
 import { repoRoot } from '../helpers/symbols.ts';
 
@@ -35,17 +36,7 @@ async function run(args: string[]) {
 }
 
 /** Each case exits 2 with one `hft:` line matching its pattern and prints nothing on stdout. */
-async function refused(cases: [string[], RegExp][]): Promise<void> {
-  const results = await Promise.all(cases.map(([a]) => run(a)));
-  cases.forEach(([args, want], i) => {
-    const r = results[i];
-    const label = `hft ${args.join(' ')}`;
-    assert.equal(r.code, 2, `${label}: exit ${r.code}\n${r.stderr}`);
-    assert.match(r.stderr, /^hft: [^\n]*\n$/, `${label}: not one line:\n${r.stderr}`);
-    assert.match(r.stderr.trim(), want, label);
-    assert.equal(r.stdout, '', `${label}: printed something`);
-  });
-}
+const refused = (cases: [string[], RegExp][]) => refusedBy(cases, run);
 
 const missingData = path.join(dir, 'taifex-txf-20260408.parquet');
 const sweep = (out: string, ...grid: string[]) => [

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -27,4 +28,24 @@ export async function hftCli(
     if (typeof e.code !== 'number') throw err;
     return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
   }
+}
+
+type CliRun = (args: string[]) => Promise<{ code: number | null; stdout: string; stderr: string }>;
+
+/**
+ * Runs each case through `run` (four processes at a time) and checks that it exits 2 with one
+ * `hft:` line matching its pattern; with `quiet`, that it printed nothing on stdout.
+ */
+export async function refused(cases: [string[], RegExp][], run: CliRun, quiet = true): Promise<void> {
+  const results: Awaited<ReturnType<CliRun>>[] = [];
+  for (let i = 0; i < cases.length; i += 4)
+    results.push(...(await Promise.all(cases.slice(i, i + 4).map(([a]) => run(a)))));
+  cases.forEach(([args, want], i) => {
+    const r = results[i];
+    const label = `hft ${args.join(' ')}`;
+    assert.equal(r.code, 2, `${label}: exit ${r.code}\n${r.stderr}`);
+    assert.match(r.stderr, /^hft: [^\n]*\n$/, `${label}: not one line:\n${r.stderr}`);
+    assert.match(r.stderr.trim(), want, label);
+    if (quiet) assert.equal(r.stdout, '', `${label}: printed something`);
+  });
 }
