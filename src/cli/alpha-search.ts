@@ -14,7 +14,7 @@ import { promoteResults } from '../research/search/promote.ts';
 import { runSearch, SEARCH_MODES, type SearchMode, type SearchOutcome } from '../research/search/search.ts';
 import { TrialLedger } from '../research/search/trial-ledger.ts';
 import { checkOutputFile, loadAll } from './context.ts';
-import { intFlag, numberFlag, unitFlag } from './flag-values.ts';
+import { intFlag, natsUrlFlag, numberFlag, unitFlag, workQueueFlag } from './flag-values.ts';
 import { cliPath, collect, configOptions } from './options.ts';
 
 interface SearchFlags {
@@ -147,11 +147,11 @@ export function registerAlphaSearch(alpha: Command): void {
       )
       .option('--no-progress', 'no progress bar'),
   ).action(async (flags: SearchFlags) => {
-    if (flags.nats !== undefined && !/^(nats|tls):\/\/[^\s]+$/.test(flags.nats))
-      throw new UserError(`--nats expects a nats://host:port URL, got '${flags.nats}'`);
+    if (flags.nats !== undefined) {
+      natsUrlFlag('--nats', flags.nats);
+      workQueueFlag(flags.workQueue);
+    }
     const natsChunk = intFlag('--nats-chunk', flags.natsChunk, 1);
-    if (flags.nats !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(flags.workQueue))
-      throw new UserError(`--work-queue ${JSON.stringify(flags.workQueue)}: use letters, digits, _ and -`);
     // Every number before the data is read.
     const seed = intFlag('--seed', flags.seed, 0);
     const top = intFlag('--top', flags.top, 1);

@@ -42,10 +42,8 @@ import {
   dataOverrides,
   loadAll,
 } from './context.ts';
-import { nonNegativeFlag, positiveFlag } from './flag-values.ts';
-import { cliPath } from './options.ts';
-
-const collect = (v: string, prev: string[] = []) => [...prev, v];
+import { natsUrlFlag, nonNegativeFlag, positiveFlag, workQueueFlag } from './flag-values.ts';
+import { cliPath, collect } from './options.ts';
 
 interface ModelFlags extends ConfigFlags, DataFlags {
   strategy: string;
@@ -310,17 +308,11 @@ export function registerBacktest(bt: Command): void {
     )
     .option('--work-queue <name>', 'work queue of --nats (hft worker --work-queue)', 'research')
     .action(async (flags: SweepFlags) => {
-      if (flags.nats !== undefined && !/^(nats|tls):\/\/[^\s]+$/.test(flags.nats))
-        throw new UserError(`--nats expects a nats://host:port URL, got '${flags.nats}'`);
       if (flags.nats !== undefined) {
+        natsUrlFlag('--nats', flags.nats);
         // The queue's name before the points are checked and the server reached (a bad one was
         // reported only by a reachable server).
-        const { workNames } = await import('../gateway/work-queue.ts');
-        try {
-          workNames(flags.workQueue);
-        } catch (e) {
-          throw new UserError((e as Error).message.replace(/^work queue/, '--work-queue'));
-        }
+        workQueueFlag(flags.workQueue);
       }
       const workers = flags.workers === undefined ? defaultWorkers() : Number(flags.workers);
       if (!Number.isInteger(workers) || workers < 1)

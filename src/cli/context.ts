@@ -1,12 +1,10 @@
-import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { parseScalar } from '../config/loader.ts';
 import { findProjectRoot, loadProject, type Project } from '../config/project.ts';
 import { REPLAY_FORMATS } from '../contracts/market.ts';
-import { dirProblem, statOrNull } from '../core/dir-check.ts';
+import { dirProblem, statOrNull, writeProblem } from '../core/dir-check.ts';
 import { UserError } from '../core/errors.ts';
-import { pseudoFs } from '../core/pseudo-fs.ts';
 import { parseFormat } from '../venues/replay/read-any.ts';
 
 /** Flags every command that reads config accepts. */
@@ -52,7 +50,9 @@ export function checkOutputFile(flag: string, file: string): string {
   const ds = statOrNull(dir);
   if (ds === null) throw new UserError(`${flag} ${file}: folder ${dir} does not exist`);
   if (!ds.isDirectory()) throw new UserError(`${flag} ${file}: ${dir} is not a directory`);
-  writable(flag, file, st === null ? dir : p);
+  const target = st === null ? dir : p;
+  const problem = writeProblem(target);
+  if (problem !== null) throw new UserError(`${flag} ${file}: ${target} ${problem}`);
   return p;
 }
 
@@ -70,17 +70,6 @@ export function checkInputFile(flag: string, file: string): string {
   if (st === null) throw new UserError(`${flag} ${file}: not found`);
   if (!st.isFile()) throw new UserError(`${flag} ${file}: not a regular file`);
   return p;
-}
-
-function writable(flag: string, given: string, p: string): void {
-  const fs = pseudoFs(p);
-  if (fs !== null)
-    throw new UserError(`${flag} ${given}: ${p} is on the kernel's ${fs} filesystem, not for files`);
-  try {
-    accessSync(p, constants.W_OK);
-  } catch (e) {
-    throw new UserError(`${flag} ${given}: ${p} is not writable (${(e as NodeJS.ErrnoException).code})`);
-  }
 }
 
 let pipeWatched = false;

@@ -6,10 +6,14 @@ import { UserError } from '../core/errors.ts';
 import { computeFeatureFile } from '../features/compute-file.ts';
 import { FEATURE_SETS, LOB_CORE } from '../features/sets.ts';
 import { parseFormat } from '../venues/replay/read-any.ts';
+import { LOBSTER_FILE, lobsterPair } from '../venues/replay/read-lobster.ts';
 import { checkOutputFile, loadAll } from './context.ts';
-import { cliPath } from './options.ts';
+import { cliPath, collect } from './options.ts';
 
-const collect = (v: string, prev: string[] = []) => [...prev, v];
+const lobsterFiles = (f: string) => {
+  const p = lobsterPair(f);
+  return [p.msgPath, p.bookPath];
+};
 
 /**
  * Refuses an --out that is one of the input files (or a LOBSTER input's other half): the output is
@@ -20,9 +24,8 @@ function refuseInputAsOutput(given: string, out: string, data: readonly string[]
   if (o === null) return;
   for (const d of data) {
     if (d.startsWith('store:')) continue;
-    const pair = /_(message|orderbook)_\d+\.csv$/.test(d)
-      ? ['message', 'orderbook'].map((k) => d.replace(/_(message|orderbook)_(\d+)\.csv$/, `_${k}_$2.csv`))
-      : [d];
+    // A LOBSTER sample is two files (a name its reader would refuse is refused here the same way).
+    const pair = LOBSTER_FILE.test(d) ? lobsterFiles(d) : [d];
     for (const f of pair) {
       const s = statOrNull(f);
       if (s !== null && s.dev === o.dev && s.ino === o.ino)

@@ -44,3 +44,20 @@ export function unitFlag(flag: string, v: string, openLow: boolean): number {
     throw new UserError(`${flag} expects a number in ${openLow ? '(0, 1]' : '[0, 1]'}, got '${v}'`);
   return n;
 }
+
+/** A NATS server URL (nats:// or tls://); the same pattern as the config's gateway.nats.url. */
+export function natsUrlFlag(flag: string, v: string): string {
+  if (!/^(nats|tls):\/\/[^\s]+$/.test(v))
+    throw new UserError(`${flag} expects a nats://host:port URL, got '${v}'`);
+  return v;
+}
+
+/**
+ * A work queue's name (`--work-queue`), checked before connecting (the queue's own check in
+ * gateway/work-queue.ts runs only once a server answers).
+ */
+export function workQueueFlag(v: string): string {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(v))
+    throw new UserError(`--work-queue ${JSON.stringify(v)}: use letters, digits, _ and -`);
+  return v;
+}

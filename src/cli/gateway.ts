@@ -9,7 +9,7 @@ import type { Logger } from '../core/logger.ts';
 import { MONEY_SCALE } from '../core/money.ts';
 import type { TradingSystem } from '../services/trading-system.ts';
 import { type ConfigFlags, checkOutputFile } from './context.ts';
-import { nonNegativeFlag } from './flag-values.ts';
+import { natsUrlFlag, nonNegativeFlag } from './flag-values.ts';
 import { configOptions } from './options.ts';
 import { runSystem, type SystemHooks } from './run.ts';
 
@@ -141,9 +141,7 @@ async function runGateway(flags: GatewayFlags): Promise<void> {
   const set = (key: string, value: unknown, flag: string) =>
     extra.push({ key, value, label: `CLI flag ${flag}` });
   if (flags.nats !== undefined) {
-    if (!/^(nats|tls):\/\/[^\s]+$/.test(flags.nats))
-      throw new UserError(`--nats expects a nats://host:port URL, got '${flags.nats}'`);
-    set('gateway.nats.url', flags.nats, '--nats');
+    set('gateway.nats.url', natsUrlFlag('--nats', flags.nats), '--nats');
   }
   if (flags.account !== undefined) set('gateway.nats.account', flags.account, '--account');
   if (flags.id !== undefined) set('gateway.nats.name', flags.id, '--id');

@@ -13,8 +13,7 @@ import { scanSegment } from '../recorder/wal/format.ts';
 import { LOCAL_MANIFEST, type LoadResult, type ManifestLine, WalLoader } from '../recorder/wal/loader.ts';
 import { listSegments, ownerAlive } from '../recorder/wal/segments.ts';
 import { type ConfigFlags, setOverrides } from './context.ts';
-
-const collect = (v: string, prev: string[] = []) => [...prev, v];
+import { collect } from './options.ts';
 
 function withConfig(cmd: Command): Command {
   return cmd

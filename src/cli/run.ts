@@ -18,7 +18,7 @@ import {
   dataOverrides,
   loadAll,
 } from './context.ts';
-import { nonNegativeFlag } from './flag-values.ts';
+import { natsUrlFlag, nonNegativeFlag } from './flag-values.ts';
 import { cliPath, configOptions } from './options.ts';
 
 export interface RunFlags extends ConfigFlags, DataFlags {
@@ -48,8 +48,7 @@ export interface SystemHooks {
 /** --gateway nats://...: this run's strategies send their intents to that NATS gateway. */
 export function gatewayFlag(url: string | undefined): { key: string; value: unknown; label: string }[] {
   if (url === undefined) return [];
-  if (!/^(nats|tls):\/\/[^\s]+$/.test(url))
-    throw new UserError(`--gateway expects a nats://host:port URL, got '${url}'`);
+  natsUrlFlag('--gateway', url);
   return [
     { key: 'gateway.mode', value: 'nats', label: 'CLI flag --gateway' },
     { key: 'gateway.nats.url', value: url, label: 'CLI flag --gateway' },

@@ -5,7 +5,7 @@ import type { SweepTask } from '../backtest/sweep.ts';
 import { statOrNull } from '../core/dir-check.ts';
 import { UserError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
-import { positiveFlag } from './flag-values.ts';
+import { natsUrlFlag, positiveFlag, workQueueFlag } from './flag-values.ts';
 
 interface WorkerFlags {
   nats: string;
@@ -42,20 +42,15 @@ export function registerWorker(cmd: Command): void {
       "alpha search items: look a data file up by its name here when the searcher's path is not on this host",
     )
     .action(async (flags: WorkerFlags) => {
-      if (!/^(nats|tls):\/\/[^\s]+$/.test(flags.nats))
-        throw new UserError(`--nats expects a nats://host:port URL, got '${flags.nats}'`);
+      natsUrlFlag('--nats', flags.nats);
+      // The queue's name before connecting: a bad one was reported only by a reachable server.
+      workQueueFlag(flags.workQueue);
       // 0 is "never" inside (the defaults): given, 0 or 1.5 items would silently mean never or 2.
       const maxItems = flags.maxItems === undefined ? 0 : positiveFlag('--max-items', flags.maxItems, true);
       const idleExitMs =
         flags.idleExit === undefined ? 0 : positiveFlag('--idle-exit', flags.idleExit, false) * 1000;
       const name = flags.name ?? `hft-${os.hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '_');
-      const { serveWork, spin, workNames } = await import('../gateway/work-queue.ts');
-      // The queue's name before connecting: a bad one was reported only by a reachable server.
-      try {
-        workNames(flags.workQueue);
-      } catch (e) {
-        throw new UserError((e as Error).message.replace(/^work queue/, '--work-queue'));
-      }
+      const { serveWork, spin } = await import('../gateway/work-queue.ts');
       const { searchHandler } = await import('../research/search/search-handler.ts');
       const { SEARCH_KIND } = await import('../research/search/remote-task.ts');
       const dataDir = flags.dataDir === undefined ? undefined : path.resolve(flags.dataDir);

@@ -3,7 +3,7 @@ import { REPLAY_FORMATS } from '../contracts/market.ts';
 
 const positiveInt = z.number().int().positive();
 /** The longest a Node timer waits (2^31 - 1 ms, 24.8 days): beyond it a timer fires after 1 ms. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A period or timeout that drives a timer, ms. */
 const timerMs = positiveInt.max(
   MAX_TIMER_MS,

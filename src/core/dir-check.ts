@@ -16,16 +16,28 @@ export function dirProblem(dir: string, writable: boolean): string | null {
       if (!st.isDirectory()) return `${where}is not a directory`;
       const fs = pseudoFs(q);
       if (fs !== null) return `is on the kernel's ${fs} filesystem, not for files`;
-      if (writable) {
-        try {
-          accessSync(q, constants.W_OK);
-        } catch (e) {
-          return `${where}is not writable (${(e as NodeJS.ErrnoException).code})`;
-        }
-      }
-      return null;
+      const denied = writable ? notWritable(q) : null;
+      return denied === null ? null : `${where}${denied}`;
     }
     if (path.dirname(q) === q) return null;
+  }
+}
+
+/**
+ * Why the existing path `p` cannot be written, or null: on a kernel pseudo-filesystem, or denied
+ * to this process. The phrase follows the path's name.
+ */
+export function writeProblem(p: string): string | null {
+  const fs = pseudoFs(p);
+  return fs !== null ? `is on the kernel's ${fs} filesystem, not for files` : notWritable(p);
+}
+
+function notWritable(p: string): string | null {
+  try {
+    accessSync(p, constants.W_OK);
+    return null;
+  } catch (e) {
+    return `is not writable (${(e as NodeJS.ErrnoException).code})`;
   }
 }
 

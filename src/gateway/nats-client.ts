@@ -3,7 +3,7 @@ import type { KV } from '@nats-io/kv';
 import { connect, headers, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Decision, IntentEnvelope } from './envelope.ts';
 import { JsPublisher } from './js-publisher.ts';
-import { ensureAccount, ledgerBatch, natsNames, type WireExec } from './nats-gateway.ts';
+import { ensureAccount, ledgerBatch, natsNames, orClose, type WireExec } from './nats-gateway.ts';
 
 /** Intents per JetStream message at most (a message stays far below NATS's 1 MB payload). */
 export const MAX_BATCH = 64;
@@ -68,14 +68,7 @@ export class IntentSender {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(o.runner))
       throw new Error(`runner name ${JSON.stringify(o.runner)}: use letters, digits, _ and -`);
     const nc = await connect({ servers: o.url, name: `hft-runner-${o.runner}`, maxReconnectAttempts: -1 });
-    let a: Awaited<ReturnType<typeof ensureAccount>>;
-    try {
-      a = await ensureAccount(nc, o.account, o.leaseTtlMs);
-    } catch (e) {
-      // A server without JetStream: the open connection (reconnecting forever) kept the process alive.
-      await nc.close().catch(() => {});
-      throw e;
-    }
+    const a = await orClose(nc, () => ensureAccount(nc, o.account, o.leaseTtlMs));
     const s = new IntentSender(nc, a.js, a.runners, a.lease, a.names, o.runner, o.batchIntents === true);
     s.subs.push(
       nc.subscribe(a.names.decision(o.runner), {

@@ -120,6 +120,19 @@ export async function ensureAccount(
   return { names: n, runners, lease, js: jetstream(nc), jsm };
 }
 
+/**
+ * Runs `open` (the account's set-up) on a new connection, closing the connection when it fails: it
+ * reconnects forever and kept the process alive (a server without JetStream hung the command).
+ */
+export async function orClose<T>(nc: NatsConnection, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (e) {
+    await nc.close().catch(() => {});
+    throw e;
+  }
+}
+
 export interface NatsGatewayOptions {
   url: string;
   account: string;
@@ -297,16 +310,10 @@ export class NatsGatewayService {
     if (!Number.isInteger(w) || w < 1 || w > 10_000)
       throw new RangeError(`gateway: maxInFlight ${w} is not an integer in 1..10000`);
     const nc = await connect({ servers: opts.url, name: `hft-gateway-${opts.id}`, maxReconnectAttempts: -1 });
-    let a: Awaited<ReturnType<typeof ensureAccount>>;
-    let consumer: Consumer;
-    try {
-      a = await ensureAccount(nc, opts.account, opts.leaseTtlMs, w);
-      consumer = await a.js.consumers.get(a.names.stream, a.names.consumer);
-    } catch (e) {
-      // A server without JetStream: the open connection (reconnecting forever) kept the process alive.
-      await nc.close().catch(() => {});
-      throw e;
-    }
+    const { a, consumer } = await orClose(nc, async () => {
+      const a = await ensureAccount(nc, opts.account, opts.leaseTtlMs, w);
+      return { a, consumer: await a.js.consumers.get(a.names.stream, a.names.consumer) };
+    });
     const svc = new NatsGatewayService(nc, a.js, a.jsm, a.lease, consumer, a.names, pipeline, opts);
     // Standbys follow the ledger too, so a takeover only waits for what is new since.
     svc.followLoop = svc.follow();

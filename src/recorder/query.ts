@@ -119,16 +119,8 @@ export interface QueryResult {
  * an unreachable server are UserErrors.
  */
 export async function queryStore(target: QueryTarget, sql: string, format: string): Promise<QueryResult> {
-  const dataDir = typeof target === 'string' ? target : target.server ? null : target.dataDir;
-  const api = dataDir === null ? null : storeApi(dataDir);
-  if (api !== null) {
-    try {
-      return { text: await queryApi(api, sql, format), via: { pid: api.pid, url: api.url } };
-    } catch (err) {
-      if (!(err instanceof ApiGone)) throw err;
-    }
-  }
-  return { text: await runQuery(target, sql, format), via: null };
+  const { result, via } = await withReader(target, (db) => db.query(sql, format));
+  return { text: result, via };
 }
 
 /**

@@ -8,7 +8,7 @@ import {
   readBinanceFile,
 } from './read-binance.ts';
 import { isZstd, parseDbn } from './read-dbn.ts';
-import { readLobster } from './read-lobster.ts';
+import { LOBSTER_FILE, readLobster } from './read-lobster.ts';
 import { parseTaifex } from './read-taifex.ts';
 import {
   REPLAY_FORMATS,
@@ -92,7 +92,7 @@ export function detectFormat(bytes: Uint8Array, path: string): ReplayFormat | 'b
   if (head('PAR1')) return 'taifex-parquet';
   if (isZstd(bytes) || head('DBN')) return 'dbn-mbo';
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) return 'binance'; // the market from the content (parseBinance)
-  if (/_(message|orderbook)_\d+\.csv$/.test(name)) return 'lobster';
+  if (LOBSTER_FILE.test(name)) return 'lobster';
   throw new UserError(
     `${name}: unknown data format (not Parquet, DBN, a gzip Binance recording or a LOBSTER pair); ` +
       `pass --format ${REPLAY_FORMATS.join('|')}`,

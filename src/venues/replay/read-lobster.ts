@@ -21,6 +21,9 @@ export async function readLobster(path: string, opts: ReadOptions = {}): Promise
   return parseLobster(await text(msgPath), await text(bookPath), msgPath, bookPath, opts);
 }
 
+/** How a LOBSTER sample's file names end: `_message_<L>.csv` or `_orderbook_<L>.csv`. */
+export const LOBSTER_FILE = /_(message|orderbook)_\d+\.csv$/;
+
 /** The message and orderbook paths of a LOBSTER sample, from either one's name. */
 export function lobsterPair(path: string): { msgPath: string; bookPath: string; levels: number } {
   const m = NAME.exec(basename(path));
@@ -29,7 +32,7 @@ export function lobsterPair(path: string): { msgPath: string; bookPath: string; 
       `${basename(path)}: expected a LOBSTER name like AAPL_2012-06-21_34200000_57600000_message_10.csv`,
     );
   const L = Number(m[4]);
-  const stem = basename(path).replace(/_(message|orderbook)_\d+\.csv$/, '');
+  const stem = basename(path).replace(LOBSTER_FILE, '');
   return {
     msgPath: join(dirname(path), `${stem}_message_${L}.csv`),
     bookPath: join(dirname(path), `${stem}_orderbook_${L}.csv`),
