@@ -57,6 +57,15 @@ test('recorder status and replay: a WAL directory that does not exist is an erro
   assert.ok(!existsSync(store), 'replay created an empty store at the wrong path');
 });
 
+/** A store under `dir/name`, created by `hft recorder replay` of an empty WAL directory. */
+async function emptyStore(name: string): Promise<string> {
+  const store = path.join(dir, name);
+  mkdirSync(path.join(store, 'wal'), { recursive: true });
+  const made = await hft(['recorder', 'replay', '--set', `store.path=${store}`]);
+  assert.equal(made.code, 0, made.stderr);
+  return store;
+}
+
 test('data inspect: an empty file says it is empty instead of asking for --format', async () => {
   const empty = path.join(dir, 'day.parquet');
   writeFileSync(empty, '');
@@ -66,11 +75,7 @@ test('data inspect: an empty file says it is empty instead of asking for --forma
 });
 
 test('db query | head: the closed pipe ends the command quietly, not with an EPIPE stack trace', async () => {
-  // A store: replay creates it (its WAL directory exists, empty).
-  const store = path.join(dir, 'store');
-  mkdirSync(path.join(store, 'wal'), { recursive: true });
-  const made = await hft(['recorder', 'replay', '--set', `store.path=${store}`]);
-  assert.equal(made.code, 0, made.stderr);
+  const store = await emptyStore('store');
   // About 14 MB of output: far beyond a pipe's buffer, so the reader closes it while the command writes.
   const child = spawn(
     process.execPath,
@@ -215,10 +220,7 @@ test('recorder replay: a directory named like a segment in the WAL directory is 
 });
 
 test('db query and runs: an API file left by a killed process whose pid is reused does not lock the store out', async () => {
-  const store = path.join(dir, 'stale-api-store');
-  mkdirSync(path.join(store, 'wal'), { recursive: true });
-  const made = await hft(['recorder', 'replay', '--set', `store.path=${store}`]);
-  assert.equal(made.code, 0, made.stderr);
+  const store = await emptyStore('stale-api-store');
   // This test's pid: alive, as a reused pid is; nothing listens on port 1.
   writeFileSync(
     path.join(store, '.api.json'),
@@ -233,10 +235,7 @@ test('db query and runs: an API file left by a killed process whose pid is reuse
 });
 
 test('db query: a store the engine cannot load is one line naming it, not a connection stack trace', async () => {
-  const store = path.join(dir, 'damaged-store');
-  mkdirSync(path.join(store, 'wal'), { recursive: true });
-  const made = await hft(['recorder', 'replay', '--set', `store.path=${store}`]);
-  assert.equal(made.code, 0, made.stderr);
+  const store = await emptyStore('damaged-store');
   writeFileSync(path.join(store, 'metadata', 'audit.sql'), 'GARBAGE\n');
   const r = await hft(['db', 'query', 'SELECT 1', '--set', `store.path=${store}`]);
   assert.equal(r.code, 2, r.stderr);
