@@ -7,6 +7,11 @@ export function tickAt(spec: SymbolSpec, price: number): number {
   return bands[bands.length - 1].tick;
 }
 
+/** The symbol's tick when one size applies at every price (scaled), else 0 (a ladder). */
+export function uniformTick(spec: Pick<SymbolSpec, 'ticks'>): number {
+  return spec.ticks.length === 1 ? spec.ticks[0].tick : 0;
+}
+
 /** True when `price` lies on the tick grid of its band. */
 export function onTick(spec: SymbolSpec, price: number): boolean {
   return price > 0 && price % tickAt(spec, price) === 0;

@@ -75,15 +75,12 @@ class DepthImbalance extends Kernel {
   book(b: OrderBook): void {
     let qb = 0;
     let qa = 0;
-    // Sides are best-last (BookSide): level i from the best is index n - 1 - i.
-    const bq = b.bids.qty;
-    const aq = b.asks.qty;
-    const bn = b.bids.n;
-    const an = b.asks.n;
-    const nb = Math.min(this.levels, bn);
-    const na = Math.min(this.levels, an);
-    for (let i = 0; i < nb; i++) qb += bq[bn - 1 - i];
-    for (let i = 0; i < na; i++) qa += aq[an - 1 - i];
+    const bids = b.bids;
+    const asks = b.asks;
+    const nb = Math.min(this.levels, bids.n);
+    const na = Math.min(this.levels, asks.n);
+    for (let i = 0; i < nb; i++) qb += bids.levelQty(i);
+    for (let i = 0; i < na; i++) qa += asks.levelQty(i);
     this.out[this.at] = qb + qa > 0 ? (qb - qa) / (qb + qa) : Number.NaN;
   }
 }
@@ -107,22 +104,20 @@ class BookEntropy extends Kernel {
   }
 
   book(b: OrderBook): void {
-    // Best first, as the sum's rounding depends on the order (sides are best-last: index n - 1 - i).
-    const bq = b.bids.qty;
-    const aq = b.asks.qty;
-    const bn = b.bids.n;
-    const an = b.asks.n;
-    const nb = Math.min(this.levels, bn);
-    const na = Math.min(this.levels, an);
+    // Best first, as the sum's rounding depends on the order.
+    const bids = b.bids;
+    const asks = b.asks;
+    const nb = Math.min(this.levels, bids.n);
+    const na = Math.min(this.levels, asks.n);
     let total = 0;
     let sum = 0;
     for (let i = 0; i < nb; i++) {
-      const q = bq[bn - 1 - i];
+      const q = bids.levelQty(i);
       total += q;
       sum += this.term(q);
     }
     for (let i = 0; i < na; i++) {
-      const q = aq[an - 1 - i];
+      const q = asks.levelQty(i);
       total += q;
       sum += this.term(q);
     }
@@ -188,11 +183,10 @@ class Ofi extends Kernel {
     let any = false;
     let e = 0;
     for (let i = 0; i < L; i++) {
-      // Level i from the best (sides are best-last: index n - 1 - i).
-      const pb = i < bids.n ? bids.px[bids.n - 1 - i] : 0;
-      const qb = i < bids.n ? bids.qty[bids.n - 1 - i] : 0;
-      const pa = i < asks.n ? asks.px[asks.n - 1 - i] : Number.POSITIVE_INFINITY;
-      const qa = i < asks.n ? asks.qty[asks.n - 1 - i] : 0;
+      const pb = bids.levelPx(i);
+      const qb = bids.levelQty(i);
+      const pa = i < asks.n ? asks.levelPx(i) : Number.POSITIVE_INFINITY;
+      const qa = asks.levelQty(i);
       if (this.primed) {
         const ppb = this.bidPx[i];
         const ppa = this.askPx[i];

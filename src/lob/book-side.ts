@@ -5,13 +5,42 @@
 const LONG_SHIFT = 32;
 
 /**
+ * One side of an L2 book as its readers and writers see it: levels counted from the best. Two
+ * forms: `BookSide` (sorted arrays, for books of a few levels) and `DenseBookSide` (indexed by
+ * price, for full-depth books of thousands of levels). A process uses one form for all its books
+ * in practice (by venue), so calls through this type stay monomorphic.
+ */
+export interface BookLevels {
+  readonly dir: 1 | -1;
+  /** Levels held. */
+  readonly n: number;
+  /** Best price, 0 when empty. */
+  readonly bestPx: number;
+  /** Quantity at the best price, 0 when empty. */
+  readonly bestQty: number;
+  /** Price of level `i` counted from the best (0 when absent). */
+  levelPx(i: number): number;
+  /** Quantity of level `i` counted from the best (0 when absent). */
+  levelQty(i: number): number;
+  /** Sum of quantity over the best `k` levels. */
+  depth(k: number): number;
+  /** Sets the quantity at `price` (0 removes the level). */
+  set(price: number, qty: number): void;
+  /** Replaces the side with a best-first snapshot's `levels` entries (empty entries skipped). */
+  replace(px: Float64Array, qty: Float64Array, levels: number): void;
+  /** Removes every level at or through `price`; returns how many. */
+  removeThrough(price: number): number;
+  clear(): void;
+}
+
+/**
  * One side of an L2 book (scaled integer prices and quantities in typed arrays), sorted
  * worst-first: the best level is at index n - 1. Most updates land near the touch; a best-first
  * array moves every level behind such an update, here it moves the few between the update and
  * the touch (a full-depth Binance book holds thousands of levels a side). Level i counted from the
  * best (`levelPx(i)`, `levelQty(i)`) is index n - 1 - i.
  */
-export class BookSide {
+export class BookSide implements BookLevels {
   px: Float64Array;
   qty: Float64Array;
   n = 0;

@@ -5,6 +5,7 @@ import {
   type MdHeader,
   MdKind,
 } from '../contracts/market.ts';
+import { DenseBookSide } from './dense-book-side.ts';
 import { OrderBook } from './order-book.ts';
 
 /** Levels over which depth and imbalance statistics are computed. */
@@ -66,7 +67,11 @@ export class LobEngine {
     unknownSymbol: 0,
   };
 
-  constructor(symbolCount: number, capacity = 64) {
+  /**
+   * `ticks[i]` > 0: symbol i's book is full depth (a venue streaming thousands of levels a side),
+   * indexed by price on that tick (`DenseBookSide`); else sorted, `capacity` levels to start.
+   */
+  constructor(symbolCount: number, capacity = 64, ticks?: readonly number[]) {
     this.repair = new Uint8Array(symbolCount).fill(1);
     this.snapshotInMessage = new Uint8Array(symbolCount);
     this.broken = new Uint8Array(symbolCount);
@@ -75,7 +80,7 @@ export class LobEngine {
     this.freshBid = new Float64Array(symbolCount);
     this.freshAsk = new Float64Array(symbolCount);
     for (let i = 0; i < symbolCount; i++) {
-      this.books.push(new OrderBook(i, capacity));
+      this.books.push(new OrderBook(i, capacity, ticks?.[i] ?? 0));
       this.statsBySymbol.push({
         symbolId: i,
         exchTs: 0,
@@ -202,6 +207,17 @@ export class LobEngine {
     const book = this.books[sym];
     if (book === undefined || this.dirty[sym] === 0) return false;
     return this.endMessage(sym, book, exchTs, localTs);
+  }
+
+  /**
+   * Prices off their symbol's tick grid set in a price-indexed book (each such book then runs
+   * sorted: right, only slower; a wrong tick in the symbol's config).
+   */
+  offGridPrices(): number {
+    let n = 0;
+    for (const b of this.books)
+      for (const side of [b.bids, b.asks]) if (side instanceof DenseBookSide) n += side.offGrid;
+    return n;
   }
 
   /** True while the symbol's book is crossed and awaiting repair. */

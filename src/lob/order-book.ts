@@ -1,22 +1,26 @@
 import type { Side } from '../contracts/market.ts';
-import { BookSide } from './book-side.ts';
+import { type BookLevels, BookSide } from './book-side.ts';
+import { DenseBookSide } from './dense-book-side.ts';
 
 /**
  * L2 order book of one symbol (prices and quantities are scaled integers). Each side is kept
  * sorted worst-first, its best level last (`BookSide`): an update near the touch moves only the
- * levels between it and the touch. Read levels counted from the best with `price(side, i)` and
+ * levels between it and the touch. A full-depth book (`tick` given) indexes its levels by price
+ * instead (`DenseBookSide`). Read levels counted from the best with `price(side, i)` and
  * `qty(side, i)`. Updates allocate nothing unless a side outgrows its capacity.
  */
 export class OrderBook {
-  readonly bids: BookSide;
-  readonly asks: BookSide;
+  readonly bids: BookLevels;
+  readonly asks: BookLevels;
 
   constructor(
     readonly symbolId: number,
     capacity = 64,
+    /** > 0: the book is full-depth, its sides indexed by price on this tick (scaled). */
+    tick = 0,
   ) {
-    this.bids = new BookSide(capacity, 1);
-    this.asks = new BookSide(capacity, -1);
+    this.bids = bookSide(1, capacity, tick);
+    this.asks = bookSide(-1, capacity, tick);
   }
 
   get bestBid(): number {
@@ -36,7 +40,7 @@ export class OrderBook {
   get crossed(): boolean {
     const b = this.bids;
     const a = this.asks;
-    return b.n > 0 && a.n > 0 && b.px[b.n - 1] >= a.px[a.n - 1];
+    return b.n > 0 && a.n > 0 && b.bestPx >= a.bestPx;
   }
 
   setLevel(side: Side, price: number, qty: number): void {
@@ -55,8 +59,8 @@ export class OrderBook {
   }
 
   clear(): void {
-    this.bids.n = 0;
-    this.asks.n = 0;
+    this.bids.clear();
+    this.asks.clear();
   }
 
   /** Price at level `i` of a side counted from the best (0 when absent). */
@@ -77,4 +81,9 @@ export class OrderBook {
   depth(side: Side, k: number): number {
     return (side === 1 ? this.bids : this.asks).depth(k);
   }
+}
+
+/** A side of a book: price-indexed when `tick` > 0 (full depth), else sorted with `capacity` levels. */
+export function bookSide(dir: 1 | -1, capacity: number, tick: number): BookLevels {
+  return tick > 0 ? new DenseBookSide(dir, tick) : new BookSide(capacity, dir);
 }

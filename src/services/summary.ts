@@ -58,6 +58,8 @@ export interface RunSummary {
     crossed_books: number;
     repaired_books: number;
     pruned_levels: number;
+    /** Prices off the tick grid in a full-depth (price-indexed) book: its symbol's tick is wrong. */
+    off_grid_prices: number;
     /** Replay venue: data events and messages delivered (null on the simulated exchange). */
     /**
      * Replayed data; indicative_*: call-auction (pre-open) prints and book events of the data, which
@@ -249,6 +251,7 @@ function feedSummary(sys: TradingSystem): RunSummary['feed'] {
     crossed_books: lob.crossed,
     repaired_books: lob.repaired,
     pruned_levels: lob.prunedLevels,
+    off_grid_prices: sys.lob.offGridPrices(),
     replay:
       sys.venue instanceof ReplayVenue && v
         ? {
@@ -278,7 +281,10 @@ function formatFeed(f: RunSummary['feed']): string {
   return (
     `  feed: ${replay}refused: malformed ${f.malformed}, bad values ${f.bad_values}, bad time ${f.bad_time}, unknown symbol ${f.unknown_symbol}, ` +
     `book ${f.lob_rejected}, stale ${f.stale_dropped}; out of order ${f.out_of_order}, seq gaps ${f.seq_gaps}; ` +
-    `crossed books ${f.crossed_books} (repaired ${f.repaired_books}, pruned levels ${f.pruned_levels})`
+    `crossed books ${f.crossed_books} (repaired ${f.repaired_books}, pruned levels ${f.pruned_levels})` +
+    (f.off_grid_prices > 0
+      ? `; ${f.off_grid_prices} prices off the tick grid (check the symbols' ticks)`
+      : '')
   );
 }
 

@@ -12,6 +12,7 @@ import type { Logger } from '../core/logger.ts';
 import { toScaled } from '../core/money.ts';
 import type { RunKind } from '../core/run-id.ts';
 import { Scheduler } from '../core/scheduler.ts';
+import { uniformTick } from '../core/ticks.ts';
 import { moneyFactor, withDayTradeTax } from '../execution/fees.ts';
 import { PositionStore } from '../execution/positions.ts';
 import { Reconciler, reconOptions } from '../execution/reconciliation.ts';
@@ -199,7 +200,12 @@ export class TradingSystem {
     this.latency = s.metrics.enabled ? new LatencyStages(this.clock, s.metrics.span_sample_every) : null;
     this.tape = s.metrics.enabled ? new TradeTape(symbols.length) : null;
     this.intentLatency = this.latency ? new StageTappedHistogram(this.latency) : new LatencyHistogram();
-    this.lob = new LobEngine(symbols.length);
+    // Full-depth venues' books are indexed by price (one tick size a symbol).
+    this.lob = new LobEngine(
+      symbols.length,
+      64,
+      liveFactory?.fullDepth === true ? symbols.map(uniformTick) : undefined,
+    );
     // A crossed book is repaired only where the data can hold stale levels (EventColumns.repairCrossed).
     for (const st of replay?.streams ?? []) {
       const sym = st.symbolId;

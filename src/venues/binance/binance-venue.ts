@@ -13,7 +13,9 @@ import type { OrderCommand, RejectReason } from '../../contracts/orders.ts';
 import { blankExec, type VenueExecEvent, type VenueHandlers } from '../../contracts/venue.ts';
 import { UserError } from '../../core/errors.ts';
 import { Rng } from '../../core/rng.ts';
-import { BookSide } from '../../lob/book-side.ts';
+import { uniformTick } from '../../core/ticks.ts';
+import type { BookLevels } from '../../lob/book-side.ts';
+import { bookSide } from '../../lob/order-book.ts';
 import { Backoff } from '../live/backoff.ts';
 import type {
   AccountState,
@@ -41,8 +43,8 @@ interface Book {
   sync: DepthSync;
   snapshotInFlight: boolean;
   /** The book as the venue sent it (scaled), for the bookTicker check when the handlers show none (bookTop). */
-  bids: BookSide;
-  asks: BookSide;
+  bids: BookLevels;
+  asks: BookLevels;
   /** Last bookTicker ahead of the book (its update id not applied yet): u, bid, bid qty, ask, ask qty. */
   ticker: Float64Array;
 }
@@ -211,8 +213,8 @@ export class BinanceVenue implements LiveVenue {
         qtyDecimals: Math.round(Math.log10(spec.qtyScale)),
         sync: null as unknown as DepthSync,
         snapshotInFlight: false,
-        bids: new BookSide(1024, 1),
-        asks: new BookSide(1024, -1),
+        bids: bookSide(1, 1024, uniformTick(spec)),
+        asks: bookSide(-1, 1024, uniformTick(spec)),
         ticker: new Float64Array(5).fill(-1),
       };
       b.sync = new DepthSync(this.def.futures, this.sinkOf(b), true);
@@ -1175,5 +1177,6 @@ for (const name of ['binance-usdm', 'binance-spot'] as const)
     Object.assign(factory, {
       credentialKeys: ['api_key', 'api_secret'] as const,
       ordersNeedCredentials: true,
+      fullDepth: true,
     }),
   );

@@ -99,6 +99,11 @@ export interface LiveVenueFactory {
    * strategies and no credentials is refused at start. (Shioaji: the server holds the login.)
    */
   readonly ordersNeedCredentials?: boolean;
+  /**
+   * The venue streams full-depth books (thousands of levels a side: Binance's diff streams): the
+   * system indexes them by price (`DenseBookSide`), for symbols with one tick size.
+   */
+  readonly fullDepth?: boolean;
 }
 
 export function isLiveVenue(v: Venue): v is LiveVenue {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import type { OrderCommand, TimeInForce } from '../../../src/contracts/orders.ts';
+import { DenseBookSide } from '../../../src/lob/dense-book-side.ts';
 import { parseBinance } from '../../../src/venues/replay/read-binance.ts';
 import { DATA, harness, until } from './harness.ts';
 
@@ -58,6 +59,10 @@ test('market data: the book synced from the REST snapshot equals bookTicker at e
     // The fake's book is at the recording's scale (0.01); ours at the symbol's (0.1).
     assert.equal(st.bestBid * 10, bb);
     assert.equal(st.bestAsk * 10, ba);
+    // The book is price-indexed, every price on the symbol's tick.
+    assert.ok(h.lob.book(0).bids instanceof DenseBookSide);
+    assert.ok((h.lob.book(0).bids as DenseBookSide).windowed > 100);
+    assert.equal(h.lob.offGridPrices(), 0);
   } finally {
     await h.close();
   }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { LobStats } from '../../../src/contracts/market.ts';
 import { createLogger } from '../../../src/core/logger.ts';
+import { DenseBookSide } from '../../../src/lob/dense-book-side.ts';
 import { runQuery } from '../../../src/recorder/query.ts';
 import { LiveSession } from '../../../src/services/live-session.ts';
 import { TradingSystem } from '../../../src/services/trading-system.ts';
@@ -72,6 +73,9 @@ test('a fill the venue sends twice (same trade id) is counted once by the router
     await sys.live!.close();
 
     assert.equal(rc.duplicateFills, 1, 'the second callback was recognised');
+    // A full-depth venue: the system's book is price-indexed, every price on the tick.
+    assert.ok(sys.lob.book(0).asks instanceof DenseBookSide);
+    assert.equal(summary.feed.off_grid_prices, 0);
     assert.equal(rc.fills + rc.partials, 1);
     assert.equal(summary.fills, 1);
     const pos = sys.positions.get('take', 0);

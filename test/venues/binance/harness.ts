@@ -5,6 +5,7 @@ import type { VenueExecEvent } from '../../../src/contracts/venue.ts';
 import { RealClock } from '../../../src/core/clock.ts';
 import { createLogger } from '../../../src/core/logger.ts';
 import { Scheduler } from '../../../src/core/scheduler.ts';
+import { uniformTick } from '../../../src/core/ticks.ts';
 import { LobEngine } from '../../../src/lob/lob-engine.ts';
 import { BinanceVenue } from '../../../src/venues/binance/binance-venue.ts';
 import { Secret } from '../../../src/venues/live/credentials.ts';
@@ -68,7 +69,8 @@ export async function harness(fake: Partial<FakeOptions> = {}, live: Record<stri
   const spec = { ...symbols.find((s) => s.code === (spot ? 'BTCUSDT' : 'BTCUSDT-PERP'))!, id: 0 };
   const clock = new RealClock();
   const scheduler = new Scheduler(clock);
-  const lob = new LobEngine(1);
+  // Price-indexed, as the trading system keeps a full-depth venue's books.
+  const lob = new LobEngine(1, 64, [uniformTick(spec)]);
   lob.setRepair(0, false);
   const states: [boolean, string][] = [];
   const execs: VenueExecEvent[] = [];

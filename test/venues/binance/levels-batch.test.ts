@@ -105,10 +105,11 @@ function run(lines: string[], batch: boolean, mangle = false, top = false) {
     normalizer: { ...normalizer.counters },
     lob: { ...lob.counters },
     published: bus.published,
-    book: [
-      ...lob.book(0).bids.px.subarray(0, lob.book(0).bids.n),
-      ...lob.book(0).asks.px.subarray(0, lob.book(0).asks.n),
-    ],
+    book: [1, -1].flatMap((side) =>
+      Array.from({ length: lob.book(0).levels(side as 1 | -1) }, (_, i) =>
+        lob.book(0).price(side as 1 | -1, i),
+      ),
+    ),
     venue: { ...venue.counters },
   };
 }
