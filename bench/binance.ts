@@ -10,10 +10,13 @@
  *     and frame -> order request received by the fake (tick-to-trade on loopback: the request
  *     built, signed, written and read by the fake's HTTP server in the same process).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { LIVE_V8_FLAGS } from '../bin/live-v8-flags.mjs';
 import { loadProject } from '../src/config/project.ts';
 import type { LobStats } from '../src/contracts/market.ts';
 import type { VenueHandlers } from '../src/contracts/venue.ts';
@@ -21,6 +24,7 @@ import { RealClock } from '../src/core/clock.ts';
 import { LatencyHistogram } from '../src/core/histogram.ts';
 import { createLogger } from '../src/core/logger.ts';
 import { Scheduler } from '../src/core/scheduler.ts';
+import { uniformTick } from '../src/core/ticks.ts';
 import { LobEngine } from '../src/lob/lob-engine.ts';
 import { LiveSession } from '../src/services/live-session.ts';
 import { TradingSystem } from '../src/services/trading-system.ts';
@@ -127,7 +131,7 @@ function depthAlone(root: string, file: string, lines: number): { ns: number; cp
       credentials: null,
     });
     venue.stop(); // no socket, no REST: the recorded snapshot stands in for the fetched one
-    const lob = new LobEngine(1);
+    const lob = new LobEngine(1, 64, [uniformTick(spec)]); // as the live system's
     lob.setRepair(0, false);
     venue.connect({ onQuote() {}, onMarketEvent: (e, end) => void lob.apply(e, end), onExec() {} });
     const frames: string[] = [];
@@ -275,6 +279,26 @@ export async function benchBinance(root: string, dataDir: string): Promise<Binan
     await fake.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `benchBinance` in a process of its own, with the V8 flags of `hft run live`: a live process runs
+ * only its own session, not after the bench's other rows (whose objects shape V8's optimized code
+ * and inline caches, and whose heap the collector walks).
+ */
+export function benchBinanceChild(root: string, dataDir: string): BinanceBench {
+  const out = execFileSync(
+    process.execPath,
+    [...LIVE_V8_FLAGS, '--import', 'tsx', fileURLToPath(import.meta.url), root, dataDir],
+    { cwd: root, encoding: 'utf8', maxBuffer: 16 << 20 },
+  );
+  return JSON.parse(out.trim().split('\n').pop() as string) as BinanceBench;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [root, dataDir] = process.argv.slice(2);
+  const r = await benchBinance(root, dataDir);
+  process.stdout.write(`${JSON.stringify(r)}\n`);
 }
 
 export interface DeadStreamBench {

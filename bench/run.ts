@@ -32,7 +32,7 @@ import { EV_LAST } from '../src/venues/replay/event-columns.ts';
 import { readTaifex } from '../src/venues/replay/read-taifex.ts';
 import { benchAlphaValidate } from './alpha.ts';
 import { benchBacktestChild } from './backtest.ts';
-import { benchBinance, benchDeadStream } from './binance.ts';
+import { benchBinanceChild, benchDeadStream } from './binance.ts';
 import { benchRisk, benchStrategies } from './decision.ts';
 import { benchFeatures } from './features.ts';
 import { benchInProcessGateway, benchNatsGateway, benchWorkQueue } from './gateway.ts';
@@ -257,7 +257,8 @@ else {
     `${wq.wall_s.one} s -> ${wq.wall_s.two} s: speedup ${wq.speedup}x of ideal 2x (load ${wq.load_avg_1m})`,
   );
 }
-const bn = await benchBinance(root, dataDir);
+// In a fresh process with the V8 flags of `hft run live` (benchBinanceChild).
+const bn = benchBinanceChild(root, dataDir);
 results.binance_live = bn;
 row(
   'binance live: depth frame parsed + synced + book, alone',

@@ -6,6 +6,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import { isLiveRun, LIVE_V8_FLAGS } from './live-v8-flags.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const stamp = path.join(root, 'dist', '.build-stamp');
@@ -21,6 +23,9 @@ function builtIsCurrent() {
   }
   return true;
 }
+
+// Before any of the platform's modules load: the flags apply to the code compiled after them.
+if (isLiveRun(process.argv.slice(2))) for (const f of LIVE_V8_FLAGS) v8.setFlagsFromString(f);
 
 if (builtIsCurrent()) {
   await import('../dist/cli/main.js');

@@ -1,0 +1,2 @@
+export declare const LIVE_V8_FLAGS: readonly string[];
+export declare function isLiveRun(args: readonly string[]): boolean;
