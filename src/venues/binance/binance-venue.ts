@@ -14,7 +14,7 @@ import { blankExec, type VenueExecEvent, type VenueHandlers } from '../../contra
 import { UserError } from '../../core/errors.ts';
 import { Rng } from '../../core/rng.ts';
 import { uniformTick } from '../../core/ticks.ts';
-import type { BookLevels } from '../../lob/book-side.ts';
+import { type BookLevels, BookSide } from '../../lob/book-side.ts';
 import { bookSide } from '../../lob/order-book.ts';
 import { Backoff } from '../live/backoff.ts';
 import type {
@@ -31,6 +31,9 @@ import { parseScaledDecimal } from '../replay/scaled-decimal.ts';
 import { type DepthDiff, DepthSync } from './depth-sync.ts';
 import { FrameScanner, SCAN_DEPTH, SCAN_FALLBACK, SCAN_TICKER } from './frame-scanner.ts';
 import { BINANCE_MARKETS, type BinanceMarketDef, formatScaled, rejectReason, sign } from './protocol.ts';
+
+/** The sides of a book the adapter does not keep (the system shows it: `bookTop`): never written. */
+const EMPTY_SIDE: BookLevels = new BookSide(1, 1);
 
 /** Per symbol: the venue's name, scales, the book sync and the bookTicker check. */
 interface Book {
@@ -213,8 +216,9 @@ export class BinanceVenue implements LiveVenue {
         qtyDecimals: Math.round(Math.log10(spec.qtyScale)),
         sync: null as unknown as DepthSync,
         snapshotInFlight: false,
-        bids: bookSide(1, 1024, uniformTick(spec)),
-        asks: bookSide(-1, 1024, uniformTick(spec)),
+        // The adapter's own copy of the book, made in connect() when the handlers show none.
+        bids: EMPTY_SIDE,
+        asks: EMPTY_SIDE,
         ticker: new Float64Array(5).fill(-1),
       };
       b.sync = new DepthSync(this.def.futures, this.sinkOf(b), true);
@@ -249,6 +253,11 @@ export class BinanceVenue implements LiveVenue {
   connect(h: VenueHandlers): void {
     this.handlers = h;
     this.ownBook = h.bookTop === undefined;
+    for (const b of this.books) {
+      const tick = this.ownBook ? uniformTick(this.ctx.symbols[b.id]) : -1;
+      b.bids = tick < 0 ? EMPTY_SIDE : bookSide(1, 1024, tick);
+      b.asks = tick < 0 ? EMPTY_SIDE : bookSide(-1, 1024, tick);
+    }
   }
   start(): void {}
   stop(): void {
