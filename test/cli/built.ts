@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { tmpDir } from '../backtest/helpers.ts';
@@ -17,10 +17,8 @@ export async function buildPackage(): Promise<string> {
   await exec(process.execPath, [path.join(repoRoot, 'scripts/build.mjs'), '--out', path.join(pkg, 'dist')], {
     maxBuffer: 16 * 1024 * 1024,
   });
-  mkdirSync(path.join(pkg, 'bin'));
-  copyFileSync(path.join(repoRoot, 'bin/hft.mjs'), path.join(pkg, 'bin/hft.mjs'));
   for (const f of ['package.json', 'tsconfig.json']) copyFileSync(path.join(repoRoot, f), path.join(pkg, f));
-  for (const d of ['config', 'examples'])
+  for (const d of ['bin', 'config', 'examples'])
     cpSync(path.join(repoRoot, d), path.join(pkg, d), { recursive: true });
   symlinkSync(path.join(repoRoot, 'node_modules'), path.join(pkg, 'node_modules'), 'dir');
   return pkg;
