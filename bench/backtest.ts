@@ -4,7 +4,7 @@
  * Also the exchange model alone over the same events, to show where the time goes.
  *   node --import tsx bench/backtest.ts <root> <data dir> <passes>   # prints the figures as JSON
  */
-import { execFileSync } from 'node:child_process';
+
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backtestSettings, DEFAULT_MODELS, loadBacktestData, runBacktest } from '../src/backtest/runner.ts';
@@ -17,6 +17,7 @@ import { EV_LAST } from '../src/venues/replay/event-columns.ts';
 import { L2Exchange } from '../src/venues/sim/l2-exchange.ts';
 import { ConstantLatency } from '../src/venues/sim/latency-model.ts';
 import { RiskAverseQueue } from '../src/venues/sim/queue-model.ts';
+import { benchChild } from './child.ts';
 
 const FILE = 'taifex-txf-20260408.parquet';
 /** Passes the JIT needs to compile the whole path (the first three run ~1.8x slower). */
@@ -172,12 +173,7 @@ export async function benchBacktest(root: string, dataDir: string, passes = 3): 
  * and inline caches were shaped by those rows' objects, not this run's.
  */
 export function benchBacktestChild(root: string, dataDir: string, passes: number): BacktestBench {
-  const out = execFileSync(
-    process.execPath,
-    ['--import', 'tsx', fileURLToPath(import.meta.url), root, dataDir, String(passes)],
-    { cwd: root, encoding: 'utf8', maxBuffer: 16 << 20 },
-  );
-  return JSON.parse(out.trim().split('\n').pop() as string) as BacktestBench;
+  return benchChild(root, fileURLToPath(import.meta.url), [root, dataDir, String(passes)]);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -10,7 +10,7 @@
  *     and frame -> order request received by the fake (tick-to-trade on loopback: the request
  *     built, signed, written and read by the fake's HTTP server in the same process).
  */
-import { execFileSync } from 'node:child_process';
+
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +32,7 @@ import { Strategy, type StrategyClass, type StrategyContext } from '../src/strat
 import { BinanceVenue } from '../src/venues/binance/binance-venue.ts';
 import { FakeBinance } from '../test/venues/binance/fake-binance.ts';
 import { API_KEY, API_SECRET, harness, liveProject, until } from '../test/venues/binance/harness.ts';
+import { benchChild } from './child.ts';
 
 /**
  * The recording's 60,000 lines (240 s of BTCUSDT-PERP, ~250 frames/s) paced 10x: 2,500 frames/s,
@@ -287,12 +288,7 @@ export async function benchBinance(root: string, dataDir: string): Promise<Binan
  * and inline caches, and whose heap the collector walks).
  */
 export function benchBinanceChild(root: string, dataDir: string): BinanceBench {
-  const out = execFileSync(
-    process.execPath,
-    [...LIVE_V8_FLAGS, '--import', 'tsx', fileURLToPath(import.meta.url), root, dataDir],
-    { cwd: root, encoding: 'utf8', maxBuffer: 16 << 20 },
-  );
-  return JSON.parse(out.trim().split('\n').pop() as string) as BinanceBench;
+  return benchChild(root, fileURLToPath(import.meta.url), [root, dataDir], LIVE_V8_FLAGS);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { DEFAULT_SCORED, parseScoredModel, queueScore } from '../src/backtest/queue-score.ts';
 import { DEFAULT_MODELS, loadBacktestData, runBacktest } from '../src/backtest/runner.ts';
@@ -12,6 +11,7 @@ import { EV_LAST } from '../src/venues/replay/event-columns.ts';
 import { L3Exchange } from '../src/venues/sim/l3-exchange.ts';
 import { ConstantLatency } from '../src/venues/sim/latency-model.ts';
 import { decodeMbo } from '../test/venues/replay/dbn-file.ts';
+import { benchChild } from './child.ts';
 
 /** L3 book throughput on CME ESH4 MBO records. */
 export interface L3Figure {
@@ -211,21 +211,12 @@ export function benchReplayMemory(
     path.join(dataDir, f),
   );
   const child = (days: number, mode: 'mm' | 'none'): ReplayMemoryRun => {
-    const out = execFileSync(
-      process.execPath,
-      [
-        '--expose-gc',
-        '--import',
-        'tsx',
-        path.join(root, 'bench/replay-memory-child.ts'),
-        root,
-        String(days),
-        mode,
-        ...files,
-      ],
-      { cwd: root, encoding: 'utf8', maxBuffer: 16 << 20 },
+    return benchChild(
+      root,
+      path.join(root, 'bench/replay-memory-child.ts'),
+      [root, String(days), mode, ...files],
+      ['--expose-gc'],
     );
-    return JSON.parse(out.trim().split('\n').pop() as string) as ReplayMemoryRun;
   };
   const d2 = child(2, 'none');
   const d30 = child(30, 'none');
