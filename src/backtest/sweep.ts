@@ -170,7 +170,8 @@ const METRICS: [string, (s: BacktestSummary) => number][] = [
   ['fill_ratio', (s) => s.fill_ratio],
   ['maker_share', (s) => s.maker_share],
   ['turnover', (s) => s.turnover],
-  ['fees', (s) => s.pnl.fees + s.pnl.taxes],
+  ['fees', (s) => s.pnl.fees],
+  ['taxes', (s) => s.pnl.taxes],
   ['position_limit_hits', (s) => s.position_limit_hits],
   ['refused', (s) => s.refused.total],
 ];

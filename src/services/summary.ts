@@ -271,7 +271,7 @@ function formatFeed(f: RunSummary['feed']): string {
   const r = f.replay;
   const auction =
     r && r.indicative_events > 0
-      ? ` (${r.indicative_trades} pre-open prints and ${r.indicative_events - r.indicative_trades} pre-open book events not used for fills)`
+      ? ` (the data holds ${r.indicative_trades} pre-open prints and ${r.indicative_events - r.indicative_trades} pre-open book events: they set the book, never a fill)`
       : '';
   const read =
     r && r.data_rejected + r.data_gaps > 0
@@ -291,7 +291,8 @@ function formatFeed(f: RunSummary['feed']): string {
 /** Human-readable summary printed at exit. */
 export function formatSummary(s: RunSummary): string {
   const lines = [
-    `run finished: ${s.duration_s.toFixed(1)} s of ${s.clock} time in ${s.wall_s.toFixed(1)} s wall` +
+    // A replay's run clock is the data's (paced or not); only the generator's sim and live runs are not.
+    `run finished: ${s.duration_s.toFixed(1)} s of ${s.feed.replay ? 'data' : s.clock} time in ${s.wall_s.toFixed(1)} s wall` +
       (s.recorder?.close_ms ? ` (recorder close ${(s.recorder.close_ms / 1000).toFixed(1)} s of it)` : ''),
     `  run ${s.run_id} (${s.kind})`,
     `  events ${s.events}  orders ${s.orders}  fills ${s.fills}  cancels ${s.cancels}  rejects ${s.rejects.total} (risk ${s.rejects.risk}, venue ${s.rejects.venue})` +
@@ -306,7 +307,9 @@ export function formatSummary(s: RunSummary): string {
           `  shadow: ${s.shadow.join(', ')}: orders answered at the edge and never sent; their fills and PnL below did not happen`,
         ]
       : []),
-    `  latency event->intent: p50 ${s.latency_us.p50} us  p99 ${s.latency_us.p99} us  (n=${s.latency_us.count})`,
+    s.latency_us.count > 0
+      ? `  latency event->intent: p50 ${s.latency_us.p50} us  p99 ${s.latency_us.p99} us  (n=${s.latency_us.count})`
+      : '  latency event->intent: no samples (no timed event led to an intent)',
     `  LOB update: p50 ${s.lob_update_ns.p50} ns  p99 ${s.lob_update_ns.p99} ns`,
     formatFeed(s.feed),
     `  recorded rows: market_data ${s.recorded_rows.market_data}  orders ${s.recorded_rows.orders}  trades ${s.recorded_rows.trades}`,

@@ -44,6 +44,8 @@ describe('hft backtest sweep', requireData(), () => {
       assert.equal(s.models.queue.startsWith('prob') ? 'prob' : 'risk_averse', row.queue);
       assert.equal(Number(row.net_pnl), s.pnl.net);
       assert.equal(Number(row.trades), s.trades);
+      assert.equal(Number(row.fees), s.pnl.fees);
+      assert.equal(Number(row.taxes), s.pnl.taxes);
     }
     // A grid point is the same backtest as a single run with those settings.
     const single = path.join(dir, 'single');

@@ -191,6 +191,11 @@ describe('bad values are dropped and counted, the rest of the file is used', () 
     assert.equal(s.feed.replay?.data_rejected, 1);
     assert.equal(s.feed.replay?.data_gaps, 1);
     assert.match(formatSummary(s), /the data readers refused 1 records and found 1 sequence gaps/);
+    // A replay's clock is the data's; a histogram without samples is not a 0 us measurement.
+    assert.match(formatSummary(s), /run finished: [\d.]+ s of data time/);
+    const none = formatSummary({ ...s, latency_us: { p50: 0, p99: 0, max: 0, count: 0 } });
+    assert.match(none, /latency event->intent: no samples/);
+    assert.doesNotMatch(none, /p50 0 us/);
   });
 
   test('Binance: fields of the wrong type, bad decimals, NaN and negative values', async () => {
