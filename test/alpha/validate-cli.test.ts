@@ -55,6 +55,9 @@ describe('hft alpha validate on the TAIFEX days', requireData(), () => {
       assert.equal(c.parity.mismatches, 0);
       assert.equal(c.criteria.min_turnover.pass, false);
       assert.equal(c.trades, 0);
+      // A flat equity's Sharpe 0 and DSR 0.5 meet the default thresholds but are no evidence.
+      assert.equal(c.criteria.min_sharpe_oos.pass, false);
+      assert.equal(c.criteria.min_dsr.pass, false);
       const s = c.scorecard;
       for (const k of [
         'sharpe_is',

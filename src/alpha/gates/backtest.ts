@@ -128,11 +128,14 @@ export class BacktestGate implements Gate<ValidationContext> {
       },
       (ts) => c.epoch.toIso(ts).slice(0, 10),
     );
+    // A run without a fill has a flat equity: its Sharpe (0) and Deflated Sharpe (0.5) are no
+    // evidence of anything, so they cannot pass the Sharpe criteria (thresholds 0 and 0.5 would).
+    const traded = t.fills.length > 0;
     const criteria = {
       min_sharpe_oos: {
         value: scorecard.sharpe_oos,
         min: cfg.minSharpeOos,
-        pass: scorecard.sharpe_oos >= cfg.minSharpeOos,
+        pass: traded && scorecard.sharpe_oos >= cfg.minSharpeOos,
       },
       max_abs_drawdown: {
         value: scorecard.max_drawdown,
@@ -144,7 +147,7 @@ export class BacktestGate implements Gate<ValidationContext> {
         min: cfg.minTurnover,
         pass: scorecard.turnover >= cfg.minTurnover,
       },
-      min_dsr: { value: scorecard.dsr, min: cfg.minDsr, pass: scorecard.dsr >= cfg.minDsr },
+      min_dsr: { value: scorecard.dsr, min: cfg.minDsr, pass: traded && scorecard.dsr >= cfg.minDsr },
       research_runtime_parity: { value: parity.mismatches, max: 0, pass: parity.passed },
     };
     const s = result.summary;
