@@ -262,8 +262,9 @@ function lockedError(dir: string, err: unknown): UserError | null {
       ? `process ${owner.pid} (started ${owner.startedAt})`
       : 'another process';
   return new UserError(
-    `data directory ${dir} is locked: ${who} owns it, e.g. a running \`hft run\`. ` +
-      'Stop that process, or query it through its API instead of opening the directory.',
+    `data directory ${dir} is locked: ${who} owns it, e.g. a running \`hft run\` (the engine's own ` +
+      '"Cannot lock file" line above says the same). Stop that process, query it through its API ' +
+      'instead of opening the directory (a second `hft run` beside it: --no-record).',
   );
 }
 

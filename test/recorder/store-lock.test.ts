@@ -36,6 +36,7 @@ function isLockError(dir: string, pid: number) {
     assert.ok(err.message.includes(dir), `message names the directory: ${err.message}`);
     assert.ok(err.message.includes(`process ${pid}`), `message names the owner pid: ${err.message}`);
     assert.match(err.message, /hft run/);
+    assert.match(err.message, /Cannot lock file" line above/, "it explains the engine's own line");
     return true;
   };
 }
