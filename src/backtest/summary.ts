@@ -13,6 +13,8 @@ import type { HoldingStats, MarkoutStats } from './trade-stats.ts';
 
 /** Sharpe and Sortino use equity changes over buckets of this many seconds of data time. */
 export const RATIO_BUCKET_S = 60;
+/** Fewer buckets than this (half an hour of data) and the printed ratios carry a warning. */
+export const MIN_RATIO_BUCKETS = 30;
 
 /**
  * The run summary without its wall-clock figures and run id, so equal runs give files that differ only in
@@ -42,6 +44,8 @@ export interface BacktestSummary {
   sharpe: number;
   sortino: number;
   ratio_bucket_s: number;
+  /** Buckets the ratios were computed over. */
+  ratio_buckets: number;
   periods_per_year: number;
   max_drawdown: number;
   max_drawdown_duration_s: number;
@@ -158,6 +162,7 @@ export function summarize(x: SummaryInput): BacktestSummary {
     sharpe: r6(sharpe(returns.changes, perYear)),
     sortino: r6(sortino(returns.changes, perYear)),
     ratio_bucket_s: RATIO_BUCKET_S,
+    ratio_buckets: returns.changes.length,
     periods_per_year: r6(perYear),
     max_drawdown: money(dd.max),
     max_drawdown_duration_s: Math.round(dd.longestNs / 1e6) / 1e3,

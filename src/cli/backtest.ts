@@ -16,7 +16,7 @@ import {
   type ModelOptions,
   runBacktest,
 } from '../backtest/runner.ts';
-import type { BacktestSummary } from '../backtest/summary.ts';
+import { type BacktestSummary, MIN_RATIO_BUCKETS } from '../backtest/summary.ts';
 import {
   defaultWorkers,
   expandGrid,
@@ -234,7 +234,11 @@ function formatResult(s: BacktestSummary, out: string, currency: string): string
   return [
     `backtest ${s.strategy.id} on ${s.symbols.join(', ')}: ${grouped(r.events, 0)} events, ${duration(s.period.data_s)} of data in ${s.sessions.length} session${s.sessions.length === 1 ? '' : 's'}`,
     `  net PnL ${money(s.pnl.net, currency)} (realized ${grouped(s.pnl.realized)}, unrealized ${grouped(s.pnl.unrealized)}, fees ${grouped(s.pnl.fees)}, taxes ${grouped(s.pnl.taxes)})`,
-    `  Sharpe ${s.sharpe.toFixed(2)}  Sortino ${s.sortino.toFixed(2)}  max drawdown ${grouped(s.max_drawdown)}`,
+    `  Sharpe ${s.sharpe.toFixed(2)}  Sortino ${s.sortino.toFixed(2)}${
+      s.ratio_buckets < MIN_RATIO_BUCKETS
+        ? ` (over ${s.ratio_buckets} bucket${s.ratio_buckets === 1 ? '' : 's'} of ${s.ratio_bucket_s} s: too few to mean much)`
+        : ''
+    }  max drawdown ${grouped(s.max_drawdown)}`,
     `  orders ${grouped(s.orders, 0)}  fills ${grouped(s.trades, 0)}  fill ratio ${(s.fill_ratio * 100).toFixed(1)}%  maker ${(s.maker_share * 100).toFixed(1)}%  turnover ${grouped(s.turnover, 0)}`,
     `  markout per fill vs mid (ticks): ${mo}   holding time: median ${duration(h.median_s)}, mean ${duration(h.avg_s)} (${grouped(h.closed_qty, 0)} closed)`,
     `  ${guardLine(s.guard)}`,

@@ -54,6 +54,7 @@ describe('hft backtest run over a real TAIFEX recording', requireData(), () => {
       assert.ok(k in s, `summary.json has ${k}`);
     }
     assert.equal(s.run.events, 66_907, 'every event of the file replayed');
+    assert.ok(s.ratio_buckets >= 30, `${s.ratio_buckets} buckets`);
     assert.ok(s.orders > 100 && s.trades > 0, `orders ${s.orders} fills ${s.trades}`);
     const fills = readCsv(path.join(out('a'), 'fills.csv'));
     assert.equal(fills.length, s.trades);

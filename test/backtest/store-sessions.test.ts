@@ -61,6 +61,7 @@ async function backtest(args: string[]): Promise<{ code: number; stdout: string;
 interface Summary {
   trades: number;
   period: { data_s: number };
+  ratio_buckets: number;
   sessions: { start: string; end: string }[];
   guard: { evaluations: number };
 }
@@ -125,6 +126,9 @@ describe('hft backtest run --data store: on a store holding two sessions months 
     assert.equal(s.sessions.length, 1);
     assert.ok(Date.parse(s.sessions[0].start) >= Date.parse(AUGUST), s.sessions[0].start);
     assert.ok(s.period.data_s <= 31, `${s.period.data_s} s`);
+    // Half a minute of data is one or two 60 s buckets: the printed Sharpe says it means little.
+    assert.ok(s.ratio_buckets <= 2, `${s.ratio_buckets} buckets`);
+    assert.match(r.stdout, /Sharpe \S+ {2}Sortino \S+ \(over [12] buckets? of 60 s: too few to mean much\)/);
   });
 
   test('both runs as two sources: memory and outputs bounded by the data, not the 117 days', {
