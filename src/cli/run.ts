@@ -265,7 +265,7 @@ export async function runSystem(
     }
     log.info(
       { signal: sig },
-      sys.live !== null
+      sys.ordersOutliveRun
         ? `stopping: cancelling working orders (live.on_stop), closing the venue, flushing the recorder (${sig} again exits at once)`
         : `stopping: flushing the recorder and closing the store (${sig} again exits at once)`,
     );

@@ -22,6 +22,7 @@ import { Normalizer } from '../feed/normalizer.ts';
 import { buildPipeline } from '../gateway/build.ts';
 import type { NatsGatewayMetrics } from '../gateway/nats-gateway.ts';
 import type { GatewayPipeline } from '../gateway/pipeline.ts';
+import { GatewayVenue } from '../gateway/remote-venue.ts';
 import { LobEngine } from '../lob/lob-engine.ts';
 import { LatencyStages, STAGE_NAMES, Stage, StageTappedHistogram } from '../observability/latency-stages.ts';
 import { timeMethod } from '../observability/time-method.ts';
@@ -113,7 +114,10 @@ export function loadReplayData(
 
 /** Simulated-time runs yield to the event loop every this many scheduler items, so recorder I/O and signals proceed. */
 const YIELD_EVERY_ITEMS = 16_384;
-/** How long a stopping live run waits for the venue to confirm its cancels (live.on_stop). */
+/**
+ * How long a stopping run whose orders outlive it (a live venue, the NATS gateway) waits for the
+ * venue to confirm its cancels (live.on_stop).
+ */
 const STOP_CANCEL_WAIT_MS = 5000;
 
 /**
@@ -143,7 +147,14 @@ export class TradingSystem {
   readonly live: LiveVenue | null = null;
   /** Times the live venue reported itself not ready (a dropped or silent stream, a gap). */
   venueOutages = 0;
-  /** Live: orders still open when the run ended (not confirmed cancelled: maybe working at the venue). */
+  /**
+   * The venue's orders outlive this process: a live venue, or the account's NATS gateway
+   * (gateway.mode nats). Stopping such a run cancels its working orders (live.on_stop) and
+   * waits for the confirmations before the summary; the simulated exchange and a replay stop
+   * with the process, their orders with them.
+   */
+  readonly ordersOutliveRun: boolean;
+  /** Orders still open when the run ended (not confirmed cancelled: maybe working at the venue). */
   ordersLeftOpen = 0;
   /** Safety state machine (NORMAL/WARM/STORM/HALT) gating risk and the order adapter (guardMode on). */
   readonly stormGuard: StormGuard;
@@ -264,6 +275,7 @@ export class TradingSystem {
         ? null
         : new ShadowVenue(venue, shadowIds, this.lob, this.scheduler, s.sim.latency.order_us * NS_PER_US);
     this.venue = opts.wrapVenue ? opts.wrapVenue(shadow ?? venue, this.scheduler) : (shadow ?? venue);
+    this.ordersOutliveRun = this.live !== null || this.venue instanceof GatewayVenue;
     if (this.venue.postOnly === false)
       opts.log.warn(
         { venue: this.venue.name },
@@ -557,7 +569,7 @@ export class TradingSystem {
     this.venue.start();
     if (this.clock instanceof SimClock) await this.runSimulated(this.clock);
     else await this.runRealtime();
-    if (this.live !== null) await this.cancelOnStop();
+    if (this.ordersOutliveRun) await this.cancelOnStop();
     this.venue.stop();
     this.runner.stop();
     this.stormGuard.stop();
@@ -589,15 +601,25 @@ export class TradingSystem {
   }
 
   /**
-   * A live run stopping with orders working (live.on_stop cancel): cancels them and waits up to
-   * STOP_CANCEL_WAIT_MS for the venue's confirmations, running what comes due meanwhile.
+   * A run whose orders outlive it (ordersOutliveRun: live, or through the NATS gateway) stopping
+   * with orders working (live.on_stop cancel): cancels them and waits up to STOP_CANCEL_WAIT_MS
+   * for the venue's confirmations and final reports (a fill racing the cancel), running what
+   * comes due meanwhile, so the summary's fills and positions are the account's.
    * Whatever is still open after that is counted (`ordersLeftOpen`) and named in a warning.
    */
   private async cancelOnStop(): Promise<void> {
     const log = this.opts.log;
     if (this.orders.openCount === 0) return;
     if (this.opts.settings.live.on_stop === 'cancel') {
-      const sent = this.orders.cancelAll();
+      // Nothing new may leave while the cancels are confirmed: a market maker would quote again on
+      // the next book, a TWAP send its next slice on its timer. The operator switch does that (no
+      // market data, orders refused, working orders cancelled; reports and timers still reach
+      // the strategy); the strategies enabled now are switched back on once the wait is over, so
+      // the summary shows them as they ran. cancelAll then takes what no strategy owns.
+      const paused = this.runner.strategies.filter((st) => this.runner.isEnabled(st.id)).map((st) => st.id);
+      let sent = 0;
+      for (const id of paused) sent += this.runner.setEnabled(id, false) ?? 0;
+      sent += this.orders.cancelAll();
       log.info(
         { cancels: sent },
         `stopping: cancelling ${sent} working orders (up to ${STOP_CANCEL_WAIT_MS / 1000} s)`,
@@ -607,6 +629,7 @@ export class TradingSystem {
         await new Promise((r) => setTimeout(r, 5));
         while (this.scheduler.runNext(this.clock.nowNs())) {}
       }
+      for (const id of paused) this.runner.setEnabled(id, true);
     }
     this.ordersLeftOpen = this.orders.openCount;
     if (this.ordersLeftOpen > 0)
