@@ -19,7 +19,8 @@ export interface NormalizerCounters {
   seqGaps: number;
   /**
    * Broker payloads whose exchange time lies more than an hour ahead of their receive time: a broken
-   * value (one would make every later depth snapshot look stale), refused.
+   * value (one would make every later depth snapshot look stale), refused. A time behind it, however
+   * far, is a time: zero and negative ones too (before the run's epoch; see `normalize`).
    */
   badTime: number;
 }
@@ -73,6 +74,9 @@ export class Normalizer {
     for (const s of symbols) {
       this.byCode.set(s.code, s);
       this.known[s.id] = 1;
+      // No time yet: the first one is in order, whatever its sign.
+      this.lastBookTs[s.id] = Number.NEGATIVE_INFINITY;
+      this.lastTradeTs[s.id] = Number.NEGATIVE_INFINITY;
       const mk = () => new Float64Array(maxLevels);
       this.depth[s.id] = {
         kind: MdKind.Depth,
@@ -99,7 +103,12 @@ export class Normalizer {
     }
   }
 
-  /** Broker payload -> event, or null when refused (counted). */
+  /**
+   * Broker payload -> event, or null when refused (counted). Its time may be zero or negative: a live
+   * run's epoch is the UTC midnight before the process started, and a broker's quote from before it
+   * is a quote (Shioaji's are dated in Taipei time, 8 h ahead: one from 07:59 Taipei is -1 min on a
+   * run started at 08:01; the fake server's recorded days end now and start the UTC day before).
+   */
   normalize(q: RawQuote): DepthEvent | TradeEvent | null {
     if (q === null || typeof q !== 'object') {
       this.counters.malformed++;
@@ -110,7 +119,7 @@ export class Normalizer {
       this.counters.unknownSymbol++;
       return null;
     }
-    if (!(Number.isFinite(q.ts) && q.ts > 0)) {
+    if (!Number.isFinite(q.ts)) {
       this.counters.malformed++;
       return null;
     }

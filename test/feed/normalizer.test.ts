@@ -92,7 +92,7 @@ test('garbage, NaN, negative sizes, unknown codes and types are refused and coun
     { ...bidask(5, [[34500, 1]], [[34501, 1]]), askVolume: [] },
     { ...bidask(5, [[34500, 1]], [[34501, 1]]), ts: Number.NaN },
     { ...bidask(5, [[34500, 1]], [[34501, 1]]), ts: '5' },
-    { ...bidask(5, [[34500, 1]], [[34501, 1]]), ts: -1 },
+    { ...bidask(5, [[34500, 1]], [[34501, 1]]), ts: Number.NEGATIVE_INFINITY },
     { ...bidask(5, [[34500, 1]], [[34501, 1]]), type: 'snapshot' },
     tick(5, Number.NaN, 1),
     tick(5, 34500, 0.5),
@@ -130,6 +130,22 @@ test('out-of-order time: a stale snapshot is dropped, a late trade is counted an
   assert.ok(n.normalize(bidask(101, [[34500, 1]], [[34501, 1]])));
   assert.ok(n.normalize(tick(100, 34500, 1)));
   assert.equal(n.counters.outOfOrder, 2);
+});
+
+test('times at and before the epoch are times: a quote dated before the run started is applied, in order', () => {
+  // A live run's epoch is the UTC midnight before it started; Shioaji dates quotes in Taipei time,
+  // so one from before 08:00 Taipei (or the fake server's day, which ends now) is negative.
+  const n = normalizer();
+  const h = -13 * 3600e9;
+  assert.ok(n.normalize(bidask(h, [[34500, 1]], [[34501, 1]])));
+  assert.ok(n.normalize(tick(h, 34500, 1)));
+  assert.equal(n.normalize(bidask(h - 1, [[34400, 1]], [[34401, 1]])), null, 'an older snapshot is stale');
+  assert.ok(n.normalize(bidask(0, [[34500, 2]], [[34501, 1]])));
+  assert.ok(n.normalize(tick(0, 34500, 1)));
+  assert.deepEqual(
+    [n.counters.depth, n.counters.trade, n.counters.staleDropped, n.counters.malformed, n.counters.badTime],
+    [2, 2, 1, 0, 0],
+  );
 });
 
 test('an exchange time years ahead of the receive clock is refused, and does not make later updates stale', () => {

@@ -98,6 +98,8 @@ export interface ShioajiCounters {
   /** Polls of positions and working orders done, and skipped for want of budget. */
   polls: number;
   pollsSkipped: number;
+  /** Position polls not used: a fill was reported while they were out (the previous poll stands). */
+  pollsRaced: number;
   /** Orders of an earlier session found working at start, and those then cancelled or adopted. */
   foreignOrders: number;
   startupCancelled: number;
@@ -175,6 +177,7 @@ export class ShioajiVenue implements LiveVenue {
     bans: 0,
     polls: 0,
     pollsSkipped: 0,
+    pollsRaced: 0,
     foreignOrders: 0,
     startupCancelled: 0,
     startupAdopted: 0,
@@ -217,7 +220,17 @@ export class ShioajiVenue implements LiveVenue {
   private watchdog: NodeJS.Timeout | null = null;
   private poller: NodeJS.Timeout | null = null;
   private polling = false;
+  /** Net positions per symbol id as the last usable poll gave them (see positions()). */
   private readonly positionsNow = new Map<number, number>();
+  /**
+   * Net quantity (signed, our units) of every fill this venue reported per symbol id, and its value
+   * when `positionsNow` was polled: positions() adds the fills since, as the local books have them.
+   */
+  private readonly filledNet: Float64Array;
+  private readonly filledAtPoll: Float64Array;
+  /** Fills reported so far: a poll during which one arrived cannot be placed against them. */
+  private fillsReported = 0;
+  private quoteRefusalLogged = false;
   private readonly openAtVenue = new Set<number>();
   private lastPollSentMs = 0;
   private accounts: AccountBody[] = [];
@@ -228,6 +241,8 @@ export class ShioajiVenue implements LiveVenue {
 
   constructor(opts: ShioajiVenueOptions) {
     this.log = opts.log.child({ venue: 'shioaji' });
+    this.filledNet = new Float64Array(opts.symbols.length);
+    this.filledAtPoll = new Float64Array(opts.symbols.length);
     this.o = {
       endpoint: opts.endpoint,
       symbols: opts.symbols,
@@ -385,9 +400,20 @@ export class ShioajiVenue implements LiveVenue {
     this.client.close();
   }
 
-  /** Net positions per symbol id from the last poll (VenueAccount). */
+  /**
+   * Net positions per symbol id (VenueAccount): the last poll's, plus the fills the streams reported
+   * since it was answered. The poll alone lags the stream by up to `pollMs`: a strategy filled a few
+   * times a second (the fake at 20x) was found mismatched at every reconciliation and HALTed. A
+   * fill the poll counted but the stream has not delivered yet (or a lost one) still shows as a
+   * difference until the stream catches up (the reconciler debounces it).
+   */
   positions(): ReadonlyMap<number, number> {
-    return this.positionsNow;
+    const out = new Map(this.positionsNow);
+    for (let id = 0; id < this.filledNet.length; id++) {
+      const d = this.filledNet[id] - this.filledAtPoll[id];
+      if (d !== 0) out.set(id, (out.get(id) ?? 0) + d);
+    }
+    return out;
   }
 
   /**
@@ -442,6 +468,9 @@ export class ShioajiVenue implements LiveVenue {
   stats(): Record<string, number> {
     return {
       ...this.counters,
+      // Quote payloads the decoder refused: an unusable date, time, price or level arrays; pre-open trial matches.
+      quotesMalformed: this.decoder.counters.malformed,
+      quotesSimtrade: this.decoder.counters.simtrade,
       orderCalls: this.limits.windows.orders.taken,
       throttledCalls: this.limits.windows.orders.refused,
     };
@@ -602,7 +631,7 @@ export class ShioajiVenue implements LiveVenue {
     this.byOrderId.set(cmd.orderId, t);
     if (trade.status?.status === TRADE_STATUS.failed) {
       t.done = true;
-      this.log.warn({ orderId: t.orderId, msg: trade.status.msg }, 'shioaji: order failed');
+      this.log.warn({ orderId: t.orderId, statusMsg: trade.status.msg }, 'shioaji: order failed');
       this.emit('reject', t.orderId, tradeId, 0, 0, 0, 'VENUE_REJECT', undefined);
     }
     this.releaseParked(tradeId);
@@ -719,7 +748,7 @@ export class ShioajiVenue implements LiveVenue {
         } else {
           t.done = true;
           this.log.warn(
-            { orderId: t.orderId, opCode: op.op_code, msg: op.op_msg },
+            { orderId: t.orderId, opCode: op.op_code, opMsg: op.op_msg },
             'shioaji: order rejected by the exchange',
           );
           this.emit('reject', t.orderId, tradeId, 0, 0, 0, 'VENUE_REJECT', undefined);
@@ -732,7 +761,7 @@ export class ShioajiVenue implements LiveVenue {
           this.emit('canceled', t.orderId, tradeId, 0, 0, 0, '', undefined);
         } else {
           this.log.warn(
-            { orderId: t.orderId, opCode: op.op_code, msg: op.op_msg },
+            { orderId: t.orderId, opCode: op.op_code, opMsg: op.op_msg },
             'shioaji: cancel refused',
           );
           this.emit(
@@ -819,6 +848,7 @@ export class ShioajiVenue implements LiveVenue {
         side,
       };
       this.handlers?.onExec(e);
+      if (c !== undefined && side !== undefined) this.reported(c.symbolId, side * qty * lot);
       return;
     }
     t.changedMs = this.o.nowMs();
@@ -839,6 +869,13 @@ export class ShioajiVenue implements LiveVenue {
     const leaves = Math.max(0, t.qty - t.cum - t.cancelled);
     if (leaves === 0) t.done = true;
     this.emit('fill', t.orderId, t.tradeId, px, q, leaves, '', execId, exchTs);
+    this.reported(t.symbolId, t.side * q);
+  }
+
+  /** A fill reported to the handlers: `signedQty` (our units) in positions() until the next poll. */
+  private reported(symbolId: number, signedQty: number): void {
+    this.filledNet[symbolId] += signedQty;
+    this.fillsReported++;
   }
 
   private unknownTrade(tradeId: string, env: unknown): void {
@@ -904,8 +941,10 @@ export class ShioajiVenue implements LiveVenue {
       return;
     }
     const c = this.byConcrete.get(m?.code as string);
+    const refused = this.decoder.counters.malformed;
     if (bidask) {
       const q = this.decoder.bidask(m);
+      if (this.decoder.counters.malformed !== refused) this.quoteRefused(event, m);
       if (q === null || c === undefined) return;
       if (this.gapped[c.symbolId] === 1) {
         this.gapped[c.symbolId] = 0;
@@ -919,7 +958,19 @@ export class ShioajiVenue implements LiveVenue {
       return;
     }
     const q = this.decoder.tick(m);
+    if (this.decoder.counters.malformed !== refused) this.quoteRefused(event, m);
     if (q !== null && this.started) this.handlers?.onQuote(q);
+  }
+
+  /** The first quote payload the decoder could not use, logged (all are counted: quotesMalformed). */
+  private quoteRefused(event: string, m: Record<string, unknown>): void {
+    if (this.quoteRefusalLogged) return;
+    this.quoteRefusalLogged = true;
+    const o = m !== null && typeof m === 'object' ? m : {};
+    this.log.warn(
+      { event, code: o.code, date: o.date, time: o.time },
+      'shioaji: quote refused (unusable date, time, price or levels); later ones are only counted (quotesMalformed)',
+    );
   }
 
   private readonly onOrderData = (event: string, data: string): void => {
@@ -1081,6 +1132,7 @@ export class ShioajiVenue implements LiveVenue {
     try {
       const pos = new Map<number, number>();
       const avg: VenuePosition[] = [];
+      const fillsBefore = this.fillsReported;
       let ok = true;
       for (const t of types) {
         const rows = await this.call<PositionBody[]>('portfolio', 'POST', PATH.positions, {
@@ -1089,11 +1141,13 @@ export class ShioajiVenue implements LiveVenue {
         });
         ok = this.addPositions(pos, avg, rows) && ok;
       }
-      if (ok) {
+      // A fill reported while the poll was out may or may not be in its answer: keep the last one.
+      if (ok && this.fillsReported === fillsBefore) {
         this.positionsNow.clear();
         for (const [k, v] of pos) this.positionsNow.set(k, v);
+        this.filledAtPoll.set(this.filledNet);
         this.polledPositions = avg;
-      }
+      } else if (ok) this.counters.pollsRaced++;
       this.lastPollSentMs = this.o.nowMs();
       const trades = await this.call<TradeBody[]>('orders', 'POST', PATH.trades, {});
       this.applyTrades(trades ?? []);

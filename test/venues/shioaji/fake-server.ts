@@ -217,13 +217,22 @@ export class FakeShioaji {
     return sent;
   }
 
-  /** Streams everything at `speed` times the recorded pace (the command-line fake); resolves at the end. */
-  async pace(speed: number): Promise<void> {
+  /**
+   * Streams everything at `speed` times the recorded pace (the command-line fake); resolves at the
+   * end. Messages recorded before `fromNs` (ns on each recording's epoch, the UTC midnight of its
+   * day) are matched and sent at once, unpaced: the pace starts at the first message from there on.
+   */
+  async pace(speed: number, fromNs = Number.NEGATIVE_INFINITY): Promise<void> {
+    const nextTs = () => {
+      let next = Number.POSITIVE_INFINITY;
+      for (const f of this.feeds) if (f.next < f.msgs.length) next = Math.min(next, f.msgs[f.next].ts);
+      return next;
+    };
+    while (nextTs() < fromNs) await this.play(1);
     const t0 = Date.now();
     let first = Number.NaN;
     while (this.remaining > 0) {
-      let next = Number.POSITIVE_INFINITY;
-      for (const f of this.feeds) if (f.next < f.msgs.length) next = Math.min(next, f.msgs[f.next].ts);
+      const next = nextTs();
       if (Number.isNaN(first)) first = next;
       const due = t0 + (next - first) / 1e6 / speed;
       if (due > Date.now()) await new Promise((r) => setTimeout(r, Math.min(1000, due - Date.now())));

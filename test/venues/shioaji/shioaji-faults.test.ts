@@ -75,6 +75,23 @@ describe('Shioaji venue faults, through the fake server', requireData(), () => {
     }
   });
 
+  test('positions between polls: the fills reported since the last poll are in them (no HALT on a busy strategy)', async () => {
+    // No poll after the one at start: before, positions() stayed the start's (0) until the next
+    // poll, so every reconciliation of a strategy filled faster than pollMs found a difference.
+    const r = await txfRig({ pollMs: 3_600_000 });
+    try {
+      const polls = r.venue.counters.polls;
+      const buy = order(r.specs[0], 1, r.pipe.lob.stats(0).bestAsk + 1000, 1, 'IOC');
+      r.venue.submit(buy);
+      await until(() => r.pipe.execs.some((e) => e.type === 'fill' && e.orderId === buy.orderId), 'the fill');
+      assert.equal(r.venue.counters.polls, polls, 'no poll since');
+      assert.equal(r.venue.positions().get(0), 1);
+      assert.equal(r.fake.position('TXFD6'), 1);
+    } finally {
+      await r.close();
+    }
+  });
+
   test('venue rejections: exchange op_code, session closed, HTTP error: each a reject with its reason', async () => {
     const r = await txfRig();
     try {
