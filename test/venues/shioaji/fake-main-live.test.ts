@@ -75,7 +75,7 @@ describe('docs/live.md: hft run live against test/venues/shioaji/fake-main.ts', 
         }
         return metric(page, 'hft_md_events_total') > 0 && metric(page, 'hft_orders_sent_total') > 0;
       };
-      await until(poll, 'quotes applied and an order sent', 30_000).catch(async (err: Error) => {
+      await until(poll, 'quotes applied and an order sent', 90_000).catch(async (err: Error) => {
         if (run !== null) await stopProc(run);
         throw new Error(`${err.message}:\n${run?.out().slice(-3000)}`);
       });
