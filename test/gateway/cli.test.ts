@@ -122,3 +122,143 @@ test('hft run sim --gateway that fails to start after reaching NATS exits 2, not
   assert.match(p.out(), /intents go to the NATS gateway/);
   assert.match(p.out(), /^hft: garbage\.parquet: unknown data format/m);
 });
+
+type Line = Record<string, number | string>;
+/** Orders of the gateway's audit log (--orders-log) not cancelled, rejected or fully filled. */
+function working(audit: Line[]): number[] {
+  const left = new Map<number, number>();
+  for (const l of audit) {
+    if (l.order !== undefined) left.set(l.order as number, l.qty as number);
+    else if (l.fill !== undefined && left.has(l.fill as number))
+      left.set(l.fill as number, left.get(l.fill as number)! - (l.qty as number));
+    else if (l.done !== undefined) left.delete(l.done as number);
+  }
+  return [...left].filter(([, q]) => q > 0).map(([id]) => id);
+}
+
+interface Summary {
+  orders: number;
+  fills: number;
+  cancels: number;
+  left_open: number;
+  positions: {
+    strategy: string;
+    symbol: string;
+    qty: number;
+    avg_price: number;
+    realized: number;
+    fees: number;
+    fills: number;
+    volume: number;
+  }[];
+}
+
+/** What the account holds per strategy and symbol (marks differ: each process has its own market). */
+const held = (s: Summary) =>
+  s.positions
+    .filter((p) => p.fills > 0)
+    .map(({ strategy, symbol, qty, avg_price, realized, fees, fills, volume }) => ({
+      strategy,
+      symbol,
+      qty,
+      avg_price,
+      realized,
+      fees,
+      fills,
+      volume,
+    }))
+    .sort((a, b) => `${a.strategy}/${a.symbol}`.localeCompare(`${b.strategy}/${b.symbol}`));
+
+test('a runner stopping (--duration) cancels its working orders through the gateway and waits for them: its fills and positions are the account', {
+  skip,
+  timeout: 180_000,
+}, async () => {
+  const audit = path.join(dir, 'stop-audit.jsonl');
+  const gw = hft('gateway', [
+    'gateway',
+    'run',
+    '--nats',
+    server.url,
+    '--account',
+    'stop',
+    '--id',
+    'gw-stop',
+    '--orders-log',
+    audit,
+    '--summary-json',
+    path.join(dir, 'stop-gw.json'),
+    ...common(),
+  ]);
+  try {
+    await gw.waitFor(/gateway gw-stop: account stop .*, leader/);
+    const runner = hft('runner', [
+      'run',
+      'sim',
+      '--gateway',
+      server.url,
+      '--set',
+      'gateway.nats.account=stop',
+      '--set',
+      'gateway.nats.name=runner-stop',
+      '--duration',
+      '6',
+      '--summary-json',
+      path.join(dir, 'stop-run.json'),
+      ...common(),
+    ]);
+    assert.equal(await runner.exited, 0, runner.out());
+    const run = JSON.parse(readFileSync(path.join(dir, 'stop-run.json'), 'utf8')) as Summary;
+    assert.ok(run.orders > 0, `the runner sent orders: ${run.orders}`);
+    // The runner exits only after the gateway confirmed every order done: its venue holds none
+    // of them now (the audit line of a report is written before the report goes to the runner).
+    // Before the fix the runner's resting quotes were left working and filled after it exited.
+    const left = working(lines(audit));
+    assert.deepEqual(
+      left,
+      [],
+      `orders still working at the gateway after the runner exited:\n${runner.out()}`,
+    );
+    assert.equal(run.left_open, 0, runner.out());
+    assert.doesNotMatch(runner.out(), /may still be working/);
+    assert.equal(await stopProc(gw), 0, gw.out());
+    const gws = JSON.parse(readFileSync(path.join(dir, 'stop-gw.json'), 'utf8')) as Summary;
+    // One runner on the account: what it believes is what the account holds.
+    assert.equal(run.fills, gws.fills, `fills: runner ${run.fills}, gateway ${gws.fills}`);
+    assert.equal(run.orders, gws.orders, `orders: runner ${run.orders}, gateway ${gws.orders}`);
+    assert.equal(run.cancels, gws.cancels, `cancels: runner ${run.cancels}, gateway ${gws.cancels}`);
+    assert.deepEqual(held(run), held(gws));
+  } finally {
+    await stopProc(gw);
+  }
+});
+
+test('a runner whose cancels are not confirmed in time says how many orders may still be working', {
+  skip,
+  timeout: 180_000,
+}, async () => {
+  // No gateway leads this account: every order and cancel waits in the stream unanswered.
+  const runner = hft('runner-alone', [
+    'run',
+    'sim',
+    '--gateway',
+    server.url,
+    '--set',
+    'gateway.nats.account=nobody',
+    '--set',
+    'gateway.nats.name=runner-alone',
+    '--duration',
+    '4',
+    '--summary-json',
+    path.join(dir, 'alone.json'),
+    ...common(),
+  ]);
+  assert.equal(await runner.exited, 0, runner.out());
+  const run = JSON.parse(readFileSync(path.join(dir, 'alone.json'), 'utf8')) as Summary;
+  assert.ok(run.orders > 0, `the runner sent orders: ${run.orders}`);
+  assert.equal(run.fills, 0);
+  // Not one was confirmed: each may be working once a gateway leads the account.
+  assert.ok(run.left_open > 0, runner.out());
+  const m = /^ {2}(\d+) orders may still be working at the venue/m.exec(runner.out());
+  assert.ok(m !== null, runner.out());
+  assert.equal(Number(m[1]), run.left_open);
+});
