@@ -18,6 +18,8 @@ export interface GuardSources {
   marketEvents(): number;
   /** Strategy callback errors so far. */
   strategyErrors(): number;
+  /** False while no market data is due (SupervisedSystem.feedExpected): no feed gap accrues. Absent: always due. */
+  feedExpected?(): boolean;
 }
 
 /** How the guard's timer lag becomes its latency input. */
@@ -124,7 +126,7 @@ export class GuardSampler implements GuardInputSource {
     if (moved) {
       this.lastEvents = events;
       this.lastEventTs = now;
-    }
+    } else if (s.feedExpected?.() === false) this.lastEventTs = now;
     o.feedGapS = Number.isNaN(this.lastEventTs) ? 0 : (now - this.lastEventTs) / NS_PER_S;
     o.latencyUs = this.wallLagUs(now, lagNs);
     const errors = s.strategyErrors();

@@ -491,6 +491,11 @@ interface RecorderLike {
 /** What the default services are built from (TradingSystem satisfies it). */
 export interface SupervisedSystem {
   readonly marketData: { readonly events: number };
+  /**
+   * False while no market data is due (a live run with every symbol's exchange between sessions):
+   * silence then is not a dead feed. Absent: always due.
+   */
+  feedExpected?(wallMs: number): boolean;
   readonly runner: {
     readonly strategies: readonly { readonly id: string }[];
     isEnabled(id: string): boolean;
@@ -516,7 +521,11 @@ export function systemServices(sys: SupervisedSystem, now: () => number): Servic
       name: 'market-data',
       start: noop,
       stop: noop,
-      health: () => ({ alive: true, lastBeatMs: md.poll(now()) }),
+      health: () => {
+        const t = now();
+        if (sys.feedExpected?.(t) === false) md.lastBeatMs = t;
+        return { alive: true, lastBeatMs: md.poll(t) };
+      },
     },
   ];
   if (sys.runner.strategies.length > 0) {

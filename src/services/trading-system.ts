@@ -12,6 +12,7 @@ import type { Logger } from '../core/logger.ts';
 import { toScaled } from '../core/money.ts';
 import type { RunKind } from '../core/run-id.ts';
 import { Scheduler } from '../core/scheduler.ts';
+import { sessionAt } from '../core/session-calendar.ts';
 import { uniformTick } from '../core/ticks.ts';
 import { moneyFactor, withDayTradeTax } from '../execution/fees.ts';
 import { PositionStore } from '../execution/positions.ts';
@@ -684,6 +685,7 @@ export class TradingSystem {
         rejects: () => this.router.counters.rejects,
         marketEvents: () => this.marketData.events,
         strategyErrors: () => this.runner.counters.errors,
+        feedExpected: this.live === null ? undefined : () => this.feedExpected(Date.now()),
       },
       g.capital,
       Math.ceil((g.reject_window_s * 1000) / g.eval_interval_ms),
@@ -698,6 +700,17 @@ export class TradingSystem {
       },
     );
     this.stormGuard.start(this.scheduler, g.eval_interval_ms * NS_PER_MS, sampler);
+  }
+
+  /**
+   * Whether market data is due at `wallMs`: in a live run, while any symbol's exchange is in a
+   * session (TAIFEX and TWSE are silent between theirs); otherwise always (the data or the
+   * simulator drives the feed). The supervisor and StormGuard judge feed silence only then.
+   */
+  feedExpected(wallMs: number): boolean {
+    if (this.live === null) return true;
+    for (const s of this.symbols) if (sessionAt(s.exchange, wallMs) !== null) return true;
+    return false;
   }
 
   /** Elapsed run time in ns of the run's clock. */

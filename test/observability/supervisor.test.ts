@@ -333,6 +333,27 @@ test('market-data heartbeat: a feed that stops moving goes stale and raises STOR
   assert.match(sup.services()[0].detail, /no heartbeat for 6000 ms/);
 });
 
+test('market-data heartbeat: silence while no data is due (between sessions) is not a dead feed', () => {
+  const { sup, control, tick, now } = setup();
+  let due = false;
+  const sys = {
+    marketData: { events: 0 },
+    runner: { strategies: [{ id: 's' }], isEnabled: () => true },
+    recorder: null,
+    feedExpected: () => due,
+  };
+  for (const svc of systemServices(sys, now)) sup.add(svc, { restarts: 0, escalate: true });
+  for (let i = 0; i < 12; i++) tick();
+  assert.equal(control.level, 0, 'closed: the feed is not judged');
+  assert.equal(sup.services()[0].up, true);
+  due = true;
+  for (let i = 0; i < 4; i++) tick();
+  assert.equal(control.level, 0, 'open: silence counts from the open');
+  for (let i = 0; i < 3; i++) tick();
+  assert.equal(control.level, 2);
+  assert.deepEqual(control.reasons, ['service_down:market-data']);
+});
+
 test('recorder heartbeat: idle is alive, failing without progress is dead', () => {
   const { sup, control, tick, now } = setup();
   const stats = { written: { orders: 0 }, wal_rows: { orders: 0 }, pending: 0, failed_rows: 0 };

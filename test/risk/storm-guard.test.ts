@@ -294,6 +294,35 @@ test('the sampler: drawdown from the equity peak, venue reject rate over the win
   assert.equal(tick().strategyErrors, 0);
 });
 
+test('the sampler: no feed gap accrues while no market data is due (a live run between sessions)', () => {
+  let events = 10;
+  let due = true;
+  const s = new GuardSampler(
+    {
+      equity: () => 0,
+      orders: () => 0,
+      rejects: () => 0,
+      marketEvents: () => events,
+      strategyErrors: () => 0,
+      feedExpected: () => due,
+    },
+    1_000_000,
+    4,
+    10,
+  );
+  let t = T0;
+  const tick = () => s.sample((t += 250 * NS_PER_MS), 0);
+  tick();
+  due = false;
+  for (let i = 0; i < 40; i++) assert.equal(tick().feedGapS, 0, 'closed: silence is no gap');
+  due = true;
+  tick();
+  tick();
+  assert.ok(Math.abs(tick().feedGapS - 0.75) < 1e-6, 'open again: the gap counts from the open');
+  events = 11;
+  assert.equal(tick().feedGapS, 0);
+});
+
 test('a condition (recorder disk, reconciliation) holds HALT while it is true: a manual resume is refused with its reason; released, resume works', () => {
   const { guard, feed, risk, seen } = setup({ cooldownNs: [0, 0, 0, 0] });
   guard.halt('operator HALT');
