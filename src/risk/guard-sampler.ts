@@ -126,7 +126,10 @@ export class GuardSampler implements GuardInputSource {
     if (moved) {
       this.lastEvents = events;
       this.lastEventTs = now;
-    } else if (s.feedExpected?.() === false) this.lastEventTs = now;
+    } else if (!Number.isNaN(this.lastEventTs) && s.feedExpected?.() === false) {
+      // Between sessions the gap restarts at the open (a feed not started yet still has none).
+      this.lastEventTs = now;
+    }
     o.feedGapS = Number.isNaN(this.lastEventTs) ? 0 : (now - this.lastEventTs) / NS_PER_S;
     o.latencyUs = this.wallLagUs(now, lagNs);
     const errors = s.strategyErrors();
