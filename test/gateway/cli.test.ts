@@ -33,28 +33,43 @@ const lines = (f: string) =>
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as Record<string, number | string>);
 
-test('hft run sim --gateway: the strategies trade through hft gateway run in another process', {
-  skip,
-  timeout: 300_000,
-}, async () => {
-  const audit = path.join(dir, 'audit.jsonl');
+/**
+ * `hft gateway run` leading `account` with its audit log and summary in the temp dir (file names
+ * prefixed with `prefix`), once it says it leads; stopped again if it never does.
+ */
+async function leadingGateway(account: string, id: string, prefix = '') {
+  const audit = path.join(dir, `${prefix}audit.jsonl`);
+  const summary = path.join(dir, `${prefix}gw.json`);
   const gw = hft('gateway', [
     'gateway',
     'run',
     '--nats',
     server.url,
     '--account',
-    'e2e',
+    account,
     '--id',
-    'gw-1',
+    id,
     '--orders-log',
     audit,
     '--summary-json',
-    path.join(dir, 'gw.json'),
+    summary,
     ...common(),
   ]);
   try {
-    await gw.waitFor(/gateway gw-1: account e2e .*, leader/);
+    await gw.waitFor(new RegExp(`gateway ${id}: account ${account} .*, leader`));
+  } catch (err) {
+    await stopProc(gw);
+    throw err;
+  }
+  return { gw, audit, summary };
+}
+
+test('hft run sim --gateway: the strategies trade through hft gateway run in another process', {
+  skip,
+  timeout: 300_000,
+}, async () => {
+  const { gw, audit, summary } = await leadingGateway('e2e', 'gw-1');
+  try {
     const runner = hft('runner', [
       'run',
       'sim',
@@ -73,7 +88,7 @@ test('hft run sim --gateway: the strategies trade through hft gateway run in ano
     assert.equal(await runner.exited, 0, runner.out());
     const run = JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8'));
     assert.equal(await stopProc(gw), 0, gw.out());
-    const gws = JSON.parse(readFileSync(path.join(dir, 'gw.json'), 'utf8'));
+    const gws = JSON.parse(readFileSync(summary, 'utf8'));
     const sent = lines(audit).filter((l) => l.order !== undefined);
     // The runner's orders reached the gateway's venue with the runner's number in their ids.
     const ids = sent.map((l) => l.order as number);
@@ -173,24 +188,8 @@ test('a runner stopping (--duration) cancels its working orders through the gate
   skip,
   timeout: 180_000,
 }, async () => {
-  const audit = path.join(dir, 'stop-audit.jsonl');
-  const gw = hft('gateway', [
-    'gateway',
-    'run',
-    '--nats',
-    server.url,
-    '--account',
-    'stop',
-    '--id',
-    'gw-stop',
-    '--orders-log',
-    audit,
-    '--summary-json',
-    path.join(dir, 'stop-gw.json'),
-    ...common(),
-  ]);
+  const { gw, audit, summary } = await leadingGateway('stop', 'gw-stop', 'stop-');
   try {
-    await gw.waitFor(/gateway gw-stop: account stop .*, leader/);
     const runner = hft('runner', [
       'run',
       'sim',
@@ -221,7 +220,7 @@ test('a runner stopping (--duration) cancels its working orders through the gate
     assert.equal(run.left_open, 0, runner.out());
     assert.doesNotMatch(runner.out(), /may still be working/);
     assert.equal(await stopProc(gw), 0, gw.out());
-    const gws = JSON.parse(readFileSync(path.join(dir, 'stop-gw.json'), 'utf8')) as Summary;
+    const gws = JSON.parse(readFileSync(summary, 'utf8')) as Summary;
     // One runner on the account: what it believes is what the account holds.
     assert.equal(run.fills, gws.fills, `fills: runner ${run.fills}, gateway ${gws.fills}`);
     assert.equal(run.orders, gws.orders, `orders: runner ${run.orders}, gateway ${gws.orders}`);
