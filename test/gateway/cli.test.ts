@@ -64,29 +64,35 @@ async function leadingGateway(account: string, id: string, prefix = '') {
   return { gw, audit, summary };
 }
 
+/** `hft run sim --gateway` on `account` for `seconds`; asserts it exits 0, returns it and its summary. */
+async function runnerRun(label: string, account: string, name: string, seconds: number) {
+  const file = path.join(dir, `${name}.json`);
+  const runner = hft(label, [
+    'run',
+    'sim',
+    '--gateway',
+    server.url,
+    '--set',
+    `gateway.nats.account=${account}`,
+    '--set',
+    `gateway.nats.name=${name}`,
+    '--duration',
+    String(seconds),
+    '--summary-json',
+    file,
+    ...common(),
+  ]);
+  assert.equal(await runner.exited, 0, runner.out());
+  return { runner, run: JSON.parse(readFileSync(file, 'utf8')) as Summary };
+}
+
 test('hft run sim --gateway: the strategies trade through hft gateway run in another process', {
   skip,
   timeout: 300_000,
 }, async () => {
   const { gw, audit, summary } = await leadingGateway('e2e', 'gw-1');
   try {
-    const runner = hft('runner', [
-      'run',
-      'sim',
-      '--gateway',
-      server.url,
-      '--set',
-      'gateway.nats.account=e2e',
-      '--set',
-      'gateway.nats.name=runner-1',
-      '--duration',
-      '12',
-      '--summary-json',
-      path.join(dir, 'run.json'),
-      ...common(),
-    ]);
-    assert.equal(await runner.exited, 0, runner.out());
-    const run = JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8'));
+    const { runner, run } = await runnerRun('runner', 'e2e', 'runner-1', 12);
     assert.equal(await stopProc(gw), 0, gw.out());
     const gws = JSON.parse(readFileSync(summary, 'utf8'));
     const sent = lines(audit).filter((l) => l.order !== undefined);
@@ -190,23 +196,7 @@ test('a runner stopping (--duration) cancels its working orders through the gate
 }, async () => {
   const { gw, audit, summary } = await leadingGateway('stop', 'gw-stop', 'stop-');
   try {
-    const runner = hft('runner', [
-      'run',
-      'sim',
-      '--gateway',
-      server.url,
-      '--set',
-      'gateway.nats.account=stop',
-      '--set',
-      'gateway.nats.name=runner-stop',
-      '--duration',
-      '6',
-      '--summary-json',
-      path.join(dir, 'stop-run.json'),
-      ...common(),
-    ]);
-    assert.equal(await runner.exited, 0, runner.out());
-    const run = JSON.parse(readFileSync(path.join(dir, 'stop-run.json'), 'utf8')) as Summary;
+    const { runner, run } = await runnerRun('runner', 'stop', 'runner-stop', 6);
     assert.ok(run.orders > 0, `the runner sent orders: ${run.orders}`);
     // The runner exits only after the gateway confirmed every order done: its venue holds none
     // of them now (the audit line of a report is written before the report goes to the runner).
@@ -236,23 +226,7 @@ test('a runner whose cancels are not confirmed in time says how many orders may 
   timeout: 180_000,
 }, async () => {
   // No gateway leads this account: every order and cancel waits in the stream unanswered.
-  const runner = hft('runner-alone', [
-    'run',
-    'sim',
-    '--gateway',
-    server.url,
-    '--set',
-    'gateway.nats.account=nobody',
-    '--set',
-    'gateway.nats.name=runner-alone',
-    '--duration',
-    '4',
-    '--summary-json',
-    path.join(dir, 'alone.json'),
-    ...common(),
-  ]);
-  assert.equal(await runner.exited, 0, runner.out());
-  const run = JSON.parse(readFileSync(path.join(dir, 'alone.json'), 'utf8')) as Summary;
+  const { runner, run } = await runnerRun('runner-alone', 'nobody', 'runner-alone', 4);
   assert.ok(run.orders > 0, `the runner sent orders: ${run.orders}`);
   assert.equal(run.fills, 0);
   // Not one was confirmed: each may be working once a gateway leads the account.
