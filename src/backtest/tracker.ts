@@ -1,4 +1,5 @@
 import type { Side } from '../contracts/market.ts';
+import type { ExecReport } from '../contracts/orders.ts';
 import type { TaskSource } from '../core/scheduler.ts';
 import { moneyFactor } from '../execution/fees.ts';
 import { GUARD_STATES, type GuardLevel } from '../risk/storm-guard.ts';
@@ -134,29 +135,33 @@ export class BacktestTracker {
         r.leavesQty,
         r.reason,
       );
-      if (r.type !== 'fill' && r.type !== 'partial') return;
-      this.filledQty += r.lastQty;
-      if (r.taker) this.takerQty += r.lastQty;
-      this.fees += r.fee;
-      this.taxes += r.tax;
-      this.turnover += r.lastPx * r.lastQty * this.factors[r.symbolId];
-      const equity = this.sample(r.localTs);
-      this.trades.onFill(r.localTs, r.strategyId, r.symbolId, r.side, r.lastPx, r.lastQty);
-      this.fills.push({
-        exchTs: r.exchTs,
-        localTs: r.localTs,
-        strategy: r.strategyId,
-        symbolId: r.symbolId,
-        orderId: r.orderId,
-        side: r.side,
-        price: r.lastPx,
-        qty: r.lastQty,
-        taker: r.taker,
-        fee: r.fee,
-        tax: r.tax,
-        position: sys.positions.netQty(r.symbolId),
-        equity,
-      });
+      if (r.type === 'fill' || r.type === 'partial') this.onFill(r);
+    });
+  }
+
+  /** A fill's totals, equity sample, trade statistics and row (kept out of the per-report listener). */
+  private onFill(r: ExecReport): void {
+    this.filledQty += r.lastQty;
+    if (r.taker) this.takerQty += r.lastQty;
+    this.fees += r.fee;
+    this.taxes += r.tax;
+    this.turnover += r.lastPx * r.lastQty * this.factors[r.symbolId];
+    const equity = this.sample(r.localTs);
+    this.trades.onFill(r.localTs, r.strategyId, r.symbolId, r.side, r.lastPx, r.lastQty);
+    this.fills.push({
+      exchTs: r.exchTs,
+      localTs: r.localTs,
+      strategy: r.strategyId,
+      symbolId: r.symbolId,
+      orderId: r.orderId,
+      side: r.side,
+      price: r.lastPx,
+      qty: r.lastQty,
+      taker: r.taker,
+      fee: r.fee,
+      tax: r.tax,
+      position: this.sys.positions.netQty(r.symbolId),
+      equity,
     });
   }
 

@@ -105,8 +105,16 @@ export class ExecutionRouter {
   }
 
   readonly onExec = (e: VenueExecEvent): void => {
-    let o = e.orderId > 0 ? this.orders.get(e.orderId) : undefined;
-    if (o === undefined && e.venueOrderId !== '') o = this.orders.byVenueId(e.venueOrderId);
+    const o = e.orderId > 0 ? this.orders.get(e.orderId) : undefined;
+    // The usual callback: a known order whose venue id (if any) is bound already. The rest (an
+    // orphan, a first venue id, parked callbacks) is rare and kept out of this path.
+    if (o === undefined || (e.venueOrderId !== '' && o.venueOrderId !== e.venueOrderId)) this.resolve(o, e);
+    else this.apply(o, e);
+  };
+
+  /** A callback for an order not yet known by client id, or carrying a venue id not yet bound. */
+  private resolve(known: OrderState | undefined, e: VenueExecEvent): void {
+    const o = known ?? (e.venueOrderId !== '' ? this.orders.byVenueId(e.venueOrderId) : undefined);
     if (o === undefined) {
       this.counters.orphans++;
       const pushedOut = this.orphans.park(e, this.clock.nowNs());
@@ -128,7 +136,7 @@ export class ExecutionRouter {
       }
     }
     this.apply(o, e);
-  };
+  }
 
   /**
    * Finishes an order without a venue callback (a held order canceled or dropped by the adapter,
@@ -220,58 +228,15 @@ export class ExecutionRouter {
         }
         o.status = 'working';
         break;
-      case 'reject': {
-        c.rejects++;
-        const why = e.reason === '' ? 'VENUE_REJECT' : e.reason;
-        this.rejectsByReason[why] = (this.rejectsByReason[why] ?? 0) + 1;
-        this.orders.venueReject(o, e.reason);
-        if (isTerminal(o)) {
-          c.stale++;
-          return;
-        }
-        o.status = 'rejected';
-        o.leavesQty = 0;
+      case 'reject':
+        if (!this.rejected(o, e)) return;
         break;
-      }
       case 'fill': {
-        if (e.execId) {
-          if (o.execIds?.has(e.execId)) {
-            c.duplicateFills++;
-            this.log.warn({ orderId: o.orderId, execId: e.execId }, 'duplicate fill dropped');
-            return;
-          }
-          (o.execIds ??= new Set()).add(e.execId);
-        }
-        if (o.cumQty + e.lastQty > o.qty) {
-          c.overfills++;
-          this.log.error(
-            { orderId: o.orderId, qty: o.qty, cumQty: o.cumQty, lastQty: e.lastQty },
-            'fill exceeds the order quantity',
-          );
-        }
-        fillCosts(this.symbols[o.symbolId], o.side, e.lastPx, e.lastQty, this.costs);
+        const t = this.fill(o, e);
+        if (t === null) return;
+        type = t;
         fee = this.costs.fee;
         tax = this.costs.tax;
-        o.cumQty += e.lastQty;
-        this.positions.get(o.strategyId, o.symbolId).apply(o.side, e.lastPx, e.lastQty, fee + tax);
-        c.filledQty += e.lastQty;
-        if (isTerminal(o)) {
-          // Filled after the venue canceled or rejected it (crossing callbacks): the money moved.
-          c.lateFills++;
-          c.partials++;
-          type = e.leavesQty === 0 ? 'fill' : 'partial';
-          this.log.warn({ orderId: o.orderId, status: o.status }, 'fill for a finished order applied');
-        } else {
-          o.leavesQty = e.leavesQty;
-          if (e.leavesQty === 0) {
-            o.status = 'filled';
-            c.fills++;
-          } else {
-            type = 'partial';
-            c.partials++;
-            if (o.status === 'pending_new') o.status = 'working';
-          }
-        }
         break;
       }
       case 'canceled':
@@ -291,6 +256,74 @@ export class ExecutionRouter {
     }
     if (isTerminal(o) && o.slot >= 0) this.orders.closed(o);
     this.emit(type, o, e.lastPx, e.lastQty, e.taker, fee, tax, e.reason, e.exchTs);
+  }
+
+  /**
+   * Applies a fill to the order and its position (its fee and tax left in `costs`); returns the
+   * report's type, or null for a duplicate (dropped).
+   */
+  private fill(o: OrderState, e: VenueExecEvent): ExecType | null {
+    if (e.execId && this.duplicate(o, e.execId)) return null;
+    if (o.cumQty + e.lastQty > o.qty) this.overfill(o, e.lastQty);
+    const costs = this.costs;
+    fillCosts(this.symbols[o.symbolId], o.side, e.lastPx, e.lastQty, costs);
+    o.cumQty += e.lastQty;
+    this.positions.get(o.strategyId, o.symbolId).apply(o.side, e.lastPx, e.lastQty, costs.fee + costs.tax);
+    const c = this.counters;
+    c.filledQty += e.lastQty;
+    if (isTerminal(o)) return this.lateFill(o, e.leavesQty);
+    o.leavesQty = e.leavesQty;
+    if (e.leavesQty === 0) {
+      o.status = 'filled';
+      c.fills++;
+      return 'fill';
+    }
+    c.partials++;
+    if (o.status === 'pending_new') o.status = 'working';
+    return 'partial';
+  }
+
+  /** A venue reject: counted by reason; false when the order had finished already (stale). */
+  private rejected(o: OrderState, e: VenueExecEvent): boolean {
+    const c = this.counters;
+    c.rejects++;
+    const why = e.reason === '' ? 'VENUE_REJECT' : e.reason;
+    this.rejectsByReason[why] = (this.rejectsByReason[why] ?? 0) + 1;
+    this.orders.venueReject(o, e.reason);
+    if (isTerminal(o)) {
+      c.stale++;
+      return false;
+    }
+    o.status = 'rejected';
+    o.leavesQty = 0;
+    return true;
+  }
+
+  /** True when the fill `execId` was applied to `o` before (dropped); remembers it otherwise. */
+  private duplicate(o: OrderState, execId: string): boolean {
+    if (o.execIds?.has(execId)) {
+      this.counters.duplicateFills++;
+      this.log.warn({ orderId: o.orderId, execId }, 'duplicate fill dropped');
+      return true;
+    }
+    (o.execIds ??= new Set()).add(execId);
+    return false;
+  }
+
+  private overfill(o: OrderState, lastQty: number): void {
+    this.counters.overfills++;
+    this.log.error(
+      { orderId: o.orderId, qty: o.qty, cumQty: o.cumQty, lastQty },
+      'fill exceeds the order quantity',
+    );
+  }
+
+  /** A fill after the venue canceled or rejected the order (crossing callbacks): the money moved. */
+  private lateFill(o: OrderState, leavesQty: number): ExecType {
+    this.counters.lateFills++;
+    this.counters.partials++;
+    this.log.warn({ orderId: o.orderId, status: o.status }, 'fill for a finished order applied');
+    return leavesQty === 0 ? 'fill' : 'partial';
   }
 
   private emit(
