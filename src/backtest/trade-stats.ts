@@ -1,7 +1,7 @@
 import type { Side } from '../contracts/market.ts';
 import type { SymbolSpec } from '../contracts/symbols.ts';
 import { NS_PER_S } from '../core/clock.ts';
-import type { Scheduler } from '../core/scheduler.ts';
+import type { Scheduler, TaskSource } from '../core/scheduler.ts';
 import { tickAt } from '../core/ticks.ts';
 import { moneyFactor } from '../execution/fees.ts';
 import { SampleLog } from './sample-log.ts';
@@ -41,10 +41,16 @@ interface Lots {
 
 /**
  * Per-trade statistics of a backtest: the markout of every fill against the book's mid 1 s, 10 s
- * and 60 s later (data time; one scheduler timer per horizon at a time, not one per fill), and
- * holding times by FIFO matching of each strategy's fills per symbol.
+ * and 60 s later (data time), and holding times by FIFO matching of each strategy's fills per
+ * symbol. The markouts are a scheduler source (its next time: the earliest pending markout) rather
+ * than timer tasks, like the run's other periodic work: no heap push and pop per horizon, and the
+ * scheduler's task callbacks stay the order path's. Added after the replay's sources, it reads the
+ * mid after the data events of its time, as a task did; being work (not a background source), it
+ * keeps the run going until the last markout inside the data is taken, as a task did.
  */
-export class TradeStats {
+export class TradeStats implements TaskSource {
+  /** Time of the earliest pending markout (Infinity: none). */
+  nextTs = Number.POSITIVE_INFINITY;
   /** Per fill: markout in ticks at each horizon (NaN: not measured). */
   readonly markouts = new SampleLog(MARKOUT_HORIZONS_S.length);
   /** Per fill: symbol, side, price, qty, time (for the pending markouts). */
@@ -64,6 +70,7 @@ export class TradeStats {
     private readonly mid: (symbolId: number) => number,
   ) {
     this.factors = symbols.map(moneyFactor);
+    scheduler.addSource(this);
   }
 
   /** Records one fill (in time order). */
@@ -77,10 +84,10 @@ export class TradeStats {
     c[off + 4] = ts;
     const m = this.markouts.add();
     this.markouts.chunk.fill(Number.NaN, m, m + MARKOUT_HORIZONS_S.length);
-    // Per horizon one timer at a time, at its oldest pending fill (fills come in time order).
+    // Fills come in time order: this one is due first only at horizons with nothing else pending.
     const i = this.fills.length - 1;
     for (let k = 0; k < MARKOUT_HORIZONS_S.length; k++)
-      if (this.next[k] === i) this.scheduler.at(ts + MARKOUT_HORIZONS_S[k] * NS_PER_S, this.measure, k);
+      if (this.next[k] === i) this.nextTs = Math.min(this.nextTs, ts + MARKOUT_HORIZONS_S[k] * NS_PER_S);
     this.hold(ts, `${strategy}\u0000${symbolId}`, side, qty);
   }
 
@@ -132,9 +139,20 @@ export class TradeStats {
     };
   }
 
-  /** Measures the markouts of horizon `k` due by now and sets the timer for the next one. */
-  private readonly measure = (k: number): void => {
+  /** Takes the markouts due by now (the scheduler calls it at `nextTs`). */
+  run(): void {
     const now = this.scheduler.clock.nowNs();
+    const f = this.fills;
+    let next = Number.POSITIVE_INFINITY;
+    for (let k = 0; k < MARKOUT_HORIZONS_S.length; k++) {
+      const i = this.measure(k, now);
+      if (i < f.length) next = Math.min(next, f.get(i, 4) + MARKOUT_HORIZONS_S[k] * NS_PER_S);
+    }
+    this.nextTs = next;
+  }
+
+  /** Measures the markouts of horizon `k` due by `now`; returns the index of the next pending fill. */
+  private measure(k: number, now: number): number {
     const f = this.fills;
     const h = MARKOUT_HORIZONS_S[k] * NS_PER_S;
     let i = this.next[k];
@@ -155,8 +173,8 @@ export class TradeStats {
       s.money += edge * qty * this.factors[sym];
     }
     this.next[k] = i;
-    if (i < f.length) this.scheduler.at(f.get(i, 4) + h, this.measure, k);
-  };
+    return i;
+  }
 
   /** FIFO matching: a fill against open lots of the other side closes them, the rest opens a lot. */
   private hold(ts: number, key: string, side: number, qty: number): void {
