@@ -58,6 +58,12 @@ export class LobEngine {
   /** Best bid/ask price set (qty > 0) by a Level event in the open message; 0 = none. */
   private readonly freshBid: Float64Array;
   private readonly freshAsk: Float64Array;
+  /**
+   * Times of the message being closed, set before endMessage: fields, not arguments, since V8 boxes
+   * a float passed to a call it does not inline (two exchange-epoch times per message).
+   */
+  private msgExchTs = 0;
+  private msgLocalTs = 0;
   readonly counters: LobCounters = {
     applied: 0,
     rejected: 0,
@@ -148,7 +154,9 @@ export class LobEngine {
         this.counters.rejected++;
     }
     if (!endOfMessage || this.dirty[sym] === 0) return false;
-    return this.endMessage(sym, book, ev.exchTs, ev.localTs);
+    this.msgExchTs = ev.exchTs;
+    this.msgLocalTs = ev.localTs;
+    return this.endMessage(sym, book);
   }
 
   /** `apply` of a Level event given as values (replayed columns: no event object). */
@@ -162,7 +170,10 @@ export class LobEngine {
     localTs: number,
   ): boolean {
     this.setLevel(sym, side, price, qty);
-    return endOfMessage && this.closeLevels(sym, exchTs, localTs);
+    if (!endOfMessage) return false;
+    this.msgExchTs = exchTs;
+    this.msgLocalTs = localTs;
+    return this.closeLevels(sym);
   }
 
   /**
@@ -200,13 +211,16 @@ export class LobEngine {
    * it, not passed as floats). True when the book changed and is uncrossed (stats refreshed).
    */
   endLevels(last: Readonly<MdHeader>): boolean {
-    return this.closeLevels(last.symbolId, last.exchTs, last.localTs);
+    this.msgExchTs = last.exchTs;
+    this.msgLocalTs = last.localTs;
+    return this.closeLevels(last.symbolId);
   }
 
-  private closeLevels(sym: number, exchTs: number, localTs: number): boolean {
+  /** Closes the message of `sym` at msgExchTs / msgLocalTs. */
+  private closeLevels(sym: number): boolean {
     const book = this.books[sym];
     if (book === undefined || this.dirty[sym] === 0) return false;
-    return this.endMessage(sym, book, exchTs, localTs);
+    return this.endMessage(sym, book);
   }
 
   /**
@@ -238,7 +252,8 @@ export class LobEngine {
     this.changed(sym);
   }
 
-  private endMessage(sym: number, book: OrderBook, exchTs: number, localTs: number): boolean {
+  /** Ends a message at msgExchTs / msgLocalTs: repairs a crossed book, refreshes the stats. */
+  private endMessage(sym: number, book: OrderBook): boolean {
     this.dirty[sym] = 0;
     const freshBid = this.freshBid[sym];
     const freshAsk = this.freshAsk[sym];
@@ -265,13 +280,13 @@ export class LobEngine {
       this.broken[sym] = 0;
       this.counters.repaired++;
     }
-    this.refresh(book, this.statsBySymbol[sym], exchTs, localTs);
+    this.refresh(book, this.statsBySymbol[sym]);
     return true;
   }
 
-  private refresh(book: OrderBook, s: LobStats, exchTs: number, localTs: number): void {
-    s.exchTs = exchTs;
-    s.localTs = localTs;
+  private refresh(book: OrderBook, s: LobStats): void {
+    s.exchTs = this.msgExchTs;
+    s.localTs = this.msgLocalTs;
     const bb = book.bestBid;
     const ba = book.bestAsk;
     const bq = book.bestBidQty;
