@@ -49,3 +49,27 @@ test('holding time: FIFO lots per strategy and symbol, weighted by quantity', ()
     open_qty: 1,
   });
 });
+
+test('a markout due with a data event of its time reads the mid after the event (the replay sources come first)', () => {
+  const clock = new SimClock(0);
+  const sched = new Scheduler(clock);
+  let mid = 3_300_000;
+  // A data source added before the statistics, as the replay venue's are: the mid moves at exactly 1 s.
+  sched.addSource({
+    nextTs: NS_PER_S,
+    run() {
+      mid = 3_300_200;
+      this.nextTs = Number.POSITIVE_INFINITY;
+    },
+  });
+  const stats = new TradeStats([{ ...TXF, id: 0 }], sched, () => mid);
+  stats.onFill(0, 'mm', 0, 1, 3_300_000, 1);
+  while (sched.advance(61 * NS_PER_S, clock, 1000) > 0) {}
+  // Bought at 33,000, the mid 33,002 from 1 s on: +2 ticks at every horizon.
+  assert.deepEqual(
+    [0, 1, 2].map((k) => stats.markouts.get(0, k)),
+    [2, 2, 2],
+  );
+  // The run went on until the last markout inside the data (60 s), as with a timer.
+  assert.equal(clock.nowNs(), 60 * NS_PER_S);
+});
