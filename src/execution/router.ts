@@ -106,8 +106,8 @@ export class ExecutionRouter {
 
   readonly onExec = (e: VenueExecEvent): void => {
     const o = e.orderId > 0 ? this.orders.get(e.orderId) : undefined;
-    // The usual callback: a known order whose venue id (if any) is bound already. The rest (an
-    // orphan, a first venue id, parked callbacks) is rare and kept out of this path.
+    // Most callbacks: a known order whose venue id (if any) is bound already. An orphan, or an
+    // order's first callback with its venue id (and any callbacks parked for it), goes to resolve.
     if (o === undefined || (e.venueOrderId !== '' && o.venueOrderId !== e.venueOrderId)) this.resolve(o, e);
     else this.apply(o, e);
   };
