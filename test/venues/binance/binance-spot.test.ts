@@ -66,9 +66,11 @@ test('spot orders: LIMIT_MAKER crossing rejected (-2010), GTC acked and cancelle
     const st = h.lob.stats(0);
     const bid = st.bestBid;
     const ask = st.bestAsk;
-    const maker = order(1, ask, LOT, 'POST_ONLY');
-    const passive = order(1, bid - 5000, 2 * LOT, 'GTC');
-    const ioc = order(1, ask + 100, LOT, 'IOC');
+    // 1% through (or off) the touch: the fake's stream moves on while the orders travel.
+    const margin = Math.round(ask / 100);
+    const maker = order(1, ask + margin, LOT, 'POST_ONLY');
+    const passive = order(1, bid - margin, 2 * LOT, 'GTC');
+    const ioc = order(1, ask + margin, LOT, 'IOC');
     for (const o of [maker, passive, ioc]) h.venue.submit(o);
     const of = (id: number) => h.execs.filter((e) => e.orderId === id).map((e) => `${e.type}:${e.reason}`);
     await until(
@@ -83,7 +85,10 @@ test('spot orders: LIMIT_MAKER crossing rejected (-2010), GTC acked and cancelle
     const fill = h.execs.find((e) => e.orderId === ioc.orderId && e.type === 'fill')!;
     assert.equal(fill.taker, true);
     assert.equal(fill.lastQty, LOT);
-    assert.ok(fill.lastPx > 0 && fill.lastPx <= ask + 100, `fill at ${fill.lastPx}, limit ${ask + 100}`);
+    assert.ok(
+      fill.lastPx > 0 && fill.lastPx <= ask + margin,
+      `fill at ${fill.lastPx}, limit ${ask + margin}`,
+    );
     assert.match(fill.execId ?? '', /^\d+:\d+$/);
     // The sent order was a LIMIT_MAKER without a time in force (spot has no GTX).
     const sent = h.fake.requests.filter((r) => r.startsWith('POST /api/v3/order?'));

@@ -114,9 +114,12 @@ test('orders: post-only crossing rejected (-5022), GTC acked and cancelled, IOC 
     const st = h.lob.stats(0);
     const bid = st.bestBid;
     const ask = st.bestAsk;
-    const gtx = order(1, ask, 1, 'POST_ONLY');
-    const passive = order(1, bid - 1000, 2, 'GTC');
-    const ioc = order(1, ask + 100, 1, 'IOC');
+    // 1% through (or off) the touch: the fake's stream moves on while the orders travel, and a
+    // price at the touch read here may no longer cross (or rest) when they arrive.
+    const margin = Math.round(ask / 100);
+    const gtx = order(1, ask + margin, 1, 'POST_ONLY');
+    const passive = order(1, bid - margin, 2, 'GTC');
+    const ioc = order(1, ask + margin, 1, 'IOC');
     for (const o of [gtx, passive, ioc]) h.venue.submit(o);
     const of = (id: number) => h.execs.filter((e) => e.orderId === id).map((e) => `${e.type}:${e.reason}`);
     await until(
@@ -140,7 +143,7 @@ test('orders: post-only crossing rejected (-5022), GTC acked and cancelled, IOC 
 
     // Duplicate fill callback: the same execId twice (the router counts it once, see router tests).
     h.fake.duplicateNextFill = true;
-    const ioc2 = order(-1, h.lob.stats(0).bestBid - 100, 1, 'IOC');
+    const ioc2 = order(-1, h.lob.stats(0).bestBid - margin, 1, 'IOC');
     h.venue.submit(ioc2);
     await until(
       () => h.execs.filter((e) => e.orderId === ioc2.orderId && e.type === 'fill').length === 2,
