@@ -203,10 +203,7 @@ export class FakeShioaji {
   async play(n = Number.POSITIVE_INFINITY): Promise<number> {
     let sent = 0;
     while (sent < n) {
-      let best: (typeof this.feeds)[number] | null = null;
-      for (const f of this.feeds)
-        if (f.next < f.msgs.length && (best === null || f.msgs[f.next].ts < best.msgs[best.next].ts))
-          best = f;
+      const best = this.earliest();
       if (best === null) break;
       const m = best.msgs[best.next++];
       this.step(best.inst, m);
@@ -224,9 +221,8 @@ export class FakeShioaji {
    */
   async pace(speed: number, fromNs = Number.NEGATIVE_INFINITY): Promise<void> {
     const nextTs = () => {
-      let next = Number.POSITIVE_INFINITY;
-      for (const f of this.feeds) if (f.next < f.msgs.length) next = Math.min(next, f.msgs[f.next].ts);
-      return next;
+      const f = this.earliest();
+      return f === null ? Number.POSITIVE_INFINITY : f.msgs[f.next].ts;
     };
     while (nextTs() < fromNs) await this.play(1);
     const t0 = Date.now();
@@ -238,6 +234,14 @@ export class FakeShioaji {
       if (due > Date.now()) await new Promise((r) => setTimeout(r, Math.min(1000, due - Date.now())));
       else await this.play(1);
     }
+  }
+
+  /** The instrument whose next message is the earliest of all (null: everything sent). */
+  private earliest(): (typeof this.feeds)[number] | null {
+    let best: (typeof this.feeds)[number] | null = null;
+    for (const f of this.feeds)
+      if (f.next < f.msgs.length && (best === null || f.msgs[f.next].ts < best.msgs[best.next].ts)) best = f;
+    return best;
   }
 
   /** Drops every SSE connection (the server side of a network drop). */
