@@ -30,7 +30,7 @@ export interface HoldingStats {
   open_qty: number;
 }
 
-/** FIFO open lots of one strategy in one symbol. */
+/** FIFO open lots of one strategy in one symbol (holdingStats). */
 interface Lots {
   ts: number[];
   qty: number[];
@@ -39,10 +39,19 @@ interface Lots {
   side: number;
 }
 
+/** Columns of the fill log. */
+const F_SYMBOL = 0;
+const F_SIDE = 1;
+const F_PRICE = 2;
+const F_QTY = 3;
+const F_TS = 4;
+const F_STRATEGY = 5;
+
 /**
  * Per-trade statistics of a backtest: the markout of every fill against the book's mid 1 s, 10 s
  * and 60 s later (data time), and holding times by FIFO matching of each strategy's fills per
- * symbol. The markouts are a scheduler source (its next time: the earliest pending markout) rather
+ * symbol. A fill is a row of numbers; the holding times are matched from those rows when asked
+ * (after the run), not per fill: a fill costs the run a row and its markout bookkeeping. The markouts are a scheduler source (its next time: the earliest pending markout) rather
  * than timer tasks, like the run's other periodic work: no heap push and pop per horizon, and the
  * scheduler's task callbacks stay the order path's. Added after the replay's sources, it reads the
  * mid after the data events of its time, as a task did; being work (not a background source), it
@@ -53,14 +62,16 @@ export class TradeStats implements TaskSource {
   nextTs = Number.POSITIVE_INFINITY;
   /** Per fill: markout in ticks at each horizon (NaN: not measured). */
   readonly markouts = new SampleLog(MARKOUT_HORIZONS_S.length);
-  /** Per fill: symbol, side, price, qty, time (for the pending markouts). */
-  private readonly fills = new SampleLog(5);
+  /** Per fill: symbol, side, price, qty, time, strategy (its index in `strategies`). */
+  private readonly fills = new SampleLog(6);
+  /** Strategies by the index their fills carry. */
+  private readonly strategies: string[] = [];
+  /** The last fill's strategy and its index (a backtest's fills are all one strategy's). */
+  private lastStrategy = '';
+  private lastStrategyIndex = -1;
   /** Per horizon: index of the next fill whose markout is pending. */
   private readonly next = new Array<number>(MARKOUT_HORIZONS_S.length).fill(0);
   private readonly sums = MARKOUT_HORIZONS_S.map(() => ({ n: 0, qty: 0, ticksQty: 0, money: 0 }));
-  private readonly lots = new Map<string, Lots>();
-  /** Matched quantities and their holding times. */
-  private readonly held = new SampleLog(2);
   private readonly factors: number[];
 
   constructor(
@@ -77,18 +88,27 @@ export class TradeStats implements TaskSource {
   onFill(ts: number, strategy: string, symbolId: number, side: Side, price: number, qty: number): void {
     const off = this.fills.add();
     const c = this.fills.chunk;
-    c[off] = symbolId;
-    c[off + 1] = side;
-    c[off + 2] = price;
-    c[off + 3] = qty;
-    c[off + 4] = ts;
+    c[off + F_SYMBOL] = symbolId;
+    c[off + F_SIDE] = side;
+    c[off + F_PRICE] = price;
+    c[off + F_QTY] = qty;
+    c[off + F_TS] = ts;
+    c[off + F_STRATEGY] = this.strategyIndex(strategy);
     const m = this.markouts.add();
     this.markouts.chunk.fill(Number.NaN, m, m + MARKOUT_HORIZONS_S.length);
     // Fills come in time order: this one is due first only at horizons with nothing else pending.
     const i = this.fills.length - 1;
     for (let k = 0; k < MARKOUT_HORIZONS_S.length; k++)
       if (this.next[k] === i) this.nextTs = Math.min(this.nextTs, ts + MARKOUT_HORIZONS_S[k] * NS_PER_S);
-    this.hold(ts, `${strategy}\u0000${symbolId}`, side, qty);
+  }
+
+  private strategyIndex(strategy: string): number {
+    if (strategy === this.lastStrategy) return this.lastStrategyIndex;
+    let k = this.strategies.indexOf(strategy);
+    if (k < 0) k = this.strategies.push(strategy) - 1;
+    this.lastStrategy = strategy;
+    this.lastStrategyIndex = k;
+    return k;
   }
 
   /** Markouts at each horizon. */
@@ -105,15 +125,23 @@ export class TradeStats implements TaskSource {
   }
 
   holdingStats(): HoldingStats {
-    const n = this.held.length;
+    const lots = new Map<number, Lots>();
+    /** Matched quantities and how long each was held, seconds. */
     const rows: [number, number][] = [];
+    const f = this.fills;
+    for (let i = 0; i < f.length; i++) {
+      const key = f.get(i, F_STRATEGY) * this.symbols.length + f.get(i, F_SYMBOL);
+      let l = lots.get(key);
+      if (l === undefined) {
+        l = { ts: [], qty: [], head: 0, side: 0 };
+        lots.set(key, l);
+      }
+      match(l, f.get(i, F_TS), f.get(i, F_SIDE), f.get(i, F_QTY), rows);
+    }
     let qty = 0;
     let sum = 0;
     let max = 0;
-    for (let i = 0; i < n; i++) {
-      const q = this.held.get(i, 0);
-      const s = this.held.get(i, 1) / NS_PER_S;
-      rows.push([s, q]);
+    for (const [s, q] of rows) {
       qty += q;
       sum += s * q;
       if (s > max) max = s;
@@ -128,7 +156,7 @@ export class TradeStats implements TaskSource {
       }
     }
     let open = 0;
-    for (const l of this.lots.values()) for (let i = l.head; i < l.qty.length; i++) open += l.qty[i];
+    for (const l of lots.values()) for (let i = l.head; i < l.qty.length; i++) open += l.qty[i];
     const r3 = (v: number) => Math.round(v * 1000) / 1000;
     return {
       closed_qty: qty,
@@ -146,7 +174,7 @@ export class TradeStats implements TaskSource {
     let next = Number.POSITIVE_INFINITY;
     for (let k = 0; k < MARKOUT_HORIZONS_S.length; k++) {
       const i = this.measure(k, now);
-      if (i < f.length) next = Math.min(next, f.get(i, 4) + MARKOUT_HORIZONS_S[k] * NS_PER_S);
+      if (i < f.length) next = Math.min(next, f.get(i, F_TS) + MARKOUT_HORIZONS_S[k] * NS_PER_S);
     }
     this.nextTs = next;
   }
@@ -156,11 +184,11 @@ export class TradeStats implements TaskSource {
     const f = this.fills;
     const h = MARKOUT_HORIZONS_S[k] * NS_PER_S;
     let i = this.next[k];
-    for (; i < f.length && f.get(i, 4) + h <= now; i++) {
-      const sym = f.get(i, 0);
-      const side = f.get(i, 1);
-      const price = f.get(i, 2);
-      const qty = f.get(i, 3);
+    for (; i < f.length && f.get(i, F_TS) + h <= now; i++) {
+      const sym = f.get(i, F_SYMBOL);
+      const side = f.get(i, F_SIDE);
+      const price = f.get(i, F_PRICE);
+      const qty = f.get(i, F_QTY);
       const mid = this.mid(sym);
       if (!(mid > 0)) continue;
       const edge = side * (mid - price);
@@ -175,34 +203,30 @@ export class TradeStats implements TaskSource {
     this.next[k] = i;
     return i;
   }
+}
 
-  /** FIFO matching: a fill against open lots of the other side closes them, the rest opens a lot. */
-  private hold(ts: number, key: string, side: number, qty: number): void {
-    let l = this.lots.get(key);
-    if (l === undefined) {
-      l = { ts: [], qty: [], head: 0, side: 0 };
-      this.lots.set(key, l);
-    }
-    let rest = qty;
-    while (rest > 0 && l.side === -side && l.head < l.qty.length) {
-      const q = Math.min(rest, l.qty[l.head]);
-      const off = this.held.add();
-      this.held.chunk[off] = q;
-      this.held.chunk[off + 1] = ts - l.ts[l.head];
-      rest -= q;
-      l.qty[l.head] -= q;
-      if (l.qty[l.head] === 0) l.head++;
-    }
-    if (l.head === l.qty.length) {
-      l.ts.length = 0;
-      l.qty.length = 0;
-      l.head = 0;
-      l.side = 0;
-    }
-    if (rest > 0) {
-      l.ts.push(ts);
-      l.qty.push(rest);
-      l.side = side;
-    }
+/**
+ * FIFO matching of one fill (time `ts`, `side`, `qty`): it closes open lots of the other side,
+ * oldest first (a [seconds held, quantity] row each), and the rest opens a lot.
+ */
+function match(l: Lots, ts: number, side: number, qty: number, rows: [number, number][]): void {
+  let rest = qty;
+  while (rest > 0 && l.side === -side && l.head < l.qty.length) {
+    const q = Math.min(rest, l.qty[l.head]);
+    rows.push([(ts - l.ts[l.head]) / NS_PER_S, q]);
+    rest -= q;
+    l.qty[l.head] -= q;
+    if (l.qty[l.head] === 0) l.head++;
+  }
+  if (l.head === l.qty.length) {
+    l.ts.length = 0;
+    l.qty.length = 0;
+    l.head = 0;
+    l.side = 0;
+  }
+  if (rest > 0) {
+    l.ts.push(ts);
+    l.qty.push(rest);
+    l.side = side;
   }
 }
