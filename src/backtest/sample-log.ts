@@ -13,11 +13,15 @@ export class SampleLog {
   private readonly chunks: Float64Array[] = [];
   private end = 0;
 
-  constructor(readonly width: number) {
+  /** `blank`: the value of a row's cells until set (a chunk is filled with it once, not row by row). */
+  constructor(
+    readonly width: number,
+    private readonly blank = 0,
+  ) {
     this.chunk = this.addChunk();
   }
 
-  /** Adds a row; returns the offset in `chunk` of its `width` values (write them there). */
+  /** Adds a row (its values `blank`); returns the offset in `chunk` of its `width` values (write them there). */
   add(): number {
     if (this.end === this.chunk.length) {
       this.chunk = this.addChunk();
@@ -51,6 +55,7 @@ export class SampleLog {
 
   private addChunk(): Float64Array {
     const c = new Float64Array(CHUNK_ROWS * this.width);
+    if (this.blank !== 0) c.fill(this.blank);
     this.chunks.push(c);
     return c;
   }

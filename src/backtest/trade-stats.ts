@@ -51,8 +51,9 @@ const F_STRATEGY = 5;
  * Per-trade statistics of a backtest: the markout of every fill against the book's mid 1 s, 10 s
  * and 60 s later (data time), and holding times by FIFO matching of each strategy's fills per
  * symbol. A fill is a row of numbers; the holding times are matched from those rows when asked
- * (after the run), not per fill: a fill costs the run a row and its markout bookkeeping. The markouts are a scheduler source (its next time: the earliest pending markout) rather
- * than timer tasks, like the run's other periodic work: no heap push and pop per horizon, and the
+ * (after the run), not per fill: a fill costs the run a row and its markout bookkeeping. The
+ * markouts are a scheduler source (its next time: the earliest pending markout) rather than
+ * timer tasks, like the run's other periodic work: no heap push and pop per horizon, and the
  * scheduler's task callbacks stay the order path's. Added after the replay's sources, it reads the
  * mid after the data events of its time, as a task did; being work (not a background source), it
  * keeps the run going until the last markout inside the data is taken, as a task did.
@@ -61,7 +62,7 @@ export class TradeStats implements TaskSource {
   /** Time of the earliest pending markout (Infinity: none). */
   nextTs = Number.POSITIVE_INFINITY;
   /** Per fill: markout in ticks at each horizon (NaN: not measured). */
-  readonly markouts = new SampleLog(MARKOUT_HORIZONS_S.length);
+  readonly markouts = new SampleLog(MARKOUT_HORIZONS_S.length, Number.NaN);
   /** Per fill: symbol, side, price, qty, time, strategy (its index in `strategies`). */
   private readonly fills = new SampleLog(6);
   /** Strategies by the index their fills carry. */
@@ -94,8 +95,7 @@ export class TradeStats implements TaskSource {
     c[off + F_QTY] = qty;
     c[off + F_TS] = ts;
     c[off + F_STRATEGY] = this.strategyIndex(strategy);
-    const m = this.markouts.add();
-    this.markouts.chunk.fill(Number.NaN, m, m + MARKOUT_HORIZONS_S.length);
+    this.markouts.add();
     // Fills come in time order: this one is due first only at horizons with nothing else pending.
     const i = this.fills.length - 1;
     for (let k = 0; k < MARKOUT_HORIZONS_S.length; k++)

@@ -29,6 +29,19 @@ test('SampleLog keeps every row across chunks and returns columns in order', () 
   assert.deepEqual(new SampleLog(2).column(1), []);
 });
 
+test('SampleLog rows read as the blank value until set, in every chunk', () => {
+  const log = new SampleLog(2, Number.NaN);
+  for (let i = 0; i < 5000; i++) log.add(); // two chunks
+  log.set(4999, 1, 7);
+  assert.ok(Number.isNaN(log.get(0, 0)));
+  assert.ok(Number.isNaN(log.get(4096, 1)));
+  assert.ok(Number.isNaN(log.get(4999, 0)));
+  assert.equal(log.get(4999, 1), 7);
+  const zeros = new SampleLog(1);
+  zeros.add();
+  assert.equal(zeros.get(0, 0), 0);
+});
+
 test('the order log codes every event kind and reads it back', () => {
   const log = new OrderLog();
   for (const [i, e] of ORDER_EVENTS.entries())
