@@ -51,11 +51,6 @@ export interface RouterCounters {
 
 export type ReportListener = (r: ExecReport, order: OrderState) => void;
 
-/** A plane of the order path that every report reaches (ExecutionRouter.consumers). */
-export interface ReportConsumer {
-  onReport(r: ExecReport): void;
-}
-
 /**
  * Turns venue callbacks into execution reports: advances the order record, prices fees and
  * taxes, updates positions, then tells listeners (strategy runner, recorder, ...). Out-of-order
@@ -90,9 +85,6 @@ export class ExecutionRouter {
   /** Orphan fills that could not be booked anywhere. */
   readonly unresolved: VenueExecEvent[] = [];
   private readonly listeners: ReportListener[] = [];
-  /** The gateway (exposure) and the strategy runner, reached before the listeners (consumers). */
-  private exposure: ReportConsumer | null = null;
-  private strategies: ReportConsumer | null = null;
   private readonly costs: FillCosts = { fee: 0, tax: 0 };
   /** Reports handed to listeners, reused per nesting depth (a listener may trigger another report): copy what you keep. */
   private readonly reports: ExecReport[] = [];
@@ -110,17 +102,6 @@ export class ExecutionRouter {
 
   listen(fn: ReportListener): void {
     this.listeners.push(fn);
-  }
-
-  /**
-   * The order path's own consumers of every report, told first and in this order: the gateway
-   * (it releases exposure) and the strategy runner. Called through fields of their own rather than
-   * the listener loop: each call site then has one target, which V8 can inline; three closures
-   * behind one site cost the backtest ~3% (bench/compare.ts).
-   */
-  consumers(exposure: ReportConsumer, strategies: ReportConsumer): void {
-    this.exposure = exposure;
-    this.strategies = strategies;
   }
 
   readonly onExec = (e: VenueExecEvent): void => {
@@ -377,8 +358,6 @@ export class ExecutionRouter {
     r.localTs = this.clock.nowNs();
     this.depth++;
     try {
-      if (this.exposure !== null) this.exposure.onReport(r);
-      if (this.strategies !== null) this.strategies.onReport(r);
       for (let i = 0; i < this.listeners.length; i++) this.listeners[i](r, o);
     } finally {
       this.depth--;

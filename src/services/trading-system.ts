@@ -336,7 +336,8 @@ export class TradingSystem {
       features: this.features,
     });
     this.router = new ExecutionRouter(symbols, this.orders, this.positions, this.clock, opts.log);
-    this.router.consumers(this.gateway, this.runner);
+    this.router.listen((r) => this.gateway.onReport(r));
+    this.router.listen((r) => this.runner.onReport(r));
     if (this.latency !== null) this.instrument(this.latency);
     if (recorder !== null) this.wireRecorder(recorder);
     this.marketData = new MarketDataService(
