@@ -83,8 +83,11 @@ function main(): void {
   const repo = fileURLToPath(new URL('..', import.meta.url));
   const dataDir = process.env.HFT_DATA_DIR ?? path.join(repo, '..', 'shared', 'data');
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'hft-compare-'));
-  const trees = [worktree(repo, revA, path.join(tmp, 'a')), worktree(repo, revB, path.join(tmp, 'b'))];
+  const trees: string[] = [];
   try {
+    // In the try: a revision that does not resolve still leaves no worktree of the other behind.
+    trees.push(worktree(repo, revA, path.join(tmp, 'a')));
+    trees.push(worktree(repo, revB, path.join(tmp, 'b')));
     const figures: PassFigures[][] = [[], []];
     let bFaster = 0;
     for (let p = 0; p < pairs; p++) {
